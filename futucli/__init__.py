@@ -1,0 +1,1 @@
+"""futucli: the human's tool — API keys, trade unlock, audit log, simulator, demo."""

@@ -1,0 +1,41 @@
+"""The Typer application behind the `futucli` command.
+
+Each command group lives in its own module and registers itself on `app`; this module only
+assembles them, so `futucli --help` lists everything in one place.
+"""
+
+from importlib.metadata import version
+
+import typer
+
+app = typer.Typer(
+    name="futucli",
+    help="Manage futu-mcp API keys, unlock trading on OpenD, read the audit log, run the simulator.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"futucli {version('futu-mcp')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the version and exit.",
+        callback=_print_version,
+        is_eager=True,
+    ),
+) -> None:
+    """Manage futu-mcp API keys, unlock trading on OpenD, read the audit log, run the simulator."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,1 @@
+"""A simulated OpenD that speaks the real wire protocol, for demos and end-to-end tests."""

@@ -1,0 +1,38 @@
+"""Suite-wide fixtures.
+
+Every test runs with HOME, the XDG folders and the keys-file location inside its own temporary
+folder, so nothing ever reads or writes the real home directory (the official SDK, for one,
+writes logs under HOME when imported).
+"""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN_DIR = Path(sys.executable).parent
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point HOME, XDG_* and FUTU_KEYS_FILE at a per-test temporary folder."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
+    monkeypatch.setenv("FUTU_KEYS_FILE", str(home / ".config" / "futu" / "keys.json"))
+    monkeypatch.delenv("FUTU_MCP_API_KEY", raising=False)
+    return home
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run on asyncio, the loop the product runs on."""
+    return "asyncio"
+
+
+def console_script(name: str) -> str:
+    """Path of one of the project's console scripts in the running virtual environment."""
+    return str(BIN_DIR / name)

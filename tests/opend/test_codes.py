@@ -1,0 +1,31 @@
+"""Security code parsing."""
+
+import pytest
+
+from opend.codes import BadCode, QotMarket, Security, parse_code
+
+
+@pytest.mark.parametrize(
+    ("text", "market", "code"),
+    [
+        ("HK.00700", QotMarket.HK, "00700"),
+        ("US.AAPL", QotMarket.US, "AAPL"),
+        ("us.aapl", QotMarket.US, "AAPL"),
+        ("US..DJI", QotMarket.US, ".DJI"),
+        ("SH.600519", QotMarket.SH, "600519"),
+        ("SZ.000001", QotMarket.SZ, "000001"),
+    ],
+)
+def test_parse(text: str, market: QotMarket, code: str) -> None:
+    sec = parse_code(text)
+    assert (sec.market, sec.code) == (market, code)
+    assert Security.from_wire(sec.to_wire()) == sec
+    assert parse_code(str(sec)) == sec
+
+
+@pytest.mark.parametrize(
+    "text", ["", "00700", "HK.", ".00700", "XX.00700", "HK.00 700", "HK.0070;"]
+)
+def test_bad_codes(text: str) -> None:
+    with pytest.raises(BadCode):
+        parse_code(text)
