@@ -10,8 +10,11 @@ from opend.protoids import PB_MODULE, ProtoId
 
 def test_every_protocol_has_a_schema() -> None:
     assert available()
+    pushes = {ProtoId.NOTIFY, ProtoId.TRD_UPDATE_ORDER, ProtoId.TRD_UPDATE_ORDER_FILL}
     for proto_id in PB_MODULE:
-        assert hasattr(pb_module(proto_id), "Request"), proto_id
+        module = pb_module(proto_id)
+        assert hasattr(module, "Response"), proto_id
+        assert hasattr(module, "Request") == (proto_id not in pushes), proto_id
     assert "futu" not in sys.modules
 
 
