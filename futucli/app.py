@@ -1,12 +1,16 @@
 """The Typer application behind the `futucli` command.
 
-Each command group lives in its own module and registers itself on `app`; this module only
-assembles them, so `futucli --help` lists everything in one place.
+Each command group lives in its own module with a `register(app)` function; this module only
+assembles them, so `futucli --help` lists everything in one place. Command modules import their
+heavy dependencies (argon2, the OpenD client, the simulator) inside the command functions, so
+`futucli --help` stays fast.
 """
 
 from importlib.metadata import version
 
 import typer
+
+from futucli import mcpconfig
 
 app = typer.Typer(
     name="futucli",
@@ -34,6 +38,10 @@ def _root(
     ),
 ) -> None:
     """Manage futu-mcp API keys, unlock trading on OpenD, read the audit log, run the simulator."""
+
+
+# One line per command module; the order is the order of `futucli --help`.
+mcpconfig.register(app)
 
 
 def main() -> None:
