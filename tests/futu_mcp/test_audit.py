@@ -1,0 +1,368 @@
+"""The audit log: chain, tamper detection, restarts, fail-closed writes, redaction."""
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+import threading
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from futu_mcp.audit import (
+    REDACTED,
+    AuditLog,
+    AuditWriteError,
+    iter_lines_backward,
+    line_hash,
+    read_records,
+    verify_file,
+)
+
+
+def _trade_record(i: int) -> dict:
+    return {
+        "key_id": "bot",
+        "kid": "Ab3dEf9h",
+        "transport": "stdio",
+        "tool": "futu_place_order",
+        "phase": "intent",
+        "arguments": {"code": "HK.00700", "qty": 100 + i, "price": 300.5, "trd_side": "BUY"},
+        "decision": "allow",
+        "reason": None,
+    }
+
+
+def _fill(log: AuditLog, n: int) -> list[dict]:
+    return [log.write(_trade_record(i), fsync=False) for i in range(n)]
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines(keepends=True)
+
+
+def test_lines_chain_and_verify(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    written = _fill(AuditLog(path), 5)
+    assert [r["seq"] for r in written] == [1, 2, 3, 4, 5]
+    assert written[0]["prev"] == ""
+    for before, after in itertools.pairwise(written):
+        assert after["prev"] == before["hash"]
+    on_disk = [json.loads(line) for line in _lines(path)]
+    assert on_disk == written
+    for record in on_disk:
+        assert record["hash"] == line_hash(record["prev"], record)
+        assert record["ts"].endswith("Z") and len(record["ts"]) == len("2026-01-01T00:00:00.000Z")
+    assert verify_file(path) == (True, 5, None, None)
+
+
+def test_file_and_folder_are_private(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "deeper" / "audit.jsonl"
+    AuditLog(path).write(_trade_record(0), fsync=True)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_restart_continues_the_chain(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    first = _fill(AuditLog(path), 3)
+    again = AuditLog(path).write(_trade_record(9), fsync=True)
+    assert again["seq"] == 4
+    assert again["prev"] == first[-1]["hash"]
+    assert verify_file(path).ok
+
+
+def test_reserved_fields_from_the_caller_are_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    log.write(_trade_record(0), fsync=False)
+    forged = log.write({"tool": "x", "seq": 99, "prev": "forged", "hash": "forged"}, fsync=False)
+    assert (forged["seq"], forged["prev"]) == (2, json.loads(_lines(path)[0])["hash"])
+    assert verify_file(path).ok
+
+
+def test_values_that_are_not_json_native_are_stored_plainly(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+
+    class Opaque:
+        def __repr__(self) -> str:
+            return "Opaque(secret-inside)"
+
+    record = AuditLog(path).write(
+        {"tool": "t", "result": {"value": Decimal("1.10"), "sides": {"BUY"}, "obj": Opaque()}},
+        fsync=False,
+    )
+    assert record["result"] == {"value": "1.10", "sides": ["BUY"], "obj": "<Opaque>"}
+    assert "secret-inside" not in path.read_text()
+    assert verify_file(path).ok
+
+
+def test_fsync_is_called_only_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    log.write(_trade_record(0), fsync=False)  # creates the file (and syncs its folder) first
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def counting_fsync(fd: int) -> None:
+        synced.append(os.fstat(fd).st_ino)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", counting_fsync)
+    log.write(_trade_record(1), fsync=False)
+    assert synced == []
+    log.write(_trade_record(2), fsync=True)
+    assert synced == [path.stat().st_ino]
+
+
+# --- tampering: verify names exactly the line that was changed ---------------------------------
+
+
+@pytest.mark.parametrize("target", [1, 4, 8])
+def test_edited_line_is_reported(tmp_path: Path, target: int) -> None:
+    path = tmp_path / "audit.jsonl"
+    _fill(AuditLog(path), 8)
+    lines = _lines(path)
+    lines[target - 1] = lines[target - 1].replace('"qty":', '"qty":1')
+    path.write_text("".join(lines))
+    result = verify_file(path)
+    assert (result.ok, result.first_bad_line, result.lines) == (False, target, target - 1)
+    assert result.problem == "hash does not match the line's content"
+
+
+def test_edited_line_with_recomputed_hash_breaks_the_next_link(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    _fill(AuditLog(path), 5)
+    lines = _lines(path)
+    record = json.loads(lines[2])
+    record["decision"] = "deny"
+    record["hash"] = line_hash(record["prev"], record)
+    lines[2] = json.dumps(record) + "\n"
+    path.write_text("".join(lines))
+    assert verify_file(path).first_bad_line == 4
+
+
+@pytest.mark.parametrize("target", [1, 3, 7])
+def test_deleted_line_is_reported(tmp_path: Path, target: int) -> None:
+    path = tmp_path / "audit.jsonl"
+    _fill(AuditLog(path), 8)
+    lines = _lines(path)
+    del lines[target - 1]
+    path.write_text("".join(lines))
+    result = verify_file(path)
+    assert (result.ok, result.first_bad_line) == (False, target)
+
+
+@pytest.mark.parametrize("target", [1, 4, 7])
+def test_swapped_lines_are_reported(tmp_path: Path, target: int) -> None:
+    path = tmp_path / "audit.jsonl"
+    _fill(AuditLog(path), 8)
+    lines = _lines(path)
+    lines[target - 1], lines[target] = lines[target], lines[target - 1]
+    path.write_text("".join(lines))
+    result = verify_file(path)
+    assert (result.ok, result.first_bad_line) == (False, target)
+
+
+@pytest.mark.parametrize(
+    ("garbage", "problem"),
+    [
+        (b"not json at all\n", "not JSON"),
+        (b"\n", "empty line"),
+        (b"[1, 2]\n", "not a JSON object"),
+        (b'{"seq": 3}\n', "missing seq, prev or hash"),
+        (b"\xff\xfe\n", "not UTF-8"),
+    ],
+)
+def test_garbage_line_is_reported(tmp_path: Path, garbage: bytes, problem: str) -> None:
+    path = tmp_path / "audit.jsonl"
+    _fill(AuditLog(path), 2)
+    with open(path, "ab") as fh:
+        fh.write(garbage)
+    result = verify_file(path)
+    assert (result.ok, result.first_bad_line, result.lines) == (False, 3, 2)
+    assert result.problem is not None and result.problem.startswith(problem)
+
+
+def test_empty_file_verifies(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    path.write_bytes(b"")
+    assert verify_file(path) == (True, 0, None, None)
+
+
+# --- fail closed --------------------------------------------------------------------------------
+
+
+def test_unwritable_path_fails_on_write_not_construction(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the log folder should be")
+    log = AuditLog(blocker / "audit.jsonl")  # must not raise: read tools keep working
+    with pytest.raises(AuditWriteError, match=r"cannot write audit log .*audit\.jsonl"):
+        log.write(_trade_record(0), fsync=True)
+    # Fixing the cause lets the same instance write again; the failure is not sticky.
+    blocker.unlink()
+    assert log.write(_trade_record(1), fsync=True)["seq"] == 1
+
+
+def test_path_that_is_a_folder_fails_on_write(tmp_path: Path) -> None:
+    folder = tmp_path / "audit.jsonl"
+    folder.mkdir()
+    log = AuditLog(folder)
+    with pytest.raises(AuditWriteError):
+        log.write(_trade_record(0), fsync=False)
+
+
+def test_symlinked_log_is_refused(tmp_path: Path) -> None:
+    real = tmp_path / "elsewhere.jsonl"
+    real.write_bytes(b"")
+    link = tmp_path / "audit.jsonl"
+    link.symlink_to(real)
+    with pytest.raises(AuditWriteError):
+        AuditLog(link).write(_trade_record(0), fsync=False)
+    assert real.read_bytes() == b""
+
+
+@pytest.mark.parametrize("tail", [b'{"seq": 2, "prev": "', b"}{garbage\n"])
+def test_damaged_tail_refuses_to_continue_the_chain(tmp_path: Path, tail: bytes) -> None:
+    path = tmp_path / "audit.jsonl"
+    _fill(AuditLog(path), 1)
+    with open(path, "ab") as fh:
+        fh.write(tail)
+    before = path.read_bytes()
+    with pytest.raises(AuditWriteError, match="verify"):
+        AuditLog(path).write(_trade_record(1), fsync=True)
+    assert path.read_bytes() == before
+    assert verify_file(path).first_bad_line == 2
+
+
+def test_error_message_never_carries_the_record(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(AuditWriteError) as caught:
+        AuditLog(blocker / "a.jsonl").write({"tool": "canary-tool-xyz"}, fsync=True)
+    assert "canary-tool-xyz" not in str(caught.value)
+
+
+# --- redaction ----------------------------------------------------------------------------------
+
+CANARY_TOKEN = "fc_Ab3dEf9h_" + "CANARYcanary0123456789abcdefghijklmnopqrstu" + "Zz09Yy"
+CANARY_LEGACY = "fc_" + "c0ffee" * 5 + "ab"
+CANARY_MD5 = "e10adc3949ba59abbe56e057f20f883e"
+CANARY_PASSWORD = "canary-pass-7781"
+
+
+def test_secrets_never_reach_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    record = {
+        "tool": "futu_get_quote",
+        "arguments": {
+            "code": "HK.00700",
+            "note": f"token is {CANARY_TOKEN} ok",
+            "nested": [{"header": f"Authorization: Bearer {CANARY_TOKEN}"}],
+            "legacy": CANARY_LEGACY,
+        },
+        "error": f"bearer {CANARY_MD5}",
+        "password": CANARY_PASSWORD,
+        "pwdMD5": CANARY_MD5,
+        "Authorization": f"Bearer {CANARY_TOKEN}",
+        "extra": {"api_key": CANARY_TOKEN, "trade_pwd": CANARY_PASSWORD, "TOKEN": "x"},
+        CANARY_TOKEN: "a token used as a key name",
+    }
+    written = AuditLog(path).write(record, fsync=True)
+    text = path.read_text()
+    for canary in (CANARY_TOKEN, CANARY_LEGACY, CANARY_MD5, CANARY_PASSWORD, "CANARYcanary"):
+        assert canary not in text
+    assert written["password"] == REDACTED and written["pwdMD5"] == REDACTED
+    assert written["arguments"]["code"] == "HK.00700"  # ordinary values untouched
+    assert written["redactions"] >= 10
+    assert verify_file(path).ok
+
+
+def test_clean_record_has_no_redaction_marker(tmp_path: Path) -> None:
+    written = AuditLog(tmp_path / "a.jsonl").write(_trade_record(0), fsync=False)
+    assert "redactions" not in written
+    assert written["arguments"] == _trade_record(0)["arguments"]
+
+
+# --- concurrency --------------------------------------------------------------------------------
+
+WRITER = """
+import sys
+from pathlib import Path
+from futu_mcp.audit import AuditLog
+log = AuditLog(Path(sys.argv[1]))
+for i in range(int(sys.argv[3])):
+    log.write({"tool": "t", "writer": sys.argv[2], "i": i}, fsync=(i % 10 == 0))
+"""
+
+
+def test_concurrent_processes_keep_one_chain(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    writers, per_writer = 4, 60
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(path), f"w{n}", str(per_writer)])
+        for n in range(writers)
+    ]
+    # Threads of this process write at the same time as the other processes.
+    log = AuditLog(path)
+    threads = [
+        threading.Thread(
+            target=lambda n=n: [
+                log.write({"tool": "t", "writer": f"t{n}", "i": i}, fsync=False)
+                for i in range(per_writer)
+            ]
+        )
+        for n in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert [p.wait(timeout=60) for p in procs] == [0] * writers
+    total = (writers + 2) * per_writer
+    assert verify_file(path) == (True, total, None, None)
+    records = [json.loads(line) for line in _lines(path)]
+    assert [r["seq"] for r in records] == list(range(1, total + 1))
+    for writer in [f"w{n}" for n in range(writers)] + ["t0", "t1"]:
+        assert [r["i"] for r in records if r["writer"] == writer] == list(range(per_writer))
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+@given(st.lists(st.binary(max_size=300).map(lambda b: b.replace(b"\n", b"")), max_size=40))
+def test_backward_reader_matches_forward_split(tmp_path_factory, lines: list[bytes]) -> None:
+    path = tmp_path_factory.mktemp("back") / "f"
+    path.write_bytes(b"".join(line + b"\n" for line in lines))
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert list(iter_lines_backward(fd)) == list(reversed(lines))
+    finally:
+        os.close(fd)
+
+
+def test_backward_reader_across_chunks_and_torn_tail(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    long_line = b"x" * 200_000
+    path.write_bytes(b"a\n" + long_line + b"\n" + b"torn")
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert list(iter_lines_backward(fd)) == [b"torn", long_line, b"a"]
+    finally:
+        os.close(fd)
+
+
+def test_read_records_last_and_filter(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    for i in range(10):
+        log.write({"tool": "a" if i % 2 else "b", "i": i}, fsync=False)
+    with open(path, "ab") as fh:
+        fh.write(b"garbage\n")
+    assert [r["i"] for r in read_records(path, last=3)] == [7, 8, 9]
+    assert [r["i"] for r in read_records(path, last=2, keep=lambda r: r["tool"] == "b")] == [6, 8]
+    assert len(read_records(path)) == 10
