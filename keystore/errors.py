@@ -1,0 +1,45 @@
+"""Errors raised by the key store.
+
+Callers tell a broken keys.json (an operator must fix a file) apart from a caller who presented a
+bad token (answer "unauthorized" and nothing more).
+"""
+
+from typing import Literal
+
+UnauthorizedReason = Literal["malformed", "checksum", "unknown", "mismatch"]
+
+
+class KeystoreError(Exception):
+    """Base of every error this package raises, so callers can catch the package as a whole."""
+
+
+class KeysFileError(KeystoreError):
+    """keys.json cannot be used as it is; the message names the file and the fix."""
+
+
+class Unauthorized(KeystoreError):
+    """A token was refused. The message never contains the token, only why it was refused.
+
+    `reason` lets the CLI say "typo?" for a bad checksum while a network caller only ever sees a
+    generic unauthorized answer.
+    """
+
+    def __init__(self, reason: UnauthorizedReason, message: str | None = None) -> None:
+        self.reason: UnauthorizedReason = reason
+        super().__init__(message or _MESSAGES[reason])
+
+
+_MESSAGES: dict[str, str] = {
+    "malformed": "not a futu-mcp API key (expected fc_<kid>_<secret>)",
+    "checksum": "API key checksum does not match (typo?)",
+    "unknown": "unknown API key",
+    "mismatch": "API key does not match its record",
+}
+
+
+class NoSuchKey(KeystoreError):
+    """No record has the given id (revoke-key / rotate-key of a typo'd id)."""
+
+
+class DuplicateKey(KeystoreError):
+    """A record with this id (or kid) already exists; ids are unique in keys.json."""

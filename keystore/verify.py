@@ -1,0 +1,133 @@
+"""Who is calling: token -> current KeyRecord, with at most one argon2 run per token per process.
+
+Order of work per call: HMAC of the token -> cache hit (warm path, no hash, no parse); else
+format + CRC -> kid lookup (an unknown kid never costs a hash) -> one bounded hash verify.
+A stat of keys.json per call notices a change (a revocation by another process) and flushes
+the caches, so the next call sees the new file.
+"""
+
+import hashlib
+import hmac
+import os
+import secrets
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+from keystore.errors import KeysFileError, Unauthorized
+from keystore.hashing import is_argon2, sha256_digest, verify_hash
+from keystore.records import KeyRecord
+from keystore.store import Fingerprint, KeysFile, fingerprint_of, read_keys_file
+from keystore.tokens import parse_token
+
+# Bounded so a flood of distinct bad tokens cannot grow memory without limit.
+_NEGATIVE_CACHE_SIZE = 4096
+
+
+class KeyVerifier:
+    """Resolves tokens against one keys.json; thread-safe, one instance per process."""
+
+    def __init__(self, keys_file: Path, max_concurrent_hashes: int = 2) -> None:
+        self.keys_file = Path(keys_file)
+        self._process_key = secrets.token_bytes(32)
+        self._hash_slots = threading.BoundedSemaphore(max_concurrent_hashes)
+        self._reload_lock = threading.Lock()
+        self._fingerprint: Fingerprint | None = None
+        self._by_kid: dict[str, KeyRecord] = {}
+        self._by_sha256: dict[str, KeyRecord] = {}
+        # HMAC(process key, token) -> record id; values are only ever record ids.
+        self._verified: dict[bytes, str] = {}
+        self._by_id: dict[str, KeyRecord] = {}
+        self._rejected: OrderedDict[bytes, None] = OrderedDict()
+        self._generation = 0
+        self._refresh()
+
+    def verify(self, token: str) -> KeyRecord:
+        """The current record for `token` (revoked or expired ones too: policy says why).
+
+        Raises Unauthorized (malformed, checksum, unknown, mismatch) or KeysFileError.
+        """
+        self._refresh()
+        tag = hmac.new(self._process_key, token.encode("utf-8", "surrogatepass"), hashlib.sha256)
+        digest = tag.digest()
+        key_id = self._verified.get(digest)
+        if key_id is not None:
+            record = self._by_id.get(key_id)
+            if record is not None:
+                return record
+        if digest in self._rejected:
+            raise Unauthorized("mismatch")
+        parsed = parse_token(token)
+        if parsed.kind == "legacy":
+            record = self._by_sha256.get(hashlib.sha256(token.encode("ascii")).hexdigest())
+            if record is None:
+                raise Unauthorized("unknown")
+            self._remember(digest, record, self._generation)
+            return record
+        assert parsed.kid is not None
+        candidate = self._by_kid.get(parsed.kid)
+        if candidate is None:
+            raise Unauthorized("unknown")
+        generation = self._generation
+        if is_argon2(candidate.hash):
+            with self._hash_slots:
+                ok = verify_hash(candidate.hash, token)
+        else:
+            ok = verify_hash(candidate.hash, token)
+        if generation != self._generation:
+            # keys.json changed while we hashed: the record may be gone or rotated.
+            return self.verify(token)
+        if not ok:
+            self._reject(digest)
+            raise Unauthorized("mismatch")
+        self._remember(digest, candidate, generation)
+        return candidate
+
+    def records(self) -> tuple[KeyRecord, ...]:
+        """All records as currently loaded (for listings and metrics labels)."""
+        self._refresh()
+        return tuple(self._by_id.values())
+
+    def _remember(self, digest: bytes, record: KeyRecord, generation: int) -> None:
+        # Only into the cache of the file version the token was checked against.
+        with self._reload_lock:
+            if generation == self._generation:
+                self._verified[digest] = record.id
+
+    def _reject(self, digest: bytes) -> None:
+        with self._reload_lock:
+            self._rejected[digest] = None
+            while len(self._rejected) > _NEGATIVE_CACHE_SIZE:
+                self._rejected.popitem(last=False)
+
+    def _refresh(self) -> None:
+        try:
+            current = fingerprint_of(os.stat(self.keys_file))
+        except FileNotFoundError:
+            raise KeysFileError(
+                f"keys file not found: {self.keys_file} (create a key with `futucli gen-key`)"
+            ) from None
+        if current == self._fingerprint:
+            return
+        with self._reload_lock:
+            if fingerprint_of(os.stat(self.keys_file)) == self._fingerprint:
+                return
+            self._load(read_keys_file(self.keys_file))
+
+    def _load(self, keys_file: KeysFile) -> None:
+        by_kid: dict[str, KeyRecord] = {}
+        by_sha: dict[str, KeyRecord] = {}
+        by_id: dict[str, KeyRecord] = {}
+        for record in keys_file.records:
+            by_id[record.id] = record
+            if record.kid_stored:
+                by_kid[record.kid] = record
+            digest = sha256_digest(record.hash)
+            if digest is not None:
+                by_sha[digest] = record
+        # Swap whole dicts (atomic under the GIL) so readers never see a half-built index.
+        self._verified = {}
+        self._rejected = OrderedDict()
+        self._by_kid, self._by_sha256, self._by_id = by_kid, by_sha, by_id
+        self._generation += 1
+        self._fingerprint = keys_file.fingerprint
