@@ -10,7 +10,7 @@ from importlib.metadata import version
 
 import typer
 
-from futucli import mcpconfig
+from futucli import audit, mcpconfig
 
 app = typer.Typer(
     name="futucli",
@@ -42,6 +42,7 @@ def _root(
 
 # One line per command module; the order is the order of `futucli --help`.
 mcpconfig.register(app)
+audit.register(app)
 
 
 def main() -> None:

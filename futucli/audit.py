@@ -1,0 +1,219 @@
+"""`futucli audit verify|tail`: check the audit log's hash chain and read it as a table.
+
+The format and the chain rules live in `futu_mcp.audit` (futu-mcp writes the file); this module
+only presents them to a human.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from rich.console import Console
+    from rich.table import Table
+
+FOLLOW_POLL_S = 0.25
+PIPE_WIDTH = 160
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+audit_app = typer.Typer(
+    name="audit",
+    help="Check and read the futu-mcp audit log (JSON lines, hash-chained).",
+    no_args_is_help=True,
+)
+
+
+@audit_app.command("verify")
+def verify(
+    path: Path = typer.Argument(..., help="The audit log file (futu-mcp --audit-log)."),
+) -> None:
+    """Check the hash chain; exit 1 and name the first line that was edited, removed or moved.
+
+    A same-user attacker can rewrite the whole chain consistently: keep the printed head (seq and
+    hash) somewhere else and compare it later to notice that.
+    """
+    from futu_mcp.audit import verify_file
+
+    try:
+        result = verify_file(path)
+    except OSError as exc:
+        typer.echo(f"error: cannot read {path}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from None
+    if not result.ok:
+        typer.echo(f"broken at line {result.first_bad_line}: {result.problem}")
+        raise typer.Exit(1)
+    typer.echo(f"OK: {result.lines} lines, chain intact")
+    if result.lines:
+        from futu_mcp.audit import read_records
+
+        head = read_records(path, last=1)[0]
+        typer.echo(f"head: seq {head['seq']} hash {head['hash']}")
+
+
+@audit_app.command("tail")
+def tail(
+    path: Path | None = typer.Argument(
+        None,
+        help="The audit log file; default: $XDG_STATE_HOME/futu/audit.jsonl (~/.local/state/futu/audit.jsonl).",
+        show_default=False,
+    ),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing lines as they come."),
+    key: str | None = typer.Option(None, "--key", help="Only lines of this key id (or kid)."),
+    tool: str | None = typer.Option(
+        None, "--tool", help="Only lines of this tool (futu_ may be left out)."
+    ),
+    lines: int = typer.Option(20, "--lines", "-n", min=0, help="How many past lines to show."),
+) -> None:
+    """Show the newest lines of the audit log as a table; with -f, keep following it."""
+    from rich.console import Console
+
+    from futu_mcp.audit import default_audit_path, read_records
+
+    path = path or default_audit_path()
+    # A pipe gets long lines (grep-able) rather than rich's 80-column default.
+    piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    console = Console(highlight=False, width=PIPE_WIDTH if piped else None)
+
+    def keep(record: dict[str, Any]) -> bool:
+        if key is not None and key not in (record.get("key_id"), record.get("kid")):
+            return False
+        return tool is None or record.get("tool") in (tool, f"futu_{tool}")
+
+    if not path.exists() and not follow:
+        typer.echo(f"error: no audit log at {path}", err=True)
+        raise typer.Exit(1)
+    offset = 0
+    if path.exists():
+        try:
+            offset = path.stat().st_size
+            records = read_records(path, last=lines, keep=keep) if lines else []
+        except OSError as exc:
+            typer.echo(f"error: cannot read {path}: {exc.strerror or exc}", err=True)
+            raise typer.Exit(1) from None
+        _print(console, _table(console, records, header=True))
+    if follow:
+        try:
+            _follow(console, path, offset, keep)
+        except KeyboardInterrupt:
+            raise typer.Exit(0) from None
+
+
+def _follow(
+    console: Console, path: Path, offset: int, keep: Callable[[dict[str, Any]], bool]
+) -> None:
+    """Print complete lines appended after `offset`, forever; a truncated file is read anew."""
+    from futu_mcp.audit import parse_line
+
+    pending = b""
+    while True:
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            size = 0
+        if size < offset:
+            offset, pending = 0, b""
+        if size > offset:
+            with open(path, "rb") as fh:
+                fh.seek(offset)
+                data = fh.read(size - offset)
+            offset += len(data)
+            *complete, pending = (pending + data).split(b"\n")
+            records = []
+            for raw in complete:
+                try:
+                    record = parse_line(raw)
+                except ValueError:
+                    continue
+                if keep(record):
+                    records.append(record)
+            if records:
+                _print(console, _table(console, records, header=False))
+        time.sleep(FOLLOW_POLL_S)
+
+
+def _print(console: Console, table: Table) -> None:
+    console.print(table)
+    sys.stdout.flush()
+
+
+_FIXED_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("seq", 6),
+    ("time (UTC)", 19),
+    ("key", 10),
+    ("tool", 14),
+    ("phase", 6),
+    ("decision", 8),
+)
+_MIN_DETAIL = 24
+
+
+def _table(console: Console, records: list[dict[str, Any]], *, header: bool) -> Table:
+    """One table per batch, every width fixed, so batches printed while following line up."""
+    from rich.table import Table
+
+    table = Table(show_header=header, box=None, pad_edge=False, padding=(0, 1, 0, 0))
+    for name, width in _FIXED_COLUMNS:
+        justify = "right" if name == "seq" else "left"
+        table.add_column(name, width=width, justify=justify, overflow="fold")
+    fixed = sum(width + 1 for _, width in _FIXED_COLUMNS)
+    detail_width = max(_MIN_DETAIL, console.width - fixed)
+    table.add_column("arguments -> outcome", width=detail_width, overflow="fold")
+    for record in records:
+        tool = record.get("tool")
+        if isinstance(tool, str) and tool.startswith("futu_"):
+            tool = tool.removeprefix("futu_")
+        ts = record.get("ts")
+        if isinstance(ts, str):
+            ts = ts.replace("T", " ")[:19]
+        table.add_row(
+            _cell(record.get("seq")),
+            _cell(ts),
+            _cell(record.get("key_id") or record.get("kid")),
+            _cell(tool),
+            _cell(record.get("phase")),
+            _cell(record.get("decision")),
+            _cell(_detail(record)),
+        )
+    return table
+
+
+def _detail(record: dict[str, Any]) -> str:
+    """Arguments, then what happened: the error, else the deny reason, else the result."""
+    parts = [_compact(record.get("arguments") or {})]
+    for field in ("error", "reason", "result"):
+        if record.get(field) not in (None, "", {}):
+            parts.append("-> " + _compact(record[field]))
+            break
+    if record.get("latency_ms") is not None:
+        parts.append(f"({_compact(record['latency_ms'])} ms)")
+    return " ".join(parts)
+
+
+def _compact(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _cell(value: Any) -> Any:
+    """A cell as plain text: no rich markup and no terminal control characters from the log."""
+    from rich.text import Text
+
+    if value is None:
+        return Text("")
+    return Text(_CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", _compact(value)))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `audit` command group to the futucli app."""
+    app.add_typer(audit_app, name="audit")
