@@ -1,0 +1,341 @@
+"""Request bodies (the `c2s` object) for every protocol the client sends, one small function each.
+
+Kept apart from the network code so the conformance tests can validate every body against the
+official schema: a misspelt field would be silently ignored by the real OpenD. int64/uint64
+fields go out as strings (the protobuf JSON mapping), everything else as JSON numbers.
+"""
+
+import math
+import re
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from opend.codes import SEC_MARKET_OF, QotMarket, Security, parse_code
+from opend.crypto import PacketEncAlgo
+from opend.enums import (
+    AuType,
+    Currency,
+    KLType,
+    ModifyOrderOp,
+    OrderStatus,
+    OrderType,
+    Plate,
+    SecurityFirm,
+    SecurityType,
+    SubType,
+    TimeInForce,
+    TrdSide,
+)
+from opend.framing import ProtoFmt
+from opend.models import TrdAccount
+
+Body = dict[str, Any]
+
+CLIENT_VER = 300
+MAX_KL_PAGE = 1000
+MAX_TICKER = 1000
+SNAPSHOT_BATCH = 400
+_MD5_HEX = re.compile(r"[0-9a-f]{32}")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?")
+
+
+def _securities(codes: Sequence[Security]) -> list[Body]:
+    return [c.to_wire() for c in codes]
+
+
+def _bare_code(code: Security | str) -> str:
+    """Trade filters take the code without its market: `HK.00700` → `00700`."""
+    return (code if isinstance(code, Security) else parse_code(code)).code
+
+
+def _positive(name: str, value: float) -> float:
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def _non_negative(name: str, value: float) -> float:
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be zero or more, got {value!r}")
+    return float(value)
+
+
+def _count(name: str, value: int, limit: int) -> int:
+    if not 1 <= value <= limit:
+        raise ValueError(f"{name} must be between 1 and {limit}, got {value!r}")
+    return int(value)
+
+
+def init_connect(client_id: str, encrypt: bool) -> Body:
+    """InitConnect: JSON pushes, notifications on, AES-CBC when an RSA key is configured."""
+    return {
+        "clientVer": CLIENT_VER,
+        "clientID": client_id,
+        "recvNotify": True,
+        "packetEncAlgo": int(PacketEncAlgo.AES_CBC if encrypt else PacketEncAlgo.NONE),
+        "pushProtoFmt": int(ProtoFmt.JSON),
+        "programmingLanguage": "Python",
+    }
+
+
+def keep_alive(now: float) -> Body:
+    """KeepAlive: our clock in epoch seconds."""
+    return {"time": str(int(now))}
+
+
+def get_global_state(user_id: int) -> Body:
+    """GetGlobalState (userID is deprecated; the SDK sends loginUserID)."""
+    return {"userID": str(user_id)}
+
+
+def qot_sub(codes: Sequence[Security], sub_types: Sequence[SubType], subscribe: bool) -> Body:
+    """Qot_Sub: subscribe or unsubscribe every (code, type) pair; no pushes wanted."""
+    return {
+        "securityList": _securities(codes),
+        "subTypeList": [int(t) for t in sub_types],
+        "isSubOrUnSub": subscribe,
+        "isRegOrUnRegPush": False,
+    }
+
+
+def basic_qot(codes: Sequence[Security]) -> Body:
+    """Qot_GetBasicQot."""
+    return {"securityList": _securities(codes)}
+
+
+def get_kl(code: Security, num: int, ktype: KLType, autype: AuType) -> Body:
+    """Qot_GetKL: the latest `num` bars (≤1000) from the subscription."""
+    return {
+        "rehabType": int(autype),
+        "klType": int(ktype),
+        "security": code.to_wire(),
+        "reqNum": _count("num", num, MAX_KL_PAGE),
+    }
+
+
+def _date_text(name: str, value: str) -> str:
+    if not _DATE.fullmatch(value):
+        raise ValueError(f"{name} must be YYYY-MM-DD or YYYY-MM-DD HH:MM:SS, got {value!r}")
+    return value
+
+
+def request_history_kl(
+    code: Security,
+    start: str | None,
+    end: str | None,
+    ktype: KLType,
+    autype: AuType,
+    page_size: int,
+    next_req_key: str | None = None,
+) -> Body:
+    """Qot_RequestHistoryKL: one page; `next_req_key` is echoed verbatim from the last page.
+
+    Default range as the SDK: the 365 days up to `end` (today if absent).
+    """
+    end_text = _date_text("end", end) if end else date.today().isoformat()
+    if start:
+        start_text = _date_text("start", start)
+    else:
+        start_text = (date.fromisoformat(end_text[:10]) - timedelta(days=365)).isoformat()
+    body: Body = {
+        "rehabType": int(autype),
+        "klType": int(ktype),
+        "security": code.to_wire(),
+        "beginTime": start_text,
+        "endTime": end_text,
+        "maxAckKLNum": _count("max_count", page_size, MAX_KL_PAGE),
+    }
+    if next_req_key:
+        body["nextReqKey"] = next_req_key
+    return body
+
+
+def order_book(code: Security, num: int) -> Body:
+    """Qot_GetOrderBook: `num` levels per side."""
+    return {"security": code.to_wire(), "num": _count("num", num, 50)}
+
+
+def ticker(code: Security, num: int) -> Body:
+    """Qot_GetTicker: the latest `num` trades (≤1000)."""
+    return {"security": code.to_wire(), "maxRetNum": _count("num", num, MAX_TICKER)}
+
+
+def rt(code: Security) -> Body:
+    """Qot_GetRT: today's time-sharing data."""
+    return {"security": code.to_wire()}
+
+
+def broker(code: Security) -> Body:
+    """Qot_GetBroker: the HK broker queue."""
+    return {"security": code.to_wire()}
+
+
+def snapshot(codes: Sequence[Security]) -> Body:
+    """Qot_GetSecuritySnapshot: at most 400 codes per request (the client batches)."""
+    if not 1 <= len(codes) <= SNAPSHOT_BATCH:
+        raise ValueError(f"a snapshot request takes 1 to {SNAPSHOT_BATCH} codes, got {len(codes)}")
+    return {"securityList": _securities(codes)}
+
+
+def static_info(
+    market: QotMarket | None, sec_type: SecurityType | None, codes: Sequence[Security] | None
+) -> Body:
+    """Qot_GetStaticInfo: by codes, or every security of a market and type."""
+    if codes:
+        return {"securityList": _securities(codes)}
+    if market is None or sec_type is None:
+        raise ValueError("give either codes, or both market and sec_type")
+    return {"market": int(market), "secType": int(sec_type)}
+
+
+def plate_set(market: QotMarket, plate_class: Plate) -> Body:
+    """Qot_GetPlateSet: the plates of one kind in a market."""
+    return {"market": int(market), "plateSetType": int(plate_class)}
+
+
+def plate_security(plate: Security) -> Body:
+    """Qot_GetPlateSecurity: the members of one plate (e.g. HK.BK1107)."""
+    return {"plate": plate.to_wire()}
+
+
+def acc_list(user_id: int) -> Body:
+    """Trd_GetAccList: every account, universal securities accounts included (as the SDK)."""
+    return {"userID": str(user_id), "needGeneralSecAccount": True}
+
+
+def unlock_trade(unlock: bool, pwd_md5: str | None, security_firm: SecurityFirm | None) -> Body:
+    """Trd_UnlockTrade. The MD5 must be 32 hex digits; it is never echoed in an error."""
+    body: Body = {"unlock": unlock}
+    if unlock:
+        digest = (pwd_md5 or "").lower()
+        if not _MD5_HEX.fullmatch(digest):
+            raise ValueError("the trading password MD5 must be 32 hexadecimal characters")
+        body["pwdMD5"] = digest
+    if security_firm is not None:
+        body["securityFirm"] = int(security_firm)
+    return body
+
+
+def funds(acc: TrdAccount, currency: Currency | None = None, refresh: bool = False) -> Body:
+    """Trd_GetFunds (from OpenD's cache unless `refresh`, which is rate-limited)."""
+    body: Body = {"header": acc.to_wire()}
+    if currency is not None:
+        body["currency"] = int(currency)
+    if refresh:
+        body["refreshCache"] = True
+    return body
+
+
+def _filter(codes: Sequence[Security | str] = (), ids: Sequence[str | int] = ()) -> Body | None:
+    conditions: Body = {}
+    if codes:
+        conditions["codeList"] = [_bare_code(c) for c in codes]
+    if ids:
+        conditions["idList"] = [str(int(i)) for i in ids]
+    return conditions or None
+
+
+def position_list(acc: TrdAccount, codes: Sequence[Security | str] = ()) -> Body:
+    """Trd_GetPositionList, optionally only some codes."""
+    body: Body = {"header": acc.to_wire()}
+    conditions = _filter(codes)
+    if conditions:
+        body["filterConditions"] = conditions
+    return body
+
+
+def order_list(
+    acc: TrdAccount,
+    order_ids: Sequence[str | int] = (),
+    status: Sequence[OrderStatus] = (),
+    codes: Sequence[Security | str] = (),
+) -> Body:
+    """Trd_GetOrderList: today's orders, optionally by id, status or code."""
+    body: Body = {"header": acc.to_wire()}
+    conditions = _filter(codes, order_ids)
+    if conditions:
+        body["filterConditions"] = conditions
+    if status:
+        body["filterStatusList"] = [int(s) for s in status]
+    return body
+
+
+def order_fill_list(acc: TrdAccount, codes: Sequence[Security | str] = ()) -> Body:
+    """Trd_GetOrderFillList: today's fills, optionally only some codes."""
+    body: Body = {"header": acc.to_wire()}
+    conditions = _filter(codes)
+    if conditions:
+        body["filterConditions"] = conditions
+    return body
+
+
+def packet_id(conn_id: int, serial: int) -> Body:
+    """Common.PacketID: OpenD's anti-replay id; serialNo is the header serial."""
+    return {"connID": str(conn_id), "serialNo": serial}
+
+
+def place_order(
+    packet: Body,
+    acc: TrdAccount,
+    code: Security,
+    trd_side: TrdSide,
+    order_type: OrderType,
+    qty: float,
+    price: float,
+    remark: str | None = None,
+    time_in_force: TimeInForce = TimeInForce.DAY,
+) -> Body:
+    """Trd_PlaceOrder. Only BUY and SELL may be sent; remark is at most 64 bytes of UTF-8."""
+    if trd_side not in (TrdSide.BUY, TrdSide.SELL):
+        raise ValueError(f"trd_side must be BUY or SELL, got {TrdSide(trd_side).name}")
+    if order_type is OrderType.NONE:
+        raise ValueError("order_type must be given")
+    body: Body = {
+        "packetID": packet,
+        "header": acc.to_wire(),
+        "trdSide": int(trd_side),
+        "orderType": int(order_type),
+        "code": code.code,
+        "qty": _positive("qty", qty),
+        "price": _non_negative("price", price),
+        "secMarket": int(SEC_MARKET_OF[code.market]),
+        "timeInForce": int(time_in_force),
+    }
+    if remark:
+        if len(remark.encode("utf-8")) > 64:
+            raise ValueError("remark must be at most 64 bytes of UTF-8")
+        body["remark"] = remark
+    return body
+
+
+def modify_order(
+    packet: Body,
+    acc: TrdAccount,
+    order_id: str,
+    op: ModifyOrderOp,
+    qty: float | None = None,
+    price: float | None = None,
+) -> Body:
+    """Trd_ModifyOrder: change (NORMAL: new total qty and price) or cancel one order.
+
+    A numeric id goes in orderID; anything else is an orderIDEx (server order id) with orderID 0.
+    """
+    if op is ModifyOrderOp.NONE:
+        raise ValueError("op must be given")
+    text = str(order_id).strip()
+    if not text:
+        raise ValueError("order_id must be given")
+    body: Body = {"packetID": packet, "header": acc.to_wire(), "modifyOrderOp": int(op)}
+    if text.isdigit():
+        body["orderID"] = text
+    else:
+        body["orderID"] = "0"
+        body["orderIDEx"] = text
+    body["forAll"] = False
+    if op is ModifyOrderOp.NORMAL:
+        if qty is None or price is None:
+            raise ValueError("a modify needs both qty (the new total) and price")
+        body["qty"] = _positive("qty", qty)
+        body["price"] = _non_negative("price", price)
+    return body

@@ -1,0 +1,536 @@
+"""The OpenD client futu-mcp and futucli use: one reconnecting link plus typed helpers.
+
+`start()` returns at once and connects in the background, reconnecting with capped exponential
+backoff and jitter whenever the link drops. While the link is down every call fails at once with
+`GatewayNotConnected`. Quote calls subscribe what they need on their own; order writes pass the
+per-account throttle and are never retried.
+"""
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from opend import c2s
+from opend.codes import QotMarket, Security
+from opend.connection import Body, Connection
+from opend.crypto import load_rsa_key
+from opend.enums import (
+    SUBTYPE_OF_KLTYPE,
+    AuType,
+    Currency,
+    KLType,
+    ModifyOrderOp,
+    OrderStatus,
+    OrderType,
+    Plate,
+    SecurityFirm,
+    SecurityType,
+    SubType,
+    TimeInForce,
+    TrdSide,
+)
+from opend.errors import GatewayNotConnected, OpenDError
+from opend.models import (
+    BasicQot,
+    BrokerQueue,
+    Deal,
+    Funds,
+    GlobalState,
+    KLine,
+    ModifiedOrder,
+    Order,
+    OrderBook,
+    PlacedOrder,
+    PlateInfo,
+    Position,
+    Snapshot,
+    StaticInfo,
+    Ticker,
+    TimeShare,
+    TrdAcc,
+    TrdAccount,
+)
+from opend.protoids import ProtoId
+from opend.s2c import (
+    parse_acc_list,
+    parse_basic_qot,
+    parse_deals,
+    parse_klines,
+    parse_orders,
+    parse_plates,
+    parse_positions,
+    parse_rt,
+    parse_snapshots,
+    parse_static_infos,
+    parse_tickers,
+)
+from opend.subscriptions import OPEND_MIN_HOLD, Item, SubscriptionBook
+from opend.throttle import OrderThrottle
+from opend.wire import opt_str
+
+log = logging.getLogger(__name__)
+
+
+class OpenDClient:
+    """A long-lived, self-healing client for one OpenD gateway."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 11111,
+        *,
+        rsa_key_path: Path | None = None,
+        client_id: str = "futu-mcp",
+        request_timeout: float = 12.0,
+        connect_timeout: float = 10.0,
+        keepalive_interval: float | None = None,
+        dead_after: float | None = None,
+        reconnect_base: float = 0.5,
+        reconnect_cap: float = 15.0,
+        subscription_quota: int = 100,
+        subscription_min_hold: float = OPEND_MIN_HOLD,
+        subscription_idle: float = OPEND_MIN_HOLD,
+        release_interval: float = 15.0,
+        throttle: OrderThrottle | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.client_id = client_id
+        self.request_timeout = request_timeout
+        self.connect_timeout = connect_timeout
+        self.keepalive_interval = keepalive_interval
+        self.dead_after = dead_after
+        self.reconnect_base = reconnect_base
+        self.reconnect_cap = reconnect_cap
+        self.release_interval = release_interval
+        # Loaded now so a bad key file fails the caller at once, not every reconnect.
+        self._rsa_key = load_rsa_key(rsa_key_path) if rsa_key_path is not None else None
+        self._subs = SubscriptionBook(
+            subscription_quota, min_hold=subscription_min_hold, idle_after=subscription_idle
+        )
+        self._subs_conn: Connection | None = None
+        self._subs_lock = asyncio.Lock()
+        self._throttle = throttle or OrderThrottle()
+        self._conn: Connection | None = None
+        self._connected = asyncio.Event()
+        self._runner: asyncio.Task[None] | None = None
+        self._releaser: asyncio.Task[None] | None = None
+        self._closing = False
+        self.last_error: str | None = None
+        self.reconnects = 0
+        self.on_state_change: Callable[[bool], None] | None = None
+
+    # ---- lifecycle -----------------------------------------------------------------------
+
+    @property
+    def address(self) -> str:
+        """`host:port` of the gateway, as shown in errors."""
+        return f"{self.host}:{self.port}"
+
+    @property
+    def connected(self) -> bool:
+        """True while a link with a completed InitConnect is up."""
+        return self._conn is not None and not self._conn.closed
+
+    @property
+    def connection(self) -> Connection | None:
+        """The current link (tests and metrics inspect it), or None while down."""
+        return self._conn if self.connected else None
+
+    async def start(self) -> None:
+        """Begin connecting in the background; returns at once."""
+        if self._runner is None:
+            self._closing = False
+            self._runner = asyncio.create_task(self._run(), name=f"opend-client {self.address}")
+            self._releaser = asyncio.create_task(
+                self._release_loop(), name=f"opend-unsubscribe {self.address}"
+            )
+
+    async def wait_connected(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the link; True if it is up."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._connected.wait(), timeout)
+        return self.connected
+
+    async def close(self) -> None:
+        """Stop reconnecting, close the link and wait for every background task to end."""
+        self._closing = True
+        tasks = [t for t in (self._runner, self._releaser) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._runner = self._releaser = None
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.aclose("client closed")
+        self._set_state(False)
+
+    async def __aenter__(self) -> "OpenDClient":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _set_state(self, up: bool) -> None:
+        if up:
+            self._connected.set()
+        else:
+            self._connected.clear()
+        if self.on_state_change is not None:
+            try:
+                self.on_state_change(up)
+            except Exception:
+                log.exception("on_state_change hook failed")
+
+    def _backoff(self, attempt: int) -> float:
+        """Capped exponential delay with jitter, so many clients don't reconnect in lockstep."""
+        delay = min(self.reconnect_cap, self.reconnect_base * (2**attempt))
+        return delay * random.uniform(0.5, 1.0)
+
+    async def _run(self) -> None:
+        attempt = 0
+        ever_connected = False
+        while not self._closing:
+            try:
+                conn = await Connection.open(
+                    self.host,
+                    self.port,
+                    client_id=self.client_id,
+                    rsa_key=self._rsa_key,
+                    connect_timeout=self.connect_timeout,
+                    request_timeout=self.request_timeout,
+                    keepalive_interval=self.keepalive_interval,
+                    dead_after=self.dead_after,
+                )
+            except GatewayNotConnected as exc:
+                if exc.reason != self.last_error:
+                    log.warning("OpenD %s not reachable: %s", self.address, exc.reason)
+                self.last_error = exc.reason
+                await asyncio.sleep(self._backoff(attempt))
+                attempt += 1
+                continue
+            attempt = 0
+            self._conn = conn
+            self.last_error = None
+            if ever_connected:
+                self.reconnects += 1
+            ever_connected = True
+            log.info("connected to OpenD %s (connID %s)", self.address, conn.info.conn_id)
+            self._set_state(True)
+            try:
+                await conn.wait_closed()
+            finally:
+                await conn.aclose()
+            self.last_error = conn.close_reason
+            if self._conn is conn:
+                self._conn = None
+            self._set_state(False)
+            log.warning("link to OpenD %s lost: %s", self.address, conn.close_reason)
+            await asyncio.sleep(self._backoff(0))
+
+    def _live(self) -> Connection:
+        """The current link, or GatewayNotConnected at once."""
+        conn = self._conn
+        if conn is None or conn.closed:
+            reason = self.last_error or ("not started" if self._runner is None else "connecting")
+            raise GatewayNotConnected(self.address, reason)
+        return conn
+
+    async def request(self, proto_id: int, body: Body, *, write: bool = False) -> Body:
+        """Send a raw request on the current link and return the `s2c` object."""
+        return await self._live().request(proto_id, body, write=write)
+
+    # ---- subscriptions -------------------------------------------------------------------
+
+    def _book_for(self, conn: Connection) -> SubscriptionBook:
+        if self._subs_conn is not conn:
+            self._subs.reset()
+            self._subs_conn = conn
+        return self._subs
+
+    async def _subscribe(self, conn: Connection, items: list[Item]) -> None:
+        """Make sure `items` are subscribed on `conn`, releasing idle ones if the quota is full."""
+        book = self._book_for(conn)
+        if not book.missing(items):
+            book.touch(items)
+            return
+        async with self._subs_lock:
+            book = self._book_for(conn)
+            add, release = book.plan(items)
+            if release:
+                await self._sub_request(conn, release, subscribe=False)
+                book.removed(release)
+            if add:
+                await self._sub_request(conn, add, subscribe=True)
+                book.added(add)
+            book.touch(items)
+
+    async def _sub_request(self, conn: Connection, items: list[Item], *, subscribe: bool) -> None:
+        # One Qot_Sub per subscription type: OpenD subscribes the cross product of the lists.
+        by_type: dict[SubType, list[Security]] = {}
+        for code, sub_type in items:
+            by_type.setdefault(sub_type, []).append(code)
+        for sub_type, codes in by_type.items():
+            try:
+                await conn.request(ProtoId.QOT_SUB, c2s.qot_sub(codes, [sub_type], subscribe))
+            except GatewayNotConnected:
+                raise
+            except OpenDError as exc:
+                verb = "subscribe" if subscribe else "unsubscribe"
+                names = ", ".join(str(c) for c in codes[:5]) + (" ..." if len(codes) > 5 else "")
+                raise OpenDError(
+                    f"OpenD refused to {verb} {sub_type.name} quotes for {names}: {exc.message}",
+                    ret_type=exc.ret_type,
+                    err_code=exc.err_code,
+                    proto_id=ProtoId.QOT_SUB,
+                ) from None
+
+    async def _release_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.release_interval)
+            await self.release_idle_subscriptions()
+
+    async def release_idle_subscriptions(self) -> int:
+        """Unsubscribe pairs unused past the idle time (and held OpenD's minute); how many."""
+        conn = self._conn
+        if conn is None or conn.closed:
+            return 0
+        async with self._subs_lock:
+            book = self._book_for(conn)
+            idle = book.idle()
+            if not idle:
+                return 0
+            try:
+                await self._sub_request(conn, idle, subscribe=False)
+            except OpenDError as exc:
+                log.warning("releasing idle subscriptions failed: %s", exc)
+                return 0
+            book.removed(idle)
+            return len(idle)
+
+    @property
+    def subscriptions(self) -> list[tuple[Security, SubType]]:
+        """What this client holds on the current link (for tests and metrics)."""
+        conn = self._conn
+        return self._book_for(conn).held() if conn is not None else []
+
+    async def _quote(self, proto_id: int, body: Body, items: list[Item]) -> Body:
+        conn = self._live()
+        await self._subscribe(conn, items)
+        return await conn.request(proto_id, body)
+
+    # ---- system --------------------------------------------------------------------------
+
+    async def get_global_state(self) -> GlobalState:
+        """GetGlobalState: logged in? ready? market sessions (what futu_ping reports)."""
+        conn = self._live()
+        s2c = await conn.request(
+            ProtoId.GET_GLOBAL_STATE, c2s.get_global_state(conn.info.login_user_id)
+        )
+        return GlobalState.from_wire(s2c)
+
+    # ---- quotes --------------------------------------------------------------------------
+
+    async def get_stock_quote(self, codes: Sequence[Security]) -> list[BasicQot]:
+        """Basic quotes (subscribes QUOTE for each code first)."""
+        body = c2s.basic_qot(codes)
+        s2c = await self._quote(
+            ProtoId.QOT_GET_BASIC_QOT, body, [(c, SubType.QUOTE) for c in codes]
+        )
+        return parse_basic_qot(s2c)
+
+    async def get_cur_kline(
+        self, code: Security, num: int, ktype: KLType = KLType.K_DAY, autype: AuType = AuType.QFQ
+    ) -> list[KLine]:
+        """The latest `num` bars (subscribes the matching K-line type first)."""
+        body = c2s.get_kl(code, num, ktype, autype)
+        s2c = await self._quote(ProtoId.QOT_GET_KL, body, [(code, SUBTYPE_OF_KLTYPE[ktype])])
+        return parse_klines(s2c)
+
+    async def request_history_kline(
+        self,
+        code: Security,
+        start: str | None = None,
+        end: str | None = None,
+        ktype: KLType = KLType.K_DAY,
+        autype: AuType = AuType.QFQ,
+        max_count: int = 1000,
+    ) -> list[KLine]:
+        """Historical bars in [start, end], following OpenD's pages up to `max_count` bars."""
+        if max_count < 1:
+            raise ValueError(f"max_count must be at least 1, got {max_count}")
+        bars: list[KLine] = []
+        next_key: str | None = None
+        while len(bars) < max_count:
+            page = min(c2s.MAX_KL_PAGE, max_count - len(bars))
+            body = c2s.request_history_kl(code, start, end, ktype, autype, page, next_key)
+            s2c = await self.request(ProtoId.QOT_REQUEST_HISTORY_KL, body)
+            bars.extend(parse_klines(s2c))
+            next_key = opt_str(s2c.get("nextReqKey"))
+            if not next_key:
+                break
+        return bars[:max_count]
+
+    async def get_order_book(self, code: Security, num: int = 10) -> OrderBook:
+        """Bid/ask levels (subscribes ORDER_BOOK first)."""
+        body = c2s.order_book(code, num)
+        s2c = await self._quote(ProtoId.QOT_GET_ORDER_BOOK, body, [(code, SubType.ORDER_BOOK)])
+        return OrderBook.from_wire(s2c)
+
+    async def get_rt_ticker(self, code: Security, num: int = 500) -> list[Ticker]:
+        """The latest trades (subscribes TICKER first)."""
+        body = c2s.ticker(code, num)
+        s2c = await self._quote(ProtoId.QOT_GET_TICKER, body, [(code, SubType.TICKER)])
+        return parse_tickers(s2c)
+
+    async def get_rt_data(self, code: Security) -> list[TimeShare]:
+        """Today's time-sharing data (subscribes RT_DATA first)."""
+        s2c = await self._quote(ProtoId.QOT_GET_RT, c2s.rt(code), [(code, SubType.RT_DATA)])
+        return parse_rt(s2c)
+
+    async def get_broker_queue(self, code: Security) -> BrokerQueue:
+        """HK broker queue (subscribes BROKER first)."""
+        s2c = await self._quote(ProtoId.QOT_GET_BROKER, c2s.broker(code), [(code, SubType.BROKER)])
+        return BrokerQueue.from_wire(s2c)
+
+    async def get_market_snapshot(self, codes: Sequence[Security]) -> list[Snapshot]:
+        """Snapshots, in batches of at most 400 codes (no subscription needed)."""
+        if not codes:
+            raise ValueError("give at least one code")
+        rows: list[Snapshot] = []
+        for start in range(0, len(codes), c2s.SNAPSHOT_BATCH):
+            batch = codes[start : start + c2s.SNAPSHOT_BATCH]
+            s2c = await self.request(ProtoId.QOT_GET_SECURITY_SNAPSHOT, c2s.snapshot(batch))
+            rows.extend(parse_snapshots(s2c))
+        return rows
+
+    async def get_stock_basicinfo(
+        self,
+        market: QotMarket | None = None,
+        sec_type: SecurityType | None = SecurityType.STOCK,
+        codes: Sequence[Security] | None = None,
+    ) -> list[StaticInfo]:
+        """Static info of some codes, or of every security of a market and type."""
+        s2c = await self.request(
+            ProtoId.QOT_GET_STATIC_INFO, c2s.static_info(market, sec_type, codes)
+        )
+        return parse_static_infos(s2c)
+
+    async def get_plate_list(
+        self, market: QotMarket, plate_class: Plate = Plate.ALL
+    ) -> list[PlateInfo]:
+        """Plates (sectors, concepts, regions) of a market."""
+        s2c = await self.request(ProtoId.QOT_GET_PLATE_SET, c2s.plate_set(market, plate_class))
+        return parse_plates(s2c)
+
+    async def get_plate_stock(self, plate: Security) -> list[StaticInfo]:
+        """The securities in a plate."""
+        s2c = await self.request(ProtoId.QOT_GET_PLATE_SECURITY, c2s.plate_security(plate))
+        return parse_static_infos(s2c)
+
+    # ---- trade ---------------------------------------------------------------------------
+
+    async def get_acc_list(self) -> list[TrdAcc]:
+        """Every trading account OpenD's user has (real and paper)."""
+        conn = self._live()
+        s2c = await conn.request(ProtoId.TRD_GET_ACC_LIST, c2s.acc_list(conn.info.login_user_id))
+        return parse_acc_list(s2c)
+
+    async def unlock_trade(
+        self,
+        pwd_md5: str | None,
+        unlock: bool = True,
+        security_firm: SecurityFirm | None = None,
+    ) -> None:
+        """Unlock (or lock) real trading on the whole OpenD instance; the MD5 is never logged."""
+        await self.request(
+            ProtoId.TRD_UNLOCK_TRADE, c2s.unlock_trade(unlock, pwd_md5, security_firm)
+        )
+
+    async def accinfo_query(self, acc: TrdAccount, currency: Currency | None = None) -> Funds:
+        """Funds of one account."""
+        s2c = await self.request(ProtoId.TRD_GET_FUNDS, c2s.funds(acc, currency))
+        return Funds.from_wire(s2c.get("funds") or {})
+
+    async def position_list_query(
+        self, acc: TrdAccount, codes: Sequence[Security | str] = ()
+    ) -> list[Position]:
+        """Positions of one account."""
+        s2c = await self.request(ProtoId.TRD_GET_POSITION_LIST, c2s.position_list(acc, codes))
+        return parse_positions(s2c)
+
+    async def order_list_query(
+        self,
+        acc: TrdAccount,
+        order_ids: Sequence[str] = (),
+        status: Sequence[OrderStatus] = (),
+        codes: Sequence[Security | str] = (),
+    ) -> list[Order]:
+        """Today's orders of one account."""
+        body = c2s.order_list(acc, order_ids, status, codes)
+        return parse_orders(await self.request(ProtoId.TRD_GET_ORDER_LIST, body))
+
+    async def deal_list_query(
+        self, acc: TrdAccount, codes: Sequence[Security | str] = ()
+    ) -> list[Deal]:
+        """Today's fills of one account."""
+        body = c2s.order_fill_list(acc, codes)
+        return parse_deals(await self.request(ProtoId.TRD_GET_ORDER_FILL_LIST, body))
+
+    async def place_order(
+        self,
+        acc: TrdAccount,
+        code: Security,
+        trd_side: TrdSide,
+        order_type: OrderType,
+        qty: float,
+        price: float,
+        remark: str | None = None,
+        time_in_force: TimeInForce = TimeInForce.DAY,
+    ) -> PlacedOrder:
+        """Place one order. Never retried: a lost reply raises `OutcomeUnknown`."""
+        conn = self._live()
+        # Validate before booking a throttle slot: a bad argument must not use one up.
+        c2s.place_order({}, acc, code, trd_side, order_type, qty, price, remark, time_in_force)
+        delay = self._throttle.reserve_place(acc.acc_id)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        serial = conn.next_serial()
+        body = c2s.place_order(
+            c2s.packet_id(conn.info.conn_id, serial),
+            acc,
+            code,
+            trd_side,
+            order_type,
+            qty,
+            price,
+            remark,
+            time_in_force,
+        )
+        s2c = await conn.request(ProtoId.TRD_PLACE_ORDER, body, serial=serial, write=True)
+        return PlacedOrder.from_wire(s2c)
+
+    async def modify_order(
+        self,
+        acc: TrdAccount,
+        order_id: str,
+        op: ModifyOrderOp,
+        qty: float | None = None,
+        price: float | None = None,
+    ) -> ModifiedOrder:
+        """Modify or cancel (op=CANCEL) one order. Never retried."""
+        conn = self._live()
+        c2s.modify_order({}, acc, order_id, op, qty, price)
+        delay = self._throttle.reserve_modify(acc.acc_id)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        serial = conn.next_serial()
+        body = c2s.modify_order(
+            c2s.packet_id(conn.info.conn_id, serial), acc, order_id, op, qty, price
+        )
+        s2c = await conn.request(ProtoId.TRD_MODIFY_ORDER, body, serial=serial, write=True)
+        return ModifiedOrder.from_wire(s2c)

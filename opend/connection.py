@@ -1,0 +1,374 @@
+"""One live TCP link to OpenD: InitConnect, keep-alive, and any number of requests in flight.
+
+Requests are matched to replies by the header serial. Anything wrong with the byte stream (bad
+magic, oversized body, SHA-1 mismatch, undecryptable body) closes the link with a logged reason;
+every request still waiting then fails at once. Reconnecting is the owner's job (`OpenDClient`):
+a `Connection` is used once and thrown away.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+from opend import c2s
+from opend.crypto import AesCodec, CryptoError, PacketEncAlgo, rsa_decrypt, rsa_encrypt
+from opend.errors import (
+    GatewayNotConnected,
+    OpenDError,
+    OutcomeUnknown,
+    ProtocolError,
+    RequestTimeout,
+)
+from opend.framing import Frame, FrameDecoder, FramingError, check_sha1, encode_frame
+from opend.models import InitInfo
+from opend.protoids import ProtoId
+
+log = logging.getLogger(__name__)
+
+READ_CHUNK = 256 * 1024
+SERIAL_LIMIT = 1 << 32
+
+Body = dict[str, Any]
+
+
+def encode_body(payload: Body) -> bytes:
+    """The request body OpenD expects: `{"c2s": {...}}`, compact UTF-8 JSON."""
+    return json.dumps({"c2s": payload}, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def decode_reply(proto_id: int, body: bytes) -> Body:
+    """A reply's `s2c` (empty dict when absent); `OpenDError` with OpenD's text when retType != 0."""
+    try:
+        reply = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        raise ProtocolError(
+            f"OpenD's reply to protocol {proto_id} is not JSON", proto_id=proto_id
+        ) from None
+    if not isinstance(reply, dict):
+        raise ProtocolError(
+            f"OpenD's reply to protocol {proto_id} is not an object", proto_id=proto_id
+        )
+    try:
+        ret_type = int(reply.get("retType", -400))
+        err_code = int(reply.get("errCode") or 0)
+    except (TypeError, ValueError):
+        raise ProtocolError(f"OpenD's reply to protocol {proto_id} has a bad retType") from None
+    if ret_type != 0:
+        message = str(
+            reply.get("retMsg") or f"OpenD failed protocol {proto_id} (retType {ret_type})"
+        )
+        raise OpenDError(message, ret_type=ret_type, err_code=err_code, proto_id=proto_id)
+    s2c = reply.get("s2c")
+    return s2c if isinstance(s2c, dict) else {}
+
+
+class Connection:
+    """A link after a successful InitConnect; dies on the first stream error, never reopens."""
+
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        address: str,
+        info: InitInfo,
+        codec: AesCodec | None,
+        *,
+        request_timeout: float,
+        keepalive_interval: float | None,
+        dead_after: float | None,
+        first_serial: int,
+        decoder: FrameDecoder,
+    ) -> None:
+        self.address = address
+        self.info = info
+        self.request_timeout = request_timeout
+        self._reader = reader
+        self._writer = writer
+        self._codec = codec
+        self._decoder = decoder
+        self._serial = first_serial
+        self._pending: dict[int, tuple[int, asyncio.Future[bytes]]] = {}
+        self._closed = asyncio.Event()
+        self.close_reason: str | None = None
+        self._last_received = time.monotonic()
+        server_interval = float(info.keep_alive_interval or 10)
+        self.keepalive_interval = keepalive_interval or server_interval * 0.8
+        self.dead_after = dead_after or max(server_interval * 3, self.keepalive_interval * 2)
+        self._reader_task = asyncio.create_task(self._read_loop(), name=f"opend-read {address}")
+        self._keepalive_task = asyncio.create_task(
+            self._keepalive_loop(), name=f"opend-keepalive {address}"
+        )
+        self.keepalives_sent = 0
+
+    # ---- opening -------------------------------------------------------------------------
+
+    @classmethod
+    async def open(
+        cls,
+        host: str,
+        port: int,
+        *,
+        client_id: str,
+        rsa_key: RSAPrivateKey | None = None,
+        connect_timeout: float = 10.0,
+        request_timeout: float = 12.0,
+        keepalive_interval: float | None = None,
+        dead_after: float | None = None,
+    ) -> "Connection":
+        """Connect and run InitConnect; raises GatewayNotConnected (with the reason) on failure."""
+        address = f"{host}:{port}"
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(host, port), connect_timeout
+            )
+        except TimeoutError:
+            raise GatewayNotConnected(address, "connect timed out") from None
+        except OSError as exc:
+            raise GatewayNotConnected(address, _os_reason(exc)) from None
+        decoder = FrameDecoder()
+        try:
+            info = await asyncio.wait_for(
+                _init_connect(reader, writer, decoder, client_id, rsa_key), connect_timeout
+            )
+        except BaseException as exc:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+            if isinstance(exc, TimeoutError):
+                raise GatewayNotConnected(address, "no InitConnect reply") from None
+            if isinstance(exc, GatewayNotConnected):
+                raise
+            if isinstance(exc, OpenDError):
+                raise GatewayNotConnected(address, f"InitConnect refused: {exc}") from None
+            if isinstance(exc, (OSError, FramingError, CryptoError, asyncio.IncompleteReadError)):
+                raise GatewayNotConnected(address, f"InitConnect failed: {exc}") from None
+            raise
+        codec = None
+        if rsa_key is not None:
+            try:
+                codec = AesCodec(info.conn_aes_key, PacketEncAlgo.AES_CBC, info.aes_cbc_iv)
+            except CryptoError as exc:
+                writer.close()
+                raise GatewayNotConnected(
+                    address, f"InitConnect gave no usable AES key: {exc}"
+                ) from None
+        return cls(
+            reader,
+            writer,
+            address,
+            info,
+            codec,
+            request_timeout=request_timeout,
+            keepalive_interval=keepalive_interval,
+            dead_after=dead_after,
+            first_serial=INIT_SERIAL + 1,
+            decoder=decoder,
+        )
+
+    # ---- state ---------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """True once the link is gone (for whatever reason, see `close_reason`)."""
+        return self._closed.is_set()
+
+    async def wait_closed(self) -> None:
+        """Return when the link has closed."""
+        await self._closed.wait()
+
+    def next_serial(self) -> int:
+        """A fresh serial for the header (and for packetID.serialNo of trade writes)."""
+        serial = self._serial
+        self._serial = serial % (SERIAL_LIMIT - 1) + 1
+        return serial
+
+    @property
+    def in_flight(self) -> int:
+        """Requests sent and not yet answered."""
+        return len(self._pending)
+
+    # ---- requests ------------------------------------------------------------------------
+
+    async def request(
+        self,
+        proto_id: int,
+        body: Body,
+        *,
+        serial: int | None = None,
+        timeout: float | None = None,
+        write: bool = False,
+    ) -> Body:
+        """Send one request and wait for its reply's `s2c`.
+
+        `write=True` marks an order write (place/modify): if the reply never comes the order may
+        have happened, so that raises `OutcomeUnknown` instead of a retryable error.
+        """
+        if self.closed:
+            raise GatewayNotConnected(self.address, self.close_reason or "closed")
+        if serial is None:
+            serial = self.next_serial()
+        plain = encode_body(body)
+        wire = self._codec.encrypt(plain) if self._codec else None
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._pending[serial] = (proto_id, future)
+        limit = self.request_timeout if timeout is None else timeout
+        try:
+            self._writer.write(encode_frame(proto_id, serial, plain, wire_body=wire))
+            await self._writer.drain()
+            reply = await asyncio.wait_for(future, limit)
+        except TimeoutError:
+            if write:
+                raise _unknown(proto_id, f"no reply within {limit:g} s") from None
+            raise RequestTimeout(self.address, proto_id, limit) from None
+        except _LinkLost as lost:
+            if write:
+                raise _unknown(proto_id, f"connection lost: {lost}") from None
+            raise GatewayNotConnected(
+                self.address, f"connection lost before the reply: {lost}"
+            ) from None
+        except (ConnectionError, OSError) as exc:
+            self.close(f"write failed: {_os_reason(exc)}")
+            if write:
+                raise _unknown(proto_id, "connection lost while sending") from None
+            raise GatewayNotConnected(self.address, self.close_reason or "closed") from None
+        finally:
+            entry = self._pending.get(serial)
+            if entry is not None and entry[1] is future:
+                del self._pending[serial]
+        return decode_reply(proto_id, reply)
+
+    # ---- background ----------------------------------------------------------------------
+
+    async def _read_loop(self) -> None:
+        try:
+            while True:
+                data = await self._reader.read(READ_CHUNK)
+                if not data:
+                    self.close("OpenD closed the connection")
+                    return
+                self._last_received = time.monotonic()
+                for frame in self._decoder.feed(data):
+                    self._dispatch(frame)
+        except FramingError as exc:
+            log.warning("closing link to OpenD %s: %s", self.address, exc)
+            self.close(f"bad data from OpenD: {exc}")
+        except CryptoError as exc:
+            log.warning("closing link to OpenD %s: %s", self.address, exc)
+            self.close(f"undecryptable data from OpenD: {exc}")
+        except (ConnectionError, OSError) as exc:
+            self.close(_os_reason(exc))
+
+    def _dispatch(self, frame: Frame) -> None:
+        body = self._codec.decrypt(frame.body) if self._codec else frame.body
+        check_sha1(frame, body)
+        entry = self._pending.get(frame.serial)
+        if entry is None or entry[0] != frame.proto_id:
+            # Pushes (order updates, notifications) and replies to timed-out requests.
+            log.debug(
+                "dropping proto %s serial %s: no request waiting", frame.proto_id, frame.serial
+            )
+            return
+        future = entry[1]
+        if not future.done():
+            future.set_result(body)
+
+    async def _keepalive_loop(self) -> None:
+        while not self.closed:
+            await asyncio.sleep(min(self.keepalive_interval, self.dead_after / 2))
+            silent = time.monotonic() - self._last_received
+            if silent > self.dead_after:
+                log.warning("closing link to OpenD %s: silent for %.1f s", self.address, silent)
+                self.close(f"no data from OpenD for {silent:.0f} s")
+                return
+            with contextlib.suppress(OpenDError):
+                await self.request(
+                    ProtoId.KEEP_ALIVE, c2s.keep_alive(time.time()), timeout=self.dead_after
+                )
+                self.keepalives_sent += 1
+
+    def close(self, reason: str) -> None:
+        """Close the link now; every waiting request fails with `reason`. Idempotent."""
+        if self._closed.is_set():
+            return
+        self.close_reason = reason
+        self._closed.set()
+        current = asyncio.current_task()
+        for task in (self._reader_task, self._keepalive_task):
+            if task is not current:
+                task.cancel()
+        self._writer.close()
+        pending, self._pending = self._pending, {}
+        for _proto, future in pending.values():
+            if not future.done():
+                future.set_exception(_LinkLost(reason))
+
+    async def aclose(self, reason: str = "closed by client") -> None:
+        """Close and wait until the background tasks have finished."""
+        self.close(reason)
+        current = asyncio.current_task()
+        tasks = [t for t in (self._reader_task, self._keepalive_task) if t is not current]
+        await asyncio.gather(*tasks, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await self._writer.wait_closed()
+
+
+INIT_SERIAL = 1
+
+
+class _LinkLost(Exception):
+    """Internal: the link closed while a request waited."""
+
+
+def _unknown(proto_id: int, why: str) -> OutcomeUnknown:
+    name = "place order" if proto_id == ProtoId.TRD_PLACE_ORDER else "modify/cancel order"
+    return OutcomeUnknown(
+        f"outcome unknown: the {name} request was sent but {why}; "
+        "check futu_get_orders before trying again",
+        ret_type=-200,
+        proto_id=proto_id,
+    )
+
+
+def _os_reason(exc: BaseException) -> str:
+    """Short human reason for a socket error ("connection refused")."""
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return text[0].lower() + text[1:]
+
+
+async def _init_connect(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    decoder: FrameDecoder,
+    client_id: str,
+    rsa_key: RSAPrivateKey | None,
+) -> InitInfo:
+    """Send InitConnect and read frames until its reply (nothing else may be sent before)."""
+    plain = encode_body(c2s.init_connect(client_id, rsa_key is not None))
+    wire = rsa_encrypt(rsa_key, plain) if rsa_key is not None else None
+    writer.write(encode_frame(ProtoId.INIT_CONNECT, INIT_SERIAL, plain, wire_body=wire))
+    await writer.drain()
+    while True:
+        data = await reader.read(READ_CHUNK)
+        if not data:
+            raise ConnectionResetError("OpenD closed the connection during InitConnect")
+        for frame in decoder.feed(data):
+            if frame.proto_id != ProtoId.INIT_CONNECT or frame.serial != INIT_SERIAL:
+                continue
+            body = rsa_decrypt(rsa_key, frame.body) if rsa_key is not None else frame.body
+            check_sha1(frame, body)
+            try:
+                s2c = decode_reply(ProtoId.INIT_CONNECT, body)
+            except ProtocolError:
+                hint = "" if rsa_key else " (does OpenD require an RSA key? --gateway-rsa-key)"
+                raise FramingError(f"InitConnect reply is not JSON{hint}") from None
+            info = InitInfo.from_wire(s2c)
+            if not info.conn_id:
+                raise FramingError("InitConnect reply has no connID")
+            return info

@@ -1,0 +1,88 @@
+"""Readers for each protocol's `s2c` object, turning OpenD's lists into typed rows.
+
+One function per protocol so the conformance tests can feed each one JSON rendered from the
+official Response schema. Single-object replies (order book, funds...) use the model's
+`from_wire` directly.
+"""
+
+from typing import Any
+
+from opend.models import (
+    BasicQot,
+    Deal,
+    KLine,
+    Order,
+    PlateInfo,
+    Position,
+    Snapshot,
+    StaticInfo,
+    Ticker,
+    TimeShare,
+    TrdAcc,
+)
+from opend.wire import code_of, opt_str
+
+Body = dict[str, Any]
+
+
+def _rows(s2c: Body, key: str) -> list[Any]:
+    rows = s2c.get(key)
+    return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+
+
+def parse_basic_qot(s2c: Body) -> list[BasicQot]:
+    """Qot_GetBasicQot.S2C."""
+    return [BasicQot.from_wire(q) for q in _rows(s2c, "basicQotList")]
+
+
+def parse_klines(s2c: Body) -> list[KLine]:
+    """Qot_GetKL.S2C and Qot_RequestHistoryKL.S2C."""
+    code, name = code_of(s2c.get("security")), opt_str(s2c.get("name"))
+    return [KLine.from_wire(k, code, name) for k in _rows(s2c, "klList")]
+
+
+def parse_tickers(s2c: Body) -> list[Ticker]:
+    """Qot_GetTicker.S2C."""
+    code, name = code_of(s2c.get("security")), opt_str(s2c.get("name"))
+    return [Ticker.from_wire(t, code, name) for t in _rows(s2c, "tickerList")]
+
+
+def parse_rt(s2c: Body) -> list[TimeShare]:
+    """Qot_GetRT.S2C."""
+    code, name = code_of(s2c.get("security")), opt_str(s2c.get("name"))
+    return [TimeShare.from_wire(r, code, name) for r in _rows(s2c, "rtList")]
+
+
+def parse_snapshots(s2c: Body) -> list[Snapshot]:
+    """Qot_GetSecuritySnapshot.S2C."""
+    return [Snapshot.from_wire(s) for s in _rows(s2c, "snapshotList")]
+
+
+def parse_static_infos(s2c: Body) -> list[StaticInfo]:
+    """Qot_GetStaticInfo.S2C and Qot_GetPlateSecurity.S2C."""
+    return [StaticInfo.from_wire(i) for i in _rows(s2c, "staticInfoList")]
+
+
+def parse_plates(s2c: Body) -> list[PlateInfo]:
+    """Qot_GetPlateSet.S2C."""
+    return [PlateInfo.from_wire(p) for p in _rows(s2c, "plateInfoList")]
+
+
+def parse_acc_list(s2c: Body) -> list[TrdAcc]:
+    """Trd_GetAccList.S2C."""
+    return [TrdAcc.from_wire(a) for a in _rows(s2c, "accList")]
+
+
+def parse_positions(s2c: Body) -> list[Position]:
+    """Trd_GetPositionList.S2C."""
+    return [Position.from_wire(p) for p in _rows(s2c, "positionList")]
+
+
+def parse_orders(s2c: Body) -> list[Order]:
+    """Trd_GetOrderList.S2C."""
+    return [Order.from_wire(o) for o in _rows(s2c, "orderList")]
+
+
+def parse_deals(s2c: Body) -> list[Deal]:
+    """Trd_GetOrderFillList.S2C."""
+    return [Deal.from_wire(d) for d in _rows(s2c, "orderFillList")]
