@@ -43,3 +43,7 @@ class NoSuchKey(KeystoreError):
 
 class DuplicateKey(KeystoreError):
     """A record with this id (or kid) already exists; ids are unique in keys.json."""
+
+
+class LedgerError(KeystoreError):
+    """The usage ledger cannot be used (permissions, corruption); limits then fail closed."""

@@ -1,0 +1,335 @@
+"""The usage ledger: order-rate and daily-value counters, last use, client order ids (SQLite).
+
+Check-and-reserve is one `BEGIN IMMEDIATE` transaction, so N concurrent orders from any mix of
+threads and processes against a limit of k admit exactly k. A reservation stays (it is the
+order's footprint in the window and the day) unless the order is rejected or fails, when
+`release` gives it back. Times are wall-clock UTC so several processes agree.
+"""
+
+import json
+import os
+import sqlite3
+import stat
+import threading
+import time as monotonic_time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from keystore.errors import LedgerError
+from keystore.records import format_amount
+
+RATE_WINDOW_S = 60.0
+CLIENT_ORDER_TTL_S = 24 * 3600.0
+# Rows older than this can no longer count toward any window or day.
+_KEEP_S = 2 * 24 * 3600.0
+_BUSY_TIMEOUT_MS = 30_000
+_USE_WRITE_INTERVAL_S = 1.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS reservations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key_id TEXT NOT NULL,
+    ts REAL NOT NULL,
+    counts_rate INTEGER NOT NULL,
+    market TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    day TEXT NOT NULL,
+    amount TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reservations_key_ts ON reservations (key_id, ts);
+CREATE TABLE IF NOT EXISTS daily_totals (
+    key_id TEXT NOT NULL,
+    market TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    day TEXT NOT NULL,
+    total TEXT NOT NULL,
+    PRIMARY KEY (key_id, market, currency, day)
+);
+CREATE TABLE IF NOT EXISTS key_use (
+    key_id TEXT PRIMARY KEY,
+    last_used REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS client_orders (
+    key_id TEXT NOT NULL,
+    client_order_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    result TEXT,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (key_id, client_order_id)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """One admitted place/modify: its slot in the rate window and its share of the day."""
+
+    id: int
+    key_id: str
+    market: str
+    currency: str
+    day: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class LimitDenial:
+    """Why the ledger refused: the policy reason and the contract's error text."""
+
+    reason: Literal["rate", "daily_value"]
+    message: str
+
+
+@dataclass(frozen=True)
+class ClientOrderState:
+    """What a repeated `client_order_id` means: new (yours now), pending, or done (`result`)."""
+
+    status: Literal["new", "pending", "done"]
+    result: dict[str, Any] | None = None
+
+
+class Ledger:
+    """The SQLite ledger beside keys.json; thread-safe (a connection per thread)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._use_written: dict[str, float] = {}
+        self._create()
+
+    def reserve(
+        self,
+        key_id: str,
+        *,
+        market: str,
+        currency: str,
+        amount: Decimal,
+        max_per_minute: int | None,
+        max_daily: Decimal | None,
+        now: datetime | None = None,
+        commit: bool = True,
+    ) -> Reservation | LimitDenial | None:
+        """Check the 60 s window and the day's total, and reserve, in one atomic step.
+
+        `amount` is what counts toward the daily cap (a modify's increase). With
+        `commit=False` (dry run) the checks run, nothing is kept, and an admit returns None.
+        """
+        when = (now or datetime.now(UTC)).astimezone(UTC)
+        ts = when.timestamp()
+        day = when.date().isoformat()
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                "DELETE FROM reservations WHERE key_id = ? AND ts < ?", (key_id, ts - _KEEP_S)
+            )
+            if max_per_minute is not None:
+                (count,) = conn.execute(
+                    "SELECT COUNT(*) FROM reservations WHERE key_id = ? AND ts > ?",
+                    (key_id, ts - RATE_WINDOW_S),
+                ).fetchone()
+                if count >= max_per_minute:
+                    conn.execute("ROLLBACK")
+                    return LimitDenial(
+                        "rate", f"limit check failed: rate limit {max_per_minute}/min"
+                    )
+            row = conn.execute(
+                "SELECT total FROM daily_totals"
+                " WHERE key_id = ? AND market = ? AND currency = ? AND day = ?",
+                (key_id, market, currency, day),
+            ).fetchone()
+            total = Decimal(row[0]) if row else Decimal(0)
+            new_total = total + amount
+            if max_daily is not None and amount > 0 and new_total > max_daily:
+                conn.execute("ROLLBACK")
+                return LimitDenial(
+                    "daily_value",
+                    f"limit check failed: daily value {format_amount(new_total)} "
+                    f"exceeds {format_amount(max_daily)}",
+                )
+            cursor = conn.execute(
+                "INSERT INTO reservations (key_id, ts, counts_rate, market, currency, day, amount)"
+                " VALUES (?, ?, 1, ?, ?, ?, ?)",
+                (key_id, ts, market, currency, day, str(amount)),
+            )
+            conn.execute(
+                "INSERT INTO daily_totals (key_id, market, currency, day, total)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_id, market, currency, day)"
+                " DO UPDATE SET total = excluded.total",
+                (key_id, market, currency, day, str(new_total)),
+            )
+            reservation_id = cursor.lastrowid
+            if not commit:
+                conn.execute("ROLLBACK")
+                return None
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        assert reservation_id is not None
+        return Reservation(reservation_id, key_id, market, currency, day, amount)
+
+    def release(self, reservation: Reservation) -> None:
+        """Give back a reservation whose order was rejected, failed or never sent (idempotent)."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            deleted = conn.execute(
+                "DELETE FROM reservations WHERE id = ?", (reservation.id,)
+            ).rowcount
+            if deleted:
+                row = conn.execute(
+                    "SELECT total FROM daily_totals"
+                    " WHERE key_id = ? AND market = ? AND currency = ? AND day = ?",
+                    (reservation.key_id, reservation.market, reservation.currency, reservation.day),
+                ).fetchone()
+                if row is not None:
+                    total = max(Decimal(row[0]) - reservation.amount, Decimal(0))
+                    conn.execute(
+                        "UPDATE daily_totals SET total = ?"
+                        " WHERE key_id = ? AND market = ? AND currency = ? AND day = ?",
+                        (
+                            str(total),
+                            reservation.key_id,
+                            reservation.market,
+                            reservation.currency,
+                            reservation.day,
+                        ),
+                    )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def daily_total(
+        self, key_id: str, market: str, currency: str, now: datetime | None = None
+    ) -> Decimal:
+        """Value reserved so far on the UTC day of `now` (for listings and tests)."""
+        day = (now or datetime.now(UTC)).astimezone(UTC).date().isoformat()
+        row = (
+            self._conn()
+            .execute(
+                "SELECT total FROM daily_totals"
+                " WHERE key_id = ? AND market = ? AND currency = ? AND day = ?",
+                (key_id, market, currency, day),
+            )
+            .fetchone()
+        )
+        return Decimal(row[0]) if row else Decimal(0)
+
+    def record_use(self, key_id: str, now: datetime | None = None) -> None:
+        """Note that a key was used; written at most once a second per key per process."""
+        tick = monotonic_time.monotonic()
+        last = self._use_written.get(key_id)
+        if last is not None and tick - last < _USE_WRITE_INTERVAL_S:
+            return
+        self._use_written[key_id] = tick
+        ts = (now or datetime.now(UTC)).timestamp()
+        self._conn().execute(
+            "INSERT INTO key_use (key_id, last_used) VALUES (?, ?) ON CONFLICT (key_id)"
+            " DO UPDATE SET last_used = max(last_used, excluded.last_used)",
+            (key_id, ts),
+        )
+
+    def last_used(self) -> dict[str, datetime]:
+        """When each key was last used, for list-keys."""
+        rows = self._conn().execute("SELECT key_id, last_used FROM key_use").fetchall()
+        return {key_id: datetime.fromtimestamp(ts, UTC) for key_id, ts in rows}
+
+    def begin_client_order(
+        self, key_id: str, client_order_id: str, now: datetime | None = None
+    ) -> ClientOrderState:
+        """Claim a client_order_id for this key (24 h); a repeat learns it is pending or done."""
+        ts = (now or datetime.now(UTC)).timestamp()
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                "DELETE FROM client_orders WHERE created_at < ?", (ts - CLIENT_ORDER_TTL_S,)
+            )
+            row = conn.execute(
+                "SELECT status, result FROM client_orders WHERE key_id = ? AND client_order_id = ?",
+                (key_id, client_order_id),
+            ).fetchone()
+            if row is None:
+                conn.execute(
+                    "INSERT INTO client_orders (key_id, client_order_id, status, created_at)"
+                    " VALUES (?, ?, 'pending', ?)",
+                    (key_id, client_order_id, ts),
+                )
+                state = ClientOrderState("new")
+            elif row[0] == "done":
+                state = ClientOrderState("done", json.loads(row[1]))
+            else:
+                state = ClientOrderState("pending")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return state
+
+    def finish_client_order(
+        self, key_id: str, client_order_id: str, result: dict[str, Any]
+    ) -> None:
+        """Store the first result; a repeat of this client_order_id returns it for 24 h."""
+        self._conn().execute(
+            "UPDATE client_orders SET status = 'done', result = ?"
+            " WHERE key_id = ? AND client_order_id = ?",
+            (json.dumps(result, default=str), key_id, client_order_id),
+        )
+
+    def abandon_client_order(self, key_id: str, client_order_id: str) -> None:
+        """The order was not sent: forget the id so a retry may place it."""
+        self._conn().execute(
+            "DELETE FROM client_orders"
+            " WHERE key_id = ? AND client_order_id = ? AND status = 'pending'",
+            (key_id, client_order_id),
+        )
+
+    def close(self) -> None:
+        """Close this thread's connection (tests, shutdown)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
+            conn.close()
+        self._local.conn = None
+
+    def _create(self) -> None:
+        folder = self.path.parent
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except OSError as exc:
+            raise LedgerError(f"cannot open ledger {self.path}: {exc.strerror}") from None
+        try:
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+        if os.name == "posix" and (st.st_mode & 0o077 or st.st_uid != os.getuid()):
+            raise LedgerError(
+                f"ledger {self.path} can be changed by other users "
+                f"(mode {stat.S_IMODE(st.st_mode):04o}, uid {st.st_uid}). "
+                f"Fix: chown {os.getuid()} {self.path} && chmod 600 {self.path}"
+            )
+        try:
+            conn = self._conn()
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError(f"ledger {self.path} is not usable: {exc}") from None
+
+    def _conn(self) -> sqlite3.Connection:
+        local = self._local
+        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        # A forked child must not reuse its parent's connection.
+        if conn is None or local.pid != os.getpid():
+            conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA synchronous=FULL")
+            local.conn, local.pid = conn, os.getpid()
+        return conn

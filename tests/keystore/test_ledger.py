@@ -1,0 +1,141 @@
+"""Ledger: sliding window, UTC day, restarts, client order ids, file safety."""
+
+import os
+import stat
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from keystore.errors import LedgerError
+from keystore.ledger import Ledger, LimitDenial, Reservation
+from keystore.paths import ledger_path
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def reserve(ledger: Ledger, at: datetime, amount: int = 100, **limits: object) -> object:
+    return ledger.reserve(
+        "k",
+        market="HK",
+        currency="HKD",
+        amount=Decimal(amount),
+        now=at,
+        max_per_minute=limits.get("per_minute"),  # type: ignore[arg-type]
+        max_daily=limits.get("daily"),  # type: ignore[arg-type]
+    )
+
+
+def test_file_is_private_and_beside_keys(tmp_path: Path) -> None:
+    path = ledger_path(tmp_path / "futu" / "keys.json")
+    assert path == tmp_path / "futu" / "keys.ledger.sqlite"
+    Ledger(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+def test_refuses_a_ledger_others_can_write(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    Ledger(path)
+    path.chmod(0o666)
+    with pytest.raises(LedgerError, match="chmod 600"):
+        Ledger(path)
+
+
+def test_refuses_a_corrupt_ledger(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    path.write_bytes(b"not a database at all" * 100)
+    path.chmod(0o600)
+    with pytest.raises(LedgerError, match="not usable"):
+        Ledger(path)
+
+
+def test_sliding_window_is_exact(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.sqlite")
+    # The fixed-window exploit: 3 just before a minute boundary, 3 just after.
+    start = NOW.replace(second=57)
+    got = [reserve(ledger, start + timedelta(seconds=i), per_minute=3) for i in range(6)]
+    assert [isinstance(g, Reservation) for g in got] == [True, True, True, False, False, False]
+    denial = got[3]
+    assert isinstance(denial, LimitDenial)
+    assert denial.message == "limit check failed: rate limit 3/min"
+    # 60 s after the first admitted order, one slot frees up, and only one.
+    later = start + timedelta(seconds=60)
+    assert isinstance(reserve(ledger, later, per_minute=3), Reservation)
+    assert isinstance(reserve(ledger, later, per_minute=3), LimitDenial)
+
+
+def test_daily_total_survives_restart_and_resets_at_utc_midnight(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    first = Ledger(path)
+    assert isinstance(reserve(first, NOW, 700, daily=Decimal(1000)), Reservation)
+    first.close()
+    second = Ledger(path)
+    denied = reserve(second, NOW, 400, daily=Decimal(1000))
+    assert isinstance(denied, LimitDenial)
+    assert denied.message == "limit check failed: daily value 1100 exceeds 1000"
+    late = NOW.replace(hour=23, minute=59, second=59)
+    assert isinstance(reserve(second, late, 300, daily=Decimal(1000)), Reservation)
+    midnight = late + timedelta(seconds=1)
+    assert isinstance(reserve(second, midnight, 1000, daily=Decimal(1000)), Reservation)
+    assert second.daily_total("k", "HK", "HKD", NOW) == 1000
+    assert second.daily_total("k", "HK", "HKD", midnight) == 1000
+
+
+def test_daily_totals_never_add_across_currencies(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.sqlite")
+    ledger.reserve(
+        "k",
+        market="HK",
+        currency="HKD",
+        amount=Decimal(900),
+        max_per_minute=None,
+        max_daily=Decimal(1000),
+        now=NOW,
+    )
+    other = ledger.reserve(
+        "k",
+        market="HK",
+        currency="USD",
+        amount=Decimal(900),
+        max_per_minute=None,
+        max_daily=Decimal(1000),
+        now=NOW,
+    )
+    assert isinstance(other, Reservation)
+
+
+def test_last_used(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.sqlite")
+    assert ledger.last_used() == {}
+    ledger.record_use("a", NOW)
+    reopened = Ledger(tmp_path / "l.sqlite")
+    assert reopened.last_used() == {"a": NOW}
+
+
+def test_client_order_ids(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.sqlite")
+    assert ledger.begin_client_order("k", "c1", NOW).status == "new"
+    assert ledger.begin_client_order("k", "c1", NOW).status == "pending"
+    assert ledger.begin_client_order("other", "c1", NOW).status == "new"
+    ledger.finish_client_order("k", "c1", {"order_id": "123", "status": "SUBMITTED"})
+    done = Ledger(tmp_path / "l.sqlite").begin_client_order("k", "c1", NOW + timedelta(hours=23))
+    assert (done.status, done.result) == ("done", {"order_id": "123", "status": "SUBMITTED"})
+    assert (
+        ledger.begin_client_order("k", "c1", NOW + timedelta(hours=24, seconds=1)).status == "new"
+    )
+    ledger.abandon_client_order("k", "c1")
+    assert ledger.begin_client_order("k", "c1", NOW + timedelta(hours=25)).status == "new"
+
+
+def test_forked_child_gets_its_own_connection(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.sqlite")
+    reserve(ledger, NOW)
+    pid = os.fork()
+    if pid == 0:
+        ok = isinstance(reserve(ledger, NOW), Reservation)
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert ledger.daily_total("k", "HK", "HKD", NOW) == 200
