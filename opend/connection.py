@@ -357,7 +357,8 @@ async def _init_connect(
     while True:
         data = await reader.read(READ_CHUNK)
         if not data:
-            raise ConnectionResetError("OpenD closed the connection during InitConnect")
+            hint = "" if rsa_key else " (does OpenD require an RSA key?)"
+            raise ConnectionResetError(f"OpenD closed the connection during InitConnect{hint}")
         for frame in decoder.feed(data):
             if frame.proto_id != ProtoId.INIT_CONNECT or frame.serial != INIT_SERIAL:
                 continue
@@ -366,7 +367,7 @@ async def _init_connect(
             try:
                 s2c = decode_reply(ProtoId.INIT_CONNECT, body)
             except ProtocolError:
-                hint = "" if rsa_key else " (does OpenD require an RSA key? --gateway-rsa-key)"
+                hint = "" if rsa_key else " (does OpenD require an RSA key?)"
                 raise FramingError(f"InitConnect reply is not JSON{hint}") from None
             info = InitInfo.from_wire(s2c)
             if not info.conn_id:
