@@ -1,23 +1,184 @@
 """The `futu-mcp` command line.
 
 argparse rather than Typer: the server's start-up time is measured against a bare MCP server,
-and stdio clients spawn it for every session, so it imports nothing it does not need.
+and stdio clients spawn it for every session, so it imports nothing it does not need (no
+uvicorn or prometheus-client on stdio).
 """
 
 import argparse
+import logging
+import os
+import sys
 from importlib.metadata import version
+from pathlib import Path
+
+EXIT_USAGE = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; also the source of the man page."""
     parser = argparse.ArgumentParser(
         prog="futu-mcp",
-        description="MCP server for Futu OpenD: quotes, account and trading tools behind scoped API keys.",
+        description=(
+            "MCP server for Futu OpenD: quotes, account and trading tools behind scoped API keys. "
+            "stdio by default (key from FUTU_MCP_API_KEY); --http-listen serves streamable HTTP "
+            "with a Bearer key per request."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"futu-mcp {version('futu-mcp')}")
+    add = parser.add_argument
+    add(
+        "--config",
+        metavar="PATH",
+        help="TOML file; every flag has a key (http_listen = ...); flags win",
+    )
+    add("--gateway", metavar="HOST:PORT", help="OpenD address (default 127.0.0.1:11111)")
+    add(
+        "--keys-file",
+        metavar="PATH",
+        help="keys.json (default $FUTU_KEYS_FILE, else ~/.config/futu/keys.json)",
+    )
+    add(
+        "--http-listen",
+        metavar="HOST:PORT",
+        help="serve streamable HTTP at http://HOST:PORT/mcp instead of stdio",
+    )
+    add(
+        "--allowed-hosts",
+        metavar="H,...",
+        help="extra Host names clients use (behind a proxy or in a container); fixes '421 Misdirected Request'",
+    )
+    add(
+        "--audit-log",
+        metavar="PATH",
+        help="append hash-chained JSON lines here; orders are refused if it cannot be written",
+    )
+    add(
+        "--read-only",
+        action="store_const",
+        const=True,
+        default=None,
+        help="hide the trade tools for every key",
+    )
+    add(
+        "--max-order-value",
+        metavar="N|M=N,...",
+        help="server-wide cap per order (e.g. 50000 or HK=50000,US=6000)",
+    )
+    add(
+        "--max-daily-value", metavar="N|M=N,...", help="server-wide cap per key, market and UTC day"
+    )
+    add(
+        "--max-orders-per-minute",
+        metavar="N",
+        type=int,
+        help="server-wide cap per key (60 s sliding window)",
+    )
+    add("--rsa-key", metavar="PATH", help="RSA private key for an OpenD that encrypts its protocol")
+    add(
+        "--log-level",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="stderr log level (default WARNING)",
+    )
     return parser
 
 
+def _fail(message: str) -> None:
+    print(f"futu-mcp: {message}", file=sys.stderr, flush=True)
+    sys.exit(EXIT_USAGE)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
-    build_parser().parse_args(argv)
+    """Console-script entry point: configure, check the key, serve until the client goes away."""
+    args = build_parser().parse_args(argv)
+    from futu_mcp.config import ConfigError, load_config
+
+    flags = {
+        "gateway": args.gateway,
+        "keys_file": args.keys_file,
+        "http_listen": args.http_listen,
+        "allowed_hosts": args.allowed_hosts,
+        "audit_log": args.audit_log,
+        "read_only": args.read_only,
+        "max_order_value": args.max_order_value,
+        "max_daily_value": args.max_daily_value,
+        "max_orders_per_minute": args.max_orders_per_minute,
+        "rsa_key": args.rsa_key,
+        "log_level": args.log_level,
+    }
+    try:
+        config = load_config(Path(args.config) if args.config else None, flags)
+        gw_host, gw_port = config.gateway_host_port
+        _ = config.http_host_port
+    except ConfigError as exc:
+        _fail(str(exc))
+        return
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=config.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+    from futu_mcp.caller import StartupError, stdio_key
+    from keystore.errors import KeystoreError
+    from keystore.paths import ledger_path, resolve_keys_file
+    from keystore.verify import KeyVerifier
+
+    keys_file = resolve_keys_file(config.keys_file)
+    try:
+        verifier = KeyVerifier(keys_file)
+        key = None
+        if config.http_listen is None:
+            key, _record = stdio_key(verifier, dict(os.environ))
+    except (StartupError, KeystoreError) as exc:
+        _fail(str(exc))
+        return
+
+    from futu_mcp.appstate import AppState
+    from futu_mcp.metrics import Metrics
+    from futu_mcp.server import build_server
+    from keystore.ledger import Ledger
+    from keystore.policy import ServerCaps
+    from opend.client import OpenDClient
+
+    audit = None
+    if config.audit_log:
+        from futu_mcp.audit import AuditLog
+
+        audit = AuditLog(Path(config.audit_log).expanduser())
+    try:
+        client = OpenDClient(
+            gw_host, gw_port, rsa_key_path=Path(config.rsa_key) if config.rsa_key else None
+        )
+        ledger = Ledger(ledger_path(keys_file))
+    except (OSError, ValueError, KeystoreError) as exc:
+        _fail(str(exc))
+        return
+    metrics = Metrics(enabled=config.http_listen is not None)
+    metrics.watch_gateway(lambda: client.connected, lambda: client.reconnects)
+    state = AppState(
+        config=config,
+        client=client,
+        verifier=verifier,
+        ledger=ledger,
+        audit=audit,
+        metrics=metrics,
+        caps=ServerCaps(
+            max_order_value=config.max_order_value,
+            max_daily_value=config.max_daily_value,
+            max_orders_per_minute=config.max_orders_per_minute,
+        ),
+        stdio_key=key,
+    )
+    server = build_server(state)
+    import anyio
+
+    try:
+        if config.http_listen is None:
+            anyio.run(server.run_stdio_async)
+        else:
+            from futu_mcp.http import serve
+
+            anyio.run(serve, server, state)
+    except KeyboardInterrupt:
+        pass

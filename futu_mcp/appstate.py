@@ -1,0 +1,117 @@
+"""What a running server holds (gateway client, key verifier, ledger, audit, metrics, caps) and
+what one tool call sees of it.
+
+Handlers receive a `Call`: the caller's current key record, the transport, the SDK context (for
+elicitation) and the shared state. They never look anything up themselves.
+"""
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from futu_mcp.config import Config
+from futu_mcp.errors import ToolFailure
+from futu_mcp.metrics import Metrics
+
+if TYPE_CHECKING:
+    from futu_mcp.audit import AuditLog
+    from futu_mcp.caller import StdioKey
+    from keystore.ledger import Ledger
+    from keystore.policy import ServerCaps
+    from keystore.records import KeyRecord
+    from keystore.verify import KeyVerifier
+    from opend.client import OpenDClient
+    from opend.models import TrdAcc, TrdAccount
+
+log = logging.getLogger("futu_mcp")
+
+
+@dataclass
+class AppState:
+    """One server process's shared services."""
+
+    config: Config
+    client: "OpenDClient"
+    verifier: "KeyVerifier"
+    ledger: "Ledger"
+    audit: "AuditLog | None"
+    metrics: Metrics
+    caps: "ServerCaps"
+    stdio_key: "StdioKey | None" = None
+    started: float = field(default_factory=time.monotonic)
+
+    def audit_write(self, record: dict[str, Any], *, fsync: bool) -> bool:
+        """Append one audit line; False (and logged, counted) if it could not be written."""
+        if self.audit is None:
+            return True
+        from futu_mcp.audit import AuditWriteError
+
+        try:
+            self.audit.write(record, fsync=fsync)
+        except AuditWriteError as exc:
+            log.error("audit line not written: %s", exc)
+            self.metrics.audit_failure()
+            return False
+        return True
+
+
+@dataclass
+class Call:
+    """One tool call: who, through which transport, with which SDK context."""
+
+    state: AppState
+    key: "KeyRecord"
+    transport: str
+    ctx: Any
+    tool: str
+    audit_extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def client(self) -> "OpenDClient":
+        """The OpenD client."""
+        return self.state.client
+
+    async def accounts(self) -> list["TrdAcc"]:
+        """The gateway's trading accounts."""
+        return await self.state.client.get_acc_list()
+
+    async def account_for(self, trd_env: str, acc_id: int | None, market: str | None) -> "TrdAcc":
+        """The account a call is for: `acc_id` if given, else the first of `trd_env` for `market`."""
+        accounts = [a for a in await self.accounts() if a.trd_env == trd_env]
+        if acc_id is not None:
+            for acc in accounts:
+                if acc.acc_id == acc_id:
+                    return acc
+            raise ToolFailure(
+                f"invalid argument: acc_id: no {trd_env} account {acc_id} (see futu_list_accounts)",
+                "invalid_argument",
+            )
+        for acc in accounts:
+            if market is None or market in acc.trdmarket_authority:
+                return acc
+        where = f" for market {market}" if market else ""
+        raise ToolFailure(
+            f"invalid argument: acc_id: no {trd_env} account{where} (see futu_list_accounts)",
+            "invalid_argument",
+        )
+
+    def check_account(self, acc_id: int, scope: str) -> None:
+        """Refuse an account the key may not use (`allowed_acc_ids`)."""
+        from keystore.policy import Request, authorize
+
+        decision = authorize(self.key, Request(scope=scope, acc_id=acc_id))
+        if not decision.allowed:
+            self.state.metrics.denial(decision.reason or "policy")
+            raise ToolFailure(decision.message or "denied", decision.reason or "policy")
+
+
+def trd_header(acc: "TrdAcc", market: str | None = None) -> "TrdAccount":
+    """OpenD's TrdHeader for `acc`, scoped to `market` when the account may trade it."""
+    from opend.codes import TrdMarket
+    from opend.enums import TrdEnv
+    from opend.models import TrdAccount
+
+    names = acc.trdmarket_authority or ["HK"]
+    name = market if market in names else names[0]
+    return TrdAccount(TrdEnv[acc.trd_env or "SIMULATE"], int(acc.acc_id or 0), TrdMarket[name])

@@ -1,0 +1,137 @@
+"""Argument types shared by the tools, spelled as the official Python SDK spells them.
+
+Every tool's arguments are a pydantic model with `extra="forbid"` (a misspelt argument is an
+error, never silently ignored). Enums are `Literal` strings taken from `opend.enums`, so the
+published schema lists exactly the SDK names; a list argument also accepts "HK.00700,US.AAPL",
+because some clients send arrays as strings.
+"""
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from opend.codes import BadCode, parse_code
+
+
+class ToolArgs(BaseModel):
+    """Base of every argument model: unknown names are refused, values are not coerced from text."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_code(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be a string like HK.00700")
+    try:
+        return str(parse_code(value))
+    except BadCode as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _split_list(value: Any) -> Any:
+    # Some clients send arrays as text: '["HK.00700", "US.AAPL"]' or "HK.00700,US.AAPL".
+    if not isinstance(value, str):
+        return value
+    if value.lstrip().startswith("["):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            raise ValueError("not a valid JSON list") from None
+        return parsed
+    return [part for part in (p.strip() for p in value.split(",")) if part]
+
+
+Code = Annotated[
+    str,
+    BeforeValidator(_check_code),
+    Field(description="Security as MARKET.CODE, e.g. HK.00700, US.AAPL, SH.600519"),
+]
+
+MAX_CODES = 50
+Codes = Annotated[
+    list[Code],
+    BeforeValidator(_split_list),
+    Field(
+        min_length=1,
+        max_length=MAX_CODES,
+        description=f"1 to {MAX_CODES} securities as MARKET.CODE; a list or a comma-separated string",
+    ),
+]
+
+TrdEnvName = Literal["SIMULATE", "REAL"]
+TrdSideName = Literal["BUY", "SELL", "SELL_SHORT", "BUY_BACK"]
+OrderTypeName = Literal["NORMAL", "MARKET"]
+KLTypeName = Literal[
+    "K_1M",
+    "K_3M",
+    "K_5M",
+    "K_15M",
+    "K_30M",
+    "K_60M",
+    "K_DAY",
+    "K_WEEK",
+    "K_MON",
+    "K_QUARTER",
+    "K_YEAR",
+]
+AuTypeName = Literal["QFQ", "HFQ", "NONE"]
+MarketName = Literal["HK", "US", "SH", "SZ"]
+PlateClassName = Literal["ALL", "INDUSTRY", "REGION", "CONCEPT", "OTHER"]
+SecurityTypeName = Literal["STOCK", "ETF", "WARRANT", "IDX", "BOND", "PLATE"]
+CurrencyName = Literal["HKD", "USD", "CNH", "JPY", "SGD", "AUD"]
+OrderStatusName = Literal[
+    "WAITING_SUBMIT",
+    "SUBMITTING",
+    "SUBMITTED",
+    "FILLED_PART",
+    "FILLED_ALL",
+    "CANCELLED_PART",
+    "CANCELLED_ALL",
+    "FAILED",
+    "DISABLED",
+    "DELETED",
+]
+OrderStatusNames = Annotated[
+    list[OrderStatusName],
+    BeforeValidator(_split_list),
+    Field(
+        max_length=10, description="Only orders in these states; a list or comma-separated string"
+    ),
+]
+
+TrdEnvArg = Annotated[
+    TrdEnvName,
+    Field(description="SIMULATE (paper trading, the default) or REAL (real money)"),
+]
+AccIdArg = Annotated[
+    int | None,
+    Field(
+        ge=1,
+        description="Account id from futu_list_accounts; default: the first account of trd_env that can trade the market",
+    ),
+]
+OrderIdArg = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[0-9]+$",
+        description="Order id from futu_get_orders",
+    ),
+]
+
+
+def first_error(exc: ValidationError) -> str:
+    """`invalid argument: <field>: <why>` for the first problem pydantic found."""
+    err = exc.errors(include_url=False)[0]
+    loc = [str(part) for part in err["loc"] if not isinstance(part, int)]
+    field = ".".join(loc) or "arguments"
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return f"invalid argument: {field}: unknown argument"
+    if kind == "missing":
+        return f"invalid argument: {field}: required"
+    msg = err["msg"]
+    msg = msg.removeprefix("Value error, ")
+    return f"invalid argument: {field}: {msg}"

@@ -1,0 +1,113 @@
+"""Who is calling: the key from `FUTU_MCP_API_KEY` on stdio, the Bearer token per request on HTTP.
+
+Both end in the keystore's `KeyVerifier`, which returns the key's CURRENT record (a revocation
+made by another process is seen on the next call). The token itself is kept only in memory,
+never logged, never put in an exception message.
+"""
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.server.auth.provider import AccessToken, TokenVerifier
+from pydantic import ConfigDict
+
+from keystore.errors import KeystoreError, Unauthorized
+from keystore.records import KeyRecord
+from keystore.verify import KeyVerifier
+
+log = logging.getLogger("futu_mcp.caller")
+
+ENV_KEY = "FUTU_MCP_API_KEY"
+
+
+class StartupError(Exception):
+    """futu-mcp cannot serve: one line telling the user what to do (exit 2)."""
+
+
+@dataclass(frozen=True)
+class StdioKey:
+    """The stdio session's key; re-verified on every call so a revocation takes effect."""
+
+    _token: str
+
+    def __repr__(self) -> str:
+        return "StdioKey(<redacted>)"
+
+    def current(self, verifier: KeyVerifier) -> KeyRecord:
+        """The key's record as keys.json says now."""
+        return verifier.verify(self._token)
+
+
+def stdio_key(verifier: KeyVerifier, environ: dict[str, str]) -> tuple[StdioKey, KeyRecord]:
+    """Check `FUTU_MCP_API_KEY` before serving; raise StartupError saying what to do."""
+    token = environ.get(ENV_KEY, "").strip()
+    if not token:
+        raise StartupError(
+            f"{ENV_KEY} is not set: create a key with `futucli gen-key --id NAME --scopes qot:read` "
+            f"and put it in the MCP client's env for futu-mcp (or use --http-listen with Bearer keys)"
+        )
+    try:
+        record = verifier.verify(token)
+    except Unauthorized as exc:
+        raise StartupError(
+            f"{ENV_KEY} is not a valid key ({exc.reason}) for {verifier.keys_file}: check it was "
+            f"copied whole, or create a new one with `futucli gen-key`"
+        ) from None
+    except KeystoreError as exc:
+        raise StartupError(str(exc)) from None
+    status = record.status()
+    if status != "active":
+        raise StartupError(
+            f"the key {record.id} in {ENV_KEY} is {status}: create a new one with `futucli gen-key`"
+        )
+    return StdioKey(token), record
+
+
+class KeyAccessToken(AccessToken):
+    """The SDK's access token plus our key record, so a tool needs no second lookup."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    key: Any = None
+
+    def __repr__(self) -> str:
+        return f"KeyAccessToken(client_id={self.client_id!r})"
+
+    __str__ = __repr__
+
+
+class BearerVerifier(TokenVerifier):
+    """Verifies `Authorization: Bearer` on every HTTP request; None means 401."""
+
+    def __init__(self, verifier: KeyVerifier) -> None:
+        self._verifier = verifier
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        """The caller's current record, or None (unknown, malformed, wrong secret)."""
+        import anyio.to_thread
+
+        try:
+            # A thread: a cold token costs one argon2 run; warm tokens are a cache hit.
+            record = await anyio.to_thread.run_sync(self._verifier.verify, token)
+        except Unauthorized as exc:
+            log.info("HTTP request refused: %s token", exc.reason)
+            return None
+        except KeystoreError as exc:
+            log.error("keys file unusable, refusing HTTP request: %s", exc)
+            return None
+        return KeyAccessToken(
+            token=token,
+            client_id=record.id,
+            subject=record.id,
+            scopes=sorted(record.scopes),
+            key=record,
+        )
+
+
+def key_of_request(request: Any) -> KeyRecord | None:
+    """The record the Bearer check attached to this HTTP request (None on stdio)."""
+    if request is None:
+        return None
+    user = request.scope.get("user")
+    token = getattr(user, "access_token", None)
+    return getattr(token, "key", None)

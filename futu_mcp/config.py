@@ -1,0 +1,105 @@
+"""Server settings from `--config PATH` (TOML) and the command line; the command line wins.
+
+Every flag has a TOML key of the same name with underscores (`http_listen`, `max_order_value`),
+so a team server is configured in one reviewed file. Values are checked here, once, with a
+message naming the flag or key.
+"""
+
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from keystore.records import ValueLimit
+
+DEFAULT_GATEWAY = "127.0.0.1:11111"
+DEFAULT_BODY_LIMIT = 1 << 20  # 1 MiB: the largest legitimate request is a few KiB
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message names it and says why."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything `futu-mcp` can be told."""
+
+    gateway: str = DEFAULT_GATEWAY
+    keys_file: str | None = None
+    http_listen: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    audit_log: str | None = None
+    read_only: bool = False
+    max_order_value: ValueLimit | None = None
+    max_daily_value: ValueLimit | None = None
+    max_orders_per_minute: int | None = None
+    rsa_key: str | None = None
+    max_body_bytes: int = DEFAULT_BODY_LIMIT
+    log_level: str = "WARNING"
+
+    @property
+    def gateway_host_port(self) -> tuple[str, int]:
+        """`--gateway` split into host and port."""
+        return split_host_port(self.gateway, "gateway")
+
+    @property
+    def http_host_port(self) -> tuple[str, int] | None:
+        """`--http-listen` split into host and port, or None for stdio."""
+        return (
+            None if self.http_listen is None else split_host_port(self.http_listen, "http_listen")
+        )
+
+
+def split_host_port(text: str, name: str) -> tuple[str, int]:
+    """`HOST:PORT` (IPv6 as `[::1]:PORT`; a bare `:PORT` means 0.0.0.0)."""
+    host, sep, port = text.strip().rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ConfigError(f"{name}: expected HOST:PORT, got {text!r}")
+    host = host.strip("[]") or "0.0.0.0"
+    return host, int(port)
+
+
+def _convert(name: str, raw: Any) -> Any:
+    try:
+        if name in ("max_order_value", "max_daily_value"):
+            return ValueLimit.parse(raw)
+        if name in ("max_orders_per_minute", "max_body_bytes"):
+            if isinstance(raw, bool) or int(raw) <= 0:
+                raise ValueError("expected a positive integer")
+            return int(raw)
+        if name == "allowed_hosts":
+            items = raw.split(",") if isinstance(raw, str) else list(raw)
+            return tuple(str(h).strip() for h in items if str(h).strip())
+        if name == "read_only":
+            if not isinstance(raw, bool):
+                raise ValueError("expected true or false")
+            return raw
+        if name in ("http_listen", "gateway"):
+            split_host_port(str(raw), name)
+        if not isinstance(raw, str):
+            raise ValueError("expected a string")
+        return raw
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
+def load_config(path: Path | None, overrides: dict[str, Any]) -> Config:
+    """Settings from the TOML file at `path` (if any), then `overrides` (non-None flags) on top."""
+    known = {f.name for f in fields(Config)}
+    values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"config {path}: {exc.strerror or exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config {path}: {exc}") from None
+        for key, raw in data.items():
+            name = key.replace("-", "_")
+            if name not in known:
+                raise ConfigError(f"config {path}: unknown key {key!r}")
+            values[name] = _convert(name, raw)
+    for name, raw in overrides.items():
+        if raw is not None:
+            values[name] = _convert(name, raw)
+    return Config(**values)

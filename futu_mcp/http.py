@@ -1,0 +1,110 @@
+"""Streamable HTTP: MCP at `/mcp` behind a per-request Bearer check, `/metrics`, `/healthz`.
+
+Host/Origin checking (DNS rebinding) is always on: for a loopback bind the loopback names are
+allowed; for any other bind the bound address, plus every `--allowed-hosts` entry. Behind a
+proxy or in a container, clients use a name the server cannot guess, and the SDK answers
+"421 Misdirected Request": `--allowed-hosts that.name` is the fix.
+"""
+
+import json
+import logging
+import sys
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.requests import Request
+from starlette.responses import Response
+
+from futu_mcp.appstate import AppState
+
+log = logging.getLogger("futu_mcp.http")
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def transport_security(
+    host: str, port: int, extra_hosts: tuple[str, ...]
+) -> TransportSecuritySettings:
+    """The Host/Origin allow-lists for a server bound to host:port; `*` turns the check off."""
+    if "*" in extra_hosts:
+        log.warning(
+            "--allowed-hosts '*': Host/Origin checks are off (DNS rebinding protection disabled)"
+        )
+        return TransportSecuritySettings(enable_dns_rebinding_protection=False)
+    # A wildcard bind is also reached on loopback (health checks on the same host).
+    names = list(LOOPBACK) if host in (*LOOPBACK, "0.0.0.0", "::") else [host]
+    names += [h for h in extra_hosts if h not in names]
+    hosts: list[str] = []
+    origins: list[str] = []
+    for name in names:
+        if name.count(":") > 1 and not name.startswith("["):  # a bare IPv6 address
+            name = f"[{name}]"
+        has_port = "]:" in name if name.startswith("[") else ":" in name
+        if has_port:  # an entry with its own port (`proxy.example:443`) is taken as is
+            hosts.append(name)
+            origins += [f"http://{name}", f"https://{name}"]
+            continue
+        hosts += [name, f"{name}:*"]
+        origins += [f"http://{name}", f"https://{name}", f"http://{name}:*", f"https://{name}:*"]
+    return TransportSecuritySettings(allowed_hosts=hosts, allowed_origins=origins)
+
+
+def add_routes(server: MCPServer, state: AppState) -> None:
+    """`/metrics` (Prometheus text, no token) and `/healthz` (gateway state, no token)."""
+
+    @server.custom_route("/metrics", methods=["GET"])
+    async def metrics(request: Request) -> Response:
+        body, content_type = state.metrics.render()
+        return Response(body, media_type=content_type)
+
+    @server.custom_route("/healthz", methods=["GET"])
+    async def healthz(request: Request) -> Response:
+        client = state.client
+        body: dict[str, Any] = {
+            "status": "ok" if client.connected else "degraded",
+            "gateway": client.address,
+            "gateway_connected": client.connected,
+        }
+        if client.last_error and not client.connected:
+            body["gateway_error"] = client.last_error
+        return Response(json.dumps(body), media_type="application/json")
+
+
+async def serve(server: MCPServer, state: AppState) -> None:
+    """Run the HTTP server until cancelled; print the bound address to stderr once listening."""
+    import anyio
+    import uvicorn
+
+    config = state.config
+    hostport = config.http_host_port
+    assert hostport is not None
+    host, port = hostport
+    add_routes(server, state)
+    app = server.streamable_http_app(
+        streamable_http_path="/mcp",
+        max_request_body_size=config.max_body_bytes,
+        transport_security=transport_security(host, port, config.allowed_hosts),
+        host=host,
+    )
+    uv = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=3,
+            h11_max_incomplete_event_size=64 * 1024,
+        )
+    )
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(uv.serve)
+        while not uv.started:
+            if uv.should_exit:
+                return
+            await anyio.sleep(0.02)
+        sock = uv.servers[0].sockets[0].getsockname()
+        shown = f"[{sock[0]}]" if ":" in sock[0] else sock[0]
+        print(f"futu-mcp: listening on http://{shown}:{sock[1]}/mcp", file=sys.stderr, flush=True)

@@ -1,0 +1,87 @@
+"""Prometheus metrics of the server: calls, latency, limit denials, gateway state, audit failures.
+
+Only HTTP mode serves `/metrics`, so only HTTP mode imports prometheus-client (stdio start-up is
+measured). Labels carry the key id (public, chosen by the human), never a token.
+"""
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+
+class Metrics:
+    """Counters and gauges of one server process; a no-op when `enabled` is false (stdio)."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+        if not enabled:
+            return
+        from prometheus_client import CollectorRegistry, Counter, Histogram
+
+        self.registry = CollectorRegistry()
+        self._calls = Counter(
+            "futu_mcp_calls",
+            "Tool calls by tool, outcome (ok, denied, error) and key id.",
+            ["tool", "outcome", "key_id"],
+            registry=self.registry,
+        )
+        self._latency = Histogram(
+            "futu_mcp_call_seconds",
+            "Tool call latency in seconds.",
+            ["tool"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
+        )
+        self._denials = Counter(
+            "futu_mcp_limit_denials",
+            "Calls refused by the key policy or server caps, by reason.",
+            ["reason"],
+            registry=self.registry,
+        )
+        self._audit_failures = Counter(
+            "futu_mcp_audit_write_failures",
+            "Audit lines that could not be written.",
+            registry=self.registry,
+        )
+
+    def watch_gateway(self, connected: Callable[[], bool], reconnects: Callable[[], int]) -> None:
+        """Report the gateway's state, read at scrape time so it is never stale."""
+        if not self.enabled:
+            return
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        class _Gateway:
+            def collect(self) -> Iterator[Any]:
+                yield GaugeMetricFamily(
+                    "futu_mcp_gateway_connected",
+                    "1 when the link to OpenD is up.",
+                    value=1.0 if connected() else 0.0,
+                )
+                yield CounterMetricFamily(
+                    "futu_mcp_gateway_reconnects",
+                    "Successful reconnects to OpenD.",
+                    value=float(reconnects()),
+                )
+
+        self.registry.register(_Gateway())
+
+    def call(self, tool: str, outcome: str, key_id: str, seconds: float) -> None:
+        """Count one tool call."""
+        if self.enabled:
+            self._calls.labels(tool, outcome, key_id).inc()
+            self._latency.labels(tool).observe(seconds)
+
+    def denial(self, reason: str) -> None:
+        """Count one refusal by the policy (scope, market, rate, ...)."""
+        if self.enabled:
+            self._denials.labels(reason).inc()
+
+    def audit_failure(self) -> None:
+        """Count one audit line that could not be written."""
+        if self.enabled:
+            self._audit_failures.inc()
+
+    def render(self) -> tuple[bytes, str]:
+        """The Prometheus text exposition and its content type."""
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -1,0 +1,61 @@
+"""Result shapes: output schemas and the row caps that keep a result inside an LLM's context.
+
+Every list result is `{<rows>: [...], "count": n, "total": N, "truncated": bool}`: when a cap
+cuts a result, `truncated` says so and `total` says how many rows there were, so the model can
+narrow its question instead of silently missing rows.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready copy: dataclass results via `to_dict()`, enums by name, Decimals as floats."""
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return plain(to_dict())
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, Enum):
+        return value.name
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def capped(key: str, rows: Sequence[Any], limit: int, **extra: Any) -> dict[str, Any]:
+    """The list result for `rows`, cut to `limit` (the most recent rows are the last ones)."""
+    total = len(rows)
+    kept = list(rows[-limit:]) if total > limit else list(rows)
+    return {
+        key: [plain(r) for r in kept],
+        "count": len(kept),
+        "total": total,
+        "truncated": total > limit,
+        **{k: plain(v) for k, v in extra.items()},
+    }
+
+
+def list_schema(
+    key: str, item: str, extra: Mapping[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Output schema of a capped list result; `item` describes a row for the model."""
+    props: dict[str, Any] = {
+        key: {"type": "array", "items": {"type": "object"}, "description": item},
+        "count": {"type": "integer", "description": "rows returned"},
+        "total": {"type": "integer", "description": "rows available before the cap"},
+        "truncated": {"type": "boolean", "description": "true when the cap cut the result"},
+    }
+    props.update(extra or {})
+    return {"type": "object", "properties": props, "required": [key, "count", "total", "truncated"]}
+
+
+def object_schema(
+    props: Mapping[str, dict[str, Any]], required: Iterable[str] = ()
+) -> dict[str, Any]:
+    """Output schema of a single-object result."""
+    return {"type": "object", "properties": dict(props), "required": list(required)}

@@ -1,0 +1,206 @@
+"""Build the MCPServer from the tool table, and the one wrapper every tool call runs through.
+
+The wrapper resolves the caller, validates arguments (`invalid argument: <field>: <why>`),
+checks the scope of read tools (trade tools do their own checks in `tradepath`), turns every
+failure into a contract text, audits, counts, and never lets a traceback reach the client.
+"""
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
+from mcp.types import CallToolResult, ListToolsResult
+from mcp.types import Tool as MCPTool
+from pydantic import ConfigDict, ValidationError
+
+from futu_mcp.appstate import AppState, Call
+from futu_mcp.args import first_error
+from futu_mcp.caller import key_of_request
+from futu_mcp.errors import INTERNAL_ERROR, ToolFailure, error_result, ok_result
+from futu_mcp.toolspec import ToolSpec, all_tools, visible_tools
+
+log = logging.getLogger("futu_mcp")
+
+# Failures that are not a policy refusal, counted as errors rather than denials.
+NOT_DENIALS = frozenset(
+    {"invalid_argument", "error", "gateway", "audit", "outcome_unknown", "auth"}
+)
+
+INSTRUCTIONS = (
+    "Futu brokerage tools through OpenD. Codes are MARKET.CODE (HK.00700, US.AAPL). "
+    "Trade tools default to trd_env=SIMULATE (paper trading); REAL needs a key with trade:real. "
+    "Use dry_run=true to see an order's value and checks without sending it. "
+    "If an order's outcome is unknown, check futu_get_orders before trying again."
+)
+
+
+class _RawArgs(ArgModelBase):
+    """Hands the raw arguments to our wrapper, which validates them itself (own error texts)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    def model_dump_one_level(self) -> dict[str, Any]:
+        return {"raw": dict(self.model_extra or {})}
+
+
+def current_key(state: AppState, request: Any) -> Any:
+    """The caller's key record now: from the Bearer check (HTTP) or re-verified (stdio)."""
+    key = key_of_request(request)
+    if key is not None:
+        return key
+    if state.stdio_key is None:
+        raise ToolFailure("key not valid: no credentials on this request", "auth")
+    from keystore.errors import KeystoreError, Unauthorized
+
+    try:
+        return state.stdio_key.current(state.verifier)
+    except Unauthorized as exc:
+        raise ToolFailure(f"key not valid: {exc.reason}", "auth") from None
+    except KeystoreError as exc:
+        log.error("keys file unusable: %s", exc)
+        raise ToolFailure("key not valid: keys file unusable (see server log)", "auth") from None
+
+
+async def run_tool(spec: ToolSpec, ctx: Any, raw: dict[str, Any]) -> CallToolResult:
+    """Run one call of `spec`: the single place where results and errors are shaped."""
+    from keystore.policy import Request, authorize
+    from opend.errors import GatewayNotConnected, OpenDError
+
+    rctx = ctx.request_context
+    state: AppState = rctx.lifespan_context
+    transport = "stdio" if rctx.request is None else "http"
+    start = time.perf_counter()
+    key = None
+    call: Call | None = None
+    outcome, reason, error = "ok", None, None
+    data: dict[str, Any] | None = None
+    try:
+        key = current_key(state, rctx.request)
+        try:
+            args = spec.args.model_validate(raw)
+        except ValidationError as exc:
+            raise ToolFailure(first_error(exc), "invalid_argument") from None
+        call = Call(state=state, key=key, transport=transport, ctx=ctx, tool=spec.name)
+        if spec.kind == "read":
+            decision = authorize(key, Request(scope=spec.scope_for(args)))
+            if not decision.allowed:
+                state.metrics.denial(decision.reason or "policy")
+                raise ToolFailure(decision.message or "denied", decision.reason or "policy")
+        data = await spec.handler(call, args)
+    except ToolFailure as exc:
+        error, reason = exc.text, exc.reason
+        outcome = {"deny": "denied", "declined": "declined"}.get(exc.decision, "error")
+        if reason in NOT_DENIALS:
+            outcome = "error"
+    except GatewayNotConnected as exc:
+        outcome, reason, error = "error", "gateway", str(exc)
+    except OpenDError as exc:
+        outcome, reason, error = "error", "gateway", f"gateway error: {exc.message}"
+    except Exception:
+        log.exception("tool %s failed", spec.name)
+        outcome, reason, error = "error", "internal", INTERNAL_ERROR
+    seconds = time.perf_counter() - start
+    key_id = key.id if key is not None else "<invalid>"
+    state.metrics.call(spec.name, outcome, key_id, seconds)
+    if call is None or not call.audit_extra.get("audited"):
+        state.audit_write(
+            {
+                "key_id": key_id,
+                "kid": key.kid if key is not None else None,
+                "transport": transport,
+                "tool": spec.name,
+                "phase": "call",
+                "arguments": raw,
+                "decision": "allow" if outcome == "ok" else "deny",
+                "reason": reason,
+                "error": error,
+                "latency_ms": round(seconds * 1000, 3),
+            },
+            fsync=False,
+        )
+    if error is not None:
+        return error_result(error)
+    assert data is not None
+    return ok_result(data)
+
+
+def _published(spec: ToolSpec) -> MCPTool:
+    return MCPTool(
+        name=spec.name,
+        title=spec.title,
+        description=spec.description,
+        input_schema=spec.input_schema(),
+        output_schema=spec.output_schema,
+        annotations=spec.annotations,
+    )
+
+
+def _sdk_tool(spec: ToolSpec) -> Tool:
+    async def fn(raw: dict[str, Any], ctx: Any) -> CallToolResult:
+        return await run_tool(spec, ctx, raw)
+
+    return Tool(
+        fn=fn,
+        name=spec.name,
+        title=spec.title,
+        description=spec.description,
+        parameters=spec.input_schema(),
+        fn_metadata=FuncMetadata(arg_model=_RawArgs, output_schema=spec.output_schema),
+        is_async=True,
+        context_kwarg="ctx",
+        annotations=spec.annotations,
+    )
+
+
+def build_server(state: AppState) -> MCPServer:
+    """The MCPServer for `state`: tools from the table, tools/list filtered per caller."""
+    from importlib.metadata import version
+
+    specs = [s for s in all_tools() if not (state.config.read_only and s.kind == "trade")]
+    published = {s.name: _published(s) for s in specs}
+
+    async def list_visible_tools(mctx: Any, call_next: Any) -> Any:
+        if mctx.method != "tools/list":
+            return await call_next(mctx)
+        try:
+            scopes = current_key(state, mctx.request).scopes
+        except ToolFailure:
+            scopes = frozenset()
+        shown = visible_tools(scopes, read_only=state.config.read_only)
+        return ListToolsResult(tools=[published[s.name] for s in shown])
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer) -> AsyncIterator[AppState]:
+        await state.client.start()
+        try:
+            yield state
+        finally:
+            await state.client.close()
+
+    kwargs: dict[str, Any] = {}
+    if state.config.http_listen is not None:
+        from mcp.server.auth.settings import AuthSettings
+
+        from futu_mcp.caller import BearerVerifier
+
+        kwargs["token_verifier"] = BearerVerifier(state.verifier)
+        kwargs["auth"] = AuthSettings(
+            issuer_url="http://127.0.0.1",  # required by the SDK; no OAuth server is offered
+            resource_server_url=None,
+            required_scopes=[],
+        )
+    return MCPServer(
+        "futu-mcp",
+        version=version("futu-mcp"),
+        instructions=INSTRUCTIONS,
+        tools=[_sdk_tool(s) for s in specs],
+        lifespan=lifespan,
+        middleware=[list_visible_tools],
+        log_level=state.config.log_level,  # type: ignore[arg-type]
+        **kwargs,
+    )

@@ -1,0 +1,261 @@
+"""Trade tools: place, modify, cancel. Each only plans the order; `tradepath.execute` does the rest."""
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from futu_mcp.appstate import Call, trd_header
+from futu_mcp.args import (
+    AccIdArg,
+    Code,
+    OrderIdArg,
+    OrderTypeName,
+    ToolArgs,
+    TrdEnvArg,
+    TrdSideName,
+)
+from futu_mcp.errors import ToolFailure, invalid_argument
+from futu_mcp.results import object_schema
+from futu_mcp.toolspec import ToolSpec
+from futu_mcp.tradepath import OrderPlan, execute, market_order_value, money, with_client_order_id
+from opend.codes import TRD_MARKET_OF, parse_code
+
+MAX_QTY = 10_000_000
+Qty = Annotated[
+    float, Field(gt=0, le=MAX_QTY, description="Number of shares (a multiple of the lot size)")
+]
+Price = Annotated[
+    float | None, Field(gt=0, le=10_000_000, description="Limit price in the security's currency")
+]
+DryRun = Annotated[
+    bool, Field(description="Run every check and return the order and its value; send nothing")
+]
+
+
+class PlaceArgs(ToolArgs):
+    code: Code
+    trd_side: Annotated[
+        TrdSideName, Field(description="BUY or SELL (SELL_SHORT, BUY_BACK for short positions)")
+    ]
+    qty: Qty
+    price: Price = None
+    order_type: Annotated[
+        OrderTypeName,
+        Field(description="NORMAL: limit order at price; MARKET: at the market, no price"),
+    ] = "NORMAL"
+    trd_env: TrdEnvArg = "SIMULATE"
+    acc_id: AccIdArg = None
+    dry_run: DryRun = False
+    client_order_id: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=64,
+            pattern=r"^[A-Za-z0-9._:-]+$",
+            description="Your id for this order: a repeat within 24 h returns the first result and places nothing",
+        ),
+    ] = None
+
+
+async def place_order(call: Call, args: PlaceArgs) -> dict[str, Any]:
+    if args.order_type == "NORMAL" and args.price is None:
+        raise invalid_argument("price", "required for a NORMAL (limit) order")
+    if args.order_type == "MARKET" and args.price is not None:
+        raise invalid_argument("price", "must be omitted for a MARKET order")
+    security = parse_code(args.code)
+    arguments = args.model_dump(exclude_none=True)
+
+    async def run() -> dict[str, Any]:
+        acc = await call.account_for(args.trd_env, args.acc_id, TRD_MARKET_OF[security.market].name)
+        if args.order_type == "MARKET":
+            value = await market_order_value(call, security, args.trd_side, args.qty)
+        else:
+            value = money(Decimal(str(args.qty)) * Decimal(str(args.price)))
+        plan = OrderPlan(
+            kind="place",
+            trd_env=args.trd_env,
+            acc=acc,
+            security=security,
+            trd_side=args.trd_side,
+            qty=args.qty,
+            price=args.price,
+            order_type=args.order_type,
+            value=value,
+        )
+        if _confirming(call, args.trd_env):
+            plan.name = await _name_of(call, plan)
+        return await execute(call, plan, arguments, dry_run=args.dry_run)
+
+    if args.dry_run:
+        return await run()
+    return await with_client_order_id(call, args.client_order_id, run)
+
+
+class ModifyArgs(ToolArgs):
+    order_id: OrderIdArg
+    qty: Annotated[
+        float | None, Field(gt=0, le=MAX_QTY, description="New quantity (default: unchanged)")
+    ] = None
+    price: Annotated[
+        float | None, Field(gt=0, le=10_000_000, description="New limit price (default: unchanged)")
+    ] = None
+    trd_env: TrdEnvArg = "SIMULATE"
+    acc_id: AccIdArg = None
+    dry_run: DryRun = False
+
+
+async def modify_order(call: Call, args: ModifyArgs) -> dict[str, Any]:
+    if args.qty is None and args.price is None:
+        raise invalid_argument("qty", "give a new qty or price")
+    acc, order = await _find_order(call, args.trd_env, args.acc_id, args.order_id)
+    old_qty, old_price = float(order.qty or 0), float(order.price or 0)
+    qty = args.qty if args.qty is not None else old_qty
+    price = args.price if args.price is not None else old_price
+    value = money(Decimal(str(qty)) * Decimal(str(price)))
+    old_value = money(Decimal(str(old_qty)) * Decimal(str(old_price)))
+    plan = OrderPlan(
+        kind="modify",
+        trd_env=args.trd_env,
+        acc=acc,
+        security=parse_code(order.code or ""),
+        trd_side=order.trd_side or "BUY",
+        qty=qty,
+        price=price,
+        order_type=order.order_type or "NORMAL",
+        value=value,
+        order_id=args.order_id,
+        name=order.stock_name,
+        daily_increase=max(value - old_value, Decimal(0)),
+    )
+    return await execute(call, plan, args.model_dump(exclude_none=True), dry_run=args.dry_run)
+
+
+class CancelArgs(ToolArgs):
+    order_id: OrderIdArg
+    trd_env: TrdEnvArg = "SIMULATE"
+    acc_id: AccIdArg = None
+
+
+async def cancel_order(call: Call, args: CancelArgs) -> dict[str, Any]:
+    acc, order = await _find_order(call, args.trd_env, args.acc_id, args.order_id)
+    plan = OrderPlan(
+        kind="cancel",
+        trd_env=args.trd_env,
+        acc=acc,
+        security=parse_code(order.code or ""),
+        trd_side=order.trd_side or "BUY",
+        qty=float(order.qty or 0),
+        price=order.price,
+        order_type=order.order_type or "NORMAL",
+        value=None,
+        order_id=args.order_id,
+        name=order.stock_name,
+    )
+    return await execute(call, plan, args.model_dump(exclude_none=True), dry_run=False)
+
+
+def _confirming(call: Call, trd_env: str) -> bool:
+    from futu_mcp.confirm import needs_confirmation
+
+    return needs_confirmation(call.key.confirm_orders, trd_env)
+
+
+async def _name_of(call: Call, plan: OrderPlan) -> str | None:
+    snaps = await call.client.get_market_snapshot([plan.security])
+    return snaps[0].name if snaps else None
+
+
+async def _find_order(
+    call: Call, trd_env: str, acc_id: int | None, order_id: str
+) -> tuple[Any, Any]:
+    """The account holding `order_id` and the order itself."""
+    accounts = [a for a in await call.accounts() if a.trd_env == trd_env]
+    if acc_id is not None:
+        accounts = [a for a in accounts if a.acc_id == acc_id]
+        if not accounts:
+            raise invalid_argument(
+                "acc_id", f"no {trd_env} account {acc_id} (see futu_list_accounts)"
+            )
+    for acc in accounts:
+        for market in acc.trdmarket_authority or [None]:
+            orders = await call.client.order_list_query(trd_header(acc, market), [order_id])
+            for order in orders:
+                if str(order.order_id) == order_id:
+                    return acc, order
+    raise ToolFailure(
+        f"invalid argument: order_id: no {trd_env} order {order_id} (see futu_get_orders)",
+        "invalid_argument",
+    )
+
+
+_ORDER = {
+    "dry_run": {"type": "boolean", "description": "true: checked only, nothing sent"},
+    "sent": {"type": "boolean"},
+    "order_id": {"type": "string"},
+    "status": {"type": "string"},
+    "code": {"type": "string"},
+    "name": {"type": "string"},
+    "trd_side": {"type": "string"},
+    "order_type": {"type": "string"},
+    "qty": {"type": "number"},
+    "price": {"type": "number"},
+    "value": {"type": "number", "description": "order value the limits were checked against"},
+    "currency": {"type": "string"},
+    "acc_id": {"type": "integer"},
+    "trd_env": {"type": "string"},
+    "client_order_id": {"type": "string"},
+    "repeat": {"type": "boolean", "description": "true: an earlier call with this client_order_id"},
+    "checks": {"type": "string"},
+    "order": {"type": "object", "description": "dry run: the order that would be sent"},
+}
+TOOLS: tuple[ToolSpec, ...] = (
+    ToolSpec(
+        name="futu_place_order",
+        title="Place an order",
+        description=(
+            "Place a buy or sell order. trd_env defaults to SIMULATE (paper trading); REAL moves "
+            "real money and needs a key with trade:real. NORMAL orders need a limit price; MARKET "
+            "orders take none. The key's limits (markets, symbols, sides, hours, order value, "
+            "orders per minute, daily value) are checked first; the person may be asked to "
+            "confirm. dry_run=true checks and values the order without sending it. Give a "
+            "client_order_id to make retries safe. Returns {sent, order_id, status, code, "
+            "trd_side, qty, price, value, currency, acc_id, trd_env}. If the result says outcome "
+            "unknown, check futu_get_orders; never just place it again."
+        ),
+        args=PlaceArgs,
+        output_schema=object_schema(_ORDER, ["dry_run", "sent"]),
+        handler=place_order,
+        kind="trade",
+        idempotent=False,
+    ),
+    ToolSpec(
+        name="futu_modify_order",
+        title="Modify an order",
+        description=(
+            "Change the quantity and/or limit price of an open order (order_id from "
+            "futu_get_orders). The new value is checked against the key's limits like a new "
+            "order; the person may be asked to confirm. dry_run=true checks without sending. "
+            "Returns {sent, order_id, status, qty, price, value, currency}."
+        ),
+        args=ModifyArgs,
+        output_schema=object_schema(_ORDER, ["dry_run", "sent"]),
+        handler=modify_order,
+        kind="trade",
+        idempotent=False,
+    ),
+    ToolSpec(
+        name="futu_cancel_order",
+        title="Cancel an order",
+        description=(
+            "Cancel an open order (order_id from futu_get_orders). Never blocked by value or rate "
+            "limits, but needs the trade scope of trd_env and is audited. Returns {sent, "
+            "order_id, status}."
+        ),
+        args=CancelArgs,
+        output_schema=object_schema(_ORDER, ["dry_run", "sent"]),
+        handler=cancel_order,
+        kind="trade",
+        idempotent=True,
+    ),
+)

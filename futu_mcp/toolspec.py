@@ -1,0 +1,112 @@
+"""One table of the 19 tools: from it come tools/list, scope checks, annotations and the docs.
+
+A tool is one `ToolSpec` value; nothing about a tool is restated elsewhere. Read tools declare
+their scope; trade tools take theirs from the call's `trd_env` (`trade:real` for REAL,
+`trade:simulate` otherwise) and go through `tradepath`, which no trade tool can bypass.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal
+
+from mcp.types import ToolAnnotations
+
+from futu_mcp.args import ToolArgs
+
+if TYPE_CHECKING:
+    from futu_mcp.appstate import Call
+
+Handler = Callable[["Call", Any], Awaitable[dict[str, Any]]]
+
+TRADE_SCOPES = {"REAL": "trade:real", "SIMULATE": "trade:simulate"}
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """Everything about one tool: what the client sees and what runs."""
+
+    name: str
+    title: str
+    description: str
+    args: type[ToolArgs]
+    output_schema: dict[str, Any]
+    handler: Handler
+    kind: Literal["read", "trade"] = "read"
+    scope: str | None = None  # None: by trd_env (trade tools)
+    idempotent: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def scope_for(self, args: ToolArgs) -> str:
+        """The scope this call needs."""
+        if self.scope is not None:
+            return self.scope
+        return TRADE_SCOPES[getattr(args, "trd_env", "SIMULATE")]
+
+    def scopes(self) -> frozenset[str]:
+        """Scopes any one of which lets a key see this tool in tools/list."""
+        return frozenset({self.scope}) if self.scope else frozenset(TRADE_SCOPES.values())
+
+    @property
+    def annotations(self) -> ToolAnnotations:
+        """Read tools are read-only; trade tools are destructive. All reach the outside world."""
+        read = self.kind == "read"
+        return ToolAnnotations(
+            title=self.title,
+            read_only_hint=read,
+            destructive_hint=not read,
+            idempotent_hint=self.idempotent,
+            open_world_hint=True,
+        )
+
+    def input_schema(self) -> dict[str, Any]:
+        """The published input schema: flat, no anyOf/oneOf/$ref, unknown names refused."""
+        return flat_schema(self.args)
+
+
+def flat_schema(model: type[ToolArgs]) -> dict[str, Any]:
+    """JSON schema of an argument model with optional fields collapsed to their plain type."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+    props: dict[str, Any] = {}
+    for name, prop in schema.get("properties", {}).items():
+        props[name] = _flatten(prop, defs)
+    out: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
+    if schema.get("required"):
+        out["required"] = list(schema["required"])
+    return out
+
+
+def _flatten(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    prop = {k: v for k, v in prop.items() if k != "title"}
+    if "$ref" in prop:
+        target = defs[prop.pop("$ref").rsplit("/", 1)[-1]]
+        prop = {**_flatten(target, defs), **prop}
+    for key in ("anyOf", "oneOf"):
+        if key in prop:
+            branches = [b for b in prop.pop(key) if b.get("type") != "null"]
+            if len(branches) != 1:
+                raise ValueError(f"cannot flatten a union of {len(branches)} types")
+            prop = {**_flatten(branches[0], defs), **prop}
+    if prop.get("default", 0) is None:
+        del prop["default"]
+    if "items" in prop:
+        prop["items"] = _flatten(prop["items"], defs)
+    return prop
+
+
+@cache
+def all_tools() -> tuple[ToolSpec, ...]:
+    """The 19 tools in the order tools/list shows them."""
+    from futu_mcp import tools_account, tools_quote, tools_trade
+
+    return (*tools_quote.TOOLS, *tools_account.TOOLS, *tools_trade.TOOLS)
+
+
+def visible_tools(scopes: frozenset[str], *, read_only: bool) -> list[ToolSpec]:
+    """The tools a key with `scopes` may see; `read_only` hides trade tools for everyone."""
+    return [
+        spec
+        for spec in all_tools()
+        if not (read_only and spec.kind == "trade") and spec.scopes() & scopes
+    ]

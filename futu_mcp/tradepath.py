@@ -1,0 +1,351 @@
+"""THE one path every order takes: place, modify and cancel differ only in how they are planned.
+
+policy + ledger reservation → confirmation (if the key asks for it) → audit intent line
+(fsynced; unwritable means refused) → send → audit result line; the reservation is released
+when nothing was placed. A send whose reply was lost is reported as outcome unknown and never
+retried. `dry_run` runs every check and computes the value, sends nothing, touches no ledger.
+"""
+
+import logging
+import time
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Literal
+
+import anyio
+
+from futu_mcp.appstate import Call, trd_header
+from futu_mcp.confirm import ask, needs_confirmation
+from futu_mcp.errors import ToolFailure
+from opend.codes import TRD_MARKET_OF, QotMarket, Security
+
+log = logging.getLogger("futu_mcp.trade")
+
+CURRENCY_OF = {
+    QotMarket.HK: "HKD",
+    QotMarket.US: "USD",
+    QotMarket.SH: "CNH",
+    QotMarket.SZ: "CNH",
+    QotMarket.SG: "SGD",
+    QotMarket.JP: "JPY",
+    QotMarket.AU: "AUD",
+}
+MARKET_ORDER_MARGIN = Decimal("1.05")
+CLIENT_ORDER_WAIT = 60.0  # seconds a repeat waits for the first call still in flight
+OUTCOME_UNKNOWN = (
+    "outcome unknown: the order was sent but the link to OpenD dropped before the reply, so it "
+    "may or may not exist; check futu_get_orders before doing anything else (it is never retried)"
+)
+
+
+@dataclass
+class OrderPlan:
+    """What will be sent, with everything the policy and the person need to judge it."""
+
+    kind: Literal["place", "modify", "cancel"]
+    trd_env: str
+    acc: Any
+    security: Security
+    trd_side: str
+    qty: float
+    price: float | None
+    order_type: str
+    value: Decimal | None
+    order_id: str | None = None
+    name: str | None = None
+    daily_increase: Decimal | None = None
+    send_args: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def currency(self) -> str:
+        """Trading currency of the security's market."""
+        return CURRENCY_OF.get(self.security.market, "HKD")
+
+    @property
+    def scope(self) -> str:
+        """The scope this order needs."""
+        return "trade:real" if self.trd_env == "REAL" else "trade:simulate"
+
+    def describe(self) -> dict[str, Any]:
+        """The order as shown to the client and written to the audit log."""
+        out: dict[str, Any] = {
+            "code": str(self.security),
+            "trd_side": self.trd_side,
+            "order_type": self.order_type,
+            "qty": self.qty,
+            "acc_id": self.acc.acc_id,
+            "trd_env": self.trd_env,
+            "currency": self.currency,
+        }
+        if self.price is not None:
+            out["price"] = self.price
+        if self.value is not None:
+            out["value"] = float(self.value)
+        if self.order_id is not None:
+            out["order_id"] = self.order_id
+        if self.name:
+            out["name"] = self.name
+        return out
+
+    def summary(self) -> str:
+        """The confirmation text: side, quantity, code and name, price, value, account, env."""
+        what = {"place": "Place order", "modify": "Modify order", "cancel": "Cancel order"}[
+            self.kind
+        ]
+        name = f" ({self.name})" if self.name else ""
+        price = f"at {self.price:g}" if self.price is not None else "at market"
+        value = f", value about {self.value:,.2f} {self.currency}" if self.value is not None else ""
+        target = f" {self.order_id}" if self.order_id else ""
+        return (
+            f"{what}{target}: {self.trd_side} {self.qty:g} {self.security}{name} {price}{value}; "
+            f"account {self.acc.acc_id}, {self.trd_env}"
+        )
+
+
+def money(value: float | Decimal) -> Decimal:
+    """A value rounded to cents, as the policy compares it."""
+    return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+async def market_order_value(call: Call, security: Security, trd_side: str, qty: float) -> Decimal:
+    """qty × best ask (buy) / best bid (sell), last price if the book is empty, × 1.05."""
+    book = await call.client.get_order_book(security, 1)
+    side = book.ask if trd_side in ("BUY", "BUY_BACK") else book.bid
+    price = side[0].price if side and side[0].price else None
+    if not price:
+        quotes = await call.client.get_stock_quote([security])
+        price = quotes[0].last_price if quotes else None
+    if not price:
+        raise ToolFailure(
+            f"gateway error: no price for {security} to value the market order", "gateway"
+        )
+    return money(Decimal(str(price)) * Decimal(str(qty)) * MARKET_ORDER_MARGIN)
+
+
+def audit_base(call: Call, arguments: dict[str, Any]) -> dict[str, Any]:
+    """Fields every trade audit line carries."""
+    return {
+        "key_id": call.key.id,
+        "kid": call.key.kid,
+        "transport": call.transport,
+        "tool": call.tool,
+        "arguments": arguments,
+    }
+
+
+async def execute(
+    call: Call, plan: OrderPlan, arguments: dict[str, Any], *, dry_run: bool
+) -> dict[str, Any]:
+    """Check, reserve, confirm, audit, send, audit: the steps no trade tool implements itself."""
+    from keystore.policy import Request, authorize
+
+    state = call.state
+    started = time.perf_counter()
+    request = Request(
+        scope=plan.scope,
+        kind=plan.kind,
+        market=plan.security.market.name,
+        code=str(plan.security),
+        trd_side=plan.trd_side,
+        acc_id=int(plan.acc.acc_id),
+        value=plan.value if plan.kind != "cancel" else None,
+        currency=plan.currency,
+        daily_increase=plan.daily_increase,
+    )
+    base = audit_base(call, arguments)
+    decision = authorize(
+        call.key, request, ledger=state.ledger, caps=state.caps, reserve=not dry_run
+    )
+    if not decision.allowed:
+        reason = decision.reason or "policy"
+        state.metrics.denial(reason)
+        call.audit_extra["audited"] = True
+        state.audit_write(
+            {
+                **base,
+                "phase": "call",
+                "decision": "deny",
+                "reason": reason,
+                "error": decision.message,
+                "order": plan.describe(),
+                "latency_ms": _ms(started),
+            },
+            fsync=True,
+        )
+        raise ToolFailure(decision.message or "denied", reason)
+    if dry_run:
+        call.audit_extra["audited"] = True
+        state.audit_write(
+            {
+                **base,
+                "phase": "call",
+                "decision": "allow",
+                "reason": None,
+                "result": {"dry_run": True},
+                "order": plan.describe(),
+                "latency_ms": _ms(started),
+            },
+            fsync=False,
+        )
+        return {"dry_run": True, "sent": False, "checks": "passed", "order": plan.describe()}
+
+    reservation = decision.reservation
+    sent = False
+    try:
+        if plan.kind != "cancel" and needs_confirmation(call.key.confirm_orders, plan.trd_env):
+            answer = await ask(
+                call.ctx, plan.summary(), key_id=call.key.id, confirm_orders=call.key.confirm_orders
+            )
+            if answer != "accept":
+                call.audit_extra["audited"] = True
+                state.audit_write(
+                    {
+                        **base,
+                        "phase": "call",
+                        "decision": "declined",
+                        "reason": answer,
+                        "error": "confirmation declined",
+                        "order": plan.describe(),
+                        "latency_ms": _ms(started),
+                    },
+                    fsync=True,
+                )
+                raise ToolFailure("confirmation declined", "declined", decision="declined")
+        call.audit_extra["audited"] = True
+        if not state.audit_write(
+            {
+                **base,
+                "phase": "intent",
+                "decision": "allow",
+                "reason": None,
+                "order": plan.describe(),
+            },
+            fsync=True,
+        ):
+            raise ToolFailure("audit log not writable: order refused (see server log)", "audit")
+        sent = True
+        result = await _send(call, plan)
+    except BaseException as exc:
+        unknown = _is_outcome_unknown(exc)
+        if reservation is not None and not unknown:
+            state.ledger.release(reservation)
+        if sent:
+            error = OUTCOME_UNKNOWN if unknown else _error_text(exc)
+            state.audit_write(
+                {
+                    **base,
+                    "phase": "result",
+                    "decision": "allow",
+                    "reason": None,
+                    "result": {"outcome": "unknown"} if unknown else None,
+                    "error": error,
+                    "latency_ms": _ms(started),
+                },
+                fsync=True,
+            )
+            if unknown:
+                raise ToolFailure(OUTCOME_UNKNOWN, "outcome_unknown", decision="allow") from exc
+        raise
+    state.audit_write(
+        {
+            **base,
+            "phase": "result",
+            "decision": "allow",
+            "reason": None,
+            "result": result,
+            "latency_ms": _ms(started),
+        },
+        fsync=True,
+    )
+    return {"dry_run": False, "sent": True, **plan.describe(), **result}
+
+
+async def _send(call: Call, plan: OrderPlan) -> dict[str, Any]:
+    from opend.enums import ModifyOrderOp, OrderType, TrdSide
+
+    header = trd_header(plan.acc, TRD_MARKET_OF[plan.security.market].name)
+    if plan.kind == "place":
+        placed = await call.client.place_order(
+            header,
+            plan.security,
+            TrdSide[plan.trd_side],
+            OrderType[plan.order_type],
+            plan.qty,
+            plan.price or 0.0,
+            remark=f"fc:{call.key.kid}",
+        )
+        return {"order_id": str(placed.order_id), "status": "SUBMITTED"}
+    op = ModifyOrderOp.CANCEL if plan.kind == "cancel" else ModifyOrderOp.NORMAL
+    qty = None if plan.kind == "cancel" else plan.qty
+    price = None if plan.kind == "cancel" else plan.price
+    await call.client.modify_order(header, str(plan.order_id), op, qty=qty, price=price)
+    status = "CANCEL_REQUESTED" if plan.kind == "cancel" else "MODIFY_REQUESTED"
+    return {"order_id": str(plan.order_id), "status": status}
+
+
+def _is_outcome_unknown(exc: BaseException) -> bool:
+    from opend.errors import OutcomeUnknown
+
+    return isinstance(exc, OutcomeUnknown)
+
+
+def _error_text(exc: BaseException) -> str:
+    from opend.errors import GatewayNotConnected, OpenDError
+
+    if isinstance(exc, ToolFailure):
+        return exc.text
+    if isinstance(exc, GatewayNotConnected):
+        return str(exc)
+    if isinstance(exc, OpenDError):
+        return f"gateway error: {exc.message}"
+    return "internal error (see server log)"
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)
+
+
+async def with_client_order_id(call: Call, client_order_id: str | None, run: Any) -> dict[str, Any]:
+    """Run `run()` at most once per (key, client_order_id) within 24 h; repeats get the first result.
+
+    A repeat while the first call is in flight waits for it. A call that sent nothing (refused,
+    declined, gateway down) gives the id back so it can be retried.
+    """
+    if client_order_id is None:
+        return await run()
+    ledger = call.state.ledger
+    key_id = call.key.id
+    deadline = time.monotonic() + CLIENT_ORDER_WAIT
+    while True:
+        state = ledger.begin_client_order(key_id, client_order_id)
+        if state.status == "new":
+            break
+        if state.status == "done":
+            return _replay(state.result, client_order_id)
+        if time.monotonic() > deadline:
+            raise ToolFailure(
+                f"client_order_id {client_order_id} is still in flight in another call; check "
+                f"futu_get_orders",
+                "in_flight",
+            )
+        await anyio.sleep(0.05)
+    try:
+        result = await run()
+    except ToolFailure as exc:
+        if exc.reason == "outcome_unknown":
+            ledger.finish_client_order(key_id, client_order_id, {"error": exc.text})
+        else:
+            ledger.abandon_client_order(key_id, client_order_id)
+        raise
+    except BaseException:
+        ledger.abandon_client_order(key_id, client_order_id)
+        raise
+    ledger.finish_client_order(key_id, client_order_id, result)
+    return {**result, "client_order_id": client_order_id}
+
+
+def _replay(stored: dict[str, Any] | None, client_order_id: str) -> dict[str, Any]:
+    stored = stored or {}
+    if "error" in stored:
+        raise ToolFailure(str(stored["error"]), "outcome_unknown", decision="allow")
+    return {**stored, "client_order_id": client_order_id, "repeat": True}
