@@ -124,7 +124,9 @@ OrderIdArg = Annotated[
 
 def first_error(exc: ValidationError) -> str:
     """`invalid argument: <field>: <why>` for the first problem pydantic found."""
-    err = exc.errors(include_url=False)[0]
+    errors = exc.errors(include_url=False)
+    # A misspelt name also shows up as a missing one: name the misspelling first.
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = [str(part) for part in err["loc"] if not isinstance(part, int)]
     field = ".".join(loc) or "arguments"
     kind = err["type"]

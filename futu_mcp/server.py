@@ -31,6 +31,9 @@ NOT_DENIALS = frozenset(
     {"invalid_argument", "error", "gateway", "audit", "outcome_unknown", "auth"}
 )
 
+# An error (gateway down, bad reply) is not a policy decision: the call was allowed.
+AUDIT_DECISION = {"ok": "allow", "denied": "deny", "declined": "declined", "invalid": "deny"}
+
 INSTRUCTIONS = (
     "Futu brokerage tools through OpenD. Codes are MARKET.CODE (HK.00700, US.AAPL). "
     "Trade tools default to trd_env=SIMULATE (paper trading); REAL needs a key with trade:real. "
@@ -96,7 +99,7 @@ async def run_tool(spec: ToolSpec, ctx: Any, raw: dict[str, Any]) -> CallToolRes
         error, reason = exc.text, exc.reason
         outcome = {"deny": "denied", "declined": "declined"}.get(exc.decision, "error")
         if reason in NOT_DENIALS:
-            outcome = "error"
+            outcome = "invalid" if reason == "invalid_argument" else "error"
     except GatewayNotConnected as exc:
         outcome, reason, error = "error", "gateway", str(exc)
     except OpenDError as exc:
@@ -116,7 +119,7 @@ async def run_tool(spec: ToolSpec, ctx: Any, raw: dict[str, Any]) -> CallToolRes
                 "tool": spec.name,
                 "phase": "call",
                 "arguments": raw,
-                "decision": "allow" if outcome == "ok" else "deny",
+                "decision": AUDIT_DECISION.get(outcome, "allow"),
                 "reason": reason,
                 "error": error,
                 "latency_ms": round(seconds * 1000, 3),

@@ -17,8 +17,15 @@ from futu_mcp.args import (
 )
 from futu_mcp.errors import ToolFailure, invalid_argument
 from futu_mcp.results import object_schema
-from futu_mcp.toolspec import ToolSpec
-from futu_mcp.tradepath import OrderPlan, execute, market_order_value, money, with_client_order_id
+from futu_mcp.toolspec import TRADE_SCOPES, ToolSpec
+from futu_mcp.tradepath import (
+    OrderPlan,
+    execute,
+    market_order_value,
+    money,
+    precheck,
+    with_client_order_id,
+)
 from opend.codes import TRD_MARKET_OF, parse_code
 
 MAX_QTY = 10_000_000
@@ -65,6 +72,7 @@ async def place_order(call: Call, args: PlaceArgs) -> dict[str, Any]:
         raise invalid_argument("price", "must be omitted for a MARKET order")
     security = parse_code(args.code)
     arguments = args.model_dump(exclude_none=True)
+    precheck(call, TRADE_SCOPES[args.trd_env], code=args.code, trd_side=args.trd_side)
 
     async def run() -> dict[str, Any]:
         acc = await call.account_for(args.trd_env, args.acc_id, TRD_MARKET_OF[security.market].name)
@@ -108,6 +116,7 @@ class ModifyArgs(ToolArgs):
 async def modify_order(call: Call, args: ModifyArgs) -> dict[str, Any]:
     if args.qty is None and args.price is None:
         raise invalid_argument("qty", "give a new qty or price")
+    precheck(call, TRADE_SCOPES[args.trd_env])
     acc, order = await _find_order(call, args.trd_env, args.acc_id, args.order_id)
     old_qty, old_price = float(order.qty or 0), float(order.price or 0)
     qty = args.qty if args.qty is not None else old_qty
@@ -138,6 +147,7 @@ class CancelArgs(ToolArgs):
 
 
 async def cancel_order(call: Call, args: CancelArgs) -> dict[str, Any]:
+    precheck(call, TRADE_SCOPES[args.trd_env])
     acc, order = await _find_order(call, args.trd_env, args.acc_id, args.order_id)
     plan = OrderPlan(
         kind="cancel",

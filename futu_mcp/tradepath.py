@@ -122,6 +122,22 @@ async def market_order_value(call: Call, security: Security, trd_side: str, qty:
     return money(Decimal(str(price)) * Decimal(str(qty)) * MARKET_ORDER_MARGIN)
 
 
+def precheck(
+    call: Call, scope: str, *, code: str | None = None, trd_side: str | None = None
+) -> None:
+    """The checks that need no gateway (key state, scope, market, symbol, side), before any
+    OpenD request, so a refused order never waits on the gateway."""
+    from keystore.policy import Request, authorize
+
+    market = code.partition(".")[0] if code else None
+    decision = authorize(
+        call.key, Request(scope=scope, market=market, code=code, trd_side=trd_side)
+    )
+    if not decision.allowed:
+        call.state.metrics.denial(decision.reason or "policy")
+        raise ToolFailure(decision.message or "denied", decision.reason or "policy")
+
+
 def audit_base(call: Call, arguments: dict[str, Any]) -> dict[str, Any]:
     """Fields every trade audit line carries."""
     return {
