@@ -10,7 +10,7 @@ from importlib.metadata import version
 
 import typer
 
-from futucli import audit, mcpconfig
+from futucli import audit, keys, mcpconfig, unlock
 
 app = typer.Typer(
     name="futucli",
@@ -41,8 +41,10 @@ def _root(
 
 
 # One line per command module; the order is the order of `futucli --help`.
+keys.register(app)
 mcpconfig.register(app)
 audit.register(app)
+unlock.register(app)
 
 
 def main() -> None:
