@@ -1,0 +1,86 @@
+"""Argument models: SDK spellings, list-or-string lists, and the invalid-argument texts."""
+
+import pytest
+from pydantic import ValidationError
+
+from futu_mcp.args import first_error
+from futu_mcp.tools_account import OrdersArgs
+from futu_mcp.tools_quote import KlineArgs, QuoteArgs
+from futu_mcp.tools_trade import PlaceArgs
+
+
+def error_of(model: type, raw: dict) -> str:
+    with pytest.raises(ValidationError) as info:
+        model.model_validate(raw)
+    return first_error(info.value)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        ["HK.00700", "us.aapl"],
+        "HK.00700,us.aapl",
+        " HK.00700 , us.aapl ",
+        '["HK.00700", "us.aapl"]',
+    ],
+)
+def test_a_list_argument_takes_a_list_or_a_string(raw: object) -> None:
+    assert QuoteArgs.model_validate({"codes": raw}).codes == ["HK.00700", "US.AAPL"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        ({"codes": "XX.1"}, "invalid argument: codes: unknown market 'XX'"),
+        ({"codes": "00700"}, "invalid argument: codes: '00700' is not MARKET.CODE"),
+        ({"codes": ""}, "invalid argument: codes: Value should have at least 1 item"),
+        (
+            {"codes": ",".join(f"HK.{i:05d}" for i in range(51))},
+            "invalid argument: codes: Value should have at most 50 items",
+        ),
+        ({"codes": "[1,"}, "invalid argument: codes: not a valid JSON list"),
+        ({}, "invalid argument: codes: required"),
+        ({"codes": "HK.00700", "symbol": "x"}, "invalid argument: symbol: unknown argument"),
+    ],
+)
+def test_bad_quote_arguments_say_which_and_why(raw: dict, text: str) -> None:
+    assert error_of(QuoteArgs, raw).startswith(text)
+
+
+def test_enums_use_sdk_names_and_bounds_hold() -> None:
+    assert KlineArgs.model_validate({"code": "HK.00700"}).ktype == "K_DAY"
+    assert error_of(KlineArgs, {"code": "HK.00700", "ktype": "DAY"}).startswith(
+        "invalid argument: ktype: Input should be"
+    )
+    assert error_of(KlineArgs, {"code": "HK.00700", "num": 1001}).startswith(
+        "invalid argument: num: Input should be less than or equal to 1000"
+    )
+    assert error_of(KlineArgs, {"code": "HK.00700", "start": "2024/01/01"}).startswith(
+        "invalid argument: start:"
+    )
+    assert error_of(OrdersArgs, {"status": "SUBMITTED,NOPE"}).startswith(
+        "invalid argument: status: Input should be"
+    )
+    assert OrdersArgs.model_validate({"status": "SUBMITTED,FILLED_ALL"}).status == [
+        "SUBMITTED",
+        "FILLED_ALL",
+    ]
+
+
+def test_order_arguments_are_strict() -> None:
+    base = {"code": "HK.00700", "trd_side": "BUY", "qty": 100, "price": 300}
+    assert PlaceArgs.model_validate(base).trd_env == "SIMULATE"
+    assert error_of(PlaceArgs, {**base, "qty": 0}).startswith(
+        "invalid argument: qty: Input should be greater than 0"
+    )
+    assert error_of(PlaceArgs, {**base, "qty": "many"}).startswith("invalid argument: qty:")
+    assert error_of(PlaceArgs, {**base, "trd_env": "simulate"}).startswith(
+        "invalid argument: trd_env:"
+    )
+    assert error_of(PlaceArgs, {**base, "client_order_id": "a b"}).startswith(
+        "invalid argument: client_order_id:"
+    )
+    assert (
+        error_of(PlaceArgs, {**base, "quantity": 1})
+        == "invalid argument: quantity: unknown argument"
+    )

@@ -1,0 +1,71 @@
+"""Settings: TOML file, flags on top, every value checked with a message naming it."""
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from futu_mcp.config import ConfigError, load_config, split_host_port
+from futu_mcp.http import transport_security
+
+
+def test_toml_then_flags_win(tmp_path: Path) -> None:
+    path = tmp_path / "futu-mcp.toml"
+    path.write_text(
+        'gateway = "10.0.0.5:11111"\nhttp_listen = "0.0.0.0:38765"\nallowed_hosts = ["mcp.example"]\n'
+        'max_order_value = "HK=50000,US=6000"\nmax_orders_per_minute = 5\nread_only = true\n',
+        encoding="utf-8",
+    )
+    config = load_config(
+        path, {"gateway": "127.0.0.1:9", "read_only": None, "max_orders_per_minute": 2}
+    )
+    assert config.gateway_host_port == ("127.0.0.1", 9)
+    assert config.http_host_port == ("0.0.0.0", 38765)
+    assert config.allowed_hosts == ("mcp.example",)
+    assert config.read_only is True
+    assert config.max_orders_per_minute == 2
+    assert config.max_order_value is not None
+    assert config.max_order_value.for_market("US") == Decimal(6000)
+
+
+@pytest.mark.parametrize(
+    ("toml", "flags", "message"),
+    [
+        ('gatway = "x:1"\n', {}, "unknown key 'gatway'"),
+        ('read_only = "yes"\n', {}, "read_only: expected true or false"),
+        ("max_orders_per_minute = 0\n", {}, "max_orders_per_minute: expected a positive integer"),
+        ("", {"max_order_value": "HK=abc"}, "max_order_value: not a number"),
+        ("", {"http_listen": "localhost"}, "http_listen: expected HOST:PORT"),
+        ("gateway = [\n", {}, "config "),
+    ],
+)
+def test_bad_settings_are_named(tmp_path: Path, toml: str, flags: dict, message: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_config(path, flags)
+
+
+def test_missing_config_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config .*nope.toml"):
+        load_config(tmp_path / "nope.toml", {})
+
+
+def test_host_port_forms() -> None:
+    assert split_host_port("[::1]:80", "x") == ("::1", 80)
+    assert split_host_port(":38765", "x") == ("0.0.0.0", 38765)
+    with pytest.raises(ConfigError):
+        split_host_port("host:99999", "x")
+
+
+def test_dns_rebinding_protection_is_on_for_every_bind() -> None:
+    loop = transport_security("127.0.0.1", 0, ())
+    assert loop.enable_dns_rebinding_protection
+    assert "localhost:*" in loop.allowed_hosts and "127.0.0.1:*" in loop.allowed_hosts
+    lan = transport_security("10.1.2.3", 38765, ())
+    assert lan.enable_dns_rebinding_protection
+    assert lan.allowed_hosts == ["10.1.2.3", "10.1.2.3:*"]
+    proxied = transport_security("0.0.0.0", 38765, ("mcp.example", "gw.example:443"))
+    assert {"mcp.example:*", "gw.example:443", "localhost:*"} <= set(proxied.allowed_hosts)
+    assert "https://mcp.example" in proxied.allowed_origins
+    assert not transport_security("0.0.0.0", 1, ("*",)).enable_dns_rebinding_protection

@@ -1,0 +1,141 @@
+"""The tool table: names, scopes and annotations as in the contract; flat, snapshotted schemas."""
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from futu_mcp.toolspec import all_tools, visible_tools
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "tools.json"
+QUOTE = {
+    "futu_get_quote",
+    "futu_get_kline",
+    "futu_get_orderbook",
+    "futu_get_ticker",
+    "futu_get_rt",
+    "futu_get_snapshot",
+    "futu_get_static",
+    "futu_get_broker",
+    "futu_ping",
+    "futu_list_plates",
+    "futu_plate_stocks",
+}
+ACCOUNT = {
+    "futu_list_accounts",
+    "futu_get_funds",
+    "futu_get_positions",
+    "futu_get_orders",
+    "futu_get_deals",
+}
+TRADE = {"futu_place_order", "futu_modify_order", "futu_cancel_order"}
+
+
+def published() -> list[dict[str, Any]]:
+    """What tools/list shows a key with every scope, in wire form."""
+    return [
+        {
+            "name": t.name,
+            "title": t.title,
+            "description": t.description,
+            "inputSchema": t.input_schema(),
+            "outputSchema": t.output_schema,
+            "annotations": t.annotations.model_dump(by_alias=True, exclude_none=True),
+        }
+        for t in all_tools()
+    ]
+
+
+def test_the_nineteen_tools_and_their_scopes() -> None:
+    tools = {t.name: t for t in all_tools()}
+    assert set(tools) == QUOTE | ACCOUNT | TRADE
+    assert len(all_tools()) == 19
+    for name in QUOTE:
+        assert tools[name].scopes() == {"qot:read"}
+    for name in ACCOUNT:
+        assert tools[name].scopes() == {"acc:read"}
+    for name in TRADE:
+        assert tools[name].scopes() == {"trade:real", "trade:simulate"}
+        args = tools[name].args
+        assert tools[name].scope_for(args.model_validate(_minimal(name))) == "trade:simulate"
+        real = args.model_validate({**_minimal(name), "trd_env": "REAL"})
+        assert tools[name].scope_for(real) == "trade:real"
+
+
+def _minimal(name: str) -> dict[str, Any]:
+    if name == "futu_place_order":
+        return {"code": "HK.00700", "trd_side": "BUY", "qty": 100, "price": 300}
+    return {"order_id": "1", "qty": 1} if name == "futu_modify_order" else {"order_id": "1"}
+
+
+def test_annotations_follow_the_kind_of_tool() -> None:
+    for tool in all_tools():
+        ann = tool.annotations
+        assert ann.open_world_hint is True
+        if tool.name in TRADE:
+            assert ann.read_only_hint is False and ann.destructive_hint is True
+        else:
+            assert ann.read_only_hint is True and ann.destructive_hint is False
+    by_name = {t.name: t.annotations for t in all_tools()}
+    assert by_name["futu_place_order"].idempotent_hint is False
+    assert by_name["futu_cancel_order"].idempotent_hint is True
+
+
+def _walk(node: Any) -> Any:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def test_input_schemas_are_flat_strict_and_string_enums() -> None:
+    for tool in all_tools():
+        schema = tool.input_schema()
+        assert schema["type"] == "object"
+        assert schema["additionalProperties"] is False
+        for node in _walk(schema):
+            assert not {"anyOf", "oneOf", "allOf", "$ref", "$defs"} & set(node), tool.name
+            if "enum" in node:
+                assert node["type"] == "string"
+                assert all(isinstance(v, str) for v in node["enum"])
+            if "type" in node:
+                assert isinstance(node["type"], str), tool.name
+        for name, prop in schema["properties"].items():
+            assert prop.get("description"), f"{tool.name}.{name} has no description"
+
+
+def test_every_tool_has_a_description_and_an_object_output_schema() -> None:
+    for tool in all_tools():
+        assert len(tool.description) > 80
+        assert tool.output_schema["type"] == "object"
+        assert tool.output_schema["required"]
+
+
+def test_visible_tools_follow_scopes_and_read_only() -> None:
+    names = lambda tools: {t.name for t in tools}  # noqa: E731
+    assert names(visible_tools(frozenset({"qot:read"}), read_only=False)) == QUOTE
+    assert names(visible_tools(frozenset({"acc:read"}), read_only=False)) == ACCOUNT
+    assert names(visible_tools(frozenset({"trade:simulate"}), read_only=False)) == TRADE
+    assert names(visible_tools(frozenset({"trade:real"}), read_only=False)) == TRADE
+    everything = frozenset({"qot:read", "acc:read", "trade:simulate", "trade:real"})
+    assert names(visible_tools(everything, read_only=True)) == QUOTE | ACCOUNT
+    assert visible_tools(frozenset(), read_only=False) == []
+
+
+def test_published_schemas_match_the_snapshot() -> None:
+    """A change to what LLM clients see must be deliberate: UPDATE_SNAPSHOTS=1 rewrites it."""
+    current = published()
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1" or not SNAPSHOT.exists():
+        SNAPSHOT.write_text(
+            json.dumps(current, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        if os.environ.get("UPDATE_SNAPSHOTS") != "1":
+            pytest.fail(
+                f"snapshot {SNAPSHOT.name} was missing and has been written; review and commit it"
+            )
+    assert current == json.loads(SNAPSHOT.read_text(encoding="utf-8"))
