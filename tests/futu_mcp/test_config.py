@@ -47,7 +47,7 @@ def test_bad_settings_are_named(tmp_path: Path, toml: str, flags: dict, message:
 
 
 def test_missing_config_file_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="config .*nope.toml"):
+    with pytest.raises(ConfigError, match=r"config .*nope\.toml"):
         load_config(tmp_path / "nope.toml", {})
 
 
