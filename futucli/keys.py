@@ -1,0 +1,439 @@
+"""`futucli gen-key | list-keys | revoke-key | rotate-key`: the human side of the key store.
+
+Bad input is a usage error (exit 2) caught before anything is written; a failed operation
+(duplicate id, unusable keys.json) exits 1. The keystore and argon2 are imported inside the
+commands so `futucli --help` stays fast.
+"""
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from keystore.records import KeyRecord
+
+KEYS_FILE_HELP = (
+    "keys.json to use. Default: $FUTU_KEYS_FILE, else ~/.config/futu/keys.json "
+    "(the platform config folder)."
+)
+KeysFileOption = typer.Option(None, "--keys-file", help=KEYS_FILE_HELP, show_default=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the key commands to the futucli app."""
+    app.command("gen-key")(gen_key)
+    app.command("list-keys")(list_keys)
+    app.command("revoke-key")(revoke_key)
+    app.command("rotate-key")(rotate_key)
+
+
+def gen_key(
+    key_id: str | None = typer.Option(
+        None,
+        "--id",
+        help="Name of the key, unique in keys.json. Default: a generated id like key-7hq2mx.",
+        show_default=False,
+    ),
+    scopes: str = typer.Option(
+        "qot:read",
+        "--scopes",
+        help="Comma-separated: qot:read, acc:read, trade:simulate, trade:real. "
+        "Default qot:read only (least privilege).",
+    ),
+    allowed_markets: str | None = typer.Option(
+        None, "--allowed-markets", help="Comma-separated: HK, US, SH, SZ, SG, JP, AU. Default: all."
+    ),
+    allowed_symbols: str | None = typer.Option(
+        None,
+        "--allowed-symbols",
+        help="Comma-separated codes, e.g. HK.00700,US.AAPL. Default: all.",
+    ),
+    allowed_trd_sides: str | None = typer.Option(
+        None,
+        "--allowed-trd-sides",
+        help="Comma-separated: BUY, SELL, SELL_SHORT, BUY_BACK. Default: all.",
+    ),
+    allowed_acc_ids: str | None = typer.Option(
+        None, "--allowed-acc-ids", help="Comma-separated account ids. Default: all."
+    ),
+    max_order_value: str | None = typer.Option(
+        None,
+        "--max-order-value",
+        help="Largest value of one order: 50000 (in each order's currency) or per market, "
+        "HK=50000,US=6000 (*=N for markets not named). Default: unlimited.",
+    ),
+    max_daily_value: str | None = typer.Option(
+        None,
+        "--max-daily-value",
+        help="Most value ordered per market per UTC day; same forms as --max-order-value.",
+    ),
+    max_orders_per_minute: int | None = typer.Option(
+        None,
+        "--max-orders-per-minute",
+        help="Most place/modify orders in any 60 seconds. Default: unlimited.",
+    ),
+    hours_window: str | None = typer.Option(
+        None,
+        "--hours-window",
+        help="Orders only in HH:MM-HH:MM\\[@TZ], e.g. 09:30-16:00@Asia/Hong_Kong; may cross "
+        "midnight; without @TZ the times are UTC.",
+    ),
+    expires: str | None = typer.Option(
+        None, "--expires", help="30d, 12h, 90m, 2w, or an RFC 3339 time. Default: never."
+    ),
+    confirm_orders: str | None = typer.Option(
+        None,
+        "--confirm-orders",
+        help="Ask the human before an order is sent: real, all or never. "
+        "Default: real for keys with trade:real, else never.",
+        show_default=False,
+    ),
+    note: str | None = typer.Option(None, "--note", help="Free text shown in list-keys."),
+    keys_file: Path | None = KeysFileOption,
+) -> None:
+    """Create an API key and print it ONCE (only the key when stdout is not a terminal)."""
+    from keystore.errors import KeystoreError
+    from keystore.issuing import issue_key, new_key_id
+    from keystore.paths import resolve_keys_file
+    from keystore.records import Limits
+    from keystore.store import KeyStore
+
+    limits = Limits(
+        allowed_markets=_markets(allowed_markets),
+        allowed_symbols=_symbols(allowed_symbols),
+        allowed_trd_sides=_sides(allowed_trd_sides),
+        allowed_acc_ids=_acc_ids(allowed_acc_ids),
+        max_order_value=_value_limit(max_order_value, "--max-order-value"),
+        max_daily_value=_value_limit(max_daily_value, "--max-daily-value"),
+        max_orders_per_minute=_positive_int(max_orders_per_minute, "--max-orders-per-minute"),
+        hours_window=_hours(hours_window),
+    )
+    scope_set = _scopes(scopes)
+    expires_at = _expiry(expires)
+    confirm = _confirm(confirm_orders)
+    if key_id is not None and not key_id.strip():
+        raise typer.BadParameter("must not be empty", param_hint="--id")
+    store = KeyStore(resolve_keys_file(keys_file))
+    try:
+        token, record = issue_key(
+            store,
+            key_id=key_id.strip() if key_id else new_key_id(),
+            scopes=scope_set,
+            limits=limits,
+            confirm_orders=confirm,
+            expires_at=expires_at,
+            note=note,
+        )
+    except KeystoreError as exc:
+        _fail(str(exc))
+    _show_token(token, record, store.path, "Created")
+
+
+def list_keys(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (for scripts)."),
+    keys_file: Path | None = KeysFileOption,
+) -> None:
+    """List keys with their scopes, limits and status. Never shows a hash or a secret."""
+    import json
+
+    from keystore.errors import KeystoreError
+    from keystore.paths import resolve_keys_file
+    from keystore.store import KeyStore
+
+    path = resolve_keys_file(keys_file)
+    try:
+        records = KeyStore(path).read().records
+    except KeystoreError as exc:
+        _fail(str(exc))
+    last_used = _last_used(path)
+    now = datetime.now(UTC)
+    if as_json:
+        rows = [_json_row(r, last_used.get(r.id), now) for r in records]
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not records:
+        console.print(f"No keys in {path}. Create one with [bold]futucli gen-key[/bold].")
+        return
+    from rich import box
+
+    table = Table(title=str(path), title_justify="left", box=box.SIMPLE_HEAD)
+    widths = {"kid": 8, "status": 7}
+    for column in ("id", "kid", "scopes", "markets", "limits", "created", "expires", "status"):
+        # Fold rather than truncate: a cut-off limit would misstate what the key may do.
+        table.add_column(column, overflow="fold", min_width=widths.get(column))
+    table.add_column("last used", overflow="fold")
+    styles = {"active": "green", "expired": "yellow", "revoked": "red"}
+    for record in records:
+        status = record.status(now)
+        markets = record.limits.allowed_markets
+        table.add_row(
+            record.id,
+            record.kid,
+            "\n".join(sorted(record.scopes)),
+            ",".join(sorted(markets)) if markets is not None else "all",
+            _limits_summary(record).replace("; ", "\n"),
+            _when(record.created_at),
+            _when(record.expires_at) if record.expires_at else "never",
+            f"[{styles[status]}]{status}[/]",
+            _when(last_used[record.id]) if record.id in last_used else "never",
+        )
+    console.print(table)
+
+
+def revoke_key(
+    key_id: str = typer.Argument(..., metavar="ID", help="The key's id (see list-keys)."),
+    keys_file: Path | None = KeysFileOption,
+) -> None:
+    """Revoke a key: a running futu-mcp refuses it from its next request on."""
+    from keystore.errors import KeystoreError
+    from keystore.paths import resolve_keys_file
+    from keystore.store import KeyStore
+
+    store = KeyStore(resolve_keys_file(keys_file))
+    try:
+        current = store.read().by_id(key_id)
+        if current is not None and current.revoked_at is not None:
+            typer.echo(f"key {key_id} was already revoked at {_when(current.revoked_at)}")
+            return
+        record = store.revoke(key_id)
+    except KeystoreError as exc:
+        _fail(str(exc))
+    typer.echo(f"revoked key {key_id} (kid {record.kid})")
+
+
+def rotate_key(
+    key_id: str = typer.Argument(..., metavar="ID", help="The key's id (see list-keys)."),
+    keys_file: Path | None = KeysFileOption,
+) -> None:
+    """Give a key a new secret with the same policy; the old one stops working at once."""
+    from keystore.errors import KeystoreError
+    from keystore.issuing import rotate_key as rotate
+    from keystore.paths import resolve_keys_file
+    from keystore.store import KeyStore
+
+    store = KeyStore(resolve_keys_file(keys_file))
+    try:
+        token, record = rotate(store, key_id)
+    except KeystoreError as exc:
+        _fail(str(exc))
+    _show_token(token, record, store.path, "Rotated")
+
+
+def _show_token(token: str, record: "KeyRecord", path: Path, verb: str) -> None:
+    if not sys.stdout.isatty():
+        # Scripts capture exactly the token.
+        sys.stdout.write(token + "\n")
+        return
+    from rich.console import Console
+    from rich.panel import Panel
+
+    console = Console()
+    console.print(
+        f"{verb} key [bold]{record.id}[/bold] (kid {record.kid}) in {path}\n"
+        f"scopes: {', '.join(sorted(record.scopes))}"
+    )
+    console.print(Panel(token, title="API key", expand=False), soft_wrap=True)
+    console.print(
+        "[bold yellow]Copy it now: it cannot be shown again.[/] keys.json keeps only its hash; "
+        "a lost key is revoked and replaced."
+    )
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def _split(raw: str) -> list[str]:
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def _choices(
+    raw: str | None, valid: tuple[str, ...], what: str, hint: str
+) -> frozenset[str] | None:
+    if raw is None:
+        return None
+    items = [item.upper() for item in _split(raw)]
+    if not items:
+        raise typer.BadParameter(f"no {what} given", param_hint=hint)
+    unknown = [item for item in items if item not in valid]
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown {what} {', '.join(unknown)} (valid: {', '.join(valid)})", param_hint=hint
+        )
+    return frozenset(items)
+
+
+def _scopes(raw: str) -> frozenset[str]:
+    from keystore.policy import SCOPES
+
+    items = _split(raw)
+    if not items:
+        raise typer.BadParameter("no scope given", param_hint="--scopes")
+    unknown = [item for item in items if item not in SCOPES]
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown scope {', '.join(unknown)} (valid: {', '.join(SCOPES)})",
+            param_hint="--scopes",
+        )
+    return frozenset(items)
+
+
+def _markets(raw: str | None) -> frozenset[str] | None:
+    from keystore.policy import MARKETS
+
+    return _choices(raw, MARKETS, "market", "--allowed-markets")
+
+
+def _sides(raw: str | None) -> frozenset[str] | None:
+    from keystore.policy import TRD_SIDES
+
+    return _choices(raw, TRD_SIDES, "side", "--allowed-trd-sides")
+
+
+def _symbols(raw: str | None) -> frozenset[str] | None:
+    from keystore.policy import MARKETS
+
+    if raw is None:
+        return None
+    items = [item.upper() for item in _split(raw)]
+    if not items:
+        raise typer.BadParameter("no symbol given", param_hint="--allowed-symbols")
+    for item in items:
+        market, dot, code = item.partition(".")
+        if dot and (market not in MARKETS or not code):
+            raise typer.BadParameter(
+                f"{item}: expected MARKET.CODE with a market in {', '.join(MARKETS)}",
+                param_hint="--allowed-symbols",
+            )
+    return frozenset(items)
+
+
+def _acc_ids(raw: str | None) -> frozenset[int] | None:
+    if raw is None:
+        return None
+    items = _split(raw)
+    if not items or not all(item.isdigit() for item in items):
+        raise typer.BadParameter(
+            "expected comma-separated account ids (digits)", param_hint="--allowed-acc-ids"
+        )
+    return frozenset(int(item) for item in items)
+
+
+def _value_limit(raw: str | None, hint: str) -> Any:
+    from keystore.policy import MARKETS
+    from keystore.records import ValueLimit
+
+    if raw is None:
+        return None
+    try:
+        return ValueLimit.parse(raw, markets=MARKETS)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=hint) from None
+
+
+def _positive_int(value: int | None, hint: str) -> int | None:
+    if value is not None and value <= 0:
+        raise typer.BadParameter(f"must be positive, got {value}", param_hint=hint)
+    return value
+
+
+def _hours(raw: str | None) -> Any:
+    from keystore.records import HoursWindow
+
+    if raw is None:
+        return None
+    try:
+        return HoursWindow.parse(raw)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--hours-window") from None
+
+
+def _expiry(raw: str | None) -> datetime | None:
+    from keystore.records import parse_expiry
+
+    if raw is None:
+        return None
+    try:
+        return parse_expiry(raw).replace(microsecond=0)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--expires") from None
+
+
+def _confirm(raw: str | None) -> Any:
+    from keystore.records import CONFIRM_CHOICES
+
+    if raw is None:
+        return None
+    value = raw.strip().lower()
+    if value not in CONFIRM_CHOICES:
+        raise typer.BadParameter(
+            f"expected one of {', '.join(CONFIRM_CHOICES)}, got {raw!r}",
+            param_hint="--confirm-orders",
+        )
+    return value
+
+
+def _last_used(keys_path: Path) -> dict[str, datetime]:
+    from keystore.errors import KeystoreError
+    from keystore.ledger import Ledger
+    from keystore.paths import ledger_path
+
+    path = ledger_path(keys_path)
+    if not path.exists():
+        return {}
+    try:
+        return Ledger(path).last_used()
+    except (KeystoreError, OSError):
+        return {}
+
+
+def _limits_summary(record: "KeyRecord") -> str:
+    limits = record.limits
+    parts = []
+    if limits.max_order_value is not None:
+        parts.append(f"order≤{limits.max_order_value}")
+    if limits.max_daily_value is not None:
+        parts.append(f"day≤{limits.max_daily_value}")
+    if limits.max_orders_per_minute is not None:
+        parts.append(f"{limits.max_orders_per_minute}/min")
+    if limits.hours_window is not None:
+        parts.append(str(limits.hours_window))
+    if limits.allowed_symbols is not None:
+        parts.append("symbols " + ",".join(sorted(limits.allowed_symbols)))
+    if limits.allowed_trd_sides is not None:
+        parts.append("sides " + ",".join(sorted(limits.allowed_trd_sides)))
+    if limits.allowed_acc_ids is not None:
+        parts.append("acc " + ",".join(str(a) for a in sorted(limits.allowed_acc_ids)))
+    if record.confirm_orders != "never":
+        parts.append(f"confirm {record.confirm_orders}")
+    return "; ".join(parts) or "none"
+
+
+def _json_row(record: "KeyRecord", last_used: datetime | None, now: datetime) -> dict[str, Any]:
+    from keystore.records import format_time
+
+    return {
+        "id": record.id,
+        "kid": record.kid,
+        "scopes": sorted(record.scopes),
+        "limits": record.limits.to_json(),
+        "confirm_orders": record.confirm_orders,
+        "created_at": format_time(record.created_at),
+        "expires_at": format_time(record.expires_at) if record.expires_at else None,
+        "revoked_at": format_time(record.revoked_at) if record.revoked_at else None,
+        "status": record.status(now),
+        "last_used": format_time(last_used) if last_used else None,
+        "note": record.note,
+    }
+
+
+def _when(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d\n%H:%MZ")
