@@ -65,7 +65,11 @@ def rsa_encrypt(key: rsa.RSAPrivateKey, plaintext: bytes) -> bytes:
 
 
 def rsa_decrypt(key: rsa.RSAPrivateKey, ciphertext: bytes) -> bytes:
-    """Decrypt key-size chunks with the private key; `CryptoError` on a wrong key or bad data."""
+    """Decrypt key-size chunks with the private key; `CryptoError` on a bad length.
+
+    A wrong key may yield garbage instead of an error (OpenSSL's implicit rejection), so the
+    caller must verify the header's SHA-1 over the result, as it does for every packet.
+    """
     size = key.key_size // 8
     if not ciphertext or len(ciphertext) % size:
         raise CryptoError(f"RSA ciphertext length {len(ciphertext)} is not a multiple of {size}")
