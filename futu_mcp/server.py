@@ -31,6 +31,8 @@ NOT_DENIALS = frozenset(
     {"invalid_argument", "error", "gateway", "audit", "outcome_unknown", "auth"}
 )
 
+FIRST_CONNECT_WAIT = 5.0
+
 # An error (gateway down, bad reply) is not a policy decision: the call was allowed.
 AUDIT_DECISION = {"ok": "allow", "denied": "deny", "declined": "declined", "invalid": "deny"}
 
@@ -89,6 +91,11 @@ async def run_tool(spec: ToolSpec, ctx: Any, raw: dict[str, Any]) -> CallToolRes
         except ValidationError as exc:
             raise ToolFailure(first_error(exc), "invalid_argument") from None
         call = Call(state=state, key=key, transport=transport, ctx=ctx, tool=spec.name)
+        client = state.client
+        if not client.connected and client.last_error is None:
+            # Still on the first connection attempt (just started): worth a short wait. Once
+            # an attempt has failed, calls answer "gateway not connected" at once.
+            await client.wait_connected(FIRST_CONNECT_WAIT)
         if spec.kind == "read":
             decision = authorize(key, Request(scope=spec.scope_for(args)))
             if not decision.allowed:

@@ -1,0 +1,215 @@
+"""Every tool over stdio and over HTTP, against the simulator: valid calls agree with the sim's
+own state, bad calls get the contract's `invalid argument: <field>: <why>` texts."""
+
+from typing import Any
+
+import pytest
+
+from opend.sim.universe import PLATES, SECURITIES
+from tests.e2e.conftest import gateway_of, http_client, stdio_client, wait_for
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+ALL_SCOPES = "qot:read,acc:read,trade:simulate"
+SIM_HK = 168880000000000201  # the simulator's SIMULATE account for HK
+
+
+async def call(client: Any, name: str, args: dict[str, Any]) -> tuple[bool, Any]:
+    """(is_error, structured content or error text)."""
+    result = await client.call_tool(name, args)
+    if result.is_error:
+        return True, result.content[0].text
+    return False, result.structured_content
+
+
+async def ok(client: Any, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    """A call that must succeed; its structured content."""
+    failed, data = await call(client, name, args)
+    assert not failed, f"{name}: {data}"
+    return data
+
+
+async def exercise_every_tool(client: Any, sim: Any) -> None:
+    """One session: all 19 tools with valid input, checked against the simulator."""
+    listed = {t.name for t in (await client.list_tools()).tools}
+    assert len(listed) == 19
+
+    ping = await ok(client, "futu_ping", {})
+    assert ping["connected"] is True and ping["key_id"] == "all"
+
+    quotes = (await ok(client, "futu_get_quote", {"codes": "HK.00700,US.AAPL"}))["quotes"]
+    assert {q["code"]: q["name"] for q in quotes} == {
+        "HK.00700": SECURITIES["HK.00700"].name,
+        "US.AAPL": SECURITIES["US.AAPL"].name,
+    }
+    assert all(q["last_price"] > 0 for q in quotes)
+
+    klines = await ok(client, "futu_get_kline", {"code": "HK.00700", "num": 5})
+    assert klines["count"] == 5 and len(klines["klines"]) == 5
+    assert all(k["low"] <= k["close"] <= k["high"] for k in klines["klines"])
+
+    book = await ok(client, "futu_get_orderbook", {"code": "HK.00700", "num": 5})
+    assert 0 < len(book["bid"]) <= 5 and 0 < len(book["ask"]) <= 5
+    assert book["bid"][0]["price"] < book["ask"][0]["price"]
+
+    ticks = await ok(client, "futu_get_ticker", {"code": "HK.00700", "num": 10})
+    assert 0 < ticks["count"] <= 10
+
+    rt = await ok(client, "futu_get_rt", {"code": "HK.00700"})
+    assert rt["count"] > 0 and rt["rt"][0]["cur_price"] > 0
+
+    snaps = (await ok(client, "futu_get_snapshot", {"codes": ["HK.00005", "US.TSLA"]}))["snapshots"]
+    assert {s["code"]: s["lot_size"] for s in snaps} == {
+        "HK.00005": SECURITIES["HK.00005"].lot_size,
+        "US.TSLA": SECURITIES["US.TSLA"].lot_size,
+    }
+
+    static = await ok(client, "futu_get_static", {"market": "HK", "num": 3})
+    hk_stocks = [
+        s
+        for s in SECURITIES.values()
+        if s.security.market.name == "HK" and s.sec_type.name == "STOCK"
+    ]
+    assert (
+        static["count"] == 3 and static["truncated"] is True and static["total"] == len(hk_stocks)
+    )
+
+    broker = await ok(client, "futu_get_broker", {"code": "HK.00700", "num": 3})
+    assert len(broker["bid"]) <= 3 and len(broker["ask"]) <= 3
+
+    plates = await ok(client, "futu_list_plates", {"market": "HK", "num": 500})
+    assert {p["code"] for p in plates["plates"]} >= {c for c in PLATES if c.startswith("HK.")}
+    members = await ok(client, "futu_plate_stocks", {"plate_code": "HK.BK1001"})
+    assert {s["code"] for s in members["securities"]} == set(PLATES["HK.BK1001"].members)
+
+    accounts = (await ok(client, "futu_list_accounts", {}))["accounts"]
+    assert {a["acc_id"] for a in accounts} == set(sim.state.accounts)
+    funds = await ok(client, "futu_get_funds", {"acc_id": SIM_HK})
+    assert funds["funds"]["cash"] == pytest.approx(sim.state.accounts[SIM_HK].cash)
+
+    # A resting buy far below the market: placed, listed, modified, cancelled.
+    price = round(SECURITIES["HK.00700"].base_price * 0.5, 1)
+    placed = await ok(
+        client,
+        "futu_place_order",
+        {"code": "HK.00700", "trd_side": "BUY", "qty": 100, "price": price},
+    )
+    assert placed["sent"] is True and placed["acc_id"] == SIM_HK
+    assert placed["value"] == pytest.approx(100 * price)
+    order_id = placed["order_id"]
+    sim_order = sim.state.orders[int(order_id)]
+    assert (sim_order.qty, sim_order.price, sim_order.side.name) == (100, price, "BUY")
+
+    orders = await ok(client, "futu_get_orders", {"order_id": order_id})
+    assert [o["order_id"] for o in orders["orders"]] == [order_id]
+
+    new_price = round(price + 1, 1)
+    modified = await ok(client, "futu_modify_order", {"order_id": order_id, "price": new_price})
+    assert modified["sent"] is True
+    assert sim.state.orders[int(order_id)].price == pytest.approx(new_price)
+
+    cancelled = await ok(client, "futu_cancel_order", {"order_id": order_id})
+    assert cancelled["sent"] is True
+    assert sim.state.orders[int(order_id)].status.name.startswith("CANCELLED")
+
+    # A marketable buy at the best ask fills: positions and deals agree with the sim's books.
+    ask = (await ok(client, "futu_get_orderbook", {"code": "HK.00700", "num": 1}))["ask"][0][
+        "price"
+    ]
+    await ok(
+        client,
+        "futu_place_order",
+        {"code": "HK.00700", "trd_side": "BUY", "qty": 100, "price": ask},
+    )
+    wait_for(lambda: any(d.order.acc_id == SIM_HK for d in sim.state.deals), what="a fill")
+    positions = await ok(client, "futu_get_positions", {"acc_id": SIM_HK})
+    held = {c: p.qty for c, p in sim.state.accounts[SIM_HK].positions.items() if p.qty}
+    assert {p["code"]: p["qty"] for p in positions["positions"] if p["qty"]} == held
+    deals = await ok(client, "futu_get_deals", {"acc_id": SIM_HK})
+    assert deals["count"] == len([d for d in sim.state.deals if d.order.acc_id == SIM_HK])
+
+
+BAD_INPUT: list[tuple[str, dict[str, Any], str]] = [
+    ("futu_get_quote", {"codes": "HK"}, "invalid argument: codes: 'HK' is not MARKET.CODE"),
+    (
+        "futu_get_kline",
+        {"code": "HK.00700", "ktype": "DAY"},
+        "invalid argument: ktype: Input should be",
+    ),
+    (
+        "futu_get_orderbook",
+        {"code": "HK.00700", "num": 0},
+        "invalid argument: num: Input should be greater than or equal to 1",
+    ),
+    ("futu_get_ticker", {"code": "ZZ.1"}, "invalid argument: code: unknown market 'ZZ'"),
+    ("futu_get_rt", {}, "invalid argument: code: required"),
+    (
+        "futu_get_snapshot",
+        {"codes": []},
+        "invalid argument: codes: Value should have at least 1 item",
+    ),
+    ("futu_get_static", {}, "invalid argument: codes: give codes or market"),
+    (
+        "futu_get_broker",
+        {"code": "US.AAPL"},
+        "invalid argument: code: broker queues exist only for HK",
+    ),
+    ("futu_ping", {"verbose": True}, "invalid argument: verbose: unknown argument"),
+    ("futu_list_plates", {"market": "XX"}, "invalid argument: market: Input should be"),
+    ("futu_plate_stocks", {"plate_code": 7}, "invalid argument: plate_code: must be a string"),
+    ("futu_list_accounts", {"trd_env": "PAPER"}, "invalid argument: trd_env: Input should be"),
+    ("futu_get_funds", {"acc_id": 12345}, "invalid argument: acc_id: no SIMULATE account 12345"),
+    (
+        "futu_get_positions",
+        {"num": 501},
+        "invalid argument: num: Input should be less than or equal to 500",
+    ),
+    (
+        "futu_get_orders",
+        {"order_id": "abc"},
+        "invalid argument: order_id: String should match pattern",
+    ),
+    (
+        "futu_get_deals",
+        {"code": "HK.00700", "codes": "x"},
+        "invalid argument: codes: unknown argument",
+    ),
+    (
+        "futu_place_order",
+        {"code": "HK.00700", "trd_side": "BUY", "qty": 100},
+        "invalid argument: price: required for a NORMAL (limit) order",
+    ),
+    ("futu_modify_order", {"order_id": "1"}, "invalid argument: qty: give a new qty or price"),
+    (
+        "futu_cancel_order",
+        {"order_id": "999999"},
+        "invalid argument: order_id: no SIMULATE order 999999",
+    ),
+]
+
+
+async def exercise_bad_input(client: Any, sim: Any) -> None:
+    """Each tool refuses bad input with its contract text; nothing reaches the sim's order book."""
+    before = len(sim.state.orders)
+    for name, args, text in BAD_INPUT:
+        failed, message = await call(client, name, args)
+        assert failed, name
+        assert message.startswith(text), f"{name}: {message}"
+        assert "Traceback" not in message and "Error executing tool" not in message
+    assert len(sim.state.orders) == before
+
+
+async def test_every_tool_over_stdio(sim: Any, make_key: Any) -> None:
+    token = make_key("all", ALL_SCOPES)
+    async with stdio_client(token, "--gateway", gateway_of(sim)) as client:
+        await exercise_every_tool(client, sim)
+        await exercise_bad_input(client, sim)
+
+
+async def test_every_tool_over_http(sim: Any, make_key: Any, http_server: Any) -> None:
+    token = make_key("all", ALL_SCOPES)
+    server = http_server("--gateway", gateway_of(sim))
+    async with http_client(server.url, token) as client:
+        await exercise_every_tool(client, sim)
+        await exercise_bad_input(client, sim)
+    assert token not in server.logs()
