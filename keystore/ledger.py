@@ -127,9 +127,11 @@ class Ledger:
                 "DELETE FROM reservations WHERE key_id = ? AND ts < ?", (key_id, ts - _KEEP_S)
             )
             if max_per_minute is not None:
+                # LIMIT: counting stops at the cap, so a busy window costs no more than k rows.
                 (count,) = conn.execute(
-                    "SELECT COUNT(*) FROM reservations WHERE key_id = ? AND ts > ?",
-                    (key_id, ts - RATE_WINDOW_S),
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM reservations"
+                    " WHERE key_id = ? AND ts > ? LIMIT ?)",
+                    (key_id, ts - RATE_WINDOW_S, max_per_minute),
                 ).fetchone()
                 if count >= max_per_minute:
                     conn.execute("ROLLBACK")
