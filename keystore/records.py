@@ -62,8 +62,7 @@ def parse_amount(raw: object) -> Decimal:
 
 def format_amount(value: Decimal) -> str:
     """A Decimal as plain digits (`60000`, `12.5`), never in exponent form."""
-    text = format(value.normalize(), "f")
-    return text
+    return format(value.normalize(), "f")
 
 
 @dataclass(frozen=True)
