@@ -5,6 +5,7 @@ Bad input is a usage error (exit 2) caught before anything is written; a failed 
 commands so `futucli --help` stays fast.
 """
 
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,8 @@ KEYS_FILE_HELP = (
     "keys.json to use. Default: $FUTU_KEYS_FILE, else ~/.config/futu/keys.json "
     "(the platform config folder)."
 )
+# Ids end up in tables, audit lines and metric labels: keep them plain.
+_KEY_ID = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 KeysFileOption = typer.Option(None, "--keys-file", help=KEYS_FILE_HELP, show_default=False)
 
 
@@ -114,13 +117,15 @@ def gen_key(
     scope_set = _scopes(scopes)
     expires_at = _expiry(expires)
     confirm = _confirm(confirm_orders)
-    if key_id is not None and not key_id.strip():
-        raise typer.BadParameter("must not be empty", param_hint="--id")
+    if key_id is not None and not _KEY_ID.fullmatch(key_id):
+        raise typer.BadParameter(
+            "1-64 characters: letters, digits, '.', '_', '-', '@'", param_hint="--id"
+        )
     store = KeyStore(resolve_keys_file(keys_file))
     try:
         token, record = issue_key(
             store,
-            key_id=key_id.strip() if key_id else new_key_id(),
+            key_id=key_id or new_key_id(),
             scopes=scope_set,
             limits=limits,
             confirm_orders=confirm,
@@ -162,6 +167,7 @@ def list_keys(
         console.print(f"No keys in {path}. Create one with [bold]futucli gen-key[/bold].")
         return
     from rich import box
+    from rich.markup import escape
 
     table = Table(title=str(path), title_justify="left", box=box.SIMPLE_HEAD)
     widths = {"kid": 8, "status": 7}
@@ -174,11 +180,11 @@ def list_keys(
         status = record.status(now)
         markets = record.limits.allowed_markets
         table.add_row(
-            record.id,
+            escape(record.id),
             record.kid,
-            "\n".join(sorted(record.scopes)),
-            ",".join(sorted(markets)) if markets is not None else "all",
-            _limits_summary(record).replace("; ", "\n"),
+            escape("\n".join(sorted(record.scopes))),
+            escape(",".join(sorted(markets)) if markets is not None else "all"),
+            escape(_limits_summary(record).replace("; ", "\n")),
             _when(record.created_at),
             _when(record.expires_at) if record.expires_at else "never",
             f"[{styles[status]}]{status}[/]",

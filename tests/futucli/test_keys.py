@@ -151,7 +151,10 @@ def test_keys_file_default_is_config_folder(
         (["--expires", "soon"], "expected a duration"),
         (["--expires", "2001-01-01T00:00:00Z"], "in the past"),
         (["--confirm-orders", "sometimes"], "expected one of real, all, never"),
-        (["--id", " "], "must not be empty"),
+        (["--id", " "], "1-64 characters"),
+        (["--id", "a b"], "1-64 characters"),
+        (["--id", "x" * 65], "1-64 characters"),
+        (["--id", "[bold]x"], "1-64 characters"),
     ],
 )
 def test_bad_input_is_a_usage_error_and_writes_nothing(
