@@ -60,7 +60,7 @@ RSA_HELP = "OpenD's RSA private key (the rsa_private_key file OpenD is configure
 def unlock_trade(
     gateway: str = typer.Option("127.0.0.1:11111", "--gateway", help=GATEWAY_HELP),
     gateway_rsa_key: Path | None = typer.Option(
-        None, "--gateway-rsa-key", help=RSA_HELP, exists=True, dir_okay=False
+        None, "--gateway-rsa-key", "--rsa-key", help=RSA_HELP, exists=True, dir_okay=False
     ),
     security_firm: Firm | None = typer.Option(
         None,
@@ -109,7 +109,7 @@ def unlock_trade(
 def lock_trade(
     gateway: str = typer.Option("127.0.0.1:11111", "--gateway", help=GATEWAY_HELP),
     gateway_rsa_key: Path | None = typer.Option(
-        None, "--gateway-rsa-key", help=RSA_HELP, exists=True, dir_okay=False
+        None, "--gateway-rsa-key", "--rsa-key", help=RSA_HELP, exists=True, dir_okay=False
     ),
     security_firm: Firm | None = typer.Option(
         None, "--security-firm", case_sensitive=False, help="The Futu broker entity to lock."
@@ -282,8 +282,21 @@ async def _send(
 # text always follows so nothing is lost.
 _KINDS: tuple[tuple[tuple[str, ...], str], ...] = (
     (
-        ("too many", "too frequent", "locked out", "frozen", "频繁", "次数", "冻结", "锁定"),
-        "locked out after too many attempts; wait, or reset the trading password in the Futu app",
+        (
+            "locked out",
+            "account locked",
+            "account is locked",
+            "frozen",
+            "too many",
+            "冻结",
+            "锁定",
+            "次数",
+        ),
+        "locked out after too many wrong passwords; wait, or reset the trading password in the Futu app",
+    ),
+    (
+        ("too frequent", "frequency", "频繁", "频率"),
+        "too many unlock requests in a short time (OpenD allows 10 per 30 s); wait and try again",
     ),
     (("password", "密码"), "wrong trading password"),
     (

@@ -133,7 +133,9 @@ def test_help_says_unlock_is_opend_wide() -> None:
     [
         ("Unlock failed: wrong password", "wrong trading password"),
         ("解锁失败，密码错误", "wrong trading password"),
-        ("Password attempts too frequent, account locked", "locked out"),
+        ("Wrong password too many times, account locked", "locked out"),
+        ("Request too frequent: at most 10 per 30 s", "too many unlock requests"),
+        ("请求过于频繁", "too many unlock requests"),
         ("密码错误次数过多", "locked out"),
         ("No trading account found (no account)", "no real trading account"),
         ("请关闭富途令牌后再解锁", "the Futu security token"),
