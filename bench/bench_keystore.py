@@ -13,6 +13,7 @@ import os
 import sqlite3
 import statistics
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -28,6 +29,7 @@ from keystore.verify import KeyVerifier
 COLD_RUNS = 15
 WARM_RUNS = 200_000
 RESERVATIONS = 3_000
+THREADS = 4
 
 
 def bench_verify(folder: Path) -> tuple[float, float, float]:
@@ -66,10 +68,29 @@ def bench_verify(folder: Path) -> tuple[float, float, float]:
     return statistics.median(cold), warm, statistics.median(legacy_cold)
 
 
-def bench_ledger(folder: Path) -> tuple[float, float]:
-    """Reservations per second (check-and-reserve with rate and daily caps) and the baseline
-    of bare SQLite write transactions per second with the same durability settings."""
+def bench_ledger(folder: Path) -> tuple[float, float, float, float]:
+    """Reservations per second (check-and-reserve with rate and daily caps) on a new ledger and
+    in steady state, the same with threads contending, and the baseline of bare SQLite write transactions per second with the
+    same durability settings."""
     ledger = Ledger(folder / "ledger.sqlite")
+    # First pass on a new ledger: the WAL file grows, and each fsync also writes metadata.
+    fresh_rate = _reservations(ledger)
+    reserve_rate = _reservations(ledger)
+    threaded_rate = _threaded_reservations(ledger, THREADS)
+    conn = sqlite3.connect(folder / "base.sqlite", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    start = time.perf_counter()
+    for i in range(RESERVATIONS):
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO t (v) VALUES (?)", (str(i),))
+        conn.execute("COMMIT")
+    base_rate = RESERVATIONS / (time.perf_counter() - start)
+    return fresh_rate, reserve_rate, threaded_rate, base_rate
+
+
+def _reservations(ledger: Ledger) -> float:
     start = time.perf_counter()
     for i in range(RESERVATIONS):
         outcome = ledger.reserve(
@@ -81,18 +102,31 @@ def bench_ledger(folder: Path) -> tuple[float, float]:
             max_daily=Decimal(10**12),
         )
         assert isinstance(outcome, Reservation)
-    reserve_rate = RESERVATIONS / (time.perf_counter() - start)
-    conn = sqlite3.connect(folder / "base.sqlite", isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    return RESERVATIONS / (time.perf_counter() - start)
+
+
+def _threaded_reservations(ledger: Ledger, threads: int) -> float:
+    """Reservations per second with `threads` threads contending for the write lock."""
+    per_thread = RESERVATIONS // threads
+
+    def work(n: int) -> None:
+        for _ in range(per_thread):
+            ledger.reserve(
+                f"t{n}",
+                market="US",
+                currency="USD",
+                amount=Decimal(1),
+                max_per_minute=10**9,
+                max_daily=None,
+            )
+
+    workers = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
     start = time.perf_counter()
-    for i in range(RESERVATIONS):
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("INSERT INTO t (v) VALUES (?)", (str(i),))
-        conn.execute("COMMIT")
-    base_rate = RESERVATIONS / (time.perf_counter() - start)
-    return reserve_rate, base_rate
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return per_thread * threads / (time.perf_counter() - start)
 
 
 def main() -> None:
@@ -100,14 +134,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "futu"
         cold, warm, legacy = bench_verify(folder)
-        reserve_rate, base_rate = bench_ledger(folder)
+        fresh_rate, reserve_rate, threaded_rate, base_rate = bench_ledger(folder)
     print(f"verify cold (argon2id m=19MiB t=2 p=1): {cold * 1e3:8.2f} ms   (median of {COLD_RUNS})")
     print(f"verify warm (cached):                   {warm * 1e6:8.2f} µs   (mean of {WARM_RUNS})")
     print(
         f"warm/cold ratio:                        {warm / cold:8.5f}   ({cold / warm:,.0f}x faster)"
     )
     print(f"verify cold legacy sha256:              {legacy * 1e6:8.2f} µs")
-    print(f"ledger reservations:                    {reserve_rate:8.0f} /s")
+    print(f"ledger reservations, new ledger:        {fresh_rate:8.0f} /s")
+    print(f"ledger reservations, steady state:      {reserve_rate:8.0f} /s")
+    print(f"ledger reservations, {THREADS} threads:         {threaded_rate:8.0f} /s")
     print(f"baseline bare SQLite write txn:         {base_rate:8.0f} /s")
     print(f"reservations/baseline ratio:            {reserve_rate / base_rate:8.2f}")
     print(
