@@ -58,17 +58,18 @@ class KeyVerifier:
         if digest in self._rejected:
             raise Unauthorized("mismatch")
         parsed = parse_token(token)
+        # Read the generation before the index: a reload in between then only stops caching.
+        generation = self._generation
         if parsed.kind == "legacy":
             record = self._by_sha256.get(hashlib.sha256(token.encode("ascii")).hexdigest())
             if record is None:
                 raise Unauthorized("unknown")
-            self._remember(digest, record, self._generation)
+            self._remember(digest, record, generation)
             return record
         assert parsed.kid is not None
         candidate = self._by_kid.get(parsed.kid)
         if candidate is None:
             raise Unauthorized("unknown")
-        generation = self._generation
         if is_argon2(candidate.hash):
             with self._hash_slots:
                 ok = verify_hash(candidate.hash, token)
@@ -78,7 +79,7 @@ class KeyVerifier:
             # keys.json changed while we hashed: the record may be gone or rotated.
             return self.verify(token)
         if not ok:
-            self._reject(digest)
+            self._reject(digest, generation)
             raise Unauthorized("mismatch")
         self._remember(digest, candidate, generation)
         return candidate
@@ -94,8 +95,10 @@ class KeyVerifier:
             if generation == self._generation:
                 self._verified[digest] = record.id
 
-    def _reject(self, digest: bytes) -> None:
+    def _reject(self, digest: bytes, generation: int) -> None:
         with self._reload_lock:
+            if generation != self._generation:
+                return
             self._rejected[digest] = None
             while len(self._rejected) > _NEGATIVE_CACHE_SIZE:
                 self._rejected.popitem(last=False)
