@@ -1,0 +1,206 @@
+"""The trade path end to end: confirmation through elicitation, client_order_id, dry_run, and an
+order whose reply was lost; the simulator's order book is the witness."""
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp.types import ElicitResult
+
+from opend.protoids import ProtoId
+from opend.sim import DEFAULT_TRADE_PASSWORD
+from opend.sim.universe import SECURITIES
+from tests.conftest import console_script
+from tests.e2e.conftest import gateway_of, http_client, server_env, stdio_client
+from tests.e2e.test_mcp_tools import call, ok
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+REAL_HK = 281756470000000101
+SIM_HK = 168880000000000201
+
+
+def unlock(sim: Any) -> None:
+    """Unlock real trading on the sim the way a person does: `futucli unlock-trade`."""
+    done = subprocess.run(
+        [
+            console_script("futucli"),
+            "unlock-trade",
+            "--gateway",
+            gateway_of(sim),
+            "--password-stdin",
+        ],
+        input=DEFAULT_TRADE_PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        env=server_env(),
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def resting(qty: int = 100, **extra: Any) -> dict[str, Any]:
+    """A limit buy of HK.00700 at half the sim's price: it rests, never fills."""
+    price = round(SECURITIES["HK.00700"].base_price / 2, 1)
+    return {"code": "HK.00700", "trd_side": "BUY", "qty": qty, "price": price, **extra}
+
+
+class Person:
+    """The human behind the client: answers each confirmation from a script, remembers what was asked."""
+
+    def __init__(self) -> None:
+        self.answers: list[str] = []
+        self.asked: list[str] = []
+
+    async def __call__(self, ctx: Any, params: Any) -> ElicitResult:
+        self.asked.append(params.message)
+        action = self.answers.pop(0)
+        content = {"confirm": True} if action == "accept" else None
+        return ElicitResult(action=action, content=content)  # type: ignore[arg-type]
+
+
+async def test_real_order_is_sent_only_when_the_person_accepts(
+    sim: Any, make_key: Any, tmp_path: Path
+) -> None:
+    unlock(sim)
+    token = make_key("real", "qot:read,acc:read,trade:real")  # confirm_orders defaults to "real"
+    audit = tmp_path / "audit.jsonl"
+    person = Person()
+    args = ("--gateway", gateway_of(sim), "--audit-log", str(audit))
+    async with stdio_client(token, *args, elicitation_callback=person) as client:
+        before = len(sim.state.orders)
+        person.answers = ["accept"]
+        placed = await ok(client, "futu_place_order", resting(trd_env="REAL"))
+        assert placed["acc_id"] == REAL_HK and placed["trd_env"] == "REAL"
+        assert sim.state.orders[int(placed["order_id"])].acc_id == REAL_HK
+        price = resting()["price"]
+        summary = person.asked[0]
+        for part in ("BUY 100 HK.00700", "TENCENT", f"at {price:g}", "HKD", str(REAL_HK), "REAL"):
+            assert part in summary, summary
+        for answer in ("decline", "cancel"):
+            person.answers = [answer]
+            assert await call(client, "futu_place_order", resting(trd_env="REAL")) == (
+                True,
+                "confirmation declined",
+            )
+        assert len(sim.state.orders) == before + 1
+        # A modify asks too; declined, the order keeps its price.
+        person.answers = ["decline"]
+        modify = {"order_id": placed["order_id"], "price": price + 1, "trd_env": "REAL"}
+        assert await call(client, "futu_modify_order", modify) == (True, "confirmation declined")
+        assert sim.state.orders[int(placed["order_id"])].price == pytest.approx(price)
+    lines = [json.loads(x) for x in audit.read_text().splitlines()]
+    assert [x["reason"] for x in lines if x["decision"] == "declined"] == [
+        "decline",
+        "cancel",
+        "decline",
+    ]
+    assert [x["phase"] for x in lines if x["tool"] == "futu_place_order"].count("intent") == 1
+
+
+async def test_a_client_that_cannot_ask_is_refused_with_the_fix(sim: Any, make_key: Any) -> None:
+    unlock(sim)
+    token = make_key("real-unattended", "qot:read,trade:real")
+    async with stdio_client(token, "--gateway", gateway_of(sim)) as client:
+        before = len(sim.state.orders)
+        failed, text = await call(client, "futu_place_order", resting(trd_env="REAL"))
+    assert failed
+    assert "confirm_orders=real" in text and "--confirm-orders never" in text
+    assert len(sim.state.orders) == before
+
+
+async def test_confirm_orders_all_asks_for_paper_orders_too(
+    sim: Any, make_key: Any, http_server: Any
+) -> None:
+    token = make_key("careful", "qot:read,trade:simulate", confirm_orders="all")
+    person = Person()
+    server = http_server("--gateway", gateway_of(sim))
+    async with http_client(server.url, token, elicitation_callback=person) as client:
+        person.answers = ["accept"]
+        placed = await ok(client, "futu_place_order", resting())
+        assert placed["acc_id"] == SIM_HK and len(person.asked) == 1
+        person.answers = ["decline"]
+        assert await call(client, "futu_place_order", resting()) == (True, "confirmation declined")
+
+
+async def test_client_order_id_places_one_order_sequential_concurrent_and_after_restart(
+    sim: Any, make_key: Any, http_server: Any
+) -> None:
+    token = make_key("idem", "qot:read,trade:simulate")
+    server = http_server("--gateway", gateway_of(sim))
+    before = len(sim.state.orders)
+    async with http_client(server.url, token) as client:
+        first = await ok(client, "futu_place_order", resting(client_order_id="order-1"))
+        again = await ok(client, "futu_place_order", resting(client_order_id="order-1"))
+        assert again["order_id"] == first["order_id"] and again["repeat"] is True
+        assert len(sim.state.orders) == before + 1
+
+        results: list[dict[str, Any]] = []
+
+        async def one() -> None:
+            results.append(await ok(client, "futu_place_order", resting(client_order_id="order-2")))
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(5):
+                tg.start_soon(one)
+        assert len({r["order_id"] for r in results}) == 1
+        assert len(sim.state.orders) == before + 2
+    server.stop()
+    restarted = http_server("--gateway", gateway_of(sim))
+    async with http_client(restarted.url, token) as client:
+        after = await ok(client, "futu_place_order", resting(client_order_id="order-1"))
+    assert after["order_id"] == first["order_id"] and after["repeat"] is True
+    assert len(sim.state.orders) == before + 2
+
+
+async def test_dry_run_checks_and_values_but_sends_nothing_and_reserves_nothing(
+    sim: Any, make_key: Any, http_server: Any
+) -> None:
+    token = make_key("dry", "qot:read,trade:simulate", max_orders_per_minute=1)
+    server = http_server("--gateway", gateway_of(sim))
+    before = len(sim.state.orders)
+    async with http_client(server.url, token) as client:
+        market = {"code": "HK.00700", "trd_side": "BUY", "qty": 100, "order_type": "MARKET"}
+        ask = (await ok(client, "futu_get_orderbook", {"code": "HK.00700", "num": 1}))["ask"][0][
+            "price"
+        ]
+        dry = await ok(client, "futu_place_order", {**market, "dry_run": True})
+        assert dry["sent"] is False and dry["checks"] == "passed"
+        assert dry["order"]["value"] == pytest.approx(100 * ask * 1.05, rel=0.02)
+        await ok(client, "futu_place_order", resting(dry_run=True))
+        assert len(sim.state.orders) == before
+        # Dry runs used no rate slot: the real order goes through; then every check, the
+        # ledger's included, still runs in a dry run.
+        placed = await ok(client, "futu_place_order", resting())
+        assert await call(client, "futu_place_order", resting(dry_run=True)) == (
+            True,
+            "limit check failed: rate limit 1/min",
+        )
+        price = resting()["price"]
+        modify = {"order_id": placed["order_id"], "price": price + 1, "dry_run": True}
+        assert await call(client, "futu_modify_order", modify) == (
+            True,
+            "limit check failed: rate limit 1/min",
+        )
+        assert sim.state.orders[int(placed["order_id"])].price == pytest.approx(price)
+    assert len(sim.state.orders) == before + 1
+
+
+async def test_lost_reply_is_outcome_unknown_and_never_sent_twice(
+    sim: Any, make_key: Any, http_server: Any
+) -> None:
+    token = make_key("lossy", "qot:read,acc:read,trade:simulate")
+    server = http_server("--gateway", gateway_of(sim))
+    before = len(sim.state.orders)
+    async with http_client(server.url, token) as client:
+        sim.drop_after(ProtoId.TRD_PLACE_ORDER)
+        failed, text = await call(client, "futu_place_order", resting(client_order_id="lost-1"))
+        assert failed and text.startswith("outcome unknown:") and "futu_get_orders" in text
+        assert len(sim.state.orders) <= before + 1
+        # A retry with the same client_order_id is told the same, and sends nothing.
+        failed, again = await call(client, "futu_place_order", resting(client_order_id="lost-1"))
+        assert (failed, again) == (True, text)
+        assert len(sim.state.orders) <= before + 1
