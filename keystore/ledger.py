@@ -33,7 +33,6 @@ CREATE TABLE IF NOT EXISTS reservations (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     key_id TEXT NOT NULL,
     ts REAL NOT NULL,
-    counts_rate INTEGER NOT NULL,
     market TEXT NOT NULL,
     currency TEXT NOT NULL,
     day TEXT NOT NULL,
@@ -153,8 +152,8 @@ class Ledger:
                     f"exceeds {format_amount(max_daily)}",
                 )
             cursor = conn.execute(
-                "INSERT INTO reservations (key_id, ts, counts_rate, market, currency, day, amount)"
-                " VALUES (?, ?, 1, ?, ?, ?, ?)",
+                "INSERT INTO reservations (key_id, ts, market, currency, day, amount)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
                 (key_id, ts, market, currency, day, str(amount)),
             )
             conn.execute(

@@ -266,6 +266,9 @@ class KeyRecord:
             nested = obj.get("limits")
             if nested is not None and not isinstance(nested, Mapping):
                 raise ValueError("limits: expected an object")
+            if nested is not None and any(obj.get(name) is not None for name in LIMIT_FIELDS):
+                # Which one would apply is a guess; refusing is the safe answer.
+                raise ValueError("limits given both nested in `limits` and at record level")
             limits = Limits.from_json(nested if nested is not None else obj)
             confirm = obj.get("confirm_orders")
             if confirm is None:

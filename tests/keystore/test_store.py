@@ -110,6 +110,11 @@ def test_symlink_is_refused(store: KeyStore, keys_path: Path, tmp_path: Path) ->
             ' "created_at": "2026-01-01T00:00:00Z", "limits": {"hours_window": "25:00-01:00"}}]}',
             "hours_window: not a time of day",
         ),
+        (
+            '{"keys": [{"id": "x", "hash": "sha256:' + "a" * 64 + '", "scopes": [],'
+            ' "created_at": "2026-01-01T00:00:00Z", "limits": {}, "max_order_value": 5}]}',
+            "limits given both nested",
+        ),
     ],
 )
 def test_malformed_file_is_named_and_never_overwritten(
