@@ -1,0 +1,615 @@
+"""The seeded price process and everything derived from it: quotes, books, tickers, RT, klines.
+
+Every number is a pure function of (seed, security, simulated time), so the same seed gives the
+same data and a client can cross-check one view against another: today's day bar closes at the
+current price, minute bars lie inside the day's high and low, the book straddles the last price.
+
+Daily closes follow a mean-reverting walk in log price around each security's level, so prices
+stay plausible for years. Within a day the price follows a path through the day's open, high,
+low and close, one knot a minute; the current price is interpolated between knots. Each market's
+session is its whole local calendar day: the simulator never closes.
+"""
+
+import hashlib
+import math
+import random
+import struct
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from itertools import pairwise
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from opend.codes import QotMarket
+from opend.enums import KLType, TickerDirect
+from opend.sim.universe import SimSecurity, round_to_tick, step_price
+
+EPOCH = date(2018, 1, 1)
+MINUTES = 1440
+_PHI = 0.98  # daily mean reversion of the log price
+_TICK_EVERY = 3.0  # seconds between simulated trades
+_BOOK_REFRESH = 5.0  # seconds a book's volumes stay the same
+
+
+def _zone(name: str, fallback_hours: int) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except ZoneInfoNotFoundError:
+        return timezone(timedelta(hours=fallback_hours))
+
+
+MARKET_TZ: dict[QotMarket, tzinfo] = {
+    QotMarket.HK: _zone("Asia/Hong_Kong", 8),
+    QotMarket.SH: _zone("Asia/Shanghai", 8),
+    QotMarket.SZ: _zone("Asia/Shanghai", 8),
+    QotMarket.US: _zone("America/New_York", -5),
+}
+
+_MINUTE_KL = {
+    KLType.K_1M: 1,
+    KLType.K_3M: 3,
+    KLType.K_5M: 5,
+    KLType.K_10M: 10,
+    KLType.K_15M: 15,
+    KLType.K_30M: 30,
+    KLType.K_60M: 60,
+    KLType.K_120M: 120,
+    KLType.K_180M: 180,
+    KLType.K_240M: 240,
+}
+
+HK_BROKERS: tuple[tuple[int, str], ...] = (
+    (1049, "Goldman Sachs (Asia) Securities"),
+    (2840, "Morgan Stanley Hong Kong Securities"),
+    (4975, "J.P. Morgan Broking (Hong Kong)"),
+    (5338, "UBS Securities Hong Kong"),
+    (6996, "China Investment Information Services"),
+    (8579, "Futu Securities International"),
+    (9056, "HSBC Broking Securities (Asia)"),
+    (1799, "Bright Smart Securities"),
+    (3440, "Citigroup Global Markets Asia"),
+    (6999, "China International Capital Corporation HK"),
+    (7388, "Huatai Financial Holdings (Hong Kong)"),
+    (8126, "BOCI Securities"),
+)
+
+
+def noise(*parts: object) -> float:
+    """A deterministic uniform number in [0, 1) keyed by `parts`."""
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=8).digest()
+    return struct.unpack("<Q", digest)[0] / 2.0**64
+
+
+@dataclass(frozen=True, slots=True)
+class DayRecord:
+    """One trading day's full-session values (today's are revealed as time passes)."""
+
+    day: date
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: int
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """A kline bar in continuous prices; handlers round to the tick grid when they emit it."""
+
+    time: datetime  # local time OpenD prints: bar end for minute bars, the day for daily bars
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: int
+    turnover: float
+    last_close: float
+
+
+@dataclass(frozen=True, slots=True)
+class DaySoFar:
+    """Today's session up to now: what a quote or snapshot reports."""
+
+    open: float
+    high: float
+    low: float
+    price: float
+    last_close: float
+    volume: int
+    turnover: float
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """One simulated trade."""
+
+    time: float
+    sequence: int
+    price: float
+    volume: int
+    direction: TickerDirect
+
+
+@dataclass(frozen=True, slots=True)
+class RtPoint:
+    """One time-sharing point: the minute's last price and the day's average so far."""
+
+    time: datetime
+    minute: int
+    price: float
+    avg_price: float
+    volume: int
+    turnover: float
+    last_close: float
+
+
+class _DayPath:
+    """One day's minute knots and running sums, built once and cached."""
+
+    __slots__ = ("cum_turnover", "cum_volume", "knots", "prefix_high", "prefix_low", "record")
+
+    def __init__(self, sec: SimSecurity, record: DayRecord, seed: int) -> None:
+        rng = random.Random(f"{seed}:{sec.code}:{record.day}:path")
+        o, c, hi, lo = record.open, record.close, record.high, record.low
+        a, b = sorted(rng.sample(range(60, MINUTES - 60), 2))
+        ih, il = (a, b) if rng.random() < 0.5 else (b, a)
+        waypoints = sorted([(0, o), (ih, hi), (il, lo), (MINUTES, c)])
+        sigma = sec.daily_vol / math.sqrt(MINUTES)
+        knots = [o]
+        for (start, p0), (end, p1) in pairwise(waypoints):
+            n = end - start
+            walk = [0.0]
+            for _ in range(n):
+                walk.append(walk[-1] + rng.gauss(0.0, sigma))
+            x0, x1 = math.log(p0), math.log(p1)
+            for j in range(1, n + 1):
+                x = x0 + (x1 - x0) * j / n + walk[j] - walk[n] * j / n
+                knots.append(min(hi, max(lo, math.exp(x))))
+        self.knots = knots
+        weights = [0.6 + rng.random() + 0.8 * abs(m / MINUTES - 0.5) for m in range(MINUTES)]
+        total = sum(weights)
+        cum_volume = [0]
+        cum_turnover = [0.0]
+        acc = 0.0
+        for m, weight in enumerate(weights):
+            acc += record.volume * weight / total
+            cum_volume.append(round(acc))
+            traded = cum_volume[-1] - cum_volume[-2]
+            cum_turnover.append(cum_turnover[-1] + traded * (knots[m] + knots[m + 1]) / 2)
+        self.cum_volume = cum_volume
+        self.cum_turnover = cum_turnover
+        high, low = [knots[0]], [knots[0]]
+        for k in range(1, MINUTES + 1):
+            high.append(max(high[-1], knots[k]))
+            low.append(min(low[-1], knots[k]))
+        self.prefix_high = high
+        self.prefix_low = low
+        self.record = record
+
+
+class _History:
+    """Daily records of one security on weekdays since EPOCH (or its listing), grown on demand."""
+
+    def __init__(self, sec: SimSecurity, seed: int) -> None:
+        self.sec = sec
+        self.seed = seed
+        self._rng = random.Random(f"{seed}:{sec.code}:daily")
+        self.level = sec.base_price * math.exp(self._rng.gauss(0.0, 0.04))
+        self._y = self._rng.gauss(0.0, sec.daily_vol * 3)
+        self.days: list[date] = []
+        self.records: list[DayRecord] = []
+        self._next = EPOCH
+        self._last_close = self.level * math.exp(self._y)
+
+    def _step(
+        self, day: date, rng: random.Random, y_prev: float, prev_close: float
+    ) -> tuple[DayRecord, float]:
+        vol = self.sec.daily_vol
+        y = _PHI * y_prev + rng.gauss(0.0, vol)
+        close = self.level * math.exp(y)
+        open_ = prev_close * math.exp(rng.gauss(0.0, vol * 0.25))
+        high = max(open_, close) * math.exp(abs(rng.gauss(0.0, vol * 0.5)) + vol * 0.1)
+        low = min(open_, close) * math.exp(-abs(rng.gauss(0.0, vol * 0.5)) - vol * 0.1)
+        volume = int(self.sec.avg_volume * math.exp(rng.gauss(0.0, 0.3)))
+        return DayRecord(day, open_, high, low, close, volume), y
+
+    def extend_to(self, last: date) -> None:
+        """Generate every weekday up to and including `last`."""
+        while self._next <= last:
+            day = self._next
+            self._next += timedelta(days=1)
+            if day.weekday() >= 5:
+                continue
+            record, self._y = self._step(day, self._rng, self._y, self._last_close)
+            self._last_close = record.close
+            self.days.append(day)
+            self.records.append(record)
+
+    def record(self, day: date) -> DayRecord:
+        """The record of a weekday (generated), or of a weekend `today` (derived from Friday)."""
+        self.extend_to(day)
+        if day.weekday() < 5:
+            return self.records[self._index(day)]
+        before = self._index(day) - 1  # the last weekday before `day`
+        prev = self.records[before]
+        rng = random.Random(f"{self.seed}:{self.sec.code}:{day}:weekend")
+        y_prev = math.log(prev.close / self.level)
+        return self._step(day, rng, y_prev, prev.close)[0]
+
+    def _index(self, day: date) -> int:
+        """Index of `day` in `days`, or where it would be inserted."""
+        lo, hi = 0, len(self.days)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.days[mid] < day:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def trading_days(self, today: date) -> list[date]:
+        """Weekdays from the first bar up to yesterday, then today (even on a weekend)."""
+        self.extend_to(today)
+        first = max(EPOCH, self.sec.list_date)
+        start = self._index(first)
+        end = self._index(today)
+        return [*self.days[start:end], today]
+
+
+class MarketData:
+    """Seeded market data for the whole universe at any simulated time."""
+
+    def __init__(self, securities: dict[str, SimSecurity], seed: int) -> None:
+        self.seed = seed
+        self.securities = securities
+        self._history = {code: _History(sec, seed) for code, sec in securities.items()}
+        self._paths: OrderedDict[tuple[str, date], _DayPath] = OrderedDict()
+
+    # --- time ------------------------------------------------------------------------------
+
+    @staticmethod
+    def local(sec: SimSecurity, t: float) -> datetime:
+        """`t` as the security's market local time (what OpenD prints)."""
+        return datetime.fromtimestamp(t, MARKET_TZ[sec.security.market])
+
+    def _midnight(self, sec: SimSecurity, day: date) -> float:
+        tz = MARKET_TZ[sec.security.market]
+        return datetime(day.year, day.month, day.day, tzinfo=tz).timestamp()
+
+    # --- days and paths --------------------------------------------------------------------
+
+    def _record(self, sec: SimSecurity, day: date) -> DayRecord:
+        return self._history[sec.code].record(day)
+
+    def _path(self, sec: SimSecurity, day: date) -> _DayPath:
+        key = (sec.code, day)
+        path = self._paths.get(key)
+        if path is None:
+            path = _DayPath(sec, self._record(sec, day), self.seed)
+            self._paths[key] = path
+            if len(self._paths) > 512:
+                self._paths.popitem(last=False)
+        else:
+            self._paths.move_to_end(key)
+        return path
+
+    def _prev_close(self, sec: SimSecurity, day: date) -> float:
+        days = self._history[sec.code].trading_days(day)
+        if len(days) < 2:
+            return self._record(sec, day).open
+        return self._record(sec, days[-2]).close
+
+    def _position(self, sec: SimSecurity, t: float) -> tuple[_DayPath, int, float]:
+        """Today's path, the minute index and the fraction of it elapsed at `t`."""
+        today = self.local(sec, t).date()
+        path = self._path(sec, today)
+        elapsed = min(max(t - self._midnight(sec, today), 0.0), MINUTES * 60 - 1e-6)
+        minute = int(elapsed // 60)
+        return path, minute, (elapsed - minute * 60) / 60
+
+    # --- prices ----------------------------------------------------------------------------
+
+    def price(self, sec: SimSecurity, t: float) -> float:
+        """The continuous price at `t` (before rounding to the tick grid)."""
+        path, minute, frac = self._position(sec, t)
+        a, b = path.knots[minute], path.knots[minute + 1]
+        return a + (b - a) * frac
+
+    def last_price(self, sec: SimSecurity, t: float) -> float:
+        """The last traded price: the continuous price on the tick grid."""
+        return round_to_tick(sec.security.market, self.price(sec, t))
+
+    def day_so_far(self, sec: SimSecurity, t: float) -> DaySoFar:
+        """Today's open, high, low, volume and turnover up to `t`."""
+        path, minute, frac = self._position(sec, t)
+        price = path.knots[minute] + (path.knots[minute + 1] - path.knots[minute]) * frac
+        volume = (
+            path.cum_volume[minute] + (path.cum_volume[minute + 1] - path.cum_volume[minute]) * frac
+        )
+        turnover = (
+            path.cum_turnover[minute]
+            + (path.cum_turnover[minute + 1] - path.cum_turnover[minute]) * frac
+        )
+        market = sec.security.market
+        return DaySoFar(
+            open=round_to_tick(market, path.knots[0]),
+            high=round_to_tick(market, max(path.prefix_high[minute], price)),
+            low=round_to_tick(market, min(path.prefix_low[minute], price)),
+            price=round_to_tick(market, price),
+            last_close=round_to_tick(market, self._prev_close(sec, path.record.day)),
+            volume=int(volume),
+            turnover=turnover,
+        )
+
+    def book(
+        self, sec: SimSecurity, t: float, levels: int = 10
+    ) -> tuple[list[tuple[float, int, int]], list[tuple[float, int, int]]]:
+        """(asks, bids) as (price, volume, order count), best first, one tick apart."""
+        market = sec.security.market
+        mid = self.price(sec, t)
+        bid = round_to_tick(market, mid, down=True)
+        ask = round_to_tick(market, mid, down=False)
+        if ask <= bid:
+            ask = step_price(market, bid, 1)
+        unit = sec.lot_size if sec.lot_size > 1 else 100
+        window = int(t // _BOOK_REFRESH)
+        asks, bids = [], []
+        for level in range(levels):
+            for side, start, sign, out in (("a", ask, 1, asks), ("b", bid, -1, bids)):
+                price = step_price(market, start, sign * level)
+                lots = 1 + int(noise(self.seed, sec.code, side, level, window) * 40)
+                count = 1 + int(noise(self.seed, sec.code, side, level, window, "n") * 12)
+                out.append((price, lots * unit, min(count, lots)))
+        return asks, bids
+
+    def tickers(self, sec: SimSecurity, t: float, count: int) -> list[Tick]:
+        """The last `count` simulated trades up to `t`, oldest first."""
+        market = sec.security.market
+        unit = sec.lot_size if sec.lot_size > 1 else 10
+        last = int(t // _TICK_EVERY)
+        ticks: list[Tick] = []
+        prev_price = round_to_tick(market, self.price(sec, (last - count) * _TICK_EVERY))
+        for seq in range(last - count + 1, last + 1):
+            when = seq * _TICK_EVERY
+            price = round_to_tick(market, self.price(sec, when))
+            if price > prev_price:
+                direction = TickerDirect.BUY
+            elif price < prev_price:
+                direction = TickerDirect.SELL
+            else:
+                # An unchanged price still traded at someone's bid or ask.
+                side = noise(self.seed, sec.code, "dir", seq)
+                direction = (
+                    TickerDirect.BUY
+                    if side < 0.45
+                    else TickerDirect.SELL
+                    if side < 0.9
+                    else TickerDirect.NEUTRAL
+                )
+            volume = unit * (1 + int(noise(self.seed, sec.code, "tick", seq) * 30))
+            ticks.append(Tick(when, seq, price, volume, direction))
+            prev_price = price
+        return ticks
+
+    def rt(self, sec: SimSecurity, t: float) -> list[RtPoint]:
+        """Today's time-sharing points, one per elapsed minute plus the current one."""
+        path, minute, _frac = self._position(sec, t)
+        market = sec.security.market
+        midnight = self._midnight(sec, path.record.day)
+        last_close = round_to_tick(market, self._prev_close(sec, path.record.day))
+        now = self.day_so_far(sec, t)
+        points = []
+        for m in range(minute + 1):
+            if m < minute:
+                price = path.knots[m + 1]
+                volume = path.cum_volume[m + 1] - path.cum_volume[m]
+                turnover = path.cum_turnover[m + 1] - path.cum_turnover[m]
+                cum_v, cum_t = path.cum_volume[m + 1], path.cum_turnover[m + 1]
+            else:
+                price = now.price
+                volume = now.volume - path.cum_volume[m]
+                turnover = now.turnover - path.cum_turnover[m]
+                cum_v, cum_t = now.volume, now.turnover
+            points.append(
+                RtPoint(
+                    time=self.local(sec, midnight + m * 60),
+                    minute=m,
+                    price=round_to_tick(market, price),
+                    avg_price=round(cum_t / cum_v, 4) if cum_v else round_to_tick(market, price),
+                    volume=int(volume),
+                    turnover=turnover,
+                    last_close=last_close,
+                )
+            )
+        return points
+
+    def brokers(self, sec: SimSecurity, t: float) -> tuple[list[tuple[int, str, int]], ...]:
+        """(ask brokers, bid brokers) as (id, name, level) for the first three book levels."""
+        window = int(t // _BOOK_REFRESH)
+        sides: list[list[tuple[int, str, int]]] = [[], []]
+        for side_index, side in enumerate(("a", "b")):
+            for level in range(1, 4):
+                picks = 1 + int(noise(self.seed, sec.code, side, level, window, "k") * 3)
+                first = int(noise(self.seed, sec.code, side, level, window) * len(HK_BROKERS))
+                for pick in range(picks):
+                    broker_id, name = HK_BROKERS[(first + 5 * pick) % len(HK_BROKERS)]
+                    sides[side_index].append((broker_id, name, level))
+        return sides[0], sides[1]
+
+    # --- klines ----------------------------------------------------------------------------
+
+    def _day_bar(self, sec: SimSecurity, day: date, t: float, last_close: float) -> Bar:
+        if day == self.local(sec, t).date():
+            now = self.day_so_far(sec, t)
+            open_, high, low, close = now.open, now.high, now.low, now.price
+            volume, turnover = now.volume, now.turnover
+        else:
+            r = self._record(sec, day)
+            open_, high, low, close, volume = r.open, r.high, r.low, r.close, r.volume
+            turnover = volume * (open_ + high + low + close) / 4
+        when = datetime(day.year, day.month, day.day, tzinfo=MARKET_TZ[sec.security.market])
+        return Bar(when, open_, high, low, close, volume, turnover, last_close)
+
+    def day_bars(self, sec: SimSecurity, t: float, first: date | None = None) -> list[Bar]:
+        """Daily bars from `first` (default: the start of history) up to today's partial bar."""
+        today = self.local(sec, t).date()
+        days = self._history[sec.code].trading_days(today)
+        bars: list[Bar] = []
+        start = 0
+        if first is not None:
+            start = next((i for i, d in enumerate(days) if d >= first), len(days))
+        last_close = self._prev_close(sec, days[start]) if start < len(days) else 0.0
+        for day in days[start:]:
+            bar = self._day_bar(sec, day, t, last_close)
+            bars.append(bar)
+            last_close = bar.close
+        return bars
+
+    def minute_bars(self, sec: SimSecurity, day: date, t: float) -> list[Bar]:
+        """One-minute bars of a day up to `t` (the current minute's bar is partial)."""
+        path = self._path(sec, day)
+        midnight = self._midnight(sec, day)
+        end = min(t, midnight + MINUTES * 60)
+        bars: list[Bar] = []
+        last_close = self._prev_close(sec, day)
+        for m in range(MINUTES):
+            start = midnight + m * 60
+            if start >= end:
+                break
+            a = path.knots[m]
+            if start + 60 <= end:
+                b = path.knots[m + 1]
+                volume = path.cum_volume[m + 1] - path.cum_volume[m]
+                turnover = path.cum_turnover[m + 1] - path.cum_turnover[m]
+            else:
+                frac = (end - start) / 60
+                b = a + (path.knots[m + 1] - a) * frac
+                volume = int((path.cum_volume[m + 1] - path.cum_volume[m]) * frac)
+                turnover = (path.cum_turnover[m + 1] - path.cum_turnover[m]) * frac
+            bars.append(
+                Bar(
+                    self.local(sec, start + 60),
+                    a,
+                    max(a, b),
+                    min(a, b),
+                    b,
+                    volume,
+                    turnover,
+                    last_close,
+                )
+            )
+            last_close = b
+        return bars
+
+    def klines(
+        self, sec: SimSecurity, kl_type: KLType, t: float, first: date | None = None
+    ) -> list[Bar]:
+        """Bars of any kline type from `first` (minute types: that day) up to now, oldest first."""
+        today = self.local(sec, t).date()
+        if kl_type in _MINUTE_KL:
+            days = self._history[sec.code].trading_days(today)
+            days = [d for d in days if d >= first] if first is not None else days[-2:]
+            minutes: list[Bar] = []
+            for day in days:
+                minutes.extend(self.minute_bars(sec, day, t))
+            return _aggregate_minutes(minutes, _MINUTE_KL[kl_type])
+        days_bars = self.day_bars(sec, t, first)
+        if kl_type == KLType.K_DAY:
+            return days_bars
+        key = {
+            KLType.K_WEEK: lambda d: d.isocalendar()[:2],
+            KLType.K_MON: lambda d: (d.year, d.month),
+            KLType.K_QUARTER: lambda d: (d.year, (d.month - 1) // 3),
+            KLType.K_YEAR: lambda d: d.year,
+        }.get(kl_type)
+        if key is None:
+            raise ValueError(f"unsupported kline type {kl_type}")
+        return _aggregate(days_bars, lambda bar: key(bar.time.date()), first_time=True)
+
+    def bars_between(
+        self,
+        sec: SimSecurity,
+        kl_type: KLType,
+        t: float,
+        begin: datetime,
+        end: datetime,
+        after: float | None,
+        limit: int,
+    ) -> tuple[list[Bar], bool]:
+        """Bars timed in [begin, end] and after the cursor `after`, at most `limit` of them, and
+        whether more remain (Qot_RequestHistoryKL pages). Minute bars are built a day at a time."""
+        today = self.local(sec, t).date()
+        if kl_type in _MINUTE_KL:
+            first = begin.date() - timedelta(days=1)
+            if after is not None:
+                first = max(first, self.local(sec, after).date() - timedelta(days=1))
+            days = [
+                d for d in self._history[sec.code].trading_days(today) if first <= d <= end.date()
+            ]
+            candidates: list[Bar] = []
+            for day in days:
+                for bar in _aggregate_minutes(self.minute_bars(sec, day, t), _MINUTE_KL[kl_type]):
+                    if begin <= bar.time <= end and (after is None or bar.time.timestamp() > after):
+                        candidates.append(bar)
+                        if len(candidates) > limit:
+                            return candidates[:limit], True
+            return candidates, False
+        bars = [
+            b
+            for b in self.klines(sec, kl_type, t)
+            if begin <= b.time <= end and (after is None or b.time.timestamp() > after)
+        ]
+        return bars[:limit], len(bars) > limit
+
+
+def _aggregate_minutes(bars: list[Bar], size: int) -> list[Bar]:
+    if size == 1:
+        return bars
+
+    def bucket(bar: Bar) -> tuple[date, int]:
+        start = bar.time - timedelta(minutes=1)
+        return start.date(), (start.hour * 60 + start.minute) // size
+
+    return _aggregate(bars, bucket, first_time=False, size=size)
+
+
+def _aggregate(
+    bars: list[Bar], key: Callable[[Bar], object], *, first_time: bool, size: int = 1
+) -> list[Bar]:
+    """Merge consecutive bars with the same key (week, month, N-minute bucket)."""
+    out: list[Bar] = []
+    group: list[Bar] = []
+
+    def flush() -> None:
+        if not group:
+            return
+        if first_time:
+            when = group[0].time
+        else:
+            day, index = key(group[0])
+            midnight = datetime(day.year, day.month, day.day, tzinfo=group[0].time.tzinfo)
+            when = midnight + timedelta(minutes=(index + 1) * size)
+        out.append(
+            Bar(
+                when,
+                group[0].open,
+                max(b.high for b in group),
+                min(b.low for b in group),
+                group[-1].close,
+                sum(b.volume for b in group),
+                sum(b.turnover for b in group),
+                group[0].last_close,
+            )
+        )
+
+    current = None
+    for bar in bars:
+        k = key(bar)
+        if group and k != current:
+            flush()
+            group = []
+        current = k
+        group.append(bar)
+    flush()
+    return out

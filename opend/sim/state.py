@@ -1,0 +1,69 @@
+"""Everything one simulated OpenD knows, apart from its sockets: clock, market, accounts, quota.
+
+Tests inspect it as `sim.state` (securities, accounts, orders, deals) and step its clock.
+"""
+
+import hashlib
+import hmac
+
+from opend.sim.clock import SimClock
+from opend.sim.limits import RateWindow, Subscriptions
+from opend.sim.market import MarketData
+from opend.sim.trading import Account, Deal, Order, Trading
+from opend.sim.universe import PLATES, SECURITIES, SimPlate, SimSecurity
+
+DEFAULT_TRADE_PASSWORD = "123456"
+SERVER_VERSION = 1004  # reported as OpenD 10.4
+SERVER_BUILD = 5808
+
+
+class SimState:
+    """The simulated gateway's data and rules, shared by all its connections."""
+
+    def __init__(
+        self,
+        *,
+        seed: int = 1,
+        trade_password: str = DEFAULT_TRADE_PASSWORD,
+        start_time: float | None = None,
+        subscription_quota: int = 100,
+    ) -> None:
+        self.seed = seed
+        self.clock = SimClock(start_time)
+        self.securities: dict[str, SimSecurity] = SECURITIES
+        self.plates: dict[str, SimPlate] = PLATES
+        self.market = MarketData(SECURITIES, seed)
+        self.trading = Trading(self.market, self.clock)
+        self.subscriptions = Subscriptions(subscription_quota)
+        self.login_user_id = 18_800_000 + seed
+        # Unlocking is instance-wide on OpenD: one connection unlocks for all.
+        self.unlocked = False
+        self.unlock_window = RateWindow(10, 30.0, 0.0, "Trd_UnlockTrade requests")
+        self.refresh_windows: dict[tuple[int, int], RateWindow] = {}
+        self.packet_ids: set[tuple[int, int]] = set()  # PlaceOrder/ModifyOrder anti-replay
+        # Only the digest is kept: it is what Trd_UnlockTrade carries.
+        self._password_md5 = hashlib.md5(trade_password.encode("utf-8")).hexdigest()
+
+    def password_matches(self, pwd_md5: str) -> bool:
+        """True if `pwd_md5` is the MD5 of the trade password (hex, any case)."""
+        return hmac.compare_digest(pwd_md5.strip().lower().encode(), self._password_md5.encode())
+
+    def advance(self, seconds: float) -> None:
+        """Move the simulated clock forward and let resting orders meet the new prices."""
+        self.clock.advance(seconds)
+        self.trading.match(self.clock.now())
+
+    @property
+    def accounts(self) -> dict[int, Account]:
+        """Accounts by acc_id."""
+        return self.trading.accounts
+
+    @property
+    def orders(self) -> dict[int, Order]:
+        """Every order by orderID, in placement order."""
+        return self.trading.orders
+
+    @property
+    def deals(self) -> list[Deal]:
+        """Every fill, oldest first."""
+        return self.trading.deals

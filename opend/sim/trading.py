@@ -1,0 +1,567 @@
+"""Paper accounts and the matching engine: orders rest, fill when the price crosses, update funds.
+
+Every rule OpenD enforces on an order is checked here and refused with an OpenD-style message:
+unknown code, lot size, tick grid, cash, sellable quantity, locked real trading, throttles.
+Liquidity comes from the simulated book: a marketable order takes the levels it crosses at
+once; a resting limit order takes the best level each time the book refreshes while the price is
+through its limit, so a large order fills in parts.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from opend.codes import SEC_MARKET_OF, QotMarket, TrdMarket
+from opend.enums import (
+    Currency,
+    ModifyOrderOp,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+    TrdEnv,
+    TrdSide,
+)
+from opend.sim.clock import SimClock
+from opend.sim.limits import LimitExceeded, RateWindow
+from opend.sim.market import HK_BROKERS, MarketData, noise
+from opend.sim.universe import SECURITIES, SimSecurity, on_tick_grid, tick_size
+
+# Fixed conversion rates into HKD, for funds asked in another currency than the account's.
+FX_TO_HKD: dict[Currency, float] = {Currency.HKD: 1.0, Currency.USD: 7.8, Currency.CNH: 1.08}
+
+_OPEN = {OrderStatus.SUBMITTED, OrderStatus.FILLED_PART}
+_LIVE = _OPEN | {OrderStatus.DISABLED}
+_MATCH_STEP = 5.0  # the book's refresh period: one chance to fill per step
+_MAX_STEPS = 2000
+
+
+class TradeError(Exception):
+    """An order or account request OpenD would refuse; the text is the reply's retMsg."""
+
+
+@dataclass
+class Position:
+    """A long holding and today's trading in it."""
+
+    position_id: int
+    sec: SimSecurity
+    qty: int = 0
+    cost_total: float = 0.0
+    realized_pl: float = 0.0
+    td_buy_qty: int = 0
+    td_buy_val: float = 0.0
+    td_sell_qty: int = 0
+    td_sell_val: float = 0.0
+
+    @property
+    def cost_price(self) -> float:
+        """Average cost per share of what is held."""
+        return self.cost_total / self.qty if self.qty else 0.0
+
+
+@dataclass
+class Account:
+    """A trading account: one environment, the markets it may trade, cash in one currency."""
+
+    acc_id: int
+    env: TrdEnv
+    markets: tuple[TrdMarket, ...]
+    qot_markets: tuple[QotMarket, ...]
+    currency: Currency
+    cash: float
+    card_num: str
+    positions: dict[str, Position] = field(default_factory=dict)
+
+
+@dataclass
+class Order:
+    """An order as OpenD tracks it; `price` is 0 for market orders."""
+
+    order_id: int
+    order_id_ex: str
+    acc_id: int
+    sec: SimSecurity
+    side: TrdSide
+    order_type: OrderType
+    qty: int
+    price: float
+    time_in_force: TimeInForce
+    remark: str
+    create_time: float
+    update_time: float
+    status: OrderStatus = OrderStatus.SUBMITTED
+    fill_qty: int = 0
+    fill_value: float = 0.0
+    last_err: str = ""
+    enabled_status: OrderStatus = OrderStatus.SUBMITTED
+
+    @property
+    def remaining(self) -> int:
+        """Quantity still to fill."""
+        return self.qty - self.fill_qty
+
+    @property
+    def fill_avg_price(self) -> float:
+        """Average price of the fills so far."""
+        return self.fill_value / self.fill_qty if self.fill_qty else 0.0
+
+
+@dataclass(frozen=True)
+class Deal:
+    """One fill of an order."""
+
+    fill_id: int
+    fill_id_ex: str
+    order: Order
+    qty: int
+    price: float
+    time: float
+    counter_broker: tuple[int, str]
+
+
+_ACCOUNT_LAYOUT: tuple[
+    tuple[TrdEnv, tuple[TrdMarket, ...], tuple[QotMarket, ...], Currency], ...
+] = (
+    (TrdEnv.REAL, (TrdMarket.HK,), (QotMarket.HK,), Currency.HKD),
+    (TrdEnv.REAL, (TrdMarket.US,), (QotMarket.US,), Currency.USD),
+    # Real A-share trading goes through Stock Connect (HKCC), which the SDK uses for SH/SZ codes.
+    (TrdEnv.REAL, (TrdMarket.HKCC, TrdMarket.CN), (QotMarket.SH, QotMarket.SZ), Currency.CNH),
+    (TrdEnv.SIMULATE, (TrdMarket.HK,), (QotMarket.HK,), Currency.HKD),
+    (TrdEnv.SIMULATE, (TrdMarket.US,), (QotMarket.US,), Currency.USD),
+    (TrdEnv.SIMULATE, (TrdMarket.CN,), (QotMarket.SH, QotMarket.SZ), Currency.CNH),
+)
+_STARTING_CASH = {Currency.HKD: 1_000_000.0, Currency.USD: 100_000.0, Currency.CNH: 1_000_000.0}
+_STARTING_POSITIONS: dict[Currency, tuple[tuple[str, int], ...]] = {
+    Currency.HKD: (("HK.00700", 200), ("HK.00005", 800), ("HK.02800", 1000)),
+    Currency.USD: (("US.AAPL", 50), ("US.TSLA", 20), ("US.NVDA", 30)),
+    Currency.CNH: (("SH.600519", 100), ("SZ.000001", 1000), ("SH.601318", 500)),
+}
+REAL_ACC_BASE = 281_756_470_000_000_100
+SIMULATE_ACC_BASE = 168_880_000_000_000_200
+_ORDER_ID_BASE = 5_870_000_000_000_000_000
+_FILL_ID_BASE = 4_130_000_000_000_000_000
+
+
+def _sec_trd_markets(sec: SimSecurity) -> set[TrdMarket]:
+    market = sec.security.market
+    if market is QotMarket.HK:
+        return {TrdMarket.HK}
+    if market is QotMarket.US:
+        return {TrdMarket.US}
+    return {TrdMarket.CN, TrdMarket.HKCC}
+
+
+class Trading:
+    """All accounts, orders and deals of one simulated OpenD."""
+
+    def __init__(self, market: MarketData, clock: SimClock) -> None:
+        self.market = market
+        self.clock = clock
+        self.accounts: dict[int, Account] = {}
+        self.orders: dict[int, Order] = {}
+        self.deals: list[Deal] = []
+        self._place_windows: dict[int, RateWindow] = {}
+        self._modify_windows: dict[int, RateWindow] = {}
+        self._last_match = clock.now()
+        self._next_position_id = 1
+        now = clock.now()
+        counters = {TrdEnv.REAL: 0, TrdEnv.SIMULATE: 0}
+        for env, markets, qot_markets, currency in _ACCOUNT_LAYOUT:
+            counters[env] += 1
+            base = REAL_ACC_BASE if env is TrdEnv.REAL else SIMULATE_ACC_BASE
+            acc_id = base + counters[env]
+            account = Account(
+                acc_id=acc_id,
+                env=env,
+                markets=markets,
+                qot_markets=qot_markets,
+                currency=currency,
+                cash=_STARTING_CASH[currency] / (2 if env is TrdEnv.REAL else 1),
+                card_num=f"{acc_id % 10**16:016d}",
+            )
+            for code, qty in _STARTING_POSITIONS[currency]:
+                sec = SECURITIES[code]
+                price = market.last_price(sec, now)
+                factor = 0.85 + 0.25 * noise(market.seed, acc_id, code, "cost")
+                position = self._position(account, sec)
+                position.qty = qty
+                position.cost_total = round(price * factor, 3) * qty
+            self.accounts[acc_id] = account
+
+    # --- lookups ---------------------------------------------------------------------------
+
+    def account(self, acc_id: int, env: int, trd_market: int) -> Account:
+        """The account a TrdHeader names; raise TradeError if it does not match one."""
+        account = self.accounts.get(acc_id)
+        if account is None:
+            raise TradeError(f"Nonexisting acc_id {acc_id}")
+        if int(env) != account.env:
+            raise TradeError(
+                f"acc_id {acc_id} is a {account.env.name} account, not {TrdEnv(int(env)).name}"
+                if int(env) in (0, 1)
+                else f"Unknown trdEnv {env}"
+            )
+        if int(trd_market) not in account.markets:
+            raise TradeError(f"acc_id {acc_id} has no trading authority for trdMarket {trd_market}")
+        return account
+
+    def security(self, account: Account, code: str, sec_market: int | None) -> SimSecurity:
+        """The security an order's code (without market prefix) names in this account's markets."""
+        candidates = [
+            SECURITIES.get(f"{m.name}.{code.upper() if m is QotMarket.US else code}")
+            for m in account.qot_markets
+        ]
+        found = [s for s in candidates if s is not None]
+        if sec_market:
+            found = [s for s in found if _sec_market_of(s) == int(sec_market)]
+        if not found:
+            raise TradeError(f"Unknown stock code {code}")
+        return found[0]
+
+    def _position(self, account: Account, sec: SimSecurity) -> Position:
+        position = account.positions.get(sec.code)
+        if position is None:
+            position = Position(self._next_position_id, sec)
+            self._next_position_id += 1
+            account.positions[sec.code] = position
+        return position
+
+    def frozen_cash(self, account: Account) -> float:
+        """Cash reserved by open buy orders."""
+        return sum(
+            o.remaining * o.price
+            for o in self.orders.values()
+            if o.acc_id == account.acc_id and o.side is TrdSide.BUY and o.status in _LIVE
+        )
+
+    def can_sell(self, account: Account, sec: SimSecurity) -> int:
+        """Held quantity not already promised to open sell orders."""
+        position = account.positions.get(sec.code)
+        held = position.qty if position else 0
+        promised = sum(
+            o.remaining
+            for o in self.orders.values()
+            if o.acc_id == account.acc_id
+            and o.sec is sec
+            and o.side is TrdSide.SELL
+            and o.status in _LIVE
+        )
+        return held - promised
+
+    # --- orders ----------------------------------------------------------------------------
+
+    def place(
+        self,
+        account: Account,
+        *,
+        unlocked: bool,
+        code: str,
+        sec_market: int | None,
+        side: int,
+        order_type: int,
+        qty: float,
+        price: float | None,
+        time_in_force: int,
+        remark: str,
+    ) -> Order:
+        """Validate and accept an order, filling at once whatever the book allows."""
+        now = self.clock.now()
+        self.match(now)
+        window = self._place_windows.setdefault(
+            account.acc_id, RateWindow(15, 30.0, 0.02, "Trd_PlaceOrder requests per account")
+        )
+        try:
+            window.check(self.clock.monotonic())
+        except LimitExceeded as exc:
+            raise TradeError(str(exc)) from None
+        _require_unlocked(account, unlocked)
+        if side not in (TrdSide.BUY, TrdSide.SELL):
+            raise TradeError(f"Unsupported trdSide {side}: use 1 (Buy) or 2 (Sell)")
+        if order_type not in (OrderType.NORMAL, OrderType.MARKET, OrderType.ABSOLUTE_LIMIT):
+            raise TradeError(f"Order type {order_type} is not supported by the simulator")
+        sec = self.security(account, code, sec_market)
+        lots = _check_qty(sec, qty)
+        is_market = order_type == OrderType.MARKET
+        if not is_market:
+            _check_price(sec, price)
+        limit = 0.0 if is_market else float(price or 0.0)
+        self._check_affordable(account, sec, TrdSide(side), lots, limit, now)
+        if time_in_force not in (TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC):
+            raise TradeError(f"timeInForce {time_in_force} is not supported by the simulator")
+        seq = len(self.orders) + 1
+        order = Order(
+            order_id=_ORDER_ID_BASE + seq,
+            order_id_ex=f"FTSIM{seq:010d}",
+            acc_id=account.acc_id,
+            sec=sec,
+            side=TrdSide(side),
+            order_type=OrderType(order_type),
+            qty=lots,
+            price=limit,
+            time_in_force=TimeInForce(time_in_force),
+            remark=remark,
+            create_time=now,
+            update_time=now,
+        )
+        self.orders[order.order_id] = order
+        self._take_book(order, now, levels=10)
+        if order.remaining and (is_market or order.time_in_force is TimeInForce.IOC):
+            # Whatever the book could not give a market or IOC order is cancelled, not rested.
+            order.status = (
+                OrderStatus.CANCELLED_PART if order.fill_qty else OrderStatus.CANCELLED_ALL
+            )
+            order.last_err = "" if order.fill_qty else "no liquidity at the order's price"
+        return order
+
+    def find_order(self, account: Account, order_id: int | None, order_id_ex: str | None) -> Order:
+        """The account's order by orderID or orderIDEx."""
+        for order in self.orders.values():
+            if order.acc_id != account.acc_id:
+                continue
+            if (order_id and order.order_id == order_id) or (
+                order_id_ex and order.order_id_ex == order_id_ex
+            ):
+                return order
+        raise TradeError(f"Order {order_id_ex or order_id} does not exist")
+
+    def modify(
+        self,
+        account: Account,
+        *,
+        unlocked: bool,
+        order_id: int | None,
+        order_id_ex: str | None,
+        op: int,
+        qty: float | None,
+        price: float | None,
+    ) -> Order:
+        """Apply a Trd_ModifyOrder: change price/quantity, cancel, disable, enable or delete."""
+        now = self.clock.now()
+        self.match(now)
+        self._modify_check(account, unlocked)
+        order = self.find_order(account, order_id, order_id_ex)
+        if op == ModifyOrderOp.CANCEL:
+            self._cancel(order, now)
+        elif op == ModifyOrderOp.NORMAL:
+            self._change(account, order, qty, price, now)
+        elif op == ModifyOrderOp.DISABLE:
+            if order.status not in _OPEN:
+                raise TradeError(
+                    f"Order {order.order_id_ex} is {order.status.name}: cannot disable"
+                )
+            order.enabled_status = order.status
+            order.status = OrderStatus.DISABLED
+        elif op == ModifyOrderOp.ENABLE:
+            if order.status is not OrderStatus.DISABLED:
+                raise TradeError(f"Order {order.order_id_ex} is not disabled")
+            order.status = order.enabled_status
+        elif op == ModifyOrderOp.DELETE:
+            if order.status in _LIVE:
+                raise TradeError(f"Order {order.order_id_ex} is still open: cancel it first")
+            order.status = OrderStatus.DELETED
+        else:
+            raise TradeError(f"Unknown modifyOrderOp {op}")
+        order.update_time = now
+        if op in (ModifyOrderOp.NORMAL, ModifyOrderOp.ENABLE) and order.status in _OPEN:
+            self._take_book(order, now, levels=10)
+        return order
+
+    def cancel_all(self, account: Account, *, unlocked: bool) -> None:
+        """Cancel every open order of the account (modifyOrderOp=2 with forAll)."""
+        now = self.clock.now()
+        self.match(now)
+        self._modify_check(account, unlocked)
+        for order in self.orders.values():
+            if order.acc_id == account.acc_id and order.status in _LIVE:
+                self._cancel(order, now)
+
+    def _modify_check(self, account: Account, unlocked: bool) -> None:
+        window = self._modify_windows.setdefault(
+            account.acc_id, RateWindow(20, 30.0, 0.04, "Trd_ModifyOrder requests per account")
+        )
+        try:
+            window.check(self.clock.monotonic())
+        except LimitExceeded as exc:
+            raise TradeError(str(exc)) from None
+        _require_unlocked(account, unlocked)
+
+    def _cancel(self, order: Order, now: float) -> None:
+        if order.status is OrderStatus.FILLED_ALL:
+            raise TradeError(f"Order {order.order_id_ex} is already filled and cannot be cancelled")
+        if order.status not in _LIVE:
+            raise TradeError(
+                f"Order {order.order_id_ex} is {order.status.name}: cannot be cancelled"
+            )
+        order.status = OrderStatus.CANCELLED_PART if order.fill_qty else OrderStatus.CANCELLED_ALL
+        order.update_time = now
+
+    def _change(
+        self, account: Account, order: Order, qty: float | None, price: float | None, now: float
+    ) -> None:
+        if order.status not in _OPEN:
+            raise TradeError(
+                f"Order {order.order_id_ex} is {order.status.name}: cannot be modified"
+            )
+        if order.order_type is OrderType.MARKET:
+            raise TradeError("A market order cannot be modified")
+        new_qty = _check_qty(order.sec, qty if qty else order.qty)
+        if new_qty <= order.fill_qty:
+            raise TradeError(
+                f"The new quantity {new_qty} must exceed the filled quantity {order.fill_qty}"
+            )
+        new_price = float(price) if price else order.price
+        _check_price(order.sec, new_price)
+        old_qty, old_price = order.qty, order.price
+        order.qty, order.price = new_qty, new_price
+        try:
+            extra = new_qty - order.fill_qty
+            if order.side is TrdSide.BUY:
+                # The order's own reservation is already counted in frozen cash.
+                available = account.cash - self.frozen_cash(account) + extra * new_price
+                if extra * new_price > available + 1e-6:
+                    raise TradeError(_insufficient_cash(extra * new_price, available, account))
+            elif self.can_sell(account, order.sec) < 0:
+                raise TradeError(
+                    f"Insufficient sellable quantity of {order.sec.code} for {new_qty} shares"
+                )
+        except TradeError:
+            order.qty, order.price = old_qty, old_price
+            raise
+
+    def _check_affordable(
+        self, account: Account, sec: SimSecurity, side: TrdSide, qty: int, limit: float, now: float
+    ) -> None:
+        if side is TrdSide.SELL:
+            sellable = self.can_sell(account, sec)
+            if qty > sellable:
+                raise TradeError(
+                    f"Insufficient sellable quantity: {sec.code} sellable {sellable}, order {qty}"
+                )
+            return
+        if limit:
+            cost = qty * limit
+        else:
+            asks, _bids = self.market.book(sec, now, 10)
+            cost, left = 0.0, qty
+            for level_price, volume, _count in asks:
+                take = min(left, volume)
+                cost += take * level_price
+                left -= take
+            cost += left * asks[-1][0]
+        available = account.cash - self.frozen_cash(account)
+        if cost > available + 1e-6:
+            raise TradeError(_insufficient_cash(cost, available, account))
+
+    # --- matching --------------------------------------------------------------------------
+
+    def match(self, now: float) -> None:
+        """Fill resting orders against the book at every refresh between the last run and `now`."""
+        start, self._last_match = self._last_match, max(self._last_match, now)
+        resting = [o for o in self.orders.values() if o.status in _OPEN]
+        if not resting or now <= start:
+            return
+        step = max(_MATCH_STEP, (now - start) / _MAX_STEPS)
+        when = start + step
+        while resting:
+            moment = min(when, now)
+            for order in resting:
+                self._take_book(order, moment, levels=1)
+            resting = [o for o in resting if o.status in _OPEN]
+            if moment >= now:
+                break
+            when += step
+
+    def _take_book(self, order: Order, when: float, levels: int) -> None:
+        asks, bids = self.market.book(order.sec, when, levels)
+        book = asks if order.side is TrdSide.BUY else bids
+        for level_price, volume, _count in book:
+            if not order.remaining:
+                break
+            if order.price and (
+                level_price > order.price
+                if order.side is TrdSide.BUY
+                else level_price < order.price
+            ):
+                break
+            self._fill(order, min(order.remaining, volume), level_price, when)
+
+    def _fill(self, order: Order, qty: int, price: float, when: float) -> None:
+        account = self.accounts[order.acc_id]
+        position = self._position(account, order.sec)
+        value = qty * price
+        if order.side is TrdSide.BUY:
+            account.cash -= value
+            position.qty += qty
+            position.cost_total += value
+            position.td_buy_qty += qty
+            position.td_buy_val += value
+        else:
+            average = position.cost_price
+            account.cash += value
+            position.realized_pl += (price - average) * qty
+            position.cost_total -= average * qty
+            position.qty -= qty
+            position.td_sell_qty += qty
+            position.td_sell_val += value
+        order.fill_qty += qty
+        order.fill_value += value
+        order.status = OrderStatus.FILLED_ALL if not order.remaining else OrderStatus.FILLED_PART
+        order.update_time = when
+        seq = len(self.deals) + 1
+        broker = (0, "")
+        if order.sec.security.market is QotMarket.HK:
+            broker = HK_BROKERS[int(noise(self.market.seed, "deal", seq) * len(HK_BROKERS))]
+        self.deals.append(
+            Deal(_FILL_ID_BASE + seq, f"FTSIMF{seq:010d}", order, qty, price, when, broker)
+        )
+
+    # --- valuations ------------------------------------------------------------------------
+
+    def market_value(self, account: Account, now: float) -> float:
+        """Value of all holdings at the last price."""
+        return sum(
+            p.qty * self.market.last_price(p.sec, now) for p in account.positions.values() if p.qty
+        )
+
+    def local_time(self, sec: SimSecurity, t: float) -> datetime:
+        """`t` in the security's market time, as order and deal times are printed."""
+        return self.market.local(sec, t)
+
+
+def _sec_market_of(sec: SimSecurity) -> int:
+    return int(SEC_MARKET_OF[sec.security.market])
+
+
+def _require_unlocked(account: Account, unlocked: bool) -> None:
+    if account.env is TrdEnv.REAL and not unlocked:
+        raise TradeError(
+            "Trade is locked: unlock trade (Trd_UnlockTrade) before placing or modifying "
+            "real orders"
+        )
+
+
+def _check_qty(sec: SimSecurity, qty: float | None) -> int:
+    if qty is None or qty <= 0 or qty != int(qty):
+        raise TradeError(f"Invalid quantity {qty}: must be a positive whole number of shares")
+    if int(qty) % sec.lot_size:
+        raise TradeError(
+            f"The quantity {int(qty)} must be a multiple of the lot size {sec.lot_size} of {sec.code}"
+        )
+    return int(qty)
+
+
+def _check_price(sec: SimSecurity, price: float | None) -> None:
+    if price is None or price <= 0:
+        raise TradeError(f"Invalid price {price}: a limit order needs a positive price")
+    if not on_tick_grid(sec.security.market, price):
+        tick = tick_size(sec.security.market, price)
+        raise TradeError(
+            f"The price {price:g} is not a valid price for {sec.code}: "
+            f"prices move in steps of {tick} at this level"
+        )
+
+
+def _insufficient_cash(cost: float, available: float, account: Account) -> str:
+    return (
+        f"Insufficient buying power: the order needs {cost:,.2f} {account.currency.name}, "
+        f"available {available:,.2f}"
+    )
