@@ -427,17 +427,9 @@ def _json_row(record: "KeyRecord", last_used: datetime | None, now: datetime) ->
     from keystore.records import format_time
 
     return {
-        "id": record.id,
-        "kid": record.kid,
-        "scopes": sorted(record.scopes),
-        "limits": record.limits.to_json(),
-        "confirm_orders": record.confirm_orders,
-        "created_at": format_time(record.created_at),
-        "expires_at": format_time(record.expires_at) if record.expires_at else None,
-        "revoked_at": format_time(record.revoked_at) if record.revoked_at else None,
+        **record.public_json(),
         "status": record.status(now),
         "last_used": format_time(last_used) if last_used else None,
-        "note": record.note,
     }
 
 

@@ -324,6 +324,13 @@ class KeyRecord:
         out.update(self.extra)
         return out
 
+    def public_json(self) -> dict[str, Any]:
+        """The record without its hash (list-keys --json): everything a script may see."""
+        out = self.to_json()
+        del out["hash"]
+        out["kid"] = self.kid
+        return out
+
 
 def format_time(value: datetime) -> str:
     """RFC 3339 in UTC with a `Z`, as written to keys.json."""
