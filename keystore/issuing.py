@@ -62,7 +62,7 @@ def rotate_key(
 ) -> tuple[str, KeyRecord]:
     """A new token for an existing key; the policy stays, the old token stops working at once.
 
-    Raises NoSuchKey for an unknown or revoked id.
+    Raises NoSuchKey for an unknown id, KeystoreError for a revoked one.
     """
     token, kid = generate_token()
     record = store.replace_hash(key_id, kid, hash_token(token, argon2_params))

@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from keystore.errors import DuplicateKey, KeysFileError, NoSuchKey
+from keystore.errors import DuplicateKey, KeysFileError, KeystoreError, NoSuchKey
 from keystore.records import KeyRecord
 
 SCHEMA_VERSION = 1
@@ -196,7 +196,7 @@ class KeyStore:
 
         def change(record: KeyRecord) -> KeyRecord:
             if record.revoked_at is not None:
-                raise NoSuchKey(f"key {key_id!r} is revoked; generate a new key instead")
+                raise KeystoreError(f"key {key_id!r} is revoked; generate a new key instead")
             return replace(record, kid=kid, hash=new_hash, kid_stored=True)
 
         return self._replace_one(key_id, change)
