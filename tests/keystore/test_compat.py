@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from keystore.errors import Unauthorized
-from keystore.store import read_keys_file
+from keystore.store import KeyStore, read_keys_file
 from keystore.verify import KeyVerifier
 
 NESTED_TOKEN = "fc_" + "0123456789abcdef" * 2
@@ -86,3 +86,17 @@ def test_legacy_tokens_verify(keys_path: Path) -> None:
     with pytest.raises(Unauthorized) as info:
         verifier.verify("fc_" + "1" * 32)
     assert info.value.reason == "unknown"
+
+
+def test_rewriting_an_rs_file_keeps_its_records_usable(keys_path: Path, store: KeyStore) -> None:
+    write_rs_file(keys_path)
+    store.revoke("docker")
+    doc = json.loads(keys_path.read_text())
+    nested, flat = doc["keys"]
+    assert "kid" not in nested and "kid" not in flat
+    assert nested["allowed_machines"] is None
+    assert flat["limits"]["allowed_markets"] == ["US"]  # flat record now written nested
+    assert "allowed_markets" not in flat
+    verifier = KeyVerifier(keys_path)
+    assert verifier.verify(FLAT_TOKEN).status() == "revoked"
+    assert verifier.verify(NESTED_TOKEN).status() == "active"
