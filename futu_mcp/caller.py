@@ -39,14 +39,19 @@ class StdioKey:
         return verifier.verify(self._token)
 
 
-def stdio_key(verifier: KeyVerifier, environ: dict[str, str]) -> tuple[StdioKey, KeyRecord]:
-    """Check `FUTU_MCP_API_KEY` before serving; raise StartupError saying what to do."""
+def env_token(environ: dict[str, str]) -> str:
+    """The stdio key from the environment; StartupError saying what to do if it is not set."""
     token = environ.get(ENV_KEY, "").strip()
     if not token:
         raise StartupError(
             f"{ENV_KEY} is not set: create a key with `futucli gen-key --id NAME --scopes qot:read` "
             f"and put it in the MCP client's env for futu-mcp (or use --http-listen with Bearer keys)"
         )
+    return token
+
+
+def stdio_key(verifier: KeyVerifier, token: str) -> tuple[StdioKey, KeyRecord]:
+    """Check the stdio key before serving; raise StartupError saying what to do."""
     try:
         record = verifier.verify(token)
     except Unauthorized as exc:

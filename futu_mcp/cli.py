@@ -119,17 +119,19 @@ def main(argv: list[str] | None = None) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
 
-    from futu_mcp.caller import StartupError, stdio_key
+    from futu_mcp.caller import StartupError, env_token, stdio_key
     from keystore.errors import KeystoreError
     from keystore.paths import ledger_path, resolve_keys_file
     from keystore.verify import KeyVerifier
 
     keys_file = resolve_keys_file(config.keys_file)
     try:
+        # A missing key is said before anything about the keys file.
+        token = env_token(dict(os.environ)) if config.http_listen is None else None
         verifier = KeyVerifier(keys_file)
         key = None
-        if config.http_listen is None:
-            key, _record = stdio_key(verifier, dict(os.environ))
+        if token is not None:
+            key, _record = stdio_key(verifier, token)
     except (StartupError, KeystoreError) as exc:
         _fail(str(exc))
         return
