@@ -27,7 +27,7 @@ from opend.sim.universe import SimSecurity, round_to_tick, step_price
 
 EPOCH = date(2018, 1, 1)
 MINUTES = 1440
-_PHI = 0.98  # daily mean reversion of the log price
+_PHI = 0.95  # daily mean reversion of the log price
 _TICK_EVERY = 3.0  # seconds between simulated trades
 _BOOK_REFRESH = 5.0  # seconds a book's volumes stay the same
 
@@ -195,7 +195,7 @@ class _History:
         self.sec = sec
         self.seed = seed
         self._rng = random.Random(f"{seed}:{sec.code}:daily")
-        self.level = sec.base_price * math.exp(self._rng.gauss(0.0, 0.04))
+        self.level = sec.base_price * math.exp(self._rng.gauss(0.0, 0.02))
         self._y = self._rng.gauss(0.0, sec.daily_vol * 3)
         self.days: list[date] = []
         self.records: list[DayRecord] = []
