@@ -206,10 +206,11 @@ class OpenDClient:
                     keepalive_interval=self.keepalive_interval,
                     dead_after=self.dead_after,
                 )
-            except GatewayNotConnected as exc:
-                if exc.reason != self.last_error:
-                    log.warning("OpenD %s not reachable: %s", self.address, exc.reason)
-                self.last_error = exc.reason
+            except Exception as exc:
+                reason = exc.reason if isinstance(exc, GatewayNotConnected) else repr(exc)
+                if reason != self.last_error:
+                    log.warning("OpenD %s not reachable: %s", self.address, reason)
+                self.last_error = reason
                 await asyncio.sleep(self._backoff(attempt))
                 attempt += 1
                 continue
@@ -262,8 +263,9 @@ class OpenDClient:
             book = self._book_for(conn)
             add, release = book.plan(items)
             if release:
-                await self._sub_request(conn, release, subscribe=False)
+                # Forgotten before the request: a concurrent quote call must not rely on them.
                 book.removed(release)
+                await self._sub_request(conn, release, subscribe=False)
             if add:
                 await self._sub_request(conn, add, subscribe=True)
                 book.added(add)
@@ -304,12 +306,14 @@ class OpenDClient:
             idle = book.idle()
             if not idle:
                 return 0
+            # Forgotten before the request: a quote call arriving meanwhile waits for the lock
+            # and subscribes again rather than reading an item being unsubscribed.
+            book.removed(idle)
             try:
                 await self._sub_request(conn, idle, subscribe=False)
             except OpenDError as exc:
                 log.warning("releasing idle subscriptions failed: %s", exc)
                 return 0
-            book.removed(idle)
             return len(idle)
 
     @property

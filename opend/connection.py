@@ -145,7 +145,7 @@ class Connection:
                 raise
             if isinstance(exc, OpenDError):
                 raise GatewayNotConnected(address, f"InitConnect refused: {exc}") from None
-            if isinstance(exc, (OSError, FramingError, CryptoError, asyncio.IncompleteReadError)):
+            if isinstance(exc, Exception):  # bad bytes, bad crypto, a malformed S2C...
                 raise GatewayNotConnected(address, f"InitConnect failed: {exc}") from None
             raise
         codec = None
@@ -262,6 +262,9 @@ class Connection:
             self.close(f"undecryptable data from OpenD: {exc}")
         except (ConnectionError, OSError) as exc:
             self.close(_os_reason(exc))
+        except Exception as exc:  # never leave a dead reader behind a link that looks alive
+            log.exception("closing link to OpenD %s: unexpected error", self.address)
+            self.close(f"client error reading from OpenD: {exc}")
 
     def _dispatch(self, frame: Frame) -> None:
         body = self._codec.decrypt(frame.body) if self._codec else frame.body

@@ -58,7 +58,7 @@ class Throttled(OpenDError):
 
     def __init__(self, what: str, retry_after: float) -> None:
         seconds = max(1, int(retry_after + 0.999))
-        super().__init__(f"throttled by OpenD rules ({what}), retry in {seconds} s")
+        super().__init__(f"throttled by OpenD rules, retry in {seconds} s ({what})")
         self.retry_after = retry_after
 
 

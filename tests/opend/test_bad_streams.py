@@ -245,3 +245,18 @@ def test_any_byte_stream_never_crashes_the_client(noise: bytes, split: int) -> N
         assert client_tasks_left() == []
 
     asyncio.run(scenario())
+
+
+async def test_malformed_init_connect_reply_is_a_reason_not_a_crash() -> None:
+    def hook(link: Link, frame: Frame) -> bool:
+        link.reply(frame, {"connID": "not-a-number", "keepAliveInterval": "x"})
+        return True
+
+    async with FakeOpenD(init_hook=hook) as fake:
+        client = fast_client(fake.port)
+        await client.start()
+        await until(lambda: fake.accepted >= 2, what="a retry after the bad reply")
+        assert "InitConnect failed" in (client.last_error or "")
+        assert not client.connected
+        await client.close()
+    assert client_tasks_left() == []
