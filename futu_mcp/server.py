@@ -7,7 +7,7 @@ failure into a contract text, audits, counts, and never lets a traceback reach t
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -167,11 +167,12 @@ def _sdk_tool(spec: ToolSpec) -> Tool:
     )
 
 
-def build_server(state: AppState) -> MCPServer:
+def build_server(state: AppState, table: Sequence[ToolSpec] | None = None) -> MCPServer:
     """The MCPServer for `state`: tools from the table, tools/list filtered per caller."""
     from importlib.metadata import version
 
-    specs = [s for s in all_tools() if not (state.config.read_only and s.kind == "trade")]
+    table = all_tools() if table is None else table
+    specs = [s for s in table if not (state.config.read_only and s.kind == "trade")]
     published = {s.name: _published(s) for s in specs}
 
     async def list_visible_tools(mctx: Any, call_next: Any) -> Any:
@@ -181,7 +182,7 @@ def build_server(state: AppState) -> MCPServer:
             scopes = current_key(state, mctx.request).scopes
         except ToolFailure:
             scopes = frozenset()
-        shown = visible_tools(scopes, read_only=state.config.read_only)
+        shown = visible_tools(scopes, read_only=state.config.read_only, table=specs)
         return ListToolsResult(tools=[published[s.name] for s in shown])
 
     @asynccontextmanager

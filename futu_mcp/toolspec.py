@@ -5,7 +5,7 @@ their scope; trade tools take theirs from the call's `trd_env` (`trade:real` for
 `trade:simulate` otherwise) and go through `tradepath`, which no trade tool can bypass.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
@@ -103,10 +103,12 @@ def all_tools() -> tuple[ToolSpec, ...]:
     return (*tools_quote.TOOLS, *tools_account.TOOLS, *tools_trade.TOOLS)
 
 
-def visible_tools(scopes: frozenset[str], *, read_only: bool) -> list[ToolSpec]:
+def visible_tools(
+    scopes: frozenset[str], *, read_only: bool, table: Sequence[ToolSpec] | None = None
+) -> list[ToolSpec]:
     """The tools a key with `scopes` may see; `read_only` hides trade tools for everyone."""
     return [
         spec
-        for spec in all_tools()
+        for spec in (all_tools() if table is None else table)
         if not (read_only and spec.kind == "trade") and spec.scopes() & scopes
     ]

@@ -1,0 +1,103 @@
+"""The tool wrapper in-process (the SDK's in-memory client, a real gateway client on the sim):
+failures reach the client as contract texts only, never a traceback or internal detail."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from futu_mcp.appstate import AppState, Call
+from futu_mcp.args import ToolArgs
+from futu_mcp.caller import stdio_key
+from futu_mcp.config import Config
+from futu_mcp.errors import ToolFailure
+from futu_mcp.metrics import Metrics
+from futu_mcp.results import object_schema
+from futu_mcp.server import build_server
+from futu_mcp.toolspec import ToolSpec, all_tools
+from keystore.ledger import Ledger
+from keystore.paths import ledger_path
+from keystore.policy import ServerCaps
+from keystore.verify import KeyVerifier
+from opend.client import OpenDClient
+
+pytestmark = pytest.mark.anyio
+
+SECRET_DETAIL = "db password is hunter2 at /srv/secret"
+
+
+class NoArgs(ToolArgs):
+    pass
+
+
+async def crash(call: Call, args: NoArgs) -> dict[str, Any]:
+    raise RuntimeError(SECRET_DETAIL)
+
+
+async def refuse(call: Call, args: NoArgs) -> dict[str, Any]:
+    raise ToolFailure("symbol not allowed: HK.00700", "symbol")
+
+
+def spec(name: str, handler: Any) -> ToolSpec:
+    return ToolSpec(
+        name=name,
+        title=name,
+        description="a test tool " * 10,
+        args=NoArgs,
+        output_schema=object_schema({}),
+        handler=handler,
+        scope="qot:read",
+    )
+
+
+@asynccontextmanager
+async def in_memory(
+    sim: Any, keys_file: Path, token: str, table: Any = None
+) -> AsyncIterator[Client]:
+    verifier = KeyVerifier(keys_file)
+    key, _ = stdio_key(verifier, token)
+    host, port = sim.address
+    state = AppState(
+        config=Config(gateway=f"{host}:{port}"),
+        client=OpenDClient(host, port),
+        verifier=verifier,
+        ledger=Ledger(ledger_path(keys_file)),
+        audit=None,
+        metrics=Metrics(enabled=True),
+        caps=ServerCaps(),
+        stdio_key=key,
+    )
+    async with Client(build_server(state, table), mode="legacy") as client:
+        yield client
+
+
+async def test_a_crash_reaches_the_client_as_a_generic_text_and_the_log_in_full(
+    sim: Any, keys_file: Path, make_key: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = make_key("crashy", "qot:read")
+    table = [spec("t_crash", crash), spec("t_refuse", refuse)]
+    with caplog.at_level(logging.ERROR, logger="futu_mcp"):
+        async with in_memory(sim, keys_file, token, table) as client:
+            crashed = await client.call_tool("t_crash", {})
+            refused = await client.call_tool("t_refuse", {})
+            unknown = await client.call_tool("t_crash", {"x": 1})
+    assert crashed.is_error and crashed.content[0].text == "internal error (see server log)"
+    assert SECRET_DETAIL not in str(crashed.model_dump())
+    assert SECRET_DETAIL in caplog.text and "Traceback" in caplog.text
+    assert refused.is_error and refused.content[0].text == "symbol not allowed: HK.00700"
+    assert unknown.content[0].text == "invalid argument: x: unknown argument"
+
+
+async def test_tools_list_is_filtered_by_the_stdio_key(
+    sim: Any, keys_file: Path, make_key: Any
+) -> None:
+    token = make_key("accounts", "acc:read")
+    async with in_memory(sim, keys_file, token) as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+        assert names == {t.name for t in all_tools() if t.scope == "acc:read"}
+        result = await client.call_tool("futu_get_quote", {"codes": "HK.00700"})
+    assert result.is_error and result.content[0].text == "missing scope: qot:read"
