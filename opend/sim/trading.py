@@ -161,7 +161,7 @@ class Trading:
         self.deals: list[Deal] = []
         self._place_windows: dict[int, RateWindow] = {}
         self._modify_windows: dict[int, RateWindow] = {}
-        self._last_match = clock.now()
+        self._matched_window = int(clock.now() // _MATCH_STEP)
         self._next_position_id = 1
         now = clock.now()
         counters = {TrdEnv.REAL: 0, TrdEnv.SIMULATE: 0}
@@ -454,21 +454,22 @@ class Trading:
     # --- matching --------------------------------------------------------------------------
 
     def match(self, now: float) -> None:
-        """Fill resting orders against the book at every refresh between the last run and `now`."""
-        start, self._last_match = self._last_match, max(self._last_match, now)
+        """Give resting orders one chance at the best level of every book refresh since the last
+        run (each refresh is a fresh book; the current one was already offered at placement)."""
+        first = self._matched_window + 1
+        last = int(now // _MATCH_STEP)
+        self._matched_window = max(self._matched_window, last)
         resting = [o for o in self.orders.values() if o.status in _OPEN]
-        if not resting or now <= start:
+        if not resting or last < first:
             return
-        step = max(_MATCH_STEP, (now - start) / _MAX_STEPS)
-        when = start + step
-        while resting:
-            moment = min(when, now)
+        stride = max(1, (last - first + 1) // _MAX_STEPS)
+        for window in range(first, last + 1, stride):
+            moment = window * _MATCH_STEP
             for order in resting:
                 self._take_book(order, moment, levels=1)
             resting = [o for o in resting if o.status in _OPEN]
-            if moment >= now:
+            if not resting:
                 break
-            when += step
 
     def _take_book(self, order: Order, when: float, levels: int) -> None:
         asks, bids = self.market.book(order.sec, when, levels)

@@ -7,6 +7,8 @@ client, so a bug shared by our client and the simulator cannot hide.
 import asyncio
 import contextlib
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 
 from opend.framing import Frame, FrameDecoder, ProtoFmt, encode_frame
@@ -104,3 +106,11 @@ class RawConn:
         self.writer.close()
         with contextlib.suppress(ConnectionError):
             await self.writer.wait_closed()
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll `condition` until it holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)

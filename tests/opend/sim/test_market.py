@@ -1,6 +1,7 @@
 """The universe and the seeded price process: plausible, deterministic, self-consistent."""
 
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -118,8 +119,8 @@ def test_book_straddles_the_last_price_on_the_tick_grid() -> None:
             assert len(asks) == len(bids) == 10
             assert bids[0][0] <= last <= asks[0][0]
             assert step_price(sec.security.market, bids[0][0], 1) == asks[0][0]
-            assert all(a[0] < b[0] for a, b in zip(asks, asks[1:], strict=False))
-            assert all(a[0] > b[0] for a, b in zip(bids, bids[1:], strict=False))
+            assert all(a[0] < b[0] for a, b in pairwise(asks))
+            assert all(a[0] > b[0] for a, b in pairwise(bids))
             market_id = sec.security.market
             assert all(on_tick_grid(market_id, p) for p, _v, _n in asks + bids)
             assert all(v % sec.lot_size == 0 and v > 0 for _p, v, _n in asks + bids)

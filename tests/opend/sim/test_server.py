@@ -10,7 +10,7 @@ import pytest
 from opend.framing import HEADER, ProtoFmt, encode_frame
 from opend.protoids import ProtoId
 from opend.sim import Simulator
-from tests.opend.sim.rawwire import INIT_C2S, RawConn
+from tests.opend.sim.rawwire import INIT_C2S, RawConn, wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -160,9 +160,7 @@ async def test_connection_limit() -> None:
         assert "at most 3" in message
         assert await extra.closed_by_peer()
         await conns.pop().close()
-        deadline = time.monotonic() + 5
-        while sim.connection_count > 2 and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
+        await wait_until(lambda: sim.connection_count == 2)
         again = await RawConn.open(sim.address)  # a freed slot can be used again
         for conn in [*conns, extra, again]:
             await conn.close()
