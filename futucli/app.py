@@ -10,7 +10,7 @@ from importlib.metadata import version
 
 import typer
 
-from futucli import audit, keys, mcpconfig, unlock
+from futucli import audit, keys, mcpconfig, sim, unlock
 
 app = typer.Typer(
     name="futucli",
@@ -45,6 +45,7 @@ keys.register(app)
 mcpconfig.register(app)
 audit.register(app)
 unlock.register(app)
+sim.register(app)
 
 
 def main() -> None:

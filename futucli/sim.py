@@ -1,0 +1,121 @@
+"""`futucli sim`: run the simulated OpenD in the foreground.
+
+A new user gets a gateway with quotes, accounts and paper matching without a Futu account; the
+end-to-end tests start it as a subprocess. The first stdout line says where it listens and which
+body formats it serves, so a script can read the port when it asked for port 0.
+"""
+
+import asyncio
+import contextlib
+import os
+import signal
+from pathlib import Path
+
+import typer
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+PASSWORD_ENV = "FUTU_SIM_TRADE_PASSWORD"
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _parse_listen(text: str) -> tuple[str, int]:
+    host, sep, port_text = text.rpartition(":")
+    if not sep or not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise _fail(f"--listen wants HOST:PORT (e.g. 127.0.0.1:11111), got {text!r}", EXIT_USAGE)
+    return host.strip("[]"), int(port_text)
+
+
+def sim(
+    listen: str = typer.Option(
+        "127.0.0.1:11111",
+        "--listen",
+        metavar="HOST:PORT",
+        help="Address to listen on. Port 0 picks a free port (printed on the first line).",
+    ),
+    seed: int = typer.Option(
+        1, "--seed", help="Seed of the simulated market: the same seed gives the same data."
+    ),
+    trade_password: str = typer.Option(
+        None,
+        "--trade-password",
+        metavar="PWD",
+        help=(
+            "The simulator's trade password, which real-account orders need unlocked "
+            "(futucli unlock-trade). Default: 123456. Also read from "
+            f"${PASSWORD_ENV}. It is a simulator password: never reuse a real one, a flag is "
+            "visible to other local users."
+        ),
+        show_default=False,
+    ),
+    rsa_key: Path = typer.Option(
+        None,
+        "--rsa-key",
+        metavar="PATH",
+        help="RSA private key (PEM): encrypt like an OpenD configured with rsa_private_key.",
+    ),
+    latency_ms: int = typer.Option(
+        0, "--latency-ms", min=0, help="Delay every reply by N ms (fault and latency tests)."
+    ),
+) -> None:
+    """Run a simulated OpenD: quotes, accounts and paper trading on the real wire protocol.
+
+    One real and one simulate account per market (HK, US, CN); real-account orders need
+    `futucli unlock-trade` with the simulator's trade password, 123456 unless --trade-password
+    says otherwise. Stop it with Ctrl-C.
+    """
+    from opend.crypto import CryptoError
+    from opend.sim import DEFAULT_TRADE_PASSWORD, Simulator
+
+    host, port = _parse_listen(listen)
+    password = trade_password or os.environ.get(PASSWORD_ENV) or DEFAULT_TRADE_PASSWORD
+    if rsa_key is not None and not rsa_key.is_file():
+        raise _fail(f"--rsa-key {rsa_key}: no such file", EXIT_USAGE)
+    try:
+        simulator = Simulator(
+            host,
+            port,
+            seed=seed,
+            trade_password=password,
+            rsa_key_path=rsa_key,
+            latency_ms=latency_ms,
+        )
+    except CryptoError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+
+    async def serve() -> None:
+        try:
+            await simulator.start()
+        except OSError as exc:
+            raise _fail(f"cannot listen on {listen}: {exc.strerror or exc}", EXIT_FAILED) from None
+        bound_host, bound_port = simulator.address
+        formats = ", ".join(simulator.formats)
+        print(
+            f"OpenD simulator listening on {bound_host}:{bound_port} (formats: {formats})",
+            flush=True,
+        )
+        encryption = "RSA/AES (key given)" if rsa_key else "none"
+        print(f"seed {seed}; encryption: {encryption}; latency {latency_ms} ms", flush=True)
+        for account in simulator.state.accounts.values():
+            markets = ",".join(m.name for m in account.markets)
+            print(f"  account {account.acc_id} {account.env.name:<8} {markets}", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await simulator.stop()
+
+    asyncio.run(serve())
+
+
+def register(app: typer.Typer) -> None:
+    """Add `sim` to the futucli app."""
+    app.command("sim")(sim)
