@@ -22,7 +22,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-base
 
 demo: $(VENV)/.installed-base
-	$(BIN)/futucli --help
+	$(BIN)/futucli demo
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -10,7 +10,7 @@ from importlib.metadata import version
 
 import typer
 
-from futucli import audit, keys, mcpconfig, sim, unlock
+from futucli import audit, demo, keys, mcpconfig, sim, unlock
 
 app = typer.Typer(
     name="futucli",
@@ -43,6 +43,7 @@ def _root(
 # One line per command module; the order is the order of `futucli --help`.
 keys.register(app)
 mcpconfig.register(app)
+demo.register(app)
 audit.register(app)
 unlock.register(app)
 sim.register(app)
