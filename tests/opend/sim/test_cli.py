@@ -1,0 +1,95 @@
+"""`futucli sim` as a user runs it: a real process, a banner line, a served port, a clean stop."""
+
+import re
+import signal
+import subprocess
+
+import pytest
+
+from opend import pbschema
+from opend.protoids import ProtoId
+from tests.conftest import console_script
+from tests.opend.sim.rawwire import RawConn
+
+BANNER = re.compile(r"^OpenD simulator listening on 127\.0\.0\.1:(\d+) \(formats: ([a-z, ]+)\)$")
+
+
+def test_help_documents_the_default_trade_password() -> None:
+    result = subprocess.run(
+        [console_script("futucli"), "sim", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0
+    assert "123456" in result.stdout and "--latency-ms" in result.stdout
+
+
+@pytest.mark.parametrize("listen", ["nohost", "127.0.0.1:port", "127.0.0.1:70000", ":1"])
+def test_bad_listen_address_is_a_usage_error(listen: str) -> None:
+    result = subprocess.run(
+        [console_script("futucli"), "sim", "--listen", listen],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "HOST:PORT" in result.stderr
+
+
+def test_missing_rsa_key_is_a_usage_error() -> None:
+    result = subprocess.run(
+        [
+            console_script("futucli"),
+            "sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--rsa-key",
+            "/nonexistent/key.pem",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "no such file" in result.stderr
+
+
+@pytest.mark.anyio
+async def test_runs_in_the_foreground_and_stops_on_sigterm() -> None:
+    proc = subprocess.Popen(
+        [console_script("futucli"), "sim", "--listen", "127.0.0.1:0", "--seed", "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline().strip()
+        match = BANNER.match(first)
+        assert match, first
+        port = int(match.group(1))
+        expected = "json, protobuf" if pbschema.available() else "json"
+        assert match.group(2) == expected
+        conn = await RawConn.open(("127.0.0.1", port))
+        accounts = await conn.ok(ProtoId.TRD_GET_ACC_LIST, {"userID": "0"})
+        assert len(accounts["accList"]) == 6
+        await conn.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_port_in_use_fails_cleanly() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [console_script("futucli"), "sim", "--listen", f"127.0.0.1:{port}"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1 and "cannot listen" in result.stderr
