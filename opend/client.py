@@ -152,7 +152,8 @@ class OpenDClient:
     async def wait_connected(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds for the link; True if it is up."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._connected.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._connected.wait()
         return self.connected
 
     async def close(self) -> None:
@@ -214,6 +215,9 @@ class OpenDClient:
                 await asyncio.sleep(self._backoff(attempt))
                 attempt += 1
                 continue
+            if self._closing:
+                await conn.aclose("client closed")
+                return
             attempt = 0
             self._conn = conn
             self.last_error = None
@@ -292,7 +296,7 @@ class OpenDClient:
                 ) from None
 
     async def _release_loop(self) -> None:
-        while True:
+        while not self._closing:
             await asyncio.sleep(self.release_interval)
             await self.release_idle_subscriptions()
 

@@ -123,18 +123,16 @@ class Connection:
         """Connect and run InitConnect; raises GatewayNotConnected (with the reason) on failure."""
         address = f"{host}:{port}"
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(host, port), connect_timeout
-            )
+            async with asyncio.timeout(connect_timeout):
+                reader, writer = await asyncio.open_connection(host, port)
         except TimeoutError:
             raise GatewayNotConnected(address, "connect timed out") from None
         except OSError as exc:
             raise GatewayNotConnected(address, _os_reason(exc)) from None
         decoder = FrameDecoder()
         try:
-            info = await asyncio.wait_for(
-                _init_connect(reader, writer, decoder, client_id, rsa_key), connect_timeout
-            )
+            async with asyncio.timeout(connect_timeout):
+                info = await _init_connect(reader, writer, decoder, client_id, rsa_key)
         except BaseException as exc:
             writer.close()
             with contextlib.suppress(Exception):
@@ -220,7 +218,10 @@ class Connection:
         try:
             self._writer.write(encode_frame(proto_id, serial, plain, wire_body=wire))
             await self._writer.drain()
-            reply = await asyncio.wait_for(future, limit)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+            # that races with the reply, leaving a cancelled caller running.
+            async with asyncio.timeout(limit):
+                reply = await future
         except TimeoutError:
             if write:
                 raise _unknown(proto_id, f"no reply within {limit:g} s") from None

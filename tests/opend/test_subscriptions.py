@@ -105,7 +105,11 @@ async def test_idle_subscriptions_are_released_after_the_minimum() -> None:
         async with client:
             assert await client.wait_connected(5)
             await client.get_stock_quote([HK])
-            await until(lambda: client.subscriptions == [], what="release")
+            await until(
+                lambda: any(s["isSubOrUnSub"] is False for s in sub_requests(fake)),
+                what="an unsubscribe",
+            )
+            assert client.subscriptions == []
             unsub = [s for s in sub_requests(fake) if s["isSubOrUnSub"] is False]
             assert unsub == [
                 {
