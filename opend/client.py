@@ -12,10 +12,11 @@ import logging
 import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from opend import c2s
 from opend.codes import QotMarket, Security
-from opend.connection import Body, Connection
+from opend.connection import Body, Connection, outcome_unknown
 from opend.crypto import load_rsa_key
 from opend.enums import (
     SUBTYPE_OF_KLTYPE,
@@ -32,7 +33,7 @@ from opend.enums import (
     TimeInForce,
     TrdSide,
 )
-from opend.errors import GatewayNotConnected, OpenDError
+from opend.errors import GatewayNotConnected, OpenDError, ProtocolError
 from opend.models import (
     BasicQot,
     BrokerQueue,
@@ -58,6 +59,7 @@ from opend.s2c import (
     parse_acc_list,
     parse_basic_qot,
     parse_deals,
+    parse_funds,
     parse_klines,
     parse_orders,
     parse_plates,
@@ -72,6 +74,24 @@ from opend.throttle import OrderThrottle
 from opend.wire import opt_str
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def _read(parser: Callable[[Body], T], s2c: Body) -> T:
+    """Run a reply reader; a value of the wrong type becomes a `ProtocolError`, not a crash."""
+    try:
+        return parser(s2c)
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        raise ProtocolError(f"OpenD's reply has an unexpected value: {exc}") from None
+
+
+def _read_write_reply(proto_id: int, parser: Callable[[Body], T], s2c: Body) -> T:
+    """Like `_read`, but an order write whose reply cannot be read may still have happened."""
+    try:
+        return parser(s2c)
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        raise outcome_unknown(proto_id, f"its reply could not be read ({exc})") from None
 
 
 class OpenDClient:
@@ -339,7 +359,7 @@ class OpenDClient:
         s2c = await conn.request(
             ProtoId.GET_GLOBAL_STATE, c2s.get_global_state(conn.info.login_user_id)
         )
-        return GlobalState.from_wire(s2c)
+        return _read(GlobalState.from_wire, s2c)
 
     # ---- quotes --------------------------------------------------------------------------
 
@@ -349,7 +369,7 @@ class OpenDClient:
         s2c = await self._quote(
             ProtoId.QOT_GET_BASIC_QOT, body, [(c, SubType.QUOTE) for c in codes]
         )
-        return parse_basic_qot(s2c)
+        return _read(parse_basic_qot, s2c)
 
     async def get_cur_kline(
         self, code: Security, num: int, ktype: KLType = KLType.K_DAY, autype: AuType = AuType.QFQ
@@ -357,7 +377,7 @@ class OpenDClient:
         """The latest `num` bars (subscribes the matching K-line type first)."""
         body = c2s.get_kl(code, num, ktype, autype)
         s2c = await self._quote(ProtoId.QOT_GET_KL, body, [(code, SUBTYPE_OF_KLTYPE[ktype])])
-        return parse_klines(s2c)
+        return _read(parse_klines, s2c)
 
     async def request_history_kline(
         self,
@@ -377,7 +397,7 @@ class OpenDClient:
             page = min(c2s.MAX_KL_PAGE, max_count - len(bars))
             body = c2s.request_history_kl(code, start, end, ktype, autype, page, next_key)
             s2c = await self.request(ProtoId.QOT_REQUEST_HISTORY_KL, body)
-            bars.extend(parse_klines(s2c))
+            bars.extend(_read(parse_klines, s2c))
             next_key = opt_str(s2c.get("nextReqKey"))
             if not next_key:
                 break
@@ -387,23 +407,23 @@ class OpenDClient:
         """Bid/ask levels (subscribes ORDER_BOOK first)."""
         body = c2s.order_book(code, num)
         s2c = await self._quote(ProtoId.QOT_GET_ORDER_BOOK, body, [(code, SubType.ORDER_BOOK)])
-        return OrderBook.from_wire(s2c)
+        return _read(OrderBook.from_wire, s2c)
 
     async def get_rt_ticker(self, code: Security, num: int = 500) -> list[Ticker]:
         """The latest trades (subscribes TICKER first)."""
         body = c2s.ticker(code, num)
         s2c = await self._quote(ProtoId.QOT_GET_TICKER, body, [(code, SubType.TICKER)])
-        return parse_tickers(s2c)
+        return _read(parse_tickers, s2c)
 
     async def get_rt_data(self, code: Security) -> list[TimeShare]:
         """Today's time-sharing data (subscribes RT_DATA first)."""
         s2c = await self._quote(ProtoId.QOT_GET_RT, c2s.rt(code), [(code, SubType.RT_DATA)])
-        return parse_rt(s2c)
+        return _read(parse_rt, s2c)
 
     async def get_broker_queue(self, code: Security) -> BrokerQueue:
         """HK broker queue (subscribes BROKER first)."""
         s2c = await self._quote(ProtoId.QOT_GET_BROKER, c2s.broker(code), [(code, SubType.BROKER)])
-        return BrokerQueue.from_wire(s2c)
+        return _read(BrokerQueue.from_wire, s2c)
 
     async def get_market_snapshot(self, codes: Sequence[Security]) -> list[Snapshot]:
         """Snapshots, in batches of at most 400 codes (no subscription needed)."""
@@ -413,7 +433,7 @@ class OpenDClient:
         for start in range(0, len(codes), c2s.SNAPSHOT_BATCH):
             batch = codes[start : start + c2s.SNAPSHOT_BATCH]
             s2c = await self.request(ProtoId.QOT_GET_SECURITY_SNAPSHOT, c2s.snapshot(batch))
-            rows.extend(parse_snapshots(s2c))
+            rows.extend(_read(parse_snapshots, s2c))
         return rows
 
     async def get_stock_basicinfo(
@@ -426,19 +446,19 @@ class OpenDClient:
         s2c = await self.request(
             ProtoId.QOT_GET_STATIC_INFO, c2s.static_info(market, sec_type, codes)
         )
-        return parse_static_infos(s2c)
+        return _read(parse_static_infos, s2c)
 
     async def get_plate_list(
         self, market: QotMarket, plate_class: Plate = Plate.ALL
     ) -> list[PlateInfo]:
         """Plates (sectors, concepts, regions) of a market."""
         s2c = await self.request(ProtoId.QOT_GET_PLATE_SET, c2s.plate_set(market, plate_class))
-        return parse_plates(s2c)
+        return _read(parse_plates, s2c)
 
     async def get_plate_stock(self, plate: Security) -> list[StaticInfo]:
         """The securities in a plate."""
         s2c = await self.request(ProtoId.QOT_GET_PLATE_SECURITY, c2s.plate_security(plate))
-        return parse_static_infos(s2c)
+        return _read(parse_static_infos, s2c)
 
     # ---- trade ---------------------------------------------------------------------------
 
@@ -446,7 +466,7 @@ class OpenDClient:
         """Every trading account OpenD's user has (real and paper)."""
         conn = self._live()
         s2c = await conn.request(ProtoId.TRD_GET_ACC_LIST, c2s.acc_list(conn.info.login_user_id))
-        return parse_acc_list(s2c)
+        return _read(parse_acc_list, s2c)
 
     async def unlock_trade(
         self,
@@ -462,14 +482,14 @@ class OpenDClient:
     async def accinfo_query(self, acc: TrdAccount, currency: Currency | None = None) -> Funds:
         """Funds of one account."""
         s2c = await self.request(ProtoId.TRD_GET_FUNDS, c2s.funds(acc, currency))
-        return Funds.from_wire(s2c.get("funds") or {})
+        return _read(parse_funds, s2c)
 
     async def position_list_query(
         self, acc: TrdAccount, codes: Sequence[Security | str] = ()
     ) -> list[Position]:
         """Positions of one account."""
         s2c = await self.request(ProtoId.TRD_GET_POSITION_LIST, c2s.position_list(acc, codes))
-        return parse_positions(s2c)
+        return _read(parse_positions, s2c)
 
     async def order_list_query(
         self,
@@ -480,14 +500,14 @@ class OpenDClient:
     ) -> list[Order]:
         """Today's orders of one account."""
         body = c2s.order_list(acc, order_ids, status, codes)
-        return parse_orders(await self.request(ProtoId.TRD_GET_ORDER_LIST, body))
+        return _read(parse_orders, await self.request(ProtoId.TRD_GET_ORDER_LIST, body))
 
     async def deal_list_query(
         self, acc: TrdAccount, codes: Sequence[Security | str] = ()
     ) -> list[Deal]:
         """Today's fills of one account."""
         body = c2s.order_fill_list(acc, codes)
-        return parse_deals(await self.request(ProtoId.TRD_GET_ORDER_FILL_LIST, body))
+        return _read(parse_deals, await self.request(ProtoId.TRD_GET_ORDER_FILL_LIST, body))
 
     async def place_order(
         self,
@@ -520,7 +540,7 @@ class OpenDClient:
             time_in_force,
         )
         s2c = await conn.request(ProtoId.TRD_PLACE_ORDER, body, serial=serial, write=True)
-        return PlacedOrder.from_wire(s2c)
+        return _read_write_reply(ProtoId.TRD_PLACE_ORDER, PlacedOrder.from_wire, s2c)
 
     async def modify_order(
         self,
@@ -541,4 +561,4 @@ class OpenDClient:
             c2s.packet_id(conn.info.conn_id, serial), acc, order_id, op, qty, price
         )
         s2c = await conn.request(ProtoId.TRD_MODIFY_ORDER, body, serial=serial, write=True)
-        return ModifiedOrder.from_wire(s2c)
+        return _read_write_reply(ProtoId.TRD_MODIFY_ORDER, ModifiedOrder.from_wire, s2c)

@@ -224,24 +224,29 @@ class Connection:
                 reply = await future
         except TimeoutError:
             if write:
-                raise _unknown(proto_id, f"no reply within {limit:g} s") from None
+                raise outcome_unknown(proto_id, f"no reply within {limit:g} s") from None
             raise RequestTimeout(self.address, proto_id, limit) from None
         except _LinkLost as lost:
             if write:
-                raise _unknown(proto_id, f"connection lost: {lost}") from None
+                raise outcome_unknown(proto_id, f"connection lost: {lost}") from None
             raise GatewayNotConnected(
                 self.address, f"connection lost before the reply: {lost}"
             ) from None
         except (ConnectionError, OSError) as exc:
             self.close(f"write failed: {_os_reason(exc)}")
             if write:
-                raise _unknown(proto_id, "connection lost while sending") from None
+                raise outcome_unknown(proto_id, "connection lost while sending") from None
             raise GatewayNotConnected(self.address, self.close_reason or "closed") from None
         finally:
             entry = self._pending.get(serial)
             if entry is not None and entry[1] is future:
                 del self._pending[serial]
-        return decode_reply(proto_id, reply)
+        try:
+            return decode_reply(proto_id, reply)
+        except ProtocolError as exc:
+            if write:
+                raise outcome_unknown(proto_id, f"its reply could not be read ({exc})") from None
+            raise
 
     # ---- background ----------------------------------------------------------------------
 
@@ -328,7 +333,8 @@ class _LinkLost(Exception):
     """Internal: the link closed while a request waited."""
 
 
-def _unknown(proto_id: int, why: str) -> OutcomeUnknown:
+def outcome_unknown(proto_id: int, why: str) -> OutcomeUnknown:
+    """The error for an order write that was sent but whose result we cannot know."""
     name = "place order" if proto_id == ProtoId.TRD_PLACE_ORDER else "modify/cancel order"
     return OutcomeUnknown(
         f"outcome unknown: the {name} request was sent but {why}; "

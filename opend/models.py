@@ -568,7 +568,9 @@ class TrdAcc(Model):
             if not self.trdmarket_authority or self.trdmarket_authority[0] == "UNKNOWN":
                 raise ValueError(f"account {self.acc_id} has no known market authority")
             trd_market = TrdMarket[self.trdmarket_authority[0]]
-        return TrdAccount(TrdEnv[self.trd_env or "SIMULATE"], int(self.acc_id or 0), trd_market)
+        if self.trd_env not in ("REAL", "SIMULATE") or not self.acc_id:
+            raise ValueError(f"account {self.acc_id} has no known trading environment or id")
+        return TrdAccount(TrdEnv[self.trd_env], self.acc_id, trd_market)
 
 
 @dataclass(frozen=True, slots=True)

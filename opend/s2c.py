@@ -10,6 +10,7 @@ from typing import Any
 from opend.models import (
     BasicQot,
     Deal,
+    Funds,
     KLine,
     Order,
     PlateInfo,
@@ -86,3 +87,9 @@ def parse_orders(s2c: Body) -> list[Order]:
 def parse_deals(s2c: Body) -> list[Deal]:
     """Trd_GetOrderFillList.S2C."""
     return [Deal.from_wire(d) for d in _rows(s2c, "orderFillList")]
+
+
+def parse_funds(s2c: Body) -> Funds:
+    """Trd_GetFunds.S2C."""
+    funds = s2c.get("funds")
+    return Funds.from_wire(funds if isinstance(funds, dict) else {})

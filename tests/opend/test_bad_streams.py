@@ -10,9 +10,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from opend.client import OpenDClient
-from opend.codes import parse_code
-from opend.errors import GatewayNotConnected, OpenDError, ProtocolError, RequestTimeout
+from opend.codes import TrdMarket, parse_code
+from opend.enums import OrderType, TrdEnv, TrdSide
+from opend.errors import (
+    GatewayNotConnected,
+    OpenDError,
+    OutcomeUnknown,
+    ProtocolError,
+    RequestTimeout,
+)
 from opend.framing import HEADER, MAGIC, MAX_BODY_SIZE, Frame, encode_frame
+from opend.models import TrdAccount
 from opend.protoids import ProtoId
 from tests.opend.fake_opend import FakeOpenD, Link, answer_ok
 from tests.opend.polling import client_tasks_left, until
@@ -259,4 +267,56 @@ async def test_malformed_init_connect_reply_is_a_reason_not_a_crash() -> None:
         assert "InitConnect failed" in (client.last_error or "")
         assert not client.connected
         await client.close()
+    assert client_tasks_left() == []
+
+
+async def test_reply_with_wrong_value_types_is_a_protocol_error() -> None:
+    async def handler(link: Link, frame: Frame, body: dict) -> None:
+        if frame.proto_id == ProtoId.QOT_GET_SECURITY_SNAPSHOT:
+            link.reply(frame, {"snapshotList": [{"basic": {"curPrice": "not a price"}}]})
+            return
+        await answer_ok(link, frame, body)
+
+    async with FakeOpenD(handler) as fake, fast_client(fake.port) as client:
+        assert await client.wait_connected(5)
+        with pytest.raises(ProtocolError, match="unexpected value"):
+            await client.get_market_snapshot([TENCENT])
+        assert client.connected
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [b"not json", b'{"retType":0,"s2c":{"orderID":"not-a-number"}}'],
+    ids=["not-json", "bad-order-id"],
+)
+async def test_unreadable_order_reply_is_outcome_unknown(reply: bytes) -> None:
+    async def handler(link: Link, frame: Frame, body: dict) -> None:
+        if frame.proto_id == ProtoId.TRD_PLACE_ORDER:
+            link.send(frame.proto_id, frame.serial, reply)
+            return
+        await answer_ok(link, frame, body)
+
+    acc = TrdAccount(TrdEnv.SIMULATE, 1, TrdMarket.HK)
+    async with FakeOpenD(handler) as fake, fast_client(fake.port) as client:
+        assert await client.wait_connected(5)
+        with pytest.raises(OutcomeUnknown, match="could not be read"):
+            await client.place_order(acc, TENCENT, TrdSide.BUY, OrderType.NORMAL, 100, 1.0)
+
+
+async def test_close_with_requests_in_flight_returns_promptly() -> None:
+    async def handler(link: Link, frame: Frame, body: dict) -> None:
+        if frame.proto_id == ProtoId.KEEP_ALIVE:
+            await answer_ok(link, frame, body)
+
+    async with FakeOpenD(handler) as fake:
+        client = fast_client(fake.port, request_timeout=30.0)
+        await client.start()
+        assert await client.wait_connected(5)
+        calls = [asyncio.create_task(client.get_market_snapshot([TENCENT])) for _ in range(10)]
+        await until(lambda: len(fake.requests(ProtoId.QOT_GET_SECURITY_SNAPSHOT)) == 10)
+        async with asyncio.timeout(2):
+            await client.close()
+            results = await asyncio.gather(*calls, return_exceptions=True)
+        assert all(isinstance(r, GatewayNotConnected) for r in results)
+        assert "closed by client" in str(results[0])
     assert client_tasks_left() == []

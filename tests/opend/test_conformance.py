@@ -218,6 +218,16 @@ def test_every_protocol_the_client_sends_is_covered() -> None:
         (lambda: c2s.modify_order(PACKET, ACC, "1", ModifyOrderOp.NORMAL), "qty"),
         (lambda: c2s.modify_order(PACKET, ACC, " ", ModifyOrderOp.CANCEL), "order_id"),
         (lambda: c2s.position_list(ACC, ["HK00700"]), "MARKET.CODE"),
+        (
+            lambda: s2c.parse_acc_list({"accList": [{"accID": "1", "trdMarketAuthList": [1]}]})[
+                0
+            ].account(),
+            "no known trading environment",
+        ),
+        (
+            lambda: s2c.parse_acc_list({"accList": [{"accID": "1", "trdEnv": 1}]})[0].account(),
+            "no known market authority",
+        ),
     ],
 )
 def test_bad_arguments_raise_clear_errors(build: Callable[[], object], message: str) -> None:
