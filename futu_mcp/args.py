@@ -15,7 +15,7 @@ from opend.codes import BadCode, parse_code
 
 
 class ToolArgs(BaseModel):
-    """Base of every argument model: unknown names are refused, values are not coerced from text."""
+    """Base of every argument model: unknown names are refused (numbers sent as text are accepted)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -14,13 +14,14 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
-from mcp.types import CallToolResult, ListToolsResult
+from mcp.types import CallToolResult, InputRequiredResult, ListToolsResult
 from mcp.types import Tool as MCPTool
 from pydantic import ConfigDict, ValidationError
 
 from futu_mcp.appstate import AppState, Call
 from futu_mcp.args import first_error
 from futu_mcp.caller import key_of_request
+from futu_mcp.confirm import NeedInput
 from futu_mcp.errors import INTERNAL_ERROR, ToolFailure, error_result, ok_result
 from futu_mcp.toolspec import ToolSpec, all_tools, visible_tools
 
@@ -71,7 +72,9 @@ def current_key(state: AppState, request: Any) -> Any:
         raise ToolFailure("key not valid: keys file unusable (see server log)", "auth") from None
 
 
-async def run_tool(spec: ToolSpec, ctx: Any, raw: dict[str, Any]) -> CallToolResult:
+async def run_tool(
+    spec: ToolSpec, ctx: Any, raw: dict[str, Any]
+) -> CallToolResult | InputRequiredResult:
     """Run one call of `spec`: the single place where results and errors are shaped."""
     from keystore.policy import Request, authorize
     from opend.errors import GatewayNotConnected, OpenDError
@@ -102,6 +105,9 @@ async def run_tool(spec: ToolSpec, ctx: Any, raw: dict[str, Any]) -> CallToolRes
                 state.metrics.denial(decision.reason or "policy")
                 raise ToolFailure(decision.message or "denied", decision.reason or "policy")
         data = await spec.handler(call, args)
+    except NeedInput as exc:
+        # Not a result yet: the client asks the person and calls again with the answer.
+        return exc.result
     except ToolFailure as exc:
         error, reason = exc.text, exc.reason
         outcome = {"deny": "denied", "declined": "declined"}.get(exc.decision, "error")
@@ -151,7 +157,7 @@ def _published(spec: ToolSpec) -> MCPTool:
 
 
 def _sdk_tool(spec: ToolSpec) -> Tool:
-    async def fn(raw: dict[str, Any], ctx: Any) -> CallToolResult:
+    async def fn(raw: dict[str, Any], ctx: Any) -> CallToolResult | InputRequiredResult:
         return await run_tool(spec, ctx, raw)
 
     return Tool(

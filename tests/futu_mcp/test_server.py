@@ -54,14 +54,12 @@ def spec(name: str, handler: Any) -> ToolSpec:
     )
 
 
-@asynccontextmanager
-async def in_memory(
-    sim: Any, keys_file: Path, token: str, table: Any = None
-) -> AsyncIterator[Client]:
+def make_state(sim: Any, keys_file: Path, token: str) -> AppState:
+    """A server's state as `futu-mcp` builds it, for the stdio key `token`."""
     verifier = KeyVerifier(keys_file)
     key, _ = stdio_key(verifier, token)
     host, port = sim.address
-    state = AppState(
+    return AppState(
         config=Config(gateway=f"{host}:{port}"),
         client=OpenDClient(host, port),
         verifier=verifier,
@@ -71,7 +69,14 @@ async def in_memory(
         caps=ServerCaps(),
         stdio_key=key,
     )
-    async with Client(build_server(state, table), mode="legacy") as client:
+
+
+@asynccontextmanager
+async def in_memory(
+    sim: Any, keys_file: Path, token: str, table: Any = None
+) -> AsyncIterator[Client]:
+    server = build_server(make_state(sim, keys_file, token), table)
+    async with Client(server, mode="legacy") as client:
         yield client
 
 
@@ -101,3 +106,36 @@ async def test_tools_list_is_filtered_by_the_stdio_key(
         assert names == {t.name for t in all_tools() if t.scope == "acc:read"}
         result = await client.call_tool("futu_get_quote", {"codes": "HK.00700"})
     assert result.is_error and result.content[0].text == "missing scope: qot:read"
+
+
+async def test_confirmation_in_the_2026_protocol_era(
+    sim: Any, keys_file: Path, make_key: Any
+) -> None:
+    """The SDK client's default era asks through InputRequiredResult; the answer binds the order."""
+    from mcp.types import ElicitResult
+
+    token = make_key("modern", "qot:read,trade:simulate", confirm_orders="all")
+    answers: list[str] = []
+    asked: list[str] = []
+
+    async def person(ctx: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        action = answers.pop(0)
+        return ElicitResult(
+            action=action, content={"confirm": True} if action == "accept" else None
+        )  # type: ignore[arg-type]
+
+    order = {"code": "HK.00700", "trd_side": "BUY", "qty": 100, "price": 240.0}
+    before = len(sim.state.orders)
+    server = build_server(make_state(sim, keys_file, token))
+    async with Client(server, elicitation_callback=person) as client:
+        assert client.session.protocol_version >= "2026-07-28"
+        answers.append("accept")
+        placed = await client.call_tool("futu_place_order", order)
+        assert not placed.is_error, placed.content[0].text
+        assert "BUY 100 HK.00700" in asked[0]
+        answers.append("decline")
+        declined = await client.call_tool("futu_place_order", order)
+        assert declined.is_error and declined.content[0].text == "confirmation declined"
+    assert len(sim.state.orders) == before + 1
+    assert sim.state.orders[int(placed.structured_content["order_id"])].qty == 100
