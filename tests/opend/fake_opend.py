@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from opend.client import OpenDClient
 from opend.crypto import AesCodec, CryptoError, PacketEncAlgo, rsa_decrypt, rsa_encrypt
 from opend.framing import Frame, FrameDecoder, FramingError, check_sha1, encode_frame
 from opend.protoids import ProtoId
@@ -164,3 +165,15 @@ class FakeOpenD:
         result = self.handler(link, frame, body)
         if result is not None:
             await result
+
+
+def fast_client(port: int, **options: object) -> OpenDClient:
+    """A client with short timers (1 s requests, 10-50 ms reconnect backoff) for scripted tests."""
+    settings: dict[str, object] = {
+        "request_timeout": 1.0,
+        "connect_timeout": 1.0,
+        "reconnect_base": 0.01,
+        "reconnect_cap": 0.05,
+    }
+    settings.update(options)
+    return OpenDClient("127.0.0.1", port, **settings)  # type: ignore[arg-type]

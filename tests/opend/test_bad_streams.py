@@ -9,7 +9,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from opend.client import OpenDClient
 from opend.codes import TrdMarket, parse_code
 from opend.enums import OrderType, TrdEnv, TrdSide
 from opend.errors import (
@@ -22,7 +21,7 @@ from opend.errors import (
 from opend.framing import HEADER, MAGIC, MAX_BODY_SIZE, Frame, encode_frame
 from opend.models import TrdAccount
 from opend.protoids import ProtoId
-from tests.opend.fake_opend import FakeOpenD, Link, answer_ok
+from tests.opend.fake_opend import FakeOpenD, Link, answer_ok, fast_client
 from tests.opend.polling import client_tasks_left, until
 
 pytestmark = pytest.mark.anyio
@@ -74,17 +73,6 @@ BREAKS_LINK: dict[str, Misbehave] = {
     "half_frame_then_close": half_frame_then_close,
     "close": close_at_once,
 }
-
-
-def fast_client(port: int, **kw: object) -> OpenDClient:
-    options: dict[str, object] = {
-        "request_timeout": 1.0,
-        "connect_timeout": 1.0,
-        "reconnect_base": 0.01,
-        "reconnect_cap": 0.05,
-    }
-    options.update(kw)
-    return OpenDClient("127.0.0.1", port, **options)  # type: ignore[arg-type]
 
 
 def misbehave_on_snapshot(action: Misbehave, times: int = 1):  # type: ignore[no-untyped-def]

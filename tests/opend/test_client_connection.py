@@ -20,24 +20,13 @@ from opend.errors import (
 from opend.framing import Frame
 from opend.models import TrdAccount
 from opend.protoids import ProtoId
-from tests.opend.fake_opend import FakeOpenD, Link, answer_ok
+from tests.opend.fake_opend import FakeOpenD, Link, answer_ok, fast_client
 from tests.opend.polling import client_tasks_left, until
 
 pytestmark = pytest.mark.anyio
 
 ACC = TrdAccount(TrdEnv.SIMULATE, 1234567, TrdMarket.HK)
 TENCENT = parse_code("HK.00700")
-
-
-def fast_client(port: int, **kw: object) -> OpenDClient:
-    options: dict[str, object] = {
-        "request_timeout": 2.0,
-        "connect_timeout": 2.0,
-        "reconnect_base": 0.01,
-        "reconnect_cap": 0.05,
-    }
-    options.update(kw)
-    return OpenDClient("127.0.0.1", port, **options)  # type: ignore[arg-type]
 
 
 async def test_init_connect_then_request() -> None:
