@@ -220,3 +220,66 @@ async def test_unwritable_audit_refuses_orders_and_keeps_reads(
     ]
     assert failures and float(failures[0].split()[1]) >= 2
     assert token not in server.logs() and "Traceback" not in server.logs()
+
+
+async def test_http_host_origin_body_checks_and_the_allowed_hosts_fix(
+    sim: Any, make_key: Any, http_server: Any
+) -> None:
+    token = make_key("web", "qot:read")
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    auth = {"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream"}
+    plain = http_server("--gateway", gateway_of(sim))
+    port = plain.url.split(":")[2].split("/")[0]
+    assert httpx2.post(plain.url, json=init, headers=auth).status_code == 200
+    assert (
+        httpx2.post(
+            plain.url, json=init, headers={**auth, "Host": f"mcp.example:{port}"}
+        ).status_code
+        == 421
+    )
+    assert (
+        httpx2.post(
+            plain.url, json=init, headers={**auth, "Origin": "http://evil.example"}
+        ).status_code
+        == 403
+    )
+    big = httpx2.post(
+        plain.url, content=b"x" * (2 << 20), headers={**auth, "Content-Type": "application/json"}
+    )
+    assert big.status_code == 413
+    proxied = http_server("--gateway", gateway_of(sim), "--allowed-hosts", "mcp.example")
+    port = proxied.url.split(":")[2].split("/")[0]
+    headers = {**auth, "Host": f"mcp.example:{port}", "Origin": "https://mcp.example"}
+    assert httpx2.post(proxied.url, json=init, headers=headers).status_code == 200
+    assert (
+        httpx2.post(proxied.url, json=init, headers={**auth, "Host": "other.example"}).status_code
+        == 421
+    )
+    assert token not in plain.logs() + proxied.logs()
+
+
+async def test_config_file_settings_and_flags_on_top(
+    sim: Any, make_key: Any, http_server: Any, tmp_path: Path
+) -> None:
+    token = make_key("configured", "qot:read,trade:simulate")
+    config = tmp_path / "futu-mcp.toml"
+    config.write_text(f'gateway = "{gateway_of(sim)}"\nmax_order_value = 1000\nread_only = false\n')
+    server = http_server("--config", str(config))
+    async with http_client(server.url, token) as client:
+        assert await call(client, "futu_place_order", resting()) == (
+            True,
+            f"limit check failed: order value {100 * resting()['price']:.0f} exceeds 1000",
+        )
+    overridden = http_server("--config", str(config), "--max-order-value", "HK=20000")
+    async with http_client(overridden.url, token) as client:
+        failed, placed = await call(client, "futu_place_order", resting())
+    assert not failed and placed["sent"] is True
