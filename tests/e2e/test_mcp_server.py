@@ -279,7 +279,7 @@ async def test_config_file_settings_and_flags_on_top(
             True,
             f"limit check failed: order value {100 * resting()['price']:.0f} exceeds 1000",
         )
-    overridden = http_server("--config", str(config), "--max-order-value", "HK=20000")
+    overridden = http_server("--config", str(config), "--max-order-value", "HK=50000")
     async with http_client(overridden.url, token) as client:
         failed, placed = await call(client, "futu_place_order", resting())
     assert not failed and placed["sent"] is True
