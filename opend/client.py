@@ -78,19 +78,19 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def _read(parser: Callable[[Body], T], s2c: Body) -> T:
+def read_reply(parser: Callable[[Body], T], s2c: Body) -> T:
     """Run a reply reader; a value of the wrong type becomes a `ProtocolError`, not a crash."""
     try:
         return parser(s2c)
-    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+    except (ValueError, TypeError, AttributeError, KeyError, ArithmeticError) as exc:
         raise ProtocolError(f"OpenD's reply has an unexpected value: {exc}") from None
 
 
 def _read_write_reply(proto_id: int, parser: Callable[[Body], T], s2c: Body) -> T:
-    """Like `_read`, but an order write whose reply cannot be read may still have happened."""
+    """Like `read_reply`, but an order write whose reply cannot be read may still have happened."""
     try:
         return parser(s2c)
-    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+    except (ValueError, TypeError, AttributeError, KeyError, ArithmeticError) as exc:
         raise outcome_unknown(proto_id, f"its reply could not be read ({exc})") from None
 
 
@@ -359,7 +359,7 @@ class OpenDClient:
         s2c = await conn.request(
             ProtoId.GET_GLOBAL_STATE, c2s.get_global_state(conn.info.login_user_id)
         )
-        return _read(GlobalState.from_wire, s2c)
+        return read_reply(GlobalState.from_wire, s2c)
 
     # ---- quotes --------------------------------------------------------------------------
 
@@ -369,7 +369,7 @@ class OpenDClient:
         s2c = await self._quote(
             ProtoId.QOT_GET_BASIC_QOT, body, [(c, SubType.QUOTE) for c in codes]
         )
-        return _read(parse_basic_qot, s2c)
+        return read_reply(parse_basic_qot, s2c)
 
     async def get_cur_kline(
         self, code: Security, num: int, ktype: KLType = KLType.K_DAY, autype: AuType = AuType.QFQ
@@ -377,7 +377,7 @@ class OpenDClient:
         """The latest `num` bars (subscribes the matching K-line type first)."""
         body = c2s.get_kl(code, num, ktype, autype)
         s2c = await self._quote(ProtoId.QOT_GET_KL, body, [(code, SUBTYPE_OF_KLTYPE[ktype])])
-        return _read(parse_klines, s2c)
+        return read_reply(parse_klines, s2c)
 
     async def request_history_kline(
         self,
@@ -397,7 +397,7 @@ class OpenDClient:
             page = min(c2s.MAX_KL_PAGE, max_count - len(bars))
             body = c2s.request_history_kl(code, start, end, ktype, autype, page, next_key)
             s2c = await self.request(ProtoId.QOT_REQUEST_HISTORY_KL, body)
-            bars.extend(_read(parse_klines, s2c))
+            bars.extend(read_reply(parse_klines, s2c))
             next_key = opt_str(s2c.get("nextReqKey"))
             if not next_key:
                 break
@@ -407,23 +407,23 @@ class OpenDClient:
         """Bid/ask levels (subscribes ORDER_BOOK first)."""
         body = c2s.order_book(code, num)
         s2c = await self._quote(ProtoId.QOT_GET_ORDER_BOOK, body, [(code, SubType.ORDER_BOOK)])
-        return _read(OrderBook.from_wire, s2c)
+        return read_reply(OrderBook.from_wire, s2c)
 
     async def get_rt_ticker(self, code: Security, num: int = 500) -> list[Ticker]:
         """The latest trades (subscribes TICKER first)."""
         body = c2s.ticker(code, num)
         s2c = await self._quote(ProtoId.QOT_GET_TICKER, body, [(code, SubType.TICKER)])
-        return _read(parse_tickers, s2c)
+        return read_reply(parse_tickers, s2c)
 
     async def get_rt_data(self, code: Security) -> list[TimeShare]:
         """Today's time-sharing data (subscribes RT_DATA first)."""
         s2c = await self._quote(ProtoId.QOT_GET_RT, c2s.rt(code), [(code, SubType.RT_DATA)])
-        return _read(parse_rt, s2c)
+        return read_reply(parse_rt, s2c)
 
     async def get_broker_queue(self, code: Security) -> BrokerQueue:
         """HK broker queue (subscribes BROKER first)."""
         s2c = await self._quote(ProtoId.QOT_GET_BROKER, c2s.broker(code), [(code, SubType.BROKER)])
-        return _read(BrokerQueue.from_wire, s2c)
+        return read_reply(BrokerQueue.from_wire, s2c)
 
     async def get_market_snapshot(self, codes: Sequence[Security]) -> list[Snapshot]:
         """Snapshots, in batches of at most 400 codes (no subscription needed)."""
@@ -433,7 +433,7 @@ class OpenDClient:
         for start in range(0, len(codes), c2s.SNAPSHOT_BATCH):
             batch = codes[start : start + c2s.SNAPSHOT_BATCH]
             s2c = await self.request(ProtoId.QOT_GET_SECURITY_SNAPSHOT, c2s.snapshot(batch))
-            rows.extend(_read(parse_snapshots, s2c))
+            rows.extend(read_reply(parse_snapshots, s2c))
         return rows
 
     async def get_stock_basicinfo(
@@ -446,19 +446,19 @@ class OpenDClient:
         s2c = await self.request(
             ProtoId.QOT_GET_STATIC_INFO, c2s.static_info(market, sec_type, codes)
         )
-        return _read(parse_static_infos, s2c)
+        return read_reply(parse_static_infos, s2c)
 
     async def get_plate_list(
         self, market: QotMarket, plate_class: Plate = Plate.ALL
     ) -> list[PlateInfo]:
         """Plates (sectors, concepts, regions) of a market."""
         s2c = await self.request(ProtoId.QOT_GET_PLATE_SET, c2s.plate_set(market, plate_class))
-        return _read(parse_plates, s2c)
+        return read_reply(parse_plates, s2c)
 
     async def get_plate_stock(self, plate: Security) -> list[StaticInfo]:
         """The securities in a plate."""
         s2c = await self.request(ProtoId.QOT_GET_PLATE_SECURITY, c2s.plate_security(plate))
-        return _read(parse_static_infos, s2c)
+        return read_reply(parse_static_infos, s2c)
 
     # ---- trade ---------------------------------------------------------------------------
 
@@ -466,7 +466,7 @@ class OpenDClient:
         """Every trading account OpenD's user has (real and paper)."""
         conn = self._live()
         s2c = await conn.request(ProtoId.TRD_GET_ACC_LIST, c2s.acc_list(conn.info.login_user_id))
-        return _read(parse_acc_list, s2c)
+        return read_reply(parse_acc_list, s2c)
 
     async def unlock_trade(
         self,
@@ -482,14 +482,14 @@ class OpenDClient:
     async def accinfo_query(self, acc: TrdAccount, currency: Currency | None = None) -> Funds:
         """Funds of one account."""
         s2c = await self.request(ProtoId.TRD_GET_FUNDS, c2s.funds(acc, currency))
-        return _read(parse_funds, s2c)
+        return read_reply(parse_funds, s2c)
 
     async def position_list_query(
         self, acc: TrdAccount, codes: Sequence[Security | str] = ()
     ) -> list[Position]:
         """Positions of one account."""
         s2c = await self.request(ProtoId.TRD_GET_POSITION_LIST, c2s.position_list(acc, codes))
-        return _read(parse_positions, s2c)
+        return read_reply(parse_positions, s2c)
 
     async def order_list_query(
         self,
@@ -500,14 +500,14 @@ class OpenDClient:
     ) -> list[Order]:
         """Today's orders of one account."""
         body = c2s.order_list(acc, order_ids, status, codes)
-        return _read(parse_orders, await self.request(ProtoId.TRD_GET_ORDER_LIST, body))
+        return read_reply(parse_orders, await self.request(ProtoId.TRD_GET_ORDER_LIST, body))
 
     async def deal_list_query(
         self, acc: TrdAccount, codes: Sequence[Security | str] = ()
     ) -> list[Deal]:
         """Today's fills of one account."""
         body = c2s.order_fill_list(acc, codes)
-        return _read(parse_deals, await self.request(ProtoId.TRD_GET_ORDER_FILL_LIST, body))
+        return read_reply(parse_deals, await self.request(ProtoId.TRD_GET_ORDER_FILL_LIST, body))
 
     async def place_order(
         self,

@@ -7,6 +7,7 @@ populated official Response with `MessageToJson` and requiring every model field
 """
 
 import base64
+import contextlib
 import dataclasses
 import importlib
 import json
@@ -17,8 +18,11 @@ import pytest
 from google.protobuf import json_format
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from opend import c2s, s2c
+from opend.client import read_reply
 from opend.codes import QotMarket, TrdMarket, parse_code
 from opend.connection import decode_reply, encode_body
 from opend.enums import (
@@ -37,6 +41,7 @@ from opend.enums import (
     TrdEnv,
     TrdSide,
 )
+from opend.errors import ProtocolError
 from opend.models import (
     BrokerQueue,
     Funds,
@@ -312,6 +317,24 @@ PARSERS: dict[int, Callable[[dict[str, Any]], Any]] = {
 }
 
 
+def _field_names() -> list[str]:
+    names: set[str] = set()
+
+    def walk(descriptor: Any) -> None:
+        for field in descriptor.fields:
+            if field.name not in names:
+                names.add(field.name)
+                if field.message_type is not None:
+                    walk(field.message_type)
+
+    for proto_id in PARSERS:
+        walk(pb_module(proto_id).Response.DESCRIPTOR.fields_by_name["s2c"].message_type)
+    return sorted(names)
+
+
+FIELD_NAMES = _field_names()
+
+
 def official_reply(proto_id: int, *, proto_names: bool) -> bytes:
     response = pb_module(proto_id).Response()
     fill(response)
@@ -373,3 +396,40 @@ def test_trade_codes_get_their_market_prefix() -> None:
         {"positionList": [{"code": "600519", "secMarket": 31}, {"code": "AAPL", "secMarket": 2}]}
     )
     assert [r.code for r in rows] == ["SH.600519", "US.AAPL"]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    proto_id=st.sampled_from(sorted(PARSERS)),
+    noise=st.dictionaries(st.sampled_from(FIELD_NAMES), json_values, max_size=6),
+)
+@example(proto_id=ProtoId.QOT_GET_BASIC_QOT, noise={"volume": float("inf")})
+@example(proto_id=ProtoId.GET_GLOBAL_STATE, noise={"programStatus": [1]})
+def test_any_reply_shape_is_a_result_or_a_protocol_error(proto_id: int, noise: dict) -> None:
+    """Wrong types anywhere in a reply never escape as a crash of some other kind."""
+    body = json.loads(official_reply(proto_id, proto_names=False))["s2c"]
+    _scramble(body, noise)
+    with contextlib.suppress(ProtocolError):
+        read_reply(PARSERS[proto_id], body)
+
+
+def _scramble(obj: Any, noise: dict) -> None:
+    """Overwrite every key named in `noise`, at any depth, with its noisy value."""
+    if isinstance(obj, dict):
+        for key in list(obj):
+            if key in noise:
+                obj[key] = noise[key]
+            else:
+                _scramble(obj[key], noise)
+    elif isinstance(obj, list):
+        for item in obj:
+            _scramble(item, noise)
