@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="stderr log level (default WARNING)",
     )
+    add("--list-tools", action="store_true", help="print the tools table (Markdown) and exit")
     return parser
 
 
@@ -91,6 +92,11 @@ def _fail(message: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: configure, check the key, serve until the client goes away."""
     args = build_parser().parse_args(argv)
+    if args.list_tools:
+        from futu_mcp.docs import tools_markdown
+
+        print(tools_markdown(), end="")
+        return
     from futu_mcp.config import ConfigError, load_config
 
     flags = {
