@@ -397,9 +397,10 @@ class OpenDClient:
             page = min(c2s.MAX_KL_PAGE, max_count - len(bars))
             body = c2s.request_history_kl(code, start, end, ktype, autype, page, next_key)
             s2c = await self.request(ProtoId.QOT_REQUEST_HISTORY_KL, body)
-            bars.extend(read_reply(parse_klines, s2c))
+            rows = read_reply(parse_klines, s2c)
+            bars.extend(rows)
             next_key = opt_str(s2c.get("nextReqKey"))
-            if not next_key:
+            if not next_key or not rows:  # an empty page must not loop forever
                 break
         return bars[:max_count]
 

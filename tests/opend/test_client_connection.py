@@ -318,3 +318,26 @@ async def test_secret_never_logged(caplog: pytest.LogCaptureFixture) -> None:
         assert "secret" not in str(bad.value)
     assert md5 not in caplog.text
     assert json.dumps(md5) not in caplog.text
+
+
+async def test_history_pages_follow_the_cursor_and_stop_on_an_empty_page() -> None:
+    pages = [
+        {"klList": [{"time": "2025-01-02 00:00:00", "isBlank": False}], "nextReqKey": "QUJD"},
+        {"klList": [{"time": "2025-01-03 00:00:00", "isBlank": False}], "nextReqKey": "REVG"},
+        {"klList": [], "nextReqKey": "REVG"},  # a server stuck on one cursor
+    ]
+
+    async def handler(link: Link, frame: Frame, body: dict) -> None:
+        if frame.proto_id == ProtoId.QOT_REQUEST_HISTORY_KL:
+            page = pages[len(fake.requests(ProtoId.QOT_REQUEST_HISTORY_KL)) - 1]
+            link.reply(frame, {"security": {"market": 1, "code": "00700"}, **page})
+            return
+        await answer_ok(link, frame, body)
+
+    fake = FakeOpenD(handler)
+    async with fake, fast_client(fake.port) as client:
+        assert await client.wait_connected(5)
+        bars = await client.request_history_kline(TENCENT, "2025-01-01", "2025-02-01")
+        assert [b.time_key for b in bars] == ["2025-01-02 00:00:00", "2025-01-03 00:00:00"]
+        sent = [r["c2s"].get("nextReqKey") for r in fake.requests(ProtoId.QOT_REQUEST_HISTORY_KL)]
+        assert sent == [None, "QUJD", "REVG"]
