@@ -84,17 +84,22 @@ def server_env(token: str | None = None) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def stdio_client(token: str, *args: str, **client_kwargs: Any) -> AsyncIterator[Any]:
-    """The MCP SDK's client spawning `futu-mcp` over stdio (legacy era, like today's clients)."""
+async def stdio_client(
+    token: str, *args: str, mode: str = "legacy", **client_kwargs: Any
+) -> AsyncIterator[Any]:
+    """The MCP SDK's client spawning `futu-mcp` over stdio (legacy era by default, like today's
+    clients; `mode="auto"` negotiates the 2026-07-28 era)."""
     from mcp import Client, StdioServerParameters
 
     params = StdioServerParameters(command=FUTU_MCP, args=list(args), env=server_env(token))
-    async with Client(params, mode="legacy", **client_kwargs) as client:
+    async with Client(params, mode=mode, **client_kwargs) as client:
         yield client
 
 
 @asynccontextmanager
-async def http_client(url: str, token: str, **client_kwargs: Any) -> AsyncIterator[Any]:
+async def http_client(
+    url: str, token: str, mode: str = "legacy", **client_kwargs: Any
+) -> AsyncIterator[Any]:
     """The MCP SDK's streamable-HTTP client with a Bearer key."""
     import httpx2
     from mcp import Client

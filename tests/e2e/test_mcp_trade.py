@@ -1,6 +1,7 @@
 """The trade path end to end: confirmation through elicitation, client_order_id, dry_run, and an
 order whose reply was lost; the simulator's order book is the witness."""
 
+import hashlib
 import json
 import subprocess
 from pathlib import Path
@@ -92,7 +93,10 @@ async def test_real_order_is_sent_only_when_the_person_accepts(
         modify = {"order_id": placed["order_id"], "price": price + 1, "trd_env": "REAL"}
         assert await call(client, "futu_modify_order", modify) == (True, "confirmation declined")
         assert sim.state.orders[int(placed["order_id"])].price == pytest.approx(price)
-    lines = [json.loads(x) for x in audit.read_text().splitlines()]
+    text = audit.read_text()
+    password_md5 = hashlib.md5(DEFAULT_TRADE_PASSWORD.encode()).hexdigest()
+    assert token not in text and password_md5 not in text and DEFAULT_TRADE_PASSWORD not in text
+    lines = [json.loads(x) for x in text.splitlines()]
     assert [x["reason"] for x in lines if x["decision"] == "declined"] == [
         "decline",
         "cancel",
@@ -112,13 +116,15 @@ async def test_a_client_that_cannot_ask_is_refused_with_the_fix(sim: Any, make_k
     assert len(sim.state.orders) == before
 
 
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
 async def test_confirm_orders_all_asks_for_paper_orders_too(
-    sim: Any, make_key: Any, http_server: Any
+    sim: Any, make_key: Any, http_server: Any, mode: str
 ) -> None:
+    """Over HTTP in both protocol eras: mid-call elicitation, and the 2026 InputRequiredResult."""
     token = make_key("careful", "qot:read,trade:simulate", confirm_orders="all")
     person = Person()
     server = http_server("--gateway", gateway_of(sim))
-    async with http_client(server.url, token, elicitation_callback=person) as client:
+    async with http_client(server.url, token, mode=mode, elicitation_callback=person) as client:
         person.answers = ["accept"]
         placed = await ok(client, "futu_place_order", resting())
         assert placed["acc_id"] == SIM_HK and len(person.asked) == 1
