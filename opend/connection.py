@@ -8,6 +8,7 @@ a `Connection` is used once and thrown away.
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import time
@@ -364,21 +365,38 @@ async def _init_connect(
     wire = rsa_encrypt(rsa_key, plain) if rsa_key is not None else None
     writer.write(encode_frame(ProtoId.INIT_CONNECT, INIT_SERIAL, plain, wire_body=wire))
     await writer.drain()
+    # The usual cause of a failed InitConnect is a key on one side only, or different keys.
+    hint = (
+        " (does OpenD require an RSA key?)"
+        if rsa_key is None
+        else " (is the same RSA key configured in OpenD?)"
+    )
     while True:
         data = await reader.read(READ_CHUNK)
         if not data:
-            hint = "" if rsa_key else " (does OpenD require an RSA key?)"
             raise ConnectionResetError(f"OpenD closed the connection during InitConnect{hint}")
         for frame in decoder.feed(data):
             if frame.proto_id != ProtoId.INIT_CONNECT or frame.serial != INIT_SERIAL:
                 continue
-            body = rsa_decrypt(rsa_key, frame.body) if rsa_key is not None else frame.body
+            plaintext_reply = hashlib.sha1(frame.body).digest() == frame.sha1
+            if rsa_key is None or plaintext_reply:
+                body = frame.body
+            else:
+                try:
+                    body = rsa_decrypt(rsa_key, frame.body)
+                    check_sha1(frame, body)
+                except (CryptoError, FramingError):
+                    raise FramingError(f"InitConnect reply could not be decrypted{hint}") from None
             check_sha1(frame, body)
             try:
                 s2c = decode_reply(ProtoId.INIT_CONNECT, body)
             except ProtocolError:
-                hint = "" if rsa_key else " (does OpenD require an RSA key?)"
                 raise FramingError(f"InitConnect reply is not JSON{hint}") from None
+            if rsa_key is not None and plaintext_reply:
+                raise FramingError(
+                    "OpenD answered InitConnect unencrypted: it has no RSA key configured, "
+                    "so the client must not use one either"
+                )
             info = InitInfo.from_wire(s2c)
             if not info.conn_id:
                 raise FramingError("InitConnect reply has no connID")

@@ -136,12 +136,13 @@ class FakeOpenD:
 
     async def _on_frame(self, link: Link, frame: Frame) -> None:
         if frame.proto_id == ProtoId.INIT_CONNECT:
+            # The hook sees the raw frame first, so it can answer even what it cannot decrypt.
+            if self.init_hook is not None and self.init_hook(link, frame):
+                return
             plain = rsa_decrypt(self.rsa_key, frame.body) if self.rsa_key else frame.body
             check_sha1(frame, plain)
             body = json.loads(plain)
             link.requests.append((frame.proto_id, frame.serial, body))
-            if self.init_hook is not None and self.init_hook(link, frame):
-                return
             self._next_conn_id += 1
             s2c = {
                 "serverVer": 1001,

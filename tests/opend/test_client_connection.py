@@ -341,3 +341,31 @@ async def test_history_pages_follow_the_cursor_and_stop_on_an_empty_page() -> No
         assert [b.time_key for b in bars] == ["2025-01-02 00:00:00", "2025-01-03 00:00:00"]
         sent = [r["c2s"].get("nextReqKey") for r in fake.requests(ProtoId.QOT_REQUEST_HISTORY_KL)]
         assert sent == [None, "QUJD", "REVG"]
+
+
+def _key(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / name
+    path.write_bytes(generate_rsa_key_pem())
+    return path
+
+
+@pytest.mark.parametrize("server", ["no key", "other key"])
+async def test_key_mismatch_is_explained(tmp_path: Path, server: str) -> None:
+    server_key = load_rsa_key(_key(tmp_path, "server.pem")) if server == "other key" else None
+    fake = FakeOpenD(rsa_key=server_key)
+    async with fake, fast_client(fake.port, rsa_key_path=_key(tmp_path, "client.pem")) as client:
+        await until(lambda: client.last_error is not None, what="a reason")
+        assert "is the same RSA key configured in OpenD?" in (client.last_error or "")
+        assert not client.connected
+
+
+async def test_plain_init_reply_to_an_encrypting_client_is_refused(tmp_path: Path) -> None:
+    def hook(link: Link, frame: Frame) -> bool:
+        link.reply(frame, {"connID": "5", "keepAliveInterval": 10, "connAESKey": "0" * 16})
+        return True
+
+    fake = FakeOpenD(init_hook=hook)
+    key = _key(tmp_path, "client.pem")
+    async with fake, fast_client(fake.port, rsa_key_path=key) as client:
+        await until(lambda: client.last_error is not None, what="a reason")
+        assert "answered InitConnect unencrypted" in (client.last_error or "")
