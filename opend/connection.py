@@ -97,7 +97,8 @@ class Connection:
         self._closed = asyncio.Event()
         self.close_reason: str | None = None
         self._last_received = time.monotonic()
-        server_interval = float(info.keep_alive_interval or 10)
+        # A nonsensical interval from the server must not turn keep-alive into a busy loop.
+        server_interval = min(max(float(info.keep_alive_interval or 10), 1.0), 600.0)
         self.keepalive_interval = keepalive_interval or server_interval * 0.8
         self.dead_after = dead_after or max(server_interval * 3, self.keepalive_interval * 2)
         self._reader_task = asyncio.create_task(self._read_loop(), name=f"opend-read {address}")

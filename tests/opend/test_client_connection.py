@@ -369,3 +369,11 @@ async def test_plain_init_reply_to_an_encrypting_client_is_refused(tmp_path: Pat
     async with fake, fast_client(fake.port, rsa_key_path=key) as client:
         await until(lambda: client.last_error is not None, what="a reason")
         assert "answered InitConnect unencrypted" in (client.last_error or "")
+
+
+@pytest.mark.parametrize(("announced", "expected"), [(-5, 0.8), (0, 8.0), (100000, 480.0)])
+async def test_nonsensical_keepalive_interval_is_clamped(announced: int, expected: float) -> None:
+    async with FakeOpenD(keep_alive_interval=announced) as fake, fast_client(fake.port) as client:
+        assert await client.wait_connected(5)
+        assert client.connection is not None
+        assert client.connection.keepalive_interval == pytest.approx(expected)
