@@ -235,7 +235,7 @@ async def test_reconnect_after_sim_stop_and_start(sim: Simulator, client: OpenDC
 
 
 async def test_keepalive_keeps_an_idle_connection_open() -> None:
-    async with Simulator(keepalive_interval=1, keepalive_timeout=1.0) as sim:
+    async with Simulator(keepalive_interval=1, keepalive_timeout=1.5) as sim:
         async with make_client(sim) as client:
             assert await client.wait_connected(5)
             conn = client.connection
