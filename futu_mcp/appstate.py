@@ -41,14 +41,20 @@ class AppState:
     stdio_key: "StdioKey | None" = None
     started: float = field(default_factory=time.monotonic)
 
-    def audit_write(self, record: dict[str, Any], *, fsync: bool) -> bool:
-        """Append one audit line; False (and logged, counted) if it could not be written."""
+    async def audit_write(self, record: dict[str, Any], *, fsync: bool) -> bool:
+        """Append one audit line; False (and logged, counted) if it could not be written.
+
+        In a worker thread: a file lock and an fsync must not stall other callers' requests.
+        """
         if self.audit is None:
             return True
+        import anyio.to_thread
+
         from futu_mcp.audit import AuditWriteError
 
+        audit = self.audit
         try:
-            self.audit.write(record, fsync=fsync)
+            await anyio.to_thread.run_sync(lambda: audit.write(record, fsync=fsync))
         except AuditWriteError as exc:
             log.error("audit line not written: %s", exc)
             self.metrics.audit_failure()
@@ -65,7 +71,8 @@ class Call:
     transport: str
     ctx: Any
     tool: str
-    audit_extra: dict[str, Any] = field(default_factory=dict)
+    audited: bool = False  # the trade path wrote this call's audit lines itself
+    order_sent: bool = False  # set by the trade path just before an order goes to OpenD
 
     @property
     def client(self) -> "OpenDClient":

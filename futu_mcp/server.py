@@ -123,8 +123,8 @@ async def run_tool(
     seconds = time.perf_counter() - start
     key_id = key.id if key is not None else "<invalid>"
     state.metrics.call(spec.name, outcome, key_id, seconds)
-    if call is None or not call.audit_extra.get("audited"):
-        state.audit_write(
+    if call is None or not call.audited:
+        await state.audit_write(
             {
                 "key_id": key_id,
                 "kid": key.kid if key is not None else None,

@@ -77,6 +77,7 @@ async def get_positions(call: Call, args: PositionsArgs) -> dict[str, Any]:
     rows = []
     for market in acc.trdmarket_authority or [None]:
         rows += await call.client.position_list_query(trd_header(acc, market), codes)
+    rows = _unique(rows, "position_id")
     return capped("positions", rows, args.num, acc_id=acc.acc_id, trd_env=args.trd_env)
 
 

@@ -169,14 +169,17 @@ async def execute(
         daily_increase=plan.daily_increase,
     )
     base = audit_base(call, arguments)
-    decision = authorize(
-        call.key, request, ledger=state.ledger, caps=state.caps, reserve=not dry_run
+    # In a worker thread: the ledger's check-and-reserve may wait on another process's lock.
+    decision = await anyio.to_thread.run_sync(
+        lambda: authorize(
+            call.key, request, ledger=state.ledger, caps=state.caps, reserve=not dry_run
+        )
     )
     if not decision.allowed:
         reason = decision.reason or "policy"
         state.metrics.denial(reason)
-        call.audit_extra["audited"] = True
-        state.audit_write(
+        call.audited = True
+        await state.audit_write(
             {
                 **base,
                 "phase": "call",
@@ -190,8 +193,8 @@ async def execute(
         )
         raise ToolFailure(decision.message or "denied", reason)
     if dry_run:
-        call.audit_extra["audited"] = True
-        state.audit_write(
+        call.audited = True
+        await state.audit_write(
             {
                 **base,
                 "phase": "call",
@@ -213,8 +216,8 @@ async def execute(
                 call.ctx, plan.summary(), key_id=call.key.id, confirm_orders=call.key.confirm_orders
             )
             if answer != "accept":
-                call.audit_extra["audited"] = True
-                state.audit_write(
+                call.audited = True
+                await state.audit_write(
                     {
                         **base,
                         "phase": "call",
@@ -227,8 +230,8 @@ async def execute(
                     fsync=True,
                 )
                 raise ToolFailure("confirmation declined", "declined", decision="declined")
-        call.audit_extra["audited"] = True
-        if not state.audit_write(
+        call.audited = True
+        if not await state.audit_write(
             {
                 **base,
                 "phase": "intent",
@@ -239,30 +242,32 @@ async def execute(
             fsync=True,
         ):
             raise ToolFailure("audit log not writable: order refused (see server log)", "audit")
-        sent = True
+        sent = call.order_sent = True
         result = await _send(call, plan)
     except BaseException as exc:
-        unknown = _is_outcome_unknown(exc)
-        if reservation is not None and not unknown:
-            state.ledger.release(reservation)
-        if sent:
-            error = OUTCOME_UNKNOWN if unknown else _error_text(exc)
-            state.audit_write(
-                {
-                    **base,
-                    "phase": "result",
-                    "decision": "allow",
-                    "reason": None,
-                    "result": {"outcome": "unknown"} if unknown else None,
-                    "error": error,
-                    "latency_ms": _ms(started),
-                },
-                fsync=True,
-            )
-            if unknown:
-                raise ToolFailure(OUTCOME_UNKNOWN, "outcome_unknown", decision="allow") from exc
+        # Cancelled while sending (client gone): the order may be out, so it counts as unknown.
+        unknown = _is_outcome_unknown(exc) or (sent and not isinstance(exc, Exception))
+        with anyio.CancelScope(shield=True):
+            if reservation is not None and not unknown:
+                state.ledger.release(reservation)
+            if sent:
+                error = OUTCOME_UNKNOWN if unknown else _error_text(exc)
+                await state.audit_write(
+                    {
+                        **base,
+                        "phase": "result",
+                        "decision": "allow",
+                        "reason": None,
+                        "result": {"outcome": "unknown"} if unknown else None,
+                        "error": error,
+                        "latency_ms": _ms(started),
+                    },
+                    fsync=True,
+                )
+        if unknown and isinstance(exc, Exception):
+            raise ToolFailure(OUTCOME_UNKNOWN, "outcome_unknown", decision="allow") from exc
         raise
-    state.audit_write(
+    await state.audit_write(
         {
             **base,
             "phase": "result",
@@ -333,7 +338,7 @@ async def with_client_order_id(call: Call, client_order_id: str | None, run: Any
     key_id = call.key.id
     deadline = time.monotonic() + CLIENT_ORDER_WAIT
     while True:
-        state = ledger.begin_client_order(key_id, client_order_id)
+        state = await anyio.to_thread.run_sync(ledger.begin_client_order, key_id, client_order_id)
         if state.status == "new":
             break
         if state.status == "done":
@@ -347,16 +352,22 @@ async def with_client_order_id(call: Call, client_order_id: str | None, run: Any
         await anyio.sleep(0.05)
     try:
         result = await run()
-    except ToolFailure as exc:
-        if exc.reason == "outcome_unknown":
-            ledger.finish_client_order(key_id, client_order_id, {"error": exc.text})
-        else:
-            ledger.abandon_client_order(key_id, client_order_id)
+    except BaseException as exc:
+        # An order that may be out is remembered as unknown (a repeat must never send a
+        # second one); one that surely was not sent gives the id back for a retry.
+        maybe_out = (isinstance(exc, ToolFailure) and exc.reason == "outcome_unknown") or (
+            call.order_sent and not isinstance(exc, Exception)
+        )
+        with anyio.CancelScope(shield=True):
+            if maybe_out:
+                stored = {"error": OUTCOME_UNKNOWN}
+                await anyio.to_thread.run_sync(
+                    ledger.finish_client_order, key_id, client_order_id, stored
+                )
+            else:
+                await anyio.to_thread.run_sync(ledger.abandon_client_order, key_id, client_order_id)
         raise
-    except BaseException:
-        ledger.abandon_client_order(key_id, client_order_id)
-        raise
-    ledger.finish_client_order(key_id, client_order_id, result)
+    await anyio.to_thread.run_sync(ledger.finish_client_order, key_id, client_order_id, result)
     return {**result, "client_order_id": client_order_id}
 
 
