@@ -6,8 +6,7 @@ elicitation) and the shared state. They never look anything up themselves.
 """
 
 import logging
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from futu_mcp.config import Config
@@ -39,7 +38,6 @@ class AppState:
     metrics: Metrics
     caps: "ServerCaps"
     stdio_key: "StdioKey | None" = None
-    started: float = field(default_factory=time.monotonic)
 
     async def audit_write(self, record: dict[str, Any], *, fsync: bool) -> bool:
         """Append one audit line; False (and logged, counted) if it could not be written.

@@ -122,6 +122,16 @@ OrderIdArg = Annotated[
 ]
 
 
+def num_field(default: int, maximum: int, what: str) -> Any:
+    """A row-count argument: its default and hard cap, both stated to the model."""
+    return Field(
+        default,
+        ge=1,
+        le=maximum,
+        description=f"How many {what} (default {default}, at most {maximum})",
+    )
+
+
 def first_error(exc: ValidationError) -> str:
     """`invalid argument: <field>: <why>` for the first problem pydantic found."""
     errors = exc.errors(include_url=False)

@@ -13,6 +13,7 @@ from futu_mcp.args import (
     OrderStatusNames,
     ToolArgs,
     TrdEnvArg,
+    num_field,
 )
 from futu_mcp.results import capped, list_schema, object_schema, plain
 from futu_mcp.toolspec import ToolSpec
@@ -21,15 +22,6 @@ from opend.enums import Currency, OrderStatus
 SCOPE = "acc:read"
 MAX_ROWS = 500
 MAX_ORDERS = 200
-
-
-def _num(default: int, maximum: int, what: str) -> Any:
-    return Field(
-        default,
-        ge=1,
-        le=maximum,
-        description=f"How many {what} (default {default}, at most {maximum})",
-    )
 
 
 class ListAccountsArgs(ToolArgs):
@@ -67,7 +59,7 @@ class PositionsArgs(ToolArgs):
     trd_env: TrdEnvArg = "SIMULATE"
     acc_id: AccIdArg = None
     code: Annotated[Code | None, Field(description="Only this security")] = None
-    num: Annotated[int, _num(100, MAX_ROWS, "positions")] = 100
+    num: Annotated[int, num_field(100, MAX_ROWS, "positions")] = 100
 
 
 async def get_positions(call: Call, args: PositionsArgs) -> dict[str, Any]:
@@ -89,7 +81,7 @@ class OrdersArgs(ToolArgs):
     status: Annotated[OrderStatusNames | None, Field(description="Only orders in these states")] = (
         None
     )
-    num: Annotated[int, _num(50, MAX_ORDERS, "orders, the most recent")] = 50
+    num: Annotated[int, num_field(50, MAX_ORDERS, "orders, the most recent")] = 50
 
 
 async def get_orders(call: Call, args: OrdersArgs) -> dict[str, Any]:
@@ -112,7 +104,7 @@ class DealsArgs(ToolArgs):
     trd_env: TrdEnvArg = "SIMULATE"
     acc_id: AccIdArg = None
     code: Annotated[Code | None, Field(description="Only deals in this security")] = None
-    num: Annotated[int, _num(50, MAX_ORDERS, "deals, the most recent")] = 50
+    num: Annotated[int, num_field(50, MAX_ORDERS, "deals, the most recent")] = 50
 
 
 async def get_deals(call: Call, args: DealsArgs) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from futu_mcp.args import (
     PlateClassName,
     SecurityTypeName,
     ToolArgs,
+    num_field,
 )
 from futu_mcp.errors import invalid_argument
 from futu_mcp.results import capped, list_schema, object_schema, plain
@@ -27,15 +28,6 @@ MAX_TICKERS = 1000
 MAX_RT = 1000
 MAX_ROWS = 500
 DATE = r"^\d{4}-\d{2}-\d{2}$"
-
-
-def _num(default: int, maximum: int, what: str) -> Any:
-    return Field(
-        default,
-        ge=1,
-        le=maximum,
-        description=f"How many {what} (default {default}, at most {maximum})",
-    )
 
 
 class QuoteArgs(ToolArgs):
@@ -55,7 +47,7 @@ class KlineArgs(ToolArgs):
     autype: Annotated[
         AuTypeName, Field(description="Price adjustment: QFQ forward, HFQ backward, NONE")
     ] = "QFQ"
-    num: Annotated[int, _num(100, MAX_KLINES, "bars, the most recent")] = 100
+    num: Annotated[int, num_field(100, MAX_KLINES, "bars, the most recent")] = 100
     start: Annotated[
         str | None, Field(pattern=DATE, description="History from this date (YYYY-MM-DD)")
     ] = None
@@ -81,7 +73,7 @@ async def get_kline(call: Call, args: KlineArgs) -> dict[str, Any]:
 
 class OrderBookArgs(ToolArgs):
     code: Code
-    num: Annotated[int, _num(10, 50, "price levels per side")] = 10
+    num: Annotated[int, num_field(10, 50, "price levels per side")] = 10
 
 
 async def get_orderbook(call: Call, args: OrderBookArgs) -> dict[str, Any]:
@@ -96,7 +88,7 @@ async def get_orderbook(call: Call, args: OrderBookArgs) -> dict[str, Any]:
 
 class TickerArgs(ToolArgs):
     code: Code
-    num: Annotated[int, _num(100, MAX_TICKERS, "trades, the most recent")] = 100
+    num: Annotated[int, num_field(100, MAX_TICKERS, "trades, the most recent")] = 100
 
 
 async def get_ticker(call: Call, args: TickerArgs) -> dict[str, Any]:
@@ -106,7 +98,7 @@ async def get_ticker(call: Call, args: TickerArgs) -> dict[str, Any]:
 
 class RtArgs(ToolArgs):
     code: Code
-    num: Annotated[int, _num(500, MAX_RT, "minutes, the most recent")] = 500
+    num: Annotated[int, num_field(500, MAX_RT, "minutes, the most recent")] = 500
 
 
 async def get_rt(call: Call, args: RtArgs) -> dict[str, Any]:
@@ -131,7 +123,7 @@ class StaticArgs(ToolArgs):
     stock_type: Annotated[
         SecurityTypeName, Field(description="Kind of security when listing a market")
     ] = "STOCK"
-    num: Annotated[int, _num(100, MAX_ROWS, "securities")] = 100
+    num: Annotated[int, num_field(100, MAX_ROWS, "securities")] = 100
 
 
 async def get_static(call: Call, args: StaticArgs) -> dict[str, Any]:
@@ -150,7 +142,7 @@ async def get_static(call: Call, args: StaticArgs) -> dict[str, Any]:
 
 class BrokerArgs(ToolArgs):
     code: Code
-    num: Annotated[int, _num(20, 100, "broker entries per side")] = 20
+    num: Annotated[int, num_field(20, 100, "broker entries per side")] = 20
 
 
 async def get_broker(call: Call, args: BrokerArgs) -> dict[str, Any]:
@@ -190,7 +182,7 @@ async def ping(call: Call, args: PingArgs) -> dict[str, Any]:
 class PlatesArgs(ToolArgs):
     market: Annotated[MarketName, Field(description="Market whose plates to list")]
     plate_class: Annotated[PlateClassName, Field(description="Kind of plate")] = "ALL"
-    num: Annotated[int, _num(100, MAX_ROWS, "plates")] = 100
+    num: Annotated[int, num_field(100, MAX_ROWS, "plates")] = 100
 
 
 async def list_plates(call: Call, args: PlatesArgs) -> dict[str, Any]:
@@ -202,7 +194,7 @@ class PlateStocksArgs(ToolArgs):
     plate_code: Annotated[
         Code, Field(description="Plate code from futu_list_plates, e.g. HK.BK1001")
     ]
-    num: Annotated[int, _num(100, MAX_ROWS, "securities")] = 100
+    num: Annotated[int, num_field(100, MAX_ROWS, "securities")] = 100
 
 
 async def plate_stocks(call: Call, args: PlateStocksArgs) -> dict[str, Any]:

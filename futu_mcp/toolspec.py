@@ -6,7 +6,7 @@ their scope; trade tools take theirs from the call's `trd_env` (`trade:real` for
 """
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -35,7 +35,6 @@ class ToolSpec:
     kind: Literal["read", "trade"] = "read"
     scope: str | None = None  # None: by trd_env (trade tools)
     idempotent: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def scope_for(self, args: ToolArgs) -> str:
         """The scope this call needs."""
