@@ -87,15 +87,15 @@ def unlock_trade(
     if (unreachable := _probe(host, port)) is not None:
         raise _fail(f"unlock not sent to OpenD at {host}:{port}: {unreachable}")
     try:
-        password = _read_stdin_password() if password_stdin else _read_tty_password()
+        pwd_md5 = _password_md5(password_stdin)
     except NoTerminal:
         raise _fail(NO_TERMINAL, EXIT_USAGE) from None
     except KeyboardInterrupt:
         raise _fail("cancelled; nothing was sent") from None
-    if not password:
+    except UnicodeError:
+        raise _fail("the password is not valid UTF-8 text; nothing was sent") from None
+    if pwd_md5 is None:
         raise _fail("empty password; nothing was sent")
-    pwd_md5 = hashlib.md5(password.encode("utf-8")).hexdigest()
-    del password
     firm = None if security_firm is None else SecurityFirm[security_firm.value]
     outcome = _run(host, port, gateway_rsa_key, unlock=True, pwd_md5=pwd_md5, firm=firm)
     del pwd_md5
@@ -196,9 +196,11 @@ def _read_tty_password(prompt: str = "OpenD trading password: ") -> str:
             raise NoTerminal from None
         quiet = termios.tcgetattr(fd)
         quiet[3] &= ~termios.ECHO
-        os.write(fd, prompt.encode())
+        # Echo off BEFORE the prompt: TCSAFLUSH drops unread input, so a password typed as soon
+        # as the prompt shows must not arrive before the switch.
         termios.tcsetattr(fd, termios.TCSAFLUSH, quiet)
         try:
+            os.write(fd, prompt.encode())
             data = b""
             while not data.endswith(b"\n"):
                 chunk = os.read(fd, 1024)
@@ -210,7 +212,13 @@ def _read_tty_password(prompt: str = "OpenD trading password: ") -> str:
             os.write(fd, b"\n")
     finally:
         os.close(fd)
-    return data.decode("utf-8", errors="strict").rstrip("\r\n")
+    return data.decode("utf-8").rstrip("\r\n")
+
+
+def _password_md5(from_stdin: bool) -> str | None:
+    """Read the password and return only its MD5 (None if empty); the password stays in here."""
+    password = _read_stdin_password() if from_stdin else _read_tty_password()
+    return hashlib.md5(password.encode("utf-8")).hexdigest() if password else None
 
 
 def _read_stdin_password() -> str:
@@ -232,50 +240,41 @@ def _run(
     """Send the (un)lock; None on success, else OpenD's answer in plain words."""
     import asyncio
 
-    secrets = [pwd_md5] if pwd_md5 else []
+    from opend.client import OpenDClient
+    from opend.crypto import CryptoError
+    from opend.errors import GatewayNotConnected, OpenDError
+
+    async def send() -> str | None:
+        try:
+            client = OpenDClient(host, port, rsa_key_path=rsa_key, client_id="futucli")
+        except CryptoError as exc:
+            raise _fail(str(exc), EXIT_USAGE) from None
+        await client.start()
+        try:
+            if not await client.wait_connected(CONNECT_WAIT_S):
+                why = client.last_error or f"no answer within {CONNECT_WAIT_S:g} s"
+                return f"gateway not reachable ({why}); is OpenD running and logged in?"
+            try:
+                await client.unlock_trade(pwd_md5, unlock=unlock, security_firm=firm)
+            except GatewayNotConnected as exc:
+                return f"gateway not reachable ({exc.reason})"
+            except OpenDError as exc:
+                return explain(exc.message)
+            return None
+        finally:
+            await client.close()
+
     try:
-        return asyncio.run(_send(host, port, rsa_key, unlock, pwd_md5, firm))
+        return asyncio.run(send())
     except typer.Exit:
         raise
     except Exception as exc:
         # Nothing here should carry the hash, but this is the last line of defence before a
         # message reaches the terminal (and maybe an agent's transcript).
         text = f"{type(exc).__name__}: {exc}"
-        for secret in secrets:
-            text = text.replace(secret, "[REDACTED]")
+        if pwd_md5:
+            text = text.replace(pwd_md5, "[REDACTED]")
         raise _fail(f"unexpected failure: {text}") from None
-
-
-async def _send(
-    host: str,
-    port: int,
-    rsa_key: Path | None,
-    unlock: bool,
-    pwd_md5: str | None,
-    firm: SecurityFirm | None,
-) -> str | None:
-    from opend.client import OpenDClient
-    from opend.crypto import CryptoError
-    from opend.errors import GatewayNotConnected, OpenDError
-
-    try:
-        client = OpenDClient(host, port, rsa_key_path=rsa_key, client_id="futucli")
-    except CryptoError as exc:
-        raise _fail(str(exc), EXIT_USAGE) from None
-    await client.start()
-    try:
-        if not await client.wait_connected(CONNECT_WAIT_S):
-            why = client.last_error or f"no answer within {CONNECT_WAIT_S:g} s"
-            return f"gateway not reachable ({why}); is OpenD running and logged in?"
-        try:
-            await client.unlock_trade(pwd_md5, unlock=unlock, security_firm=firm)
-        except GatewayNotConnected as exc:
-            return f"gateway not reachable ({exc.reason})"
-        except OpenDError as exc:
-            return explain(exc.message)
-        return None
-    finally:
-        await client.close()
 
 
 # OpenD's answers vary by version and language; each known kind gets plain words, and OpenD's own

@@ -39,8 +39,8 @@ def _no_connection(sock: socket.socket) -> bool:
     return False
 
 
-def _futucli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    # A new session has no controlling terminal, whatever terminal the tests were started from.
+def run_futucli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """Run futucli in a new session: no controlling terminal, whatever started the tests."""
     return subprocess.run(
         [console_script("futucli"), *args],
         input=stdin,
@@ -52,7 +52,9 @@ def _futucli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
 
 
 def test_refuses_without_a_terminal(listener: socket.socket) -> None:
-    proc = _futucli("unlock-trade", "--gateway", _gateway(listener), stdin=CANARY_PASSWORD + "\n")
+    proc = run_futucli(
+        "unlock-trade", "--gateway", _gateway(listener), stdin=CANARY_PASSWORD + "\n"
+    )
     assert proc.returncode == 2
     assert "no terminal" in proc.stderr and "--password-stdin" in proc.stderr
     assert _no_connection(listener)
@@ -61,17 +63,23 @@ def test_refuses_without_a_terminal(listener: socket.socket) -> None:
 
 def test_no_flag_takes_the_password(listener: socket.socket) -> None:
     for flag in ("--password", "--pwd", "--password-md5"):
-        proc = _futucli("unlock-trade", "--gateway", _gateway(listener), flag, CANARY_PASSWORD)
+        proc = run_futucli("unlock-trade", "--gateway", _gateway(listener), flag, CANARY_PASSWORD)
         assert proc.returncode == 2
         assert "No such option" in proc.stderr
     assert _no_connection(listener)
 
 
 def test_empty_password_sends_nothing(listener: socket.socket) -> None:
-    proc = _futucli("unlock-trade", "--gateway", _gateway(listener), "--password-stdin", stdin="\n")
+    proc = run_futucli(
+        "unlock-trade", "--gateway", _gateway(listener), "--password-stdin", stdin="\n"
+    )
     assert proc.returncode == 1
     assert "empty password; nothing was sent" in proc.stderr
-    # The reachability probe may have connected; it must not have sent anything.
+    _assert_probe_sent_nothing(listener)
+
+
+def _assert_probe_sent_nothing(listener: socket.socket) -> None:
+    """The reachability probe may have connected; it must not have sent anything."""
     try:
         conn, _ = listener.accept()
     except BlockingIOError:
@@ -81,16 +89,33 @@ def test_empty_password_sends_nothing(listener: socket.socket) -> None:
         assert conn.recv(1) == b""
 
 
+def test_password_that_is_not_utf8_sends_nothing(listener: socket.socket) -> None:
+    args = ["unlock-trade", "--password-stdin", "--gateway", _gateway(listener)]
+    proc = subprocess.run(
+        [console_script("futucli"), *args],
+        input=b"\xff\xfe-bad\n",
+        capture_output=True,
+        timeout=60,
+        start_new_session=True,
+    )
+    assert proc.returncode == 1
+    assert b"not valid UTF-8 text; nothing was sent" in proc.stderr
+    assert b"Traceback" not in proc.stderr
+    _assert_probe_sent_nothing(listener)
+
+
 @pytest.mark.parametrize("gateway", ["localhost", "127.0.0.1:notaport", "127.0.0.1:70000"])
 def test_bad_gateway_is_a_usage_error(gateway: str) -> None:
-    proc = _futucli("unlock-trade", "--gateway", gateway, "--password-stdin", stdin="x\n")
+    proc = run_futucli("unlock-trade", "--gateway", gateway, "--password-stdin", stdin="x\n")
     assert proc.returncode == 2
     assert "expected HOST:PORT" in proc.stderr
 
 
 def test_remote_gateway_needs_the_rsa_key() -> None:
     # 192.0.2.1 is TEST-NET-1: nothing there; the refusal must come before any attempt.
-    proc = _futucli("unlock-trade", "--gateway", "192.0.2.1:11111", "--password-stdin", stdin="x\n")
+    proc = run_futucli(
+        "unlock-trade", "--gateway", "192.0.2.1:11111", "--password-stdin", stdin="x\n"
+    )
     assert proc.returncode == 2
     assert "--gateway-rsa-key" in proc.stderr and "clear text" in proc.stderr
 
@@ -99,18 +124,18 @@ def test_unreachable_gateway_is_reported_before_the_prompt() -> None:
     with socket.create_server(("127.0.0.1", 0)) as sock:
         port = sock.getsockname()[1]
     # Port now closed: connection refused.
-    proc = _futucli(
+    proc = run_futucli(
         "unlock-trade", "--gateway", f"127.0.0.1:{port}", "--password-stdin", stdin="x\n"
     )
     assert proc.returncode == 1
     assert "gateway not reachable" in proc.stderr
-    lock = _futucli("lock-trade", "--gateway", f"127.0.0.1:{port}")
+    lock = run_futucli("lock-trade", "--gateway", f"127.0.0.1:{port}")
     assert lock.returncode == 1
     assert "gateway not reachable" in lock.stderr
 
 
 def test_missing_rsa_key_file_is_a_usage_error(tmp_path: os.PathLike) -> None:
-    proc = _futucli("lock-trade", "--gateway-rsa-key", os.path.join(tmp_path, "missing.pem"))
+    proc = run_futucli("lock-trade", "--gateway-rsa-key", os.path.join(tmp_path, "missing.pem"))
     assert proc.returncode == 2
 
 

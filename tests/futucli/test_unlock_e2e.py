@@ -11,7 +11,7 @@ import logging
 import os
 import pty
 import select
-import subprocess
+import signal
 import termios
 import time
 from collections.abc import Iterator
@@ -27,6 +27,7 @@ from opend.errors import OpenDError
 from opend.models import TrdAccount
 from opend.sim import SimulatorThread
 from tests.conftest import console_script
+from tests.futucli.test_unlock import run_futucli
 
 PASSWORD = "Canary-Trade-Pw-9413"
 PASSWORD_MD5 = hashlib.md5(PASSWORD.encode()).hexdigest()
@@ -108,6 +109,17 @@ def _read_to_end(fd: int, deadline: float) -> bytes:
     return data
 
 
+def _reap(pid: int, deadline: float) -> int:
+    """The child's wait status; killed if it is still running at the deadline (a hung prompt)."""
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    return os.waitpid(pid, 0)[1]
+
+
 def run_on_pty(args: list[str], typed: bytes, timeout: float = 60) -> PtyRun:
     """Run futucli with a pseudo-terminal as its controlling terminal and type at its prompt."""
     env = {**os.environ, "COLUMNS": "200"}
@@ -127,7 +139,7 @@ def run_on_pty(args: list[str], typed: bytes, timeout: float = 60) -> PtyRun:
         after = _read_to_end(master, deadline)
         echo_restored = bool(termios.tcgetattr(master)[3] & termios.ECHO)
     finally:
-        _, status = os.waitpid(pid, 0)
+        status = _reap(pid, deadline)
         os.close(master)
     return PtyRun(
         os.waitstatus_to_exitcode(status),
@@ -135,17 +147,6 @@ def run_on_pty(args: list[str], typed: bytes, timeout: float = 60) -> PtyRun:
         cmdline,
         environ,
         echo_restored,
-    )
-
-
-def _futucli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [console_script("futucli"), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        start_new_session=True,
     )
 
 
@@ -189,7 +190,7 @@ def test_unlock_at_the_prompt_then_lock(sim: SimulatorThread, isolated_home: Pat
 
     assert asyncio.run(_real_order(gateway)).startswith("placed: ")
 
-    lock = _futucli("lock-trade", "--gateway", gateway)
+    lock = run_futucli("lock-trade", "--gateway", gateway)
     assert lock.returncode == 0, lock.stderr
     assert f"Trading locked on OpenD {gateway}" in lock.stdout
     assert asyncio.run(_real_order(gateway)).startswith("refused: Trade is locked")
@@ -219,7 +220,9 @@ def test_ctrl_c_at_the_prompt_sends_nothing(sim: SimulatorThread) -> None:
 
 def test_password_stdin_unlocks(sim: SimulatorThread, isolated_home: Path) -> None:
     gateway = _gateway(sim)
-    proc = _futucli("unlock-trade", "--gateway", gateway, "--password-stdin", stdin=PASSWORD + "\n")
+    proc = run_futucli(
+        "unlock-trade", "--gateway", gateway, "--password-stdin", stdin=PASSWORD + "\n"
+    )
     assert proc.returncode == 0, proc.stderr
     _assert_clean(proc.stdout, proc.stderr)
     assert asyncio.run(_real_order(gateway)).startswith("placed: ")
@@ -227,7 +230,7 @@ def test_password_stdin_unlocks(sim: SimulatorThread, isolated_home: Path) -> No
 
 
 def test_no_terminal_is_refused_and_nothing_unlocks(sim: SimulatorThread) -> None:
-    proc = _futucli("unlock-trade", "--gateway", _gateway(sim), stdin=PASSWORD + "\n")
+    proc = run_futucli("unlock-trade", "--gateway", _gateway(sim), stdin=PASSWORD + "\n")
     assert proc.returncode == 2
     assert "no terminal" in proc.stderr
     assert sim.call(lambda s: s.state.unlocked) is False
@@ -239,12 +242,14 @@ def test_too_many_unlocks_are_explained(sim: SimulatorThread) -> None:
     # OpenD allows 10 unlock requests per 30 s; the sim counts them the same way.
     for _ in range(10):
         assert (
-            _futucli(
+            run_futucli(
                 "unlock-trade", "--gateway", gateway, "--password-stdin", stdin=wrong
             ).returncode
             == 1
         )
-    proc = _futucli("unlock-trade", "--gateway", gateway, "--password-stdin", stdin=PASSWORD + "\n")
+    proc = run_futucli(
+        "unlock-trade", "--gateway", gateway, "--password-stdin", stdin=PASSWORD + "\n"
+    )
     assert proc.returncode == 1
     assert "too many unlock requests" in proc.stderr
     assert sim.call(lambda s: s.state.unlocked) is False
