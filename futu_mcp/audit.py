@@ -35,6 +35,7 @@ RESERVED_FIELDS = ("v", "seq", "ts", "prev", "hash")
 REDACTED = "[REDACTED]"
 LOCK_TIMEOUT_S = 10.0
 _CHUNK = 64 * 1024
+_FIRST_CHUNK = 4096  # most tails are one line of a few hundred bytes
 
 # Defense in depth: callers never put secrets in a record, but if one slips through it must not
 # reach the disk. An fc_ token (ours, or a legacy hex one, or a mangled one), a bearer credential,
@@ -136,8 +137,10 @@ def iter_lines_backward(fd: int) -> Iterator[bytes]:
     pending = b""
     pos = end
     first = True
+    chunk_size = _FIRST_CHUNK
     while pos > 0:
-        size = min(_CHUNK, pos)
+        size = min(chunk_size, pos)
+        chunk_size = min(chunk_size * 4, _CHUNK)
         pos -= size
         chunk = os.pread(fd, size, pos)
         pending = chunk + pending
@@ -158,8 +161,13 @@ class AuditLog:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._lock_path = self.path.with_name(self.path.name + ".lock")
+        self._lock = FileLock(
+            self.path.with_name(self.path.name + ".lock"), timeout=LOCK_TIMEOUT_S, mode=0o600
+        )
         self._thread_lock = threading.Lock()
+        # (inode, size, seq, hash) after this process's last append: while the file is still
+        # exactly that, nobody else appended and the tail need not be read again.
+        self._head: tuple[int, int, int, str] | None = None
         # Best effort: a failure here shows up on the first write, so read tools keep working.
         with contextlib.suppress(OSError):
             self._prepare()
@@ -191,20 +199,30 @@ class AuditLog:
         if redactions:
             body["redactions"] = redactions
         try:
-            with self._thread_lock, FileLock(self._lock_path, timeout=LOCK_TIMEOUT_S, mode=0o600):
+            with self._thread_lock, self._lock:
                 return self._append_locked(body, fsync=fsync)
         except AuditWriteError:
             raise
-        except (OSError, ValueError, TypeError) as exc:
+        except Exception as exc:
             raise AuditWriteError(f"cannot write audit log {self.path}: {_describe(exc)}") from None
 
     def _append_locked(self, body: dict[str, Any], *, fsync: bool) -> dict[str, Any]:
-        self._prepare()
-        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_NOFOLLOW)
+        flags = os.O_RDWR | os.O_APPEND | os.O_NOFOLLOW
         try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
+            fd = os.open(self.path, flags)
+        except FileNotFoundError:
+            self._prepare()
+            fd = os.open(self.path, flags)
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
                 raise AuditWriteError(f"audit log {self.path} is not a regular file")
-            seq, prev = self._tail(fd)
+            head = self._head
+            if head is not None and head[:2] == (info.st_ino, info.st_size):
+                seq, prev = head[2], head[3]
+            else:
+                self._head = None
+                seq, prev = self._tail(fd)
             full: dict[str, Any] = {"v": FORMAT_VERSION, "seq": seq + 1, "ts": _now()}
             full.update(body)
             full["prev"] = prev
@@ -216,6 +234,7 @@ class AuditLog:
                 view = view[written:]
             if fsync:
                 os.fsync(fd)
+            self._head = (info.st_ino, info.st_size + len(data), full["seq"], full["hash"])
             return full
         finally:
             os.close(fd)
