@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -74,6 +75,27 @@ def test_restart_continues_the_chain(tmp_path: Path) -> None:
     assert again["seq"] == 4
     assert again["prev"] == first[-1]["hash"]
     assert verify_file(path).ok
+
+
+def test_two_writers_interleaved_keep_one_chain(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    first, second = AuditLog(path), AuditLog(path)
+    seqs = [
+        log.write(_trade_record(i), fsync=False)["seq"]
+        for i, log in enumerate([first, second, first, first, second])
+    ]
+    assert seqs == [1, 2, 3, 4, 5]
+    assert verify_file(path).ok
+
+
+def test_a_moved_away_log_starts_a_new_chain(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    _fill(log, 2)
+    path.rename(tmp_path / "audit.1.jsonl")
+    fresh = log.write(_trade_record(9), fsync=True)
+    assert (fresh["seq"], fresh["prev"]) == (1, "")
+    assert verify_file(path).ok and verify_file(tmp_path / "audit.1.jsonl").ok
 
 
 def test_reserved_fields_from_the_caller_are_replaced(tmp_path: Path) -> None:
@@ -291,33 +313,52 @@ def test_clean_record_has_no_redaction_marker(tmp_path: Path) -> None:
 # --- concurrency --------------------------------------------------------------------------------
 
 WRITER = """
-import sys
+import sys, time
 from pathlib import Path
 from futu_mcp.audit import AuditLog
-log = AuditLog(Path(sys.argv[1]))
-for i in range(int(sys.argv[3])):
-    log.write({"tool": "t", "writer": sys.argv[2], "i": i}, fsync=(i % 10 == 0))
+path, name, count, go = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
+log = AuditLog(path)
+(go.parent / f"ready-{name}").touch()
+deadline = time.monotonic() + 60
+while not go.exists() and time.monotonic() < deadline:
+    pass  # spin: every writer must start at the same instant
+for i in range(count):
+    log.write({"tool": "t", "writer": name, "i": i}, fsync=(i % 10 == 0))
 """
+
+
+def _interleaved(records: list[dict]) -> bool:
+    """True if some writer's lines are not all in one run, i.e. the writers really overlapped."""
+    runs = [r["writer"] for r in records]
+    changes = sum(1 for a, b in itertools.pairwise(runs) if a != b)
+    return changes > len(set(runs)) - 1
 
 
 def test_concurrent_processes_keep_one_chain(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
-    writers, per_writer = 4, 60
+    go = tmp_path / "go"
+    writers, per_writer = 4, 150
+    names = [f"w{n}" for n in range(writers)]
     procs = [
-        subprocess.Popen([sys.executable, "-c", WRITER, str(path), f"w{n}", str(per_writer)])
-        for n in range(writers)
+        subprocess.Popen([sys.executable, "-c", WRITER, str(path), name, str(per_writer), str(go)])
+        for name in names
     ]
-    # Threads of this process write at the same time as the other processes.
-    log = AuditLog(path)
+    deadline = time.monotonic() + 60
+    while not all((tmp_path / f"ready-{name}").exists() for name in names):
+        assert time.monotonic() < deadline, "writers did not start"
+        assert all(p.poll() is None for p in procs), "a writer died before starting"
+    # Threads of this process, each with its own AuditLog, join the processes at the same time.
+    thread_logs = [AuditLog(path) for _ in range(2)]
     threads = [
         threading.Thread(
             target=lambda n=n: [
-                log.write({"tool": "t", "writer": f"t{n}", "i": i}, fsync=False)
+                thread_logs[n].write({"tool": "t", "writer": f"t{n}", "i": i}, fsync=False)
                 for i in range(per_writer)
             ]
         )
         for n in range(2)
     ]
+    go.touch()
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -327,8 +368,9 @@ def test_concurrent_processes_keep_one_chain(tmp_path: Path) -> None:
     assert verify_file(path) == (True, total, None, None)
     records = [json.loads(line) for line in _lines(path)]
     assert [r["seq"] for r in records] == list(range(1, total + 1))
-    for writer in [f"w{n}" for n in range(writers)] + ["t0", "t1"]:
+    for writer in [*names, "t0", "t1"]:
         assert [r["i"] for r in records if r["writer"] == writer] == list(range(per_writer))
+    assert _interleaved(records), "the writers ran one after another; nothing was tested"
 
 
 # --- reading ------------------------------------------------------------------------------------
