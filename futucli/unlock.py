@@ -16,10 +16,14 @@ import sys
 import termios
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from opend.enums import SecurityFirm
+
+if TYPE_CHECKING:
+    from opend.client import OpenDClient
 
 CONNECT_WAIT_S = 10.0
 PROBE_TIMEOUT_S = 5.0
@@ -85,7 +89,7 @@ def unlock_trade(
         _require_terminal()
     # Before the prompt, so nobody types a password for a gateway that is not there.
     if (unreachable := _probe(host, port)) is not None:
-        raise _fail(f"unlock not sent to OpenD at {host}:{port}: {unreachable}")
+        raise _fail(f"trading NOT unlocked, nothing sent: {unreachable}")
     try:
         pwd_md5 = _password_md5(password_stdin)
     except NoTerminal:
@@ -100,7 +104,7 @@ def unlock_trade(
     outcome = _run(host, port, gateway_rsa_key, unlock=True, pwd_md5=pwd_md5, firm=firm)
     del pwd_md5
     if outcome is not None:
-        raise _fail(f"unlock refused by OpenD at {host}:{port}: {outcome}")
+        raise _fail(f"trading NOT unlocked: {outcome}")
     typer.echo(f"Trading unlocked on OpenD {host}:{port}.")
     typer.echo(WHOLE_OPEND_WARNING)
     typer.echo("Lock it again with: futucli lock-trade" + _flags_echo(gateway, gateway_rsa_key))
@@ -121,11 +125,11 @@ def lock_trade(
     """
     host, port = _gateway(gateway, gateway_rsa_key, needs_secrecy=False)
     if (unreachable := _probe(host, port)) is not None:
-        raise _fail(f"lock not sent to OpenD at {host}:{port}: {unreachable}")
+        raise _fail(f"trading NOT locked: {unreachable}")
     firm = None if security_firm is None else SecurityFirm[security_firm.value]
     outcome = _run(host, port, gateway_rsa_key, unlock=False, pwd_md5=None, firm=firm)
     if outcome is not None:
-        raise _fail(f"lock refused by OpenD at {host}:{port}: {outcome}")
+        raise _fail(f"trading NOT locked: {outcome}")
     typer.echo(f"Trading locked on OpenD {host}:{port}: real orders now need a new unlock.")
 
 
@@ -172,13 +176,31 @@ def _require_terminal() -> None:
         raise _fail(NO_TERMINAL, EXIT_USAGE)
 
 
+async def _first_connect(client: OpenDClient) -> bool:
+    """Wait for the client's first connection attempt: True connected, False it failed.
+
+    The client keeps retrying in the background (right for a server); a one-shot command stops
+    at the first failure instead of waiting out the whole timeout.
+    """
+    import asyncio
+
+    deadline = asyncio.get_running_loop().time() + CONNECT_WAIT_S
+    while asyncio.get_running_loop().time() < deadline:
+        if await client.wait_connected(0.05):
+            return True
+        if client.last_error is not None:
+            return False
+    return False
+
+
 def _probe(host: str, port: int) -> str | None:
     """None if something accepts TCP connections at host:port, else why not."""
     try:
         with socket.create_connection((host, port), timeout=PROBE_TIMEOUT_S):
             return None
     except OSError as exc:
-        return f"gateway not reachable ({exc.strerror or type(exc).__name__}); is OpenD running?"
+        why = exc.strerror or type(exc).__name__
+        return f"gateway not reachable at {host}:{port} ({why}); is OpenD running?"
 
 
 def _read_tty_password(prompt: str = "OpenD trading password: ") -> str:
@@ -237,7 +259,7 @@ def _run(
     pwd_md5: str | None,
     firm: SecurityFirm | None,
 ) -> str | None:
-    """Send the (un)lock; None on success, else OpenD's answer in plain words."""
+    """Send the (un)lock; None on success, else what went wrong in plain words."""
     import asyncio
 
     from opend.client import OpenDClient
@@ -251,15 +273,16 @@ def _run(
             raise _fail(str(exc), EXIT_USAGE) from None
         await client.start()
         try:
-            if not await client.wait_connected(CONNECT_WAIT_S):
+            if not await _first_connect(client):
                 why = client.last_error or f"no answer within {CONNECT_WAIT_S:g} s"
-                return f"gateway not reachable ({why}); is OpenD running and logged in?"
+                hint = "" if rsa_key else "; if OpenD encrypts its protocol, pass --gateway-rsa-key"
+                return f"gateway not reachable at {host}:{port} ({why}){hint}"
             try:
                 await client.unlock_trade(pwd_md5, unlock=unlock, security_firm=firm)
             except GatewayNotConnected as exc:
-                return f"gateway not reachable ({exc.reason})"
+                return f"gateway not reachable at {host}:{port} ({exc.reason})"
             except OpenDError as exc:
-                return explain(exc.message)
+                return f"OpenD at {host}:{port} said no: {explain(exc.message)}"
             return None
         finally:
             await client.close()

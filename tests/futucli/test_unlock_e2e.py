@@ -253,3 +253,31 @@ def test_too_many_unlocks_are_explained(sim: SimulatorThread) -> None:
     assert proc.returncode == 1
     assert "too many unlock requests" in proc.stderr
     assert sim.call(lambda s: s.state.unlocked) is False
+
+
+def test_unlock_over_an_encrypted_link(tmp_path: Path) -> None:
+    from opend.crypto import generate_rsa_key_pem
+
+    key = tmp_path / "rsa_private_key.pem"
+    key.write_bytes(generate_rsa_key_pem())
+    key.chmod(0o600)
+    with SimulatorThread(trade_password=PASSWORD, rsa_key_path=key) as encrypted:
+        gateway = _gateway(encrypted)
+        without = run_futucli(
+            "unlock-trade", "--gateway", gateway, "--password-stdin", stdin=PASSWORD + "\n"
+        )
+        assert without.returncode == 1
+        assert "--gateway-rsa-key" in without.stderr
+        assert encrypted.call(lambda s: s.state.unlocked) is False
+        proc = run_futucli(
+            "unlock-trade",
+            "--gateway",
+            gateway,
+            "--gateway-rsa-key",
+            str(key),
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert encrypted.call(lambda s: s.state.unlocked) is True
+        _assert_clean(without.stdout, without.stderr, proc.stdout, proc.stderr)
