@@ -3,6 +3,7 @@
 When a command or option changes, regenerate: `.venv/bin/python man/generate.py`.
 """
 
+import difflib
 import re
 import shutil
 import subprocess
@@ -32,9 +33,14 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("page", PAGES)
 def test_committed_page_matches_the_cli(generated: Path, page: str) -> None:
     committed = (MAN / page).read_text(encoding="utf-8")
-    assert committed == (generated / page).read_text(encoding="utf-8"), (
-        f"man/{page} is out of date; {REGENERATE}"
-    )
+    fresh = (generated / page).read_text(encoding="utf-8")
+    if committed != fresh:
+        diff = difflib.unified_diff(
+            committed.splitlines(), fresh.splitlines(), f"man/{page}", "from the CLI", lineterm=""
+        )
+        raise AssertionError(
+            f"man/{page} is out of date; {REGENERATE}\n" + "\n".join(list(diff)[:40])
+        )
 
 
 def _render(path: Path) -> tuple[str, str]:
