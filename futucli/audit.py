@@ -90,7 +90,9 @@ def tail(
         return tool is None or record.get("tool") in (tool, f"futu_{tool}")
 
     if not path.exists() and not follow:
-        typer.echo(f"error: no audit log at {path}", err=True)
+        typer.echo(
+            f"error: no audit log at {path} (give the file futu-mcp --audit-log writes)", err=True
+        )
         raise typer.Exit(1)
     offset = 0
     if path.exists():
