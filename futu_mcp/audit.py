@@ -14,6 +14,7 @@ import dataclasses
 import enum
 import hashlib
 import json
+import math
 import os
 import re
 import stat
@@ -102,6 +103,8 @@ def redact(value: Any) -> tuple[Any, int]:
             return out
         if isinstance(item, str):
             return scrub_text(item)
+        if isinstance(item, float) and not math.isfinite(item):
+            return str(item)  # NaN and Infinity are not JSON; other verifiers would choke
         if isinstance(item, bool | int | float) or item is None:
             return item
         if isinstance(item, list | tuple):
@@ -193,12 +196,12 @@ class AuditLog:
 
         `fsync=True` is for intent lines of trade calls: the line is on disk before this returns.
         """
-        body, redactions = redact(record)
-        for name in RESERVED_FIELDS:
-            body.pop(name, None)
-        if redactions:
-            body["redactions"] = redactions
         try:
+            body, redactions = redact(record)
+            for name in RESERVED_FIELDS:
+                body.pop(name, None)
+            if redactions:
+                body["redactions"] = redactions
             with self._thread_lock, self._lock:
                 return self._append_locked(body, fsync=fsync)
         except AuditWriteError:
@@ -252,7 +255,7 @@ class AuditLog:
         try:
             head = json.loads(last)
             seq, prev = head["seq"], head["hash"]
-            if not isinstance(seq, int) or not isinstance(prev, str):
+            if type(seq) is not int or not isinstance(prev, str):
                 raise TypeError
         except (ValueError, KeyError, TypeError):
             raise AuditWriteError(
@@ -294,7 +297,7 @@ def _check_line(raw: bytes, expected_seq: int, expected_prev: str) -> tuple[dict
     except ValueError as exc:
         return {}, str(exc)
     seq, prev, stored = record.get("seq"), record.get("prev"), record.get("hash")
-    if not isinstance(seq, int) or not isinstance(prev, str) or not isinstance(stored, str):
+    if type(seq) is not int or not isinstance(prev, str) or not isinstance(stored, str):
         return record, "missing seq, prev or hash"
     if seq != expected_seq:
         return record, f"seq is {seq}, expected {expected_seq}"

@@ -115,10 +115,26 @@ def test_values_that_are_not_json_native_are_stored_plainly(tmp_path: Path) -> N
             return "Opaque(secret-inside)"
 
     record = AuditLog(path).write(
-        {"tool": "t", "result": {"value": Decimal("1.10"), "sides": {"BUY"}, "obj": Opaque()}},
+        {
+            "tool": "t",
+            "result": {
+                "value": Decimal("1.10"),
+                "sides": {"BUY"},
+                "obj": Opaque(),
+                "nan": float("nan"),
+                "inf": float("-inf"),
+            },
+        },
         fsync=False,
     )
-    assert record["result"] == {"value": "1.10", "sides": ["BUY"], "obj": "<Opaque>"}
+    assert record["result"] == {
+        "value": "1.10",
+        "sides": ["BUY"],
+        "obj": "<Opaque>",
+        "nan": "nan",
+        "inf": "-inf",
+    }
+    assert "NaN" not in path.read_text() and "Infinity" not in path.read_text()
     assert "secret-inside" not in path.read_text()
     assert verify_file(path).ok
 
@@ -259,6 +275,23 @@ def test_damaged_tail_refuses_to_continue_the_chain(tmp_path: Path, tail: bytes)
         AuditLog(path).write(_trade_record(1), fsync=True)
     assert path.read_bytes() == before
     assert verify_file(path).first_bad_line == 2
+
+
+def test_a_record_that_cannot_be_serialised_is_an_audit_write_error(tmp_path: Path) -> None:
+    cyclic: dict = {"tool": "t"}
+    cyclic["self"] = cyclic
+    with pytest.raises(AuditWriteError):
+        AuditLog(tmp_path / "a.jsonl").write(cyclic, fsync=True)
+
+
+def test_a_boolean_seq_is_not_a_seq(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    record = {"v": 1, "seq": True, "ts": "2026-01-01T00:00:00.000Z", "tool": "t", "prev": ""}
+    record["hash"] = line_hash("", record)
+    path.write_text(json.dumps(record) + "\n")
+    assert verify_file(path).problem == "missing seq, prev or hash"
+    with pytest.raises(AuditWriteError, match="damaged"):
+        AuditLog(path).write({"tool": "t"}, fsync=False)
 
 
 def test_error_message_never_carries_the_record(tmp_path: Path) -> None:
