@@ -53,12 +53,17 @@ class AuditWriteError(Exception):
 
 
 class VerifyResult(NamedTuple):
-    """Outcome of `verify_file`; `lines` counts the intact lines before the first bad one."""
+    """Outcome of `verify_file`; `lines` counts the intact lines before the first bad one.
+
+    `head` is the hash of the last intact line (None if there is none): the value to keep outside
+    the machine, since only a copy kept elsewhere shows a consistently rewritten chain.
+    """
 
     ok: bool
     lines: int
     first_bad_line: int | None
     problem: str | None
+    head: str | None = None
 
 
 def default_audit_path() -> Path:
@@ -320,12 +325,14 @@ def verify_file(path: Path) -> VerifyResult:
                 break
             remaining -= len(raw)
             if not raw.endswith(b"\n"):
-                return VerifyResult(False, count, lineno, "incomplete last line (no newline)")
+                return VerifyResult(
+                    False, count, lineno, "incomplete last line (no newline)", prev or None
+                )
             record, problem = _check_line(raw[:-1], count + 1, prev)
             if problem:
-                return VerifyResult(False, count, lineno, problem)
+                return VerifyResult(False, count, lineno, problem, prev or None)
             prev, count = record["hash"], count + 1
-    return VerifyResult(True, count, None, None)
+    return VerifyResult(True, count, None, None, prev or None)
 
 
 def _stable_size(path: Path) -> int:

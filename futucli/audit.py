@@ -53,11 +53,8 @@ def verify(
         typer.echo(f"broken at line {result.first_bad_line}: {result.problem}")
         raise typer.Exit(1)
     typer.echo(f"OK: {result.lines} lines, chain intact")
-    if result.lines:
-        from futu_mcp.audit import read_records
-
-        head = read_records(path, last=1)[0]
-        typer.echo(f"head: seq {head['seq']} hash {head['hash']}")
+    if result.head:
+        typer.echo(f"head: seq {result.lines} hash {result.head}")
 
 
 @audit_app.command("tail")
@@ -94,7 +91,7 @@ def tail(
             f"error: no audit log at {path} (give the file futu-mcp --audit-log writes)", err=True
         )
         raise typer.Exit(1)
-    offset = 0
+    offset, records = 0, []
     if path.exists():
         try:
             offset = path.stat().st_size
@@ -102,7 +99,7 @@ def tail(
         except OSError as exc:
             typer.echo(f"error: cannot read {path}: {exc.strerror or exc}", err=True)
             raise typer.Exit(1) from None
-        _print(console, _table(console, records, header=True))
+    _print(console, _table(console, records, header=True))
     if follow:
         try:
             _follow(console, path, offset, keep)

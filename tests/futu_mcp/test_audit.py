@@ -58,7 +58,7 @@ def test_lines_chain_and_verify(tmp_path: Path) -> None:
     for record in on_disk:
         assert record["hash"] == line_hash(record["prev"], record)
         assert record["ts"].endswith("Z") and len(record["ts"]) == len("2026-01-01T00:00:00.000Z")
-    assert verify_file(path) == (True, 5, None, None)
+    assert verify_file(path) == (True, 5, None, None, written[-1]["hash"])
 
 
 def test_file_and_folder_are_private(tmp_path: Path) -> None:
@@ -163,13 +163,14 @@ def test_fsync_is_called_only_when_asked(tmp_path: Path, monkeypatch: pytest.Mon
 @pytest.mark.parametrize("target", [1, 4, 8])
 def test_edited_line_is_reported(tmp_path: Path, target: int) -> None:
     path = tmp_path / "audit.jsonl"
-    _fill(AuditLog(path), 8)
+    written = _fill(AuditLog(path), 8)
     lines = _lines(path)
     lines[target - 1] = lines[target - 1].replace('"qty":', '"qty":1')
     path.write_text("".join(lines))
     result = verify_file(path)
     assert (result.ok, result.first_bad_line, result.lines) == (False, target, target - 1)
     assert result.problem == "hash does not match the line's content"
+    assert result.head == (written[target - 2]["hash"] if target > 1 else None)
 
 
 def test_edited_line_with_recomputed_hash_breaks_the_next_link(tmp_path: Path) -> None:
@@ -229,7 +230,7 @@ def test_garbage_line_is_reported(tmp_path: Path, garbage: bytes, problem: str) 
 def test_empty_file_verifies(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     path.write_bytes(b"")
-    assert verify_file(path) == (True, 0, None, None)
+    assert verify_file(path) == (True, 0, None, None, None)
 
 
 # --- fail closed --------------------------------------------------------------------------------
@@ -398,7 +399,7 @@ def test_concurrent_processes_keep_one_chain(tmp_path: Path) -> None:
         thread.join(timeout=60)
     assert [p.wait(timeout=60) for p in procs] == [0] * writers
     total = (writers + 2) * per_writer
-    assert verify_file(path) == (True, total, None, None)
+    assert verify_file(path)[:4] == (True, total, None, None)
     records = [json.loads(line) for line in _lines(path)]
     assert [r["seq"] for r in records] == list(range(1, total + 1))
     for writer in [*names, "t0", "t1"]:
