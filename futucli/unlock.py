@@ -13,7 +13,6 @@ import ipaddress
 import os
 import socket
 import sys
-import termios
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,6 +36,8 @@ WHOLE_OPEND_WARNING = (
     "shell, or where they cannot reach the OpenD port."
 )
 
+GATEWAY_HELP = "OpenD address HOST:PORT. Never read from the environment: where the password hash goes is always on the command line."
+RSA_HELP = "OpenD's RSA private key (the rsa_private_key file OpenD is configured with): encrypts the link. Required when OpenD is not on this machine."
 
 # The SDK's spellings of Futu's broker entities, from the one enum that holds them.
 Firm = StrEnum("Firm", [(m.name, m.name) for m in SecurityFirm if m is not SecurityFirm.NONE])
@@ -55,10 +56,6 @@ class NoTerminal(Exception):
 def _fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
-
-
-GATEWAY_HELP = "OpenD address HOST:PORT. Never read from the environment: where the password hash goes is always on the command line."
-RSA_HELP = "OpenD's RSA private key (the rsa_private_key file OpenD is configured with): encrypts the link. Required when OpenD is not on this machine."
 
 
 def unlock_trade(
@@ -205,6 +202,8 @@ def _probe(host: str, port: int) -> str | None:
 
 def _read_tty_password(prompt: str = "OpenD trading password: ") -> str:
     """Read one line from the controlling terminal with echo off; never falls back to stdin."""
+    import termios  # POSIX only; importing it here keeps the rest of futucli portable
+
     try:
         fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
     except OSError:
