@@ -110,15 +110,20 @@ def tail(
 def _follow(
     console: Console, path: Path, offset: int, keep: Callable[[dict[str, Any]], bool]
 ) -> None:
-    """Print complete lines appended after `offset`, forever; a truncated file is read anew."""
+    """Print complete lines appended after `offset`, forever; a replaced or truncated file is
+    read anew from its start."""
     from futu_mcp.audit import parse_line
 
     pending = b""
+    inode = path.stat().st_ino if path.exists() else None
     while True:
         try:
-            size = path.stat().st_size
+            info = path.stat()
+            size = info.st_size
         except FileNotFoundError:
-            size = 0
+            info, size = None, 0
+        if info is not None and info.st_ino != inode:
+            inode, offset, pending = info.st_ino, 0, b""
         if size < offset:
             offset, pending = 0, b""
         if size > offset:

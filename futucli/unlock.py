@@ -260,6 +260,11 @@ def _run(
 ) -> str | None:
     """Send the (un)lock; None on success, else what went wrong in plain words."""
     import asyncio
+    import logging
+
+    # The client's own warnings (written for a long-running server) would repeat, less clearly,
+    # the one message this command prints.
+    logging.getLogger("opend").setLevel(logging.ERROR)
 
     from opend.client import OpenDClient
     from opend.crypto import CryptoError

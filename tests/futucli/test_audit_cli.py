@@ -169,8 +169,17 @@ def test_tail_follow_prints_new_lines(tmp_path: Path) -> None:
         _wait_for(lines, "US.FOLLOWED", seen)
         assert not any("US.SKIPPED" in line for line in seen)
         assert sum("arguments" in line for line in seen) == 1  # the header only once
+        # Rotated: a new, longer log takes the name; it is followed from its first line.
+        path.rename(tmp_path / "audit.1.jsonl")
+        fresh = tmp_path / "fresh.jsonl"
+        AuditLog(fresh).write(
+            {"tool": "futu_get_quote", "arguments": {"code": "US.ROTATED"}}, fsync=False
+        )
+        _write(fresh, 10)
+        fresh.rename(path)
+        _wait_for(lines, "US.ROTATED", seen)
         assert proc.poll() is None
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    assert json.loads(path.read_text().splitlines()[-1])["arguments"]["code"] == "US.FOLLOWED"
+    assert json.loads(path.read_text().splitlines()[0])["arguments"]["code"] == "US.ROTATED"

@@ -268,6 +268,7 @@ def test_unlock_over_an_encrypted_link(tmp_path: Path) -> None:
         )
         assert without.returncode == 1
         assert "--gateway-rsa-key" in without.stderr
+        assert without.stderr.count("InitConnect refused") == 1  # said once, by futucli
         assert encrypted.call(lambda s: s.state.unlocked) is False
         proc = run_futucli(
             "unlock-trade",
