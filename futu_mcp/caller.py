@@ -5,7 +5,11 @@ made by another process is seen on the next call). The token itself is kept only
 never logged, never put in an exception message.
 """
 
+import hashlib
+import hmac
 import logging
+import os
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,11 +18,13 @@ from pydantic import ConfigDict
 
 from keystore.errors import KeystoreError, Unauthorized
 from keystore.records import KeyRecord
+from keystore.store import fingerprint_of
 from keystore.verify import KeyVerifier
 
 log = logging.getLogger("futu_mcp.caller")
 
 ENV_KEY = "FUTU_MCP_API_KEY"
+WARM_TOKENS = 10_000  # bound on remembered tags; a flood of new tokens only empties it
 
 
 class StartupError(Exception):
@@ -86,18 +92,42 @@ class BearerVerifier(TokenVerifier):
 
     def __init__(self, verifier: KeyVerifier) -> None:
         self._verifier = verifier
+        # Tags (keyed HMAC, never the token) of tokens this process has verified: their next
+        # check is a keystore cache hit, cheap enough to run on the event loop. Unknown tokens
+        # may cost an argon2 run, so they go to a worker thread.
+        self._tag_key = secrets.token_bytes(32)
+        self._warm: set[bytes] = set()
+        self._stamp: object = None
 
     async def verify_token(self, token: str) -> AccessToken | None:
         """The caller's current record, or None (unknown, malformed, wrong secret)."""
         import anyio.to_thread
 
+        tag = hmac.new(
+            self._tag_key, token.encode("utf-8", "surrogatepass"), hashlib.sha256
+        ).digest()
         try:
-            # A thread: a cold token costs one argon2 run; warm tokens are a cache hit.
-            record = await anyio.to_thread.run_sync(self._verifier.verify, token)
+            stamp = fingerprint_of(os.stat(self._verifier.keys_file))
+        except OSError:
+            stamp = None
+        if stamp != self._stamp:
+            # keys.json changed: the keystore flushes its cache, so every token is cold again.
+            self._warm.clear()
+            self._stamp = stamp
+        try:
+            if tag in self._warm:
+                record = self._verifier.verify(token)
+            else:
+                record = await anyio.to_thread.run_sync(self._verifier.verify, token)
+                if len(self._warm) >= WARM_TOKENS:
+                    self._warm.clear()
+                self._warm.add(tag)
         except Unauthorized as exc:
+            self._warm.discard(tag)
             log.info("HTTP request refused: %s token", exc.reason)
             return None
         except KeystoreError as exc:
+            self._warm.discard(tag)
             log.error("keys file unusable, refusing HTTP request: %s", exc)
             return None
         return KeyAccessToken(

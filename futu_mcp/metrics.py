@@ -20,7 +20,7 @@ class Metrics:
         self.registry = CollectorRegistry()
         self._calls = Counter(
             "futu_mcp_calls",
-            "Tool calls by tool, outcome (ok, denied, error) and key id.",
+            "Tool calls by tool, outcome (ok, denied, declined, invalid, error) and key id.",
             ["tool", "outcome", "key_id"],
             registry=self.registry,
         )

@@ -12,10 +12,11 @@ from typing import Any
 
 
 def plain(value: Any) -> Any:
-    """A JSON-ready copy: dataclass results via `to_dict()`, enums by name, Decimals as floats."""
+    """A JSON-ready copy: client results via `to_dict()` (already JSON-ready), enums by name,
+    Decimals as floats."""
     to_dict = getattr(value, "to_dict", None)
     if callable(to_dict):
-        return plain(to_dict())
+        return to_dict()
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

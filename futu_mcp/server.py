@@ -94,16 +94,16 @@ async def run_tool(
         except ValidationError as exc:
             raise ToolFailure(first_error(exc), "invalid_argument") from None
         call = Call(state=state, key=key, transport=transport, ctx=ctx, tool=spec.name)
-        client = state.client
-        if not client.connected and client.last_error is None:
-            # Still on the first connection attempt (just started): worth a short wait. Once
-            # an attempt has failed, calls answer "gateway not connected" at once.
-            await client.wait_connected(FIRST_CONNECT_WAIT)
         if spec.kind == "read":
             decision = authorize(key, Request(scope=spec.scope_for(args)))
             if not decision.allowed:
                 state.metrics.denial(decision.reason or "policy")
                 raise ToolFailure(decision.message or "denied", decision.reason or "policy")
+        client = state.client
+        if not client.connected and client.last_error is None:
+            # Still on the first connection attempt (just started): worth a short wait. Once
+            # an attempt has failed, calls answer "gateway not connected" at once.
+            await client.wait_connected(FIRST_CONNECT_WAIT)
         data = await spec.handler(call, args)
     except NeedInput as exc:
         # Not a result yet: the client asks the person and calls again with the answer.

@@ -38,7 +38,7 @@ async def refused(
 
 
 async def test_each_denial_has_its_contract_text(
-    sim: Any, make_key: Any, http_server: Any, tmp_path: Path
+    sim: Any, make_key: Any, http_server: Any, tmp_path: Path, keys_file: Path
 ) -> None:
     now = datetime.now(UTC)
     window = f"{(now + timedelta(hours=2)):%H:%M}-{(now + timedelta(hours=3)):%H:%M}"
@@ -91,10 +91,11 @@ async def test_each_denial_has_its_contract_text(
         'futu_mcp_calls_total{key_id="small",outcome="denied",tool="futu_place_order"} 1.0'
         in metrics
     )
-    for token in keys.values():
-        assert (
-            token not in metrics and token not in server.logs() and token not in audit.read_text()
-        )
+    hashes = [k["hash"] for k in json.loads(keys_file.read_text())["keys"]]
+    for secret in [*keys.values(), *hashes]:
+        assert secret not in metrics
+        assert secret not in server.logs()
+        assert secret not in audit.read_text()
 
 
 async def test_twenty_concurrent_orders_against_a_limit_of_three_admit_three(

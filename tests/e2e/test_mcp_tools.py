@@ -1,6 +1,8 @@
 """Every tool over stdio and over HTTP, against the simulator: valid calls agree with the sim's
 own state, bad calls get the contract's `invalid argument: <field>: <why>` texts."""
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,7 +12,9 @@ from tests.e2e.conftest import gateway_of, http_client, stdio_client, wait_for
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
-ALL_SCOPES = "qot:read,acc:read,trade:simulate"
+ALL_SCOPES = "qot:read,acc:read,trade:simulate,trade:real"
+SNAPSHOT = Path(__file__).resolve().parents[1] / "futu_mcp" / "snapshots" / "tools.json"
+SNAPSHOT_FIELDS = {"name", "title", "description", "input_schema", "output_schema", "annotations"}
 SIM_HK = 168880000000000201  # the simulator's SIMULATE account for HK
 
 
@@ -31,8 +35,9 @@ async def ok(client: Any, name: str, args: dict[str, Any]) -> dict[str, Any]:
 
 async def exercise_every_tool(client: Any, sim: Any) -> None:
     """One session: all 19 tools with valid input, checked against the simulator."""
-    listed = {t.name for t in (await client.list_tools()).tools}
-    assert len(listed) == 19
+    listed = (await client.list_tools()).tools
+    wire = [t.model_dump(by_alias=True, exclude_none=True, include=SNAPSHOT_FIELDS) for t in listed]
+    assert wire == json.loads(SNAPSHOT.read_text(encoding="utf-8"))  # what clients see
 
     ping = await ok(client, "futu_ping", {})
     assert ping["connected"] is True and ping["key_id"] == "all"
