@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -86,7 +87,11 @@ def rpc(msg_id: int | None, method: str, params: dict[str, Any] | None = None) -
 INIT = rpc(
     1,
     "initialize",
-    {"protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}},
+    {
+        "protocolVersion": PROTOCOL,
+        "capabilities": {},
+        "clientInfo": {"name": "bench", "version": "1"},
+    },
 )
 
 
@@ -141,7 +146,9 @@ class StdioProcess:
     def call(self, tool: str, args: dict[str, Any]) -> dict[str, Any]:
         """One tools/call; the JSON-RPC reply."""
         self._next += 1
-        return self.request(rpc(self._next, "tools/call", {"name": tool, "arguments": args}), self._next)
+        return self.request(
+            rpc(self._next, "tools/call", {"name": tool, "arguments": args}), self._next
+        )
 
     def close(self) -> None:
         """Close stdin and wait; kill if it lingers."""
@@ -159,7 +166,9 @@ def median_of(runs: int, fn: Callable[[], float]) -> float:
     return statistics.median(fn() for _ in range(runs))
 
 
-def start_up(cmd: list[str], env: dict[str, str], runs: int, cwd: str | None = None) -> tuple[float, float]:
+def start_up(
+    cmd: list[str], env: dict[str, str], runs: int, cwd: str | None = None
+) -> tuple[float, float]:
     """(median seconds spawn → tools/list reply, median peak RSS MiB after it)."""
     times, rss = [], []
     for _ in range(runs):
@@ -181,22 +190,29 @@ def round_trip(proc: StdioProcess, tool: str, args: dict[str, Any], calls: int) 
     return statistics.median(samples)
 
 
+def _drain(stream: Any) -> None:
+    for _ in stream:
+        pass
+
+
 def start_http(cmd: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     """Start an HTTP server that prints `listening on URL` to stderr; (process, url)."""
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True
+    )
     assert proc.stderr is not None
     for line in proc.stderr:
         if "listening on " in line:
             url = line.split("listening on ", 1)[1].strip()
             # Keep draining stderr so the server never blocks on a full pipe.
-            import threading
-
-            threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()  # type: ignore[union-attr]
+            threading.Thread(target=_drain, args=(proc.stderr,), daemon=True).start()
             return proc, url
     raise RuntimeError(f"{cmd[0]} did not start")
 
 
-async def http_round_trip(url: str, token: str | None, tool: str, args: dict[str, Any], calls: int) -> float:
+async def http_round_trip(
+    url: str, token: str | None, tool: str, args: dict[str, Any], calls: int
+) -> float:
     """Median seconds per call with the SDK's HTTP client."""
     import httpx2
     from mcp import Client
@@ -218,14 +234,19 @@ async def http_round_trip(url: str, token: str | None, tool: str, args: dict[str
 
 
 async def http_throughput(
-    url: str, tokens: list[str | None], tool: str, args: dict[str, Any], workers: int, seconds: float
+    url: str,
+    tokens: list[str | None],
+    tool: str,
+    args: dict[str, Any],
+    workers: int,
+    seconds: float,
 ) -> float:
     """Calls per second: `workers` concurrent callers spread over one session per token."""
+    from contextlib import AsyncExitStack
+
     import httpx2
     from mcp import Client
     from mcp.client.streamable_http import streamable_http_client
-
-    from contextlib import AsyncExitStack
 
     done = 0
     async with AsyncExitStack() as stack:
@@ -257,6 +278,23 @@ async def http_throughput(
     return done / elapsed
 
 
+async def gateway_hop(port: int, calls: int) -> float:
+    """Median seconds of the OpenD request under futu_get_quote, measured with our client alone."""
+    from opend.client import OpenDClient
+    from opend.codes import parse_code
+
+    codes = [parse_code("HK.00700")]
+    async with OpenDClient("127.0.0.1", port) as client:
+        await client.wait_connected(10)
+        await client.get_stock_quote(codes)
+        samples = []
+        for _ in range(calls):
+            t = time.perf_counter()
+            await client.get_stock_quote(codes)
+            samples.append(time.perf_counter() - t)
+    return statistics.median(samples)
+
+
 def install_peer(root: Path) -> Path | None:
     """futu-stock-mcp-server in its own venv (it needs mcp<2); its console script, or None."""
     venv = root / "peer-venv"
@@ -279,7 +317,7 @@ def ratio_line(name: str, ours: float, base: float, unit: str, goal: str, ok: bo
     return f"{name:<44} {ours:>10.4g} {base:>10.4g} {unit:<6} {ours / base:>6.2f}x  {goal:<14} {'ok' if ok else 'MISSED'}"
 
 
-def main() -> None:  # noqa: PLR0915 - one linear script
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--no-peer", action="store_true", help="skip futu-stock-mcp-server")
@@ -298,13 +336,19 @@ def main() -> None:  # noqa: PLR0915 - one linear script
 
         store = KeyStore(Path(env["FUTU_KEYS_FILE"]))
         tokens = [
-            issue_key(store, key_id=f"bench-{i}", scopes=frozenset({"qot:read"}), limits=Limits())[0]
+            issue_key(store, key_id=f"bench-{i}", scopes=frozenset({"qot:read"}), limits=Limits())[
+                0
+            ]
             for i in range(50)
         ]
         minimal = tmp / "minimal_server.py"
         minimal.write_text(MINIMAL_SERVER)
         sim = subprocess.Popen(
-            [sys.executable, "-c", SIM_RUNNER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+            [sys.executable, "-c", SIM_RUNNER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         assert sim.stdout is not None
         port = int(sim.stdout.readline())
@@ -318,8 +362,26 @@ def main() -> None:  # noqa: PLR0915 - one linear script
         try:
             ours_start, ours_rss = start_up(ours_cmd, stdio_env, runs)
             echo_start, echo_rss = start_up(echo_cmd, env, runs)
-            rows.append(ratio_line("spawn -> tools/list reply (stdio)", ours_start, echo_start, "s", "<= 1.3x", ours_start <= 1.3 * echo_start))
-            rows.append(ratio_line("peak RSS after tools/list", ours_rss, echo_rss, "MiB", "<= 1.3x", ours_rss <= 1.3 * echo_rss))
+            rows.append(
+                ratio_line(
+                    "spawn -> tools/list reply (stdio)",
+                    ours_start,
+                    echo_start,
+                    "s",
+                    "<= 1.3x",
+                    ours_start <= 1.3 * echo_start,
+                )
+            )
+            rows.append(
+                ratio_line(
+                    "peak RSS after tools/list",
+                    ours_rss,
+                    echo_rss,
+                    "MiB",
+                    "<= 1.3x",
+                    ours_rss <= 1.3 * echo_rss,
+                )
+            )
 
             ours = StdioProcess(ours_cmd, stdio_env)
             ours.handshake()
@@ -330,17 +392,65 @@ def main() -> None:  # noqa: PLR0915 - one linear script
             echo_rt = round_trip(base, *echo, calls)
             ours.close()
             base.close()
-            rows.append(ratio_line("round trip futu_get_quote vs echo (stdio)", ours_rt * 1000, echo_rt * 1000, "ms", "<= 1.3x", ours_rt <= 1.3 * echo_rt))
+            rows.append(
+                ratio_line(
+                    "round trip futu_get_quote vs echo (stdio)",
+                    ours_rt * 1000,
+                    echo_rt * 1000,
+                    "ms",
+                    "<= 1.3x",
+                    ours_rt <= 1.3 * echo_rt,
+                )
+            )
+            hop = anyio.run(gateway_hop, port, calls)
+            rows.append(
+                ratio_line(
+                    "  same, minus the OpenD hop (info)",
+                    (ours_rt - hop) * 1000,
+                    echo_rt * 1000,
+                    "ms",
+                    "(info)",
+                    True,
+                )
+            )
 
             ours_http, ours_url = start_http([*ours_cmd, "--http-listen", "127.0.0.1:0"], env)
             echo_http, echo_url = start_http([*echo_cmd, "--http"], env)
             try:
                 ours_hrt = anyio.run(http_round_trip, ours_url, tokens[0], *quote, calls)
                 echo_hrt = anyio.run(http_round_trip, echo_url, None, *echo, calls)
-                rows.append(ratio_line("round trip futu_get_quote vs echo (HTTP)", ours_hrt * 1000, echo_hrt * 1000, "ms", "<= 1.3x", ours_hrt <= 1.3 * echo_hrt))
+                rows.append(
+                    ratio_line(
+                        "round trip futu_get_quote vs echo (HTTP)",
+                        ours_hrt * 1000,
+                        echo_hrt * 1000,
+                        "ms",
+                        "<= 1.3x",
+                        ours_hrt <= 1.3 * echo_hrt,
+                    )
+                )
+                rows.append(
+                    ratio_line(
+                        "  same, minus the OpenD hop (info)",
+                        (ours_hrt - hop) * 1000,
+                        echo_hrt * 1000,
+                        "ms",
+                        "(info)",
+                        True,
+                    )
+                )
                 ours_tp = anyio.run(http_throughput, ours_url, tokens, *quote, 16, seconds)
                 echo_tp = anyio.run(http_throughput, echo_url, [None] * 50, *echo, 16, seconds)
-                rows.append(ratio_line("HTTP calls/s, 16 clients, 50 keys", ours_tp, echo_tp, "1/s", ">= 0.8x", ours_tp >= 0.8 * echo_tp))
+                rows.append(
+                    ratio_line(
+                        "HTTP calls/s, 16 clients, 50 keys",
+                        ours_tp,
+                        echo_tp,
+                        "1/s",
+                        ">= 0.8x",
+                        ours_tp >= 0.8 * echo_tp,
+                    )
+                )
             finally:
                 for proc in (ours_http, echo_http):
                     proc.terminate()
@@ -353,23 +463,54 @@ def main() -> None:  # noqa: PLR0915 - one linear script
                     peer_dir = tmp / "peer-run"  # it leaves .pid/.lock files behind
                     peer_dir.mkdir()
                     peer_start, peer_rss = start_up(peer_cmd, env, runs, cwd=str(peer_dir))
-                    rows.append(ratio_line("peer: spawn -> tools/list reply", ours_start, peer_start, "s", "< 1x", ours_start < peer_start))
-                    rows.append(ratio_line("peer: peak RSS after tools/list", ours_rss, peer_rss, "MiB", "< 1x", ours_rss < peer_rss))
+                    rows.append(
+                        ratio_line(
+                            "peer: spawn -> tools/list reply",
+                            ours_start,
+                            peer_start,
+                            "s",
+                            "< 1x",
+                            ours_start < peer_start,
+                        )
+                    )
+                    rows.append(
+                        ratio_line(
+                            "peer: peak RSS after tools/list",
+                            ours_rss,
+                            peer_rss,
+                            "MiB",
+                            "< 1x",
+                            ours_rss < peer_rss,
+                        )
+                    )
                     ours = StdioProcess(ours_cmd, stdio_env)
                     ours.handshake()
                     theirs = StdioProcess(peer_cmd, env, cwd=str(peer_dir))
                     theirs.handshake()
                     ours_snap = round_trip(ours, "futu_get_snapshot", {"codes": "HK.00700"}, calls)
-                    peer_snap = round_trip(theirs, "get_market_snapshot", {"symbols": ["HK.00700"]}, calls)
+                    peer_snap = round_trip(
+                        theirs, "get_market_snapshot", {"symbols": ["HK.00700"]}, calls
+                    )
                     ours.close()
                     theirs.close()
-                    rows.append(ratio_line("peer: snapshot round trip (stdio)", ours_snap * 1000, peer_snap * 1000, "ms", "< 1x", ours_snap < peer_snap))
+                    rows.append(
+                        ratio_line(
+                            "peer: snapshot round trip (stdio)",
+                            ours_snap * 1000,
+                            peer_snap * 1000,
+                            "ms",
+                            "< 1x",
+                            ours_snap < peer_snap,
+                        )
+                    )
         finally:
             assert sim.stdin is not None
             sim.stdin.close()
             sim.wait(10)
 
-    print(f"{'measure':<44} {'futu-mcp':>10} {'baseline':>10} {'unit':<6} {'ratio':>7}  {'goal':<14} result")
+    print(
+        f"{'measure':<44} {'futu-mcp':>10} {'baseline':>10} {'unit':<6} {'ratio':>7}  {'goal':<14} result"
+    )
     for row in rows:
         print(row)
 
