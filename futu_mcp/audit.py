@@ -313,8 +313,15 @@ def _check_line(raw: bytes, expected_seq: int, expected_prev: str) -> tuple[dict
     return record, ""
 
 
-def verify_file(path: Path) -> VerifyResult:
-    """Walk the whole chain and report the first line that breaks it (1-based line number)."""
+_REWRITTEN = "hash differs from the anchor: the log was rewritten"
+
+
+def verify_file(path: Path, *, anchor: tuple[int, str] | None = None) -> VerifyResult:
+    """Walk the whole chain and report the first line that breaks it (1-based line number).
+
+    `anchor` is a (seq, hash) kept from an earlier verify: the chain alone cannot show a log
+    rewritten from the start or cut short at the end, the anchor can.
+    """
     path = Path(path)
     size = _stable_size(path)
     prev, count = "", 0
@@ -329,9 +336,15 @@ def verify_file(path: Path) -> VerifyResult:
                     False, count, lineno, "incomplete last line (no newline)", prev or None
                 )
             record, problem = _check_line(raw[:-1], count + 1, prev)
+            at_anchor = anchor is not None and anchor[0] == count + 1
+            if not problem and at_anchor and record["hash"] != anchor[1]:
+                problem = _REWRITTEN
             if problem:
                 return VerifyResult(False, count, lineno, problem, prev or None)
             prev, count = record["hash"], count + 1
+    if anchor is not None and count < anchor[0]:
+        problem = f"the log ends before the anchor's seq {anchor[0]}: lines were removed"
+        return VerifyResult(False, count, count + 1, problem, prev or None)
     return VerifyResult(True, count, None, None, prev or None)
 
 

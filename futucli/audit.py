@@ -36,16 +36,21 @@ audit_app = typer.Typer(
 @audit_app.command("verify")
 def verify(
     path: Path = typer.Argument(..., help="The audit log file (futu-mcp --audit-log)."),
+    anchor: str | None = typer.Option(
+        None,
+        "--anchor",
+        metavar="SEQ:HASH",
+        help="A head printed by an earlier verify: line SEQ must still have HASH.",
+    ),
 ) -> None:
     """Check the hash chain; exit 1 and name the first line that was edited, removed or moved.
 
-    A same-user attacker can rewrite the whole chain consistently: keep the printed head (seq and
-    hash) somewhere else and compare it later to notice that.
+    The chain alone cannot show a log rewritten from its first line, or cut short at the end, by someone who can write the file. Keep the printed head somewhere else and pass it back with --anchor to catch that too.
     """
     from futu_mcp.audit import verify_file
 
     try:
-        result = verify_file(path)
+        result = verify_file(path, anchor=_parse_anchor(anchor) if anchor else None)
     except OSError as exc:
         typer.echo(f"error: cannot read {path}: {exc.strerror or exc}", err=True)
         raise typer.Exit(1) from None
@@ -54,7 +59,17 @@ def verify(
         raise typer.Exit(1)
     typer.echo(f"OK: {result.lines} lines, chain intact")
     if result.head:
-        typer.echo(f"head: seq {result.lines} hash {result.head}")
+        typer.echo(f"head: {result.lines}:{result.head} (keep it elsewhere; check with --anchor)")
+
+
+def _parse_anchor(text: str) -> tuple[int, str]:
+    seq, sep, digest = text.strip().partition(":")
+    if not sep or not seq.isdigit() or int(seq) < 1 or not re.fullmatch(r"[0-9a-f]{64}", digest):
+        typer.echo(
+            f"error: --anchor: expected SEQ:HASH (as verify prints it), got {text!r}", err=True
+        )
+        raise typer.Exit(2)
+    return int(seq), digest
 
 
 @audit_app.command("tail")

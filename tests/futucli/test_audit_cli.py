@@ -51,8 +51,40 @@ def test_verify_intact_log_prints_the_head(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         "OK: 3 lines, chain intact",
-        f"head: seq 3 hash {written[-1]['hash']}",
+        f"head: 3:{written[-1]['hash']} (keep it elsewhere; check with --anchor)",
     ]
+
+
+def test_anchor_catches_a_rewritten_or_shortened_log(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    written = _write(path, 4)
+    anchor = f"3:{written[2]['hash']}"
+    assert runner.invoke(app, ["audit", "verify", str(path), "--anchor", anchor]).exit_code == 0
+
+    # Someone who can write the file rebuilds a consistent chain with other content...
+    path.unlink()
+    _write(path, 4, key_id="forged")
+    assert runner.invoke(app, ["audit", "verify", str(path)]).exit_code == 0
+    rewritten = runner.invoke(app, ["audit", "verify", str(path), "--anchor", anchor])
+    assert rewritten.exit_code == 1
+    assert rewritten.stdout.strip() == (
+        "broken at line 3: hash differs from the anchor: the log was rewritten"
+    )
+    # ...or cuts the last lines off.
+    path.unlink()
+    _write(path, 2)
+    short = runner.invoke(app, ["audit", "verify", str(path), "--anchor", anchor])
+    assert short.exit_code == 1
+    assert "the log ends before the anchor's seq 3" in short.stdout
+
+
+@pytest.mark.parametrize("anchor", ["3", "x:abc", "0:" + "a" * 64, "3:" + "A" * 64, "3:abc"])
+def test_bad_anchor_is_a_usage_error(tmp_path: Path, anchor: str) -> None:
+    path = tmp_path / "audit.jsonl"
+    _write(path, 1)
+    result = runner.invoke(app, ["audit", "verify", str(path), "--anchor", anchor])
+    assert result.exit_code == 2
+    assert "expected SEQ:HASH" in result.stderr
 
 
 def test_verify_names_the_broken_line(tmp_path: Path) -> None:
