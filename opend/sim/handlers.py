@@ -519,9 +519,7 @@ def get_security_snapshot(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) 
 def _snapshot(state: SimState, sec: SimSecurity, now: float) -> dict[str, Any]:
     day = state.market.day_so_far(sec, now)
     asks, bids = state.market.book(sec, now, 1)
-    year = state.market.klines(
-        sec, KLType.K_DAY, now, state.market.local(sec, now).date() - timedelta(days=365)
-    )
+    year_high, year_low = state.market.year_range(sec, now)
     basic = {
         "security": _wire_sec(sec),
         "name": sec.name,
@@ -547,8 +545,8 @@ def _snapshot(state: SimState, sec: SimSecurity, now: float) -> dict[str, Any]:
         "bidVol": str(bids[0][1]),
         "amplitude": round((day.high - day.low) / day.last_close * 100, 3),
         "avgPrice": round(day.turnover / day.volume, 3) if day.volume else day.price,
-        "highest52WeeksPrice": _price(sec, max(b.high for b in year)),
-        "lowest52WeeksPrice": _price(sec, min(b.low for b in year)),
+        "highest52WeeksPrice": year_high,
+        "lowest52WeeksPrice": year_low,
         "secStatus": 1,
     }
     snapshot: dict[str, Any] = {"basic": basic}

@@ -230,14 +230,14 @@ class _History:
         """The record of a weekday (generated), or of a weekend `today` (derived from Friday)."""
         self.extend_to(day)
         if day.weekday() < 5:
-            return self.records[self._index(day)]
-        before = self._index(day) - 1  # the last weekday before `day`
+            return self.records[self.index(day)]
+        before = self.index(day) - 1  # the last weekday before `day`
         prev = self.records[before]
         rng = random.Random(f"{self.seed}:{self.sec.code}:{day}:weekend")
         y_prev = math.log(prev.close / self.level)
         return self._step(day, rng, y_prev, prev.close)[0]
 
-    def _index(self, day: date) -> int:
+    def index(self, day: date) -> int:
         """Index of `day` in `days`, or where it would be inserted."""
         lo, hi = 0, len(self.days)
         while lo < hi:
@@ -252,8 +252,8 @@ class _History:
         """Weekdays from the first bar up to yesterday, then today (even on a weekend)."""
         self.extend_to(today)
         first = max(EPOCH, self.sec.list_date)
-        start = self._index(first)
-        end = self._index(today)
+        start = self.index(first)
+        end = self.index(today)
         return [*self.days[start:end], today]
 
 
@@ -265,6 +265,9 @@ class MarketData:
         self.securities = securities
         self._history = {code: _History(sec, seed) for code, sec in securities.items()}
         self._paths: OrderedDict[tuple[str, date], _DayPath] = OrderedDict()
+        self._year_cache: dict[tuple[str, date], tuple[float, float]] = {}
+        self._prev_closes: dict[tuple[str, date], float] = {}
+        self._now_cache: dict[tuple[str, float], DaySoFar] = {}
 
     # --- time ------------------------------------------------------------------------------
 
@@ -295,10 +298,20 @@ class MarketData:
         return path
 
     def _prev_close(self, sec: SimSecurity, day: date) -> float:
-        days = self._history[sec.code].trading_days(day)
-        if len(days) < 2:
-            return self._record(sec, day).open
-        return self._record(sec, days[-2]).close
+        key = (sec.code, day)
+        cached = self._prev_closes.get(key)
+        if cached is None:
+            history = self._history[sec.code]
+            history.extend_to(day)
+            before = history.days[: history.index(day)]
+            first = max(EPOCH, sec.list_date)
+            cached = (
+                self._record(sec, before[-1]).close
+                if before and before[-1] >= first
+                else self._record(sec, day).open
+            )
+            self._prev_closes[key] = cached
+        return cached
 
     def _position(self, sec: SimSecurity, t: float) -> tuple[_DayPath, int, float]:
         """Today's path, the minute index and the fraction of it elapsed at `t`."""
@@ -322,6 +335,15 @@ class MarketData:
 
     def day_so_far(self, sec: SimSecurity, t: float) -> DaySoFar:
         """Today's open, high, low, volume and turnover up to `t`."""
+        key = (sec.code, t)
+        cached = self._now_cache.get(key)
+        if cached is None:
+            if len(self._now_cache) > 4096:
+                self._now_cache.clear()
+            cached = self._now_cache[key] = self._compute_day_so_far(sec, t)
+        return cached
+
+    def _compute_day_so_far(self, sec: SimSecurity, t: float) -> DaySoFar:
         path, minute, frac = self._position(sec, t)
         price = path.knots[minute] + (path.knots[minute + 1] - path.knots[minute]) * frac
         volume = (
@@ -436,6 +458,24 @@ class MarketData:
                     broker_id, name = HK_BROKERS[(first + 5 * pick) % len(HK_BROKERS)]
                     sides[side_index].append((broker_id, name, level))
         return sides[0], sides[1]
+
+    def year_range(self, sec: SimSecurity, t: float) -> tuple[float, float]:
+        """(52-week high, 52-week low) including today so far; past days cached per day."""
+        today = self.local(sec, t).date()
+        key = (sec.code, today)
+        past = self._year_cache.get(key)
+        if past is None:
+            first = today - timedelta(days=365)
+            days = [d for d in self._history[sec.code].trading_days(today)[:-1] if d >= first]
+            records = [self._record(sec, d) for d in days] or [self._record(sec, today)]
+            past = (max(r.high for r in records), min(r.low for r in records))
+            self._year_cache[key] = past
+        now = self.day_so_far(sec, t)
+        market = sec.security.market
+        return (
+            max(round_to_tick(market, past[0]), now.high),
+            min(round_to_tick(market, past[1]), now.low),
+        )
 
     # --- klines ----------------------------------------------------------------------------
 

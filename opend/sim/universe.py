@@ -4,6 +4,7 @@ Plain data plus the exchange rules that depend only on a security (lot size, tic
 price process, the matching engine and the handlers all read one table.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -387,18 +388,34 @@ def on_tick_grid(market: QotMarket, price: float) -> bool:
     return value > 0 and value % tick_size(market, value) == 0
 
 
+_HK_SPREADS_FLOAT: tuple[tuple[float, float], ...] = tuple(
+    (float(hi), float(tick)) for hi, tick in _HK_SPREADS
+)
+
+
+def _tick_float(market: QotMarket, price: float) -> float:
+    if market is not QotMarket.HK:
+        return 0.01
+    for upper, tick in _HK_SPREADS_FLOAT:
+        if price <= upper:
+            return tick
+    return _HK_SPREADS_FLOAT[-1][1]
+
+
 def round_to_tick(market: QotMarket, price: float, *, down: bool | None = None) -> float:
-    """Nearest valid price (or the one below/above when `down` is True/False)."""
-    value = Decimal(str(price))
-    tick = tick_size(market, value)
-    steps = value / tick
+    """Nearest valid price (or the one below/above when `down` is True/False).
+
+    Float arithmetic on purpose: this runs for every price the simulator prints, and a tick is
+    never finer than 0.001, so rounding the result to 6 places is exact enough."""
+    tick = _tick_float(market, price)
+    steps = price / tick
     if down is True:
-        steps = steps.to_integral_value(rounding="ROUND_FLOOR")
+        whole = math.floor(steps + 1e-9)
     elif down is False:
-        steps = steps.to_integral_value(rounding="ROUND_CEILING")
+        whole = math.ceil(steps - 1e-9)
     else:
-        steps = steps.to_integral_value(rounding="ROUND_HALF_UP")
-    return float(max(steps, Decimal(1)) * tick)
+        whole = math.floor(steps + 0.5)
+    return round(max(whole, 1) * tick, 6)
 
 
 def step_price(market: QotMarket, price: float, ticks: int) -> float:

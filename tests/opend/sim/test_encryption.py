@@ -100,5 +100,7 @@ def test_sdk_with_encryption(key_path: Path, fmt: str) -> None:
             finally:
                 ctx.close()
     finally:
+        # The SDK RSA-encrypts InitConnect whenever a key file is set, even with encryption off.
+        ft.SysConfig.set_init_rsa_file("")
         ft.SysConfig.enable_proto_encrypt(False)
         ft.SysConfig.set_proto_fmt(ft.ProtoFMT.Protobuf)
