@@ -306,8 +306,8 @@ gateway that is not on this machine it is sent only over the RSA-encrypted proto
 
 API keys are shown once, when created or rotated; keys.json keeps only their hashes. The audit
 log is hash-chained: futucli audit verify names the first edited, removed or reordered line. A
-same-user attacker can still rewrite the whole chain, so keep the head that verify prints
-somewhere else.
+same-user attacker can still rewrite the whole chain or cut its end off, so keep the head that
+verify prints somewhere else and pass it back with --anchor.
 """
 
 FUTU_MCP_DESCRIPTION = """
