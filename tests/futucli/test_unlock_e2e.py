@@ -236,17 +236,20 @@ def test_no_terminal_is_refused_and_nothing_unlocks(sim: SimulatorThread) -> Non
     assert sim.call(lambda s: s.state.unlocked) is False
 
 
+async def _use_up_unlock_requests(gateway: str) -> None:
+    """Send OpenD's allowance of unlock requests (10 per 30 s) with a wrong password."""
+    host, _, port = gateway.rpartition(":")
+    wrong = hashlib.md5(b"wrong").hexdigest()
+    async with OpenDClient(host, int(port), client_id="unlock-e2e") as client:
+        assert await client.wait_connected(10)
+        for _ in range(10):
+            with pytest.raises(OpenDError, match="incorrect"):
+                await client.unlock_trade(wrong)
+
+
 def test_too_many_unlocks_are_explained(sim: SimulatorThread) -> None:
     gateway = _gateway(sim)
-    wrong = "wrong\n"
-    # OpenD allows 10 unlock requests per 30 s; the sim counts them the same way.
-    for _ in range(10):
-        assert (
-            run_futucli(
-                "unlock-trade", "--gateway", gateway, "--password-stdin", stdin=wrong
-            ).returncode
-            == 1
-        )
+    asyncio.run(_use_up_unlock_requests(gateway))
     proc = run_futucli(
         "unlock-trade", "--gateway", gateway, "--password-stdin", stdin=PASSWORD + "\n"
     )
