@@ -267,6 +267,7 @@ class MarketData:
         self._paths: OrderedDict[tuple[str, date], _DayPath] = OrderedDict()
         self._year_cache: dict[tuple[str, date], tuple[float, float]] = {}
         self._prev_closes: dict[tuple[str, date], float] = {}
+        self._midnights: dict[tuple[QotMarket, date], float] = {}
         self._now_cache: dict[tuple[str, float], DaySoFar] = {}
 
     # --- time ------------------------------------------------------------------------------
@@ -277,8 +278,14 @@ class MarketData:
         return datetime.fromtimestamp(t, MARKET_TZ[sec.security.market])
 
     def _midnight(self, sec: SimSecurity, day: date) -> float:
-        tz = MARKET_TZ[sec.security.market]
-        return datetime(day.year, day.month, day.day, tzinfo=tz).timestamp()
+        key = (sec.security.market, day)
+        cached = self._midnights.get(key)
+        if cached is None:
+            tz = MARKET_TZ[sec.security.market]
+            cached = self._midnights[key] = datetime(
+                day.year, day.month, day.day, tzinfo=tz
+            ).timestamp()
+        return cached
 
     # --- days and paths --------------------------------------------------------------------
 

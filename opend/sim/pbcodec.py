@@ -18,6 +18,11 @@ from opend.protoids import PB_MODULE, ProtoId
 # error reply to a protocol id the simulator has no schema for.
 _ERROR_SCHEMA = ProtoId.KEEP_ALIVE
 
+# Bodies already checked against their schema: clients poll with identical requests, and the
+# check costs more than answering a snapshot.
+_VALIDATED: set[tuple[int, bytes]] = set()
+_VALIDATED_MAX = 4096
+
 
 class BadRequest(Exception):
     """The body could not be decoded or does not match the protocol's schema."""
@@ -45,7 +50,12 @@ def decode_request(proto_id: int, fmt: int, body: bytes) -> dict[str, Any]:
         if not isinstance(obj, dict) or not isinstance(obj.get("c2s", {}), dict):
             raise BadRequest("body must be a JSON object with a c2s object")
         if pbschema.available() and proto_id in PB_MODULE:
-            _validate_json(proto_id, obj)
+            key = (proto_id, body)
+            if key not in _VALIDATED:
+                _validate_json(proto_id, obj)
+                if len(_VALIDATED) >= _VALIDATED_MAX:
+                    _VALIDATED.clear()
+                _VALIDATED.add(key)
         return obj.get("c2s", {})
     if fmt == ProtoFmt.PROTOBUF:
         if not pbschema.available():

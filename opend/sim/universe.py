@@ -28,11 +28,7 @@ class SimSecurity:
     avg_volume: int  # typical shares traded per day
     shares_outstanding: int
     sec_id: int
-
-    @property
-    def code(self) -> str:
-        """`HK.00700` spelling, the key every table uses."""
-        return str(self.security)
+    code: str  # `HK.00700` spelling, the key every table uses
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +268,7 @@ def _build_securities() -> dict[str, SimSecurity]:
             avg_volume=volume,
             shares_outstanding=shares,
             sec_id=int(market) * 1_000_000 + index,
+            code=f"{market.name}.{code}",
         )
         table[sec.code] = sec
     return table
