@@ -28,10 +28,16 @@ def plain(value: Any) -> Any:
     return value
 
 
-def capped(key: str, rows: Sequence[Any], limit: int, **extra: Any) -> dict[str, Any]:
-    """The list result for `rows`, cut to `limit` (the most recent rows are the last ones)."""
+def capped(
+    key: str, rows: Sequence[Any], limit: int, *, keep_first: bool = False, **extra: Any
+) -> dict[str, Any]:
+    """The list result for `rows`, cut to `limit`: the last rows (the most recent), or the
+    first ones with `keep_first` (history read forward from a start date)."""
     total = len(rows)
-    kept = list(rows[-limit:]) if total > limit else list(rows)
+    if total <= limit:
+        kept = list(rows)
+    else:
+        kept = list(rows[:limit]) if keep_first else list(rows[-limit:])
     return {
         key: [plain(r) for r in kept],
         "count": len(kept),

@@ -68,7 +68,7 @@ async def get_kline(call: Call, args: KlineArgs) -> dict[str, Any]:
     rows = await call.client.request_history_kline(
         code, args.start, args.end, ktype, autype, args.num + 1
     )
-    return capped("klines", rows, args.num, code=args.code, ktype=args.ktype)
+    return capped("klines", rows, args.num, keep_first=True, code=args.code, ktype=args.ktype)
 
 
 class OrderBookArgs(ToolArgs):
@@ -223,7 +223,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         title="Candlesticks (K-lines)",
         description=(
             "OHLC bars of one security: the most recent `num` bars (default 100, at most 1000), "
-            "or history between `start` and `end` (YYYY-MM-DD). ktype picks the bar length "
+            "or up to `num` bars of history from `start` to `end` (YYYY-MM-DD). ktype picks the bar length "
             "(K_1M … K_DAY, K_WEEK, K_MON), autype the price adjustment. Returns {klines: "
             "[{time_key, open, close, high, low, volume, turnover, change_rate, ...}], "
             "truncated, total}."

@@ -18,6 +18,8 @@ from tests.e2e.test_mcp_tools import call
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 TRADE = "qot:read,trade:simulate"
+REAL_HK = 281756470000000101
+SIM_HK = 168880000000000201
 
 
 def order(
@@ -50,6 +52,7 @@ async def test_each_denial_has_its_contract_text(
         "night": make_key("night", TRADE, hours_window=window),
         "small": make_key("small", TRADE, max_order_value=1000),
         "expired": make_key("expired", TRADE, expires_at=now - timedelta(minutes=1)),
+        "realacc": make_key("realacc", TRADE, allowed_acc_ids=[REAL_HK]),
     }
     audit = tmp_path / "audit.jsonl"
     server = http_server("--gateway", gateway_of(sim), "--audit-log", str(audit))
@@ -71,6 +74,7 @@ async def test_each_denial_has_its_contract_text(
         await refused(url, keys["expired"], {"codes": "HK.00700"}, "futu_get_quote")
         == "key expired"
     )
+    assert await refused(url, keys["realacc"], order()) == f"account not allowed: {SIM_HK}"
     assert len(sim.state.orders) == before
     # Each refusal is audited under its own key id; the chain verifies.
     lines = [json.loads(line) for line in audit.read_text().splitlines()]
@@ -83,6 +87,7 @@ async def test_each_denial_has_its_contract_text(
         "night": "hours",
         "small": "order_value",
         "expired": "expired",
+        "realacc": "account",
     }
     assert verify_file(audit).ok
     metrics = httpx2.get(f"{server.base}/metrics").text

@@ -53,6 +53,13 @@ async def exercise_every_tool(client: Any, sim: Any) -> None:
     assert klines["count"] == 5 and len(klines["klines"]) == 5
     assert all(k["low"] <= k["close"] <= k["high"] for k in klines["klines"])
 
+    days = [k["time_key"][:10] for k in klines["klines"]]
+    history = await ok(
+        client, "futu_get_kline", {"code": "HK.00700", "start": days[0], "end": days[-1], "num": 3}
+    )
+    assert history["count"] == 3 and history["truncated"] is True
+    assert [k["time_key"][:10] for k in history["klines"]] == days[:3]
+
     book = await ok(client, "futu_get_orderbook", {"code": "HK.00700", "num": 5})
     assert 0 < len(book["bid"]) <= 5 and 0 < len(book["ask"]) <= 5
     assert book["bid"][0]["price"] < book["ask"][0]["price"]
@@ -69,6 +76,10 @@ async def exercise_every_tool(client: Any, sim: Any) -> None:
         "US.TSLA": SECURITIES["US.TSLA"].lot_size,
     }
 
+    hsbc = (await ok(client, "futu_get_static", {"codes": "HK.00005"}))["securities"]
+    assert [(s["code"], s["lot_size"]) for s in hsbc] == [
+        ("HK.00005", SECURITIES["HK.00005"].lot_size)
+    ]
     static = await ok(client, "futu_get_static", {"market": "HK", "num": 3})
     hk_stocks = [
         s
@@ -107,6 +118,9 @@ async def exercise_every_tool(client: Any, sim: Any) -> None:
 
     orders = await ok(client, "futu_get_orders", {"order_id": order_id})
     assert [o["order_id"] for o in orders["orders"]] == [order_id]
+    waiting = await ok(client, "futu_get_orders", {"status": "SUBMITTED,FILLED_PART"})
+    assert order_id in {o["order_id"] for o in waiting["orders"]}
+    assert all(o["order_status"] in ("SUBMITTED", "FILLED_PART") for o in waiting["orders"])
 
     new_price = round(price + 1, 1)
     modified = await ok(client, "futu_modify_order", {"order_id": order_id, "price": new_price})
