@@ -520,6 +520,7 @@ def _snapshot(state: SimState, sec: SimSecurity, now: float) -> dict[str, Any]:
     day = state.market.day_so_far(sec, now)
     asks, bids = state.market.book(sec, now, 1)
     year_high, year_low = state.market.year_range(sec, now)
+    elapsed = state.market.session_elapsed(sec, now)
     basic = {
         "security": _wire_sec(sec),
         "name": sec.name,
@@ -545,6 +546,8 @@ def _snapshot(state: SimState, sec: SimSecurity, now: float) -> dict[str, Any]:
         "bidVol": str(bids[0][1]),
         "amplitude": round((day.high - day.low) / day.last_close * 100, 3),
         "avgPrice": round(day.turnover / day.volume, 3) if day.volume else day.price,
+        "volumeRatio": round(day.volume / (sec.avg_volume * max(elapsed, 1e-3)), 3),
+        "bidAskRatio": round((bids[0][1] - asks[0][1]) / (bids[0][1] + asks[0][1]) * 100, 3),
         "highest52WeeksPrice": year_high,
         "lowest52WeeksPrice": year_low,
         "secStatus": 1,
@@ -567,6 +570,10 @@ def _snapshot(state: SimState, sec: SimSecurity, now: float) -> dict[str, Any]:
             "peRate": round(day.price / eps, 3),
             "pbRate": round(day.price / nav_per_share, 3),
             "peTTMRate": round(day.price / eps, 3),
+            "dividendTTM": round(eps * 0.3, 4),
+            "dividendRatioTTM": round(eps * 0.3 / day.price * 100, 3),
+            "dividendLFY": round(eps * 0.3, 4),
+            "dividendLFYRatio": round(eps * 0.3 / day.price * 100, 3),
         }
     return snapshot
 
@@ -812,7 +819,8 @@ def _position_wire(state: SimState, account: Account, p: Position, now: float) -
         "costPrice": round(cost, 4),
         "val": round(val, 2),
         "plVal": round(pl, 2),
-        "plRatio": round(pl / p.cost_total * 100, 4) if p.cost_total else 0.0,
+        # A fraction (0.05 = 5%), unlike the quote side's percent fields: the SDK multiplies by 100.
+        "plRatio": round(pl / p.cost_total, 6) if p.cost_total else 0.0,
         "secMarket": int(SEC_MARKET_OF[p.sec.security.market]),
         "td_plVal": round(p.td_sell_val - p.td_buy_val + (p.td_buy_qty - p.td_sell_qty) * price, 2),
         "td_trdVal": round(p.td_buy_val + p.td_sell_val, 2),
@@ -826,7 +834,7 @@ def _position_wire(state: SimState, account: Account, p: Position, now: float) -
         "trdMarket": int(account.markets[0]),
         "dilutedCostPrice": round(cost, 4),
         "averageCostPrice": round(cost, 4),
-        "averagePlRatio": round(pl / p.cost_total * 100, 4) if p.cost_total else 0.0,
+        "averagePlRatio": round(pl / p.cost_total, 6) if p.cost_total else 0.0,
         "accID": str(account.acc_id),
     }
 

@@ -328,6 +328,11 @@ class MarketData:
         minute = int(elapsed // 60)
         return path, minute, (elapsed - minute * 60) / 60
 
+    def session_elapsed(self, sec: SimSecurity, t: float) -> float:
+        """Fraction of today's session gone by at `t` (for volume ratios)."""
+        _path, minute, frac = self._position(sec, t)
+        return (minute + frac) / MINUTES
+
     # --- prices ----------------------------------------------------------------------------
 
     def price(self, sec: SimSecurity, t: float) -> float:

@@ -1,0 +1,220 @@
+"""The official SDK and our own client read the same simulator and must see the same data.
+
+The simulator is the common ground: if our client decoded a field differently from the SDK (a
+64-bit id, an enum, a price), the two readings of one frozen instant would differ here.
+"""
+
+import asyncio
+import math
+import signal
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from opend.client import OpenDClient
+from opend.codes import QotMarket, TrdMarket, parse_code
+from opend.enums import AuType, KLType, Plate, SecurityType, TrdEnv
+from opend.models import TrdAccount
+from opend.sim import DEFAULT_TRADE_PASSWORD, SimulatorThread
+
+START = 1_780_000_000.0
+HK = parse_code("HK.00700")
+
+
+@pytest.fixture
+def ft(isolated_home: object) -> Iterator[ModuleType]:
+    """The SDK, imported with HOME isolated and Ctrl-C left alone."""
+    previous = signal.getsignal(signal.SIGINT)
+    import futu
+
+    signal.signal(signal.SIGINT, previous)
+    yield futu
+    futu.SysConfig.set_proto_fmt(futu.ProtoFMT.Protobuf)
+
+
+# Fields the SDK turns into enum names while our client keeps OpenD's number.
+_ENUM_NAMES: dict[str, dict[int, str]] = {
+    "sec_status": {1: "NORMAL"},  # Qot_Common.SecurityStatus
+    "type": {1: "AUTO_MATCH"},  # Qot_Common.TickerType
+    "acc_role": {1: "NORMAL"},  # Trd_Common.TrdAccRole
+    "sim_acc_type": {1: "STOCK"},  # Trd_Common.SimAccType
+    "risk_level": {0: "SAFE"},  # Trd_Common.CltRiskLevel
+    "status": {0: "OK"},  # Trd_Common.OrderFillStatus
+}
+# Fields of messages the simulator does not send for stocks (futures data): the SDK fills in
+# its default, our client leaves them empty.
+_ABSENT = {"main_contract", "stock_owner"}
+
+
+def _same(a: Any, b: Any) -> bool:
+    missing = (None, "N/A", "")
+    if a in missing and b in missing:
+        return True
+    if isinstance(a, float) or isinstance(b, float):
+        try:
+            return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
+        except (TypeError, ValueError):
+            return False
+    return str(a) == str(b)
+
+
+def _agree(label: str, sdk_row: dict[str, Any], ours: dict[str, Any], min_common: int = 3) -> None:
+    common = [
+        k
+        for k, v in ours.items()
+        if k in sdk_row and not isinstance(v, (list, dict)) and not (k in _ABSENT and v is None)
+    ]
+    assert len(common) >= min_common, (label, common)
+    diffs = {
+        k: (sdk_row[k], ours[k])
+        for k in common
+        if not _same(sdk_row[k], _ENUM_NAMES.get(k, {}).get(ours[k], ours[k]))
+    }
+    assert not diffs, (label, diffs)
+
+
+def _rows(frame: Any) -> list[dict[str, Any]]:
+    return frame.to_dict("records")
+
+
+def _client_reads(port: int) -> dict[str, Any]:
+    async def run() -> dict[str, Any]:
+        async with OpenDClient("127.0.0.1", port, client_id="agreement") as client:
+            assert await client.wait_connected(10)
+            accounts = await client.get_acc_list()
+            sim_hk = next(
+                a for a in accounts if a.trd_env == "SIMULATE" and a.trdmarket_authority == ["HK"]
+            )
+            acc = TrdAccount(TrdEnv.SIMULATE, int(sim_hk.acc_id), TrdMarket.HK)
+            await client.unlock_trade(_md5(DEFAULT_TRADE_PASSWORD))
+            return {
+                "snapshot": await client.get_market_snapshot([HK, parse_code("US.AAPL")]),
+                "quote": await client.get_stock_quote([HK]),
+                "kline": await client.get_cur_kline(HK, 5, KLType.K_DAY, AuType.QFQ),
+                "book": await client.get_order_book(HK, 10),
+                "ticker": await client.get_rt_ticker(HK, 10),
+                "rt": await client.get_rt_data(HK),
+                "broker": await client.get_broker_queue(HK),
+                "plates": await client.get_plate_list(QotMarket.HK, Plate.ALL),
+                "plate_stock": await client.get_plate_stock(parse_code("HK.BK1001")),
+                "basic": await client.get_stock_basicinfo(QotMarket.HK, SecurityType.STOCK),
+                "accounts": accounts,
+                "funds": await client.accinfo_query(acc),
+                "positions": await client.position_list_query(acc),
+                "orders": await client.order_list_query(acc),
+                "deals": await client.deal_list_query(acc),
+            }
+
+    return asyncio.run(run())
+
+
+def _md5(text: str) -> str:
+    import hashlib
+
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+@pytest.mark.parametrize("fmt", ["protobuf", "json"])
+def test_sdk_and_our_client_agree(ft: ModuleType, fmt: str) -> None:
+    ft.SysConfig.set_proto_fmt(ft.ProtoFMT.Json if fmt == "json" else ft.ProtoFMT.Protobuf)
+    with SimulatorThread(seed=21, start_time=START) as sim:
+        host, port = sim.address
+        trade = ft.OpenSecTradeContext(filter_trdmarket=ft.TrdMarket.HK, host=host, port=port)
+        quote = ft.OpenQuoteContext(host=host, port=port)
+        try:
+            # Some trading first, so orders, deals and positions are not empty.
+            assert (
+                trade.place_order(
+                    0.0,
+                    100,
+                    "HK.00700",
+                    ft.TrdSide.BUY,
+                    order_type=ft.OrderType.MARKET,
+                    trd_env=ft.TrdEnv.SIMULATE,
+                )[0]
+                == 0
+            )
+            sim.advance(1)
+            assert (
+                trade.place_order(
+                    300.0, 100, "HK.00700", ft.TrdSide.BUY, trd_env=ft.TrdEnv.SIMULATE
+                )[0]
+                == 0
+            )
+            ours = _client_reads(port)
+            subs = [
+                ft.SubType.QUOTE,
+                ft.SubType.K_DAY,
+                ft.SubType.ORDER_BOOK,
+                ft.SubType.TICKER,
+                ft.SubType.RT_DATA,
+                ft.SubType.BROKER,
+            ]
+            assert quote.subscribe(["HK.00700"], subs)[0] == 0
+
+            _, snap = quote.get_market_snapshot(["HK.00700", "US.AAPL"])
+            for row, mine in zip(_rows(snap), ours["snapshot"], strict=True):
+                _agree("snapshot", row, mine.to_dict(), min_common=20)
+            _, q = quote.get_stock_quote(["HK.00700"])
+            _agree("quote", _rows(q)[0], ours["quote"][0].to_dict(), min_common=12)
+            (
+                _,
+                kl,
+            ) = quote.get_cur_kline("HK.00700", 5, ft.KLType.K_DAY)
+            for row, mine in zip(_rows(kl), ours["kline"], strict=True):
+                _agree("kline", row, mine.to_dict(), min_common=8)
+            _, book = quote.get_order_book("HK.00700", num=10)
+            assert [lvl[:3] for lvl in book["Bid"]] == [
+                (b.price, b.volume, b.order_num) for b in ours["book"].bid
+            ]
+            assert [lvl[:3] for lvl in book["Ask"]] == [
+                (a.price, a.volume, a.order_num) for a in ours["book"].ask
+            ]
+            _, ticks = quote.get_rt_ticker("HK.00700", 10)
+            for row, mine in zip(_rows(ticks), ours["ticker"], strict=True):
+                _agree("ticker", row, mine.to_dict(), min_common=6)
+            _, rt = quote.get_rt_data("HK.00700")
+            for row, mine in zip(_rows(rt), ours["rt"], strict=True):
+                _agree("rt", row, mine.to_dict(), min_common=6)
+            _, bids, asks = quote.get_broker_queue("HK.00700")
+            assert list(bids["bid_broker_id"]) == [b.broker_id for b in ours["broker"].bid]
+            assert list(asks["ask_broker_name"]) == [a.broker_name for a in ours["broker"].ask]
+            _, plates = quote.get_plate_list(ft.Market.HK, ft.Plate.ALL)
+            for row, mine in zip(_rows(plates), ours["plates"], strict=True):
+                _agree("plates", row, mine.to_dict(), min_common=3)
+            _, members = quote.get_plate_stock("HK.BK1001")
+            for row, mine in zip(_rows(members), ours["plate_stock"], strict=True):
+                _agree("plate_stock", row, mine.to_dict(), min_common=5)
+            _, basic = quote.get_stock_basicinfo(ft.Market.HK, ft.SecurityType.STOCK)
+            for row, mine in zip(_rows(basic), ours["basic"], strict=True):
+                _agree("basic", row, mine.to_dict(), min_common=5)
+
+            _, accounts = trade.get_acc_list()
+            by_id = {a.acc_id: a for a in ours["accounts"]}
+            assert len(accounts) == 2  # the SDK keeps the HK accounts of its context
+            for row in _rows(accounts):
+                _agree("accounts", row, by_id[row["acc_id"]].to_dict(), min_common=4)
+            env = ft.TrdEnv.SIMULATE
+            _, funds = trade.accinfo_query(trd_env=env, currency=ft.Currency.HKD)
+            _agree("funds", _rows(funds)[0], ours["funds"].to_dict(), min_common=15)
+            _, positions = trade.position_list_query(trd_env=env)
+            for row, mine in zip(_rows(positions), ours["positions"], strict=True):
+                position = mine.to_dict()
+                # Known gap in our client: it returns OpenD's plRatio (a fraction) as is, where
+                # the SDK shows percent (x100). Checked here so a change on either side shows.
+                position["pl_ratio"] = position["pl_ratio"] * 100
+                _agree("positions", row, position, min_common=15)
+            # SDK 10.x names an order by orderIDEx; our client by orderID, with order_id_ex.
+            _, orders = trade.order_list_query(trd_env=env)
+            for row, mine in zip(_rows(orders), ours["orders"], strict=True):
+                _agree(
+                    "orders", row, {**mine.to_dict(), "order_id": mine.order_id_ex}, min_common=12
+                )
+            _, deals = trade.deal_list_query(trd_env=env)
+            for row, mine in zip(_rows(deals), ours["deals"], strict=True):
+                _agree("deals", row, {**mine.to_dict(), "order_id": mine.order_id_ex}, min_common=8)
+        finally:
+            quote.close()
+            trade.close()
