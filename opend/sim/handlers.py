@@ -782,7 +782,21 @@ def _filters(c2s: dict[str, Any]) -> dict[str, Any]:
     conditions = c2s.get("filterConditions") or {}
     if not isinstance(conditions, dict):
         raise SimError("invalid request: filterConditions must be an object")
+    for name in ("beginTime", "endTime"):
+        text = conditions.get(name)
+        if text and not _valid_time(str(text)):
+            raise SimError(f"invalid {name} {text!r}: use yyyy-MM-dd HH:mm:ss")
     return conditions
+
+
+def _valid_time(text: str) -> bool:
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
+        try:
+            datetime.strptime(text.split(".")[0].strip(), fmt)
+        except ValueError:
+            continue
+        return True
+    return False
 
 
 def _market_filter(conditions: dict[str, Any], sec: SimSecurity) -> bool:
