@@ -58,7 +58,10 @@ class _Connection:
         self.last_recv = asyncio.get_running_loop().time()
         self.parked: list[tuple[int, bytes]] = []
         self.closed = False
-        self._delayed: set[asyncio.Task[None]] = set()
+        self._pending_aes: AesCodec | None = None
+        # Delayed replies (latency_ms) go through one queue so they leave in order.
+        self._outbox: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+        self._outbox_task: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
         """Read frames until the peer goes away or the stream is broken."""
@@ -125,8 +128,7 @@ class _Connection:
         rsa_reply = False
         if proto_id == ProtoId.INIT_CONNECT and reply["retType"] == 0:
             rsa_reply = self._start_session(c2s)
-        if proto_id in self.sim._drop_after:
-            self.sim._drop_after.discard(proto_id)
+        if self.sim.take_drop_after(proto_id):
             self.close()
             return
         self._send(proto_id, frame.serial, fmt, reply, rsa=rsa_reply)
@@ -188,13 +190,20 @@ class _Connection:
         if self.sim.latency_ms <= 0:
             self.writer.write(data)
             return
-        task = asyncio.get_running_loop().create_task(self._later(data))
-        self._delayed.add(task)
-        task.add_done_callback(self._delayed.discard)
+        loop = asyncio.get_running_loop()
+        self._outbox.put_nowait((loop.time() + self.sim.latency_ms / 1000, data))
+        if self._outbox_task is None:
+            self._outbox_task = loop.create_task(self._send_delayed())
 
-    async def _later(self, data: bytes) -> None:
-        await asyncio.sleep(self.sim.latency_ms / 1000)
-        if not self.closed:
+    async def _send_delayed(self) -> None:
+        loop = asyncio.get_running_loop()
+        while not self.closed:
+            due, data = await self._outbox.get()
+            delay = due - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if self.closed:
+                return
             self.writer.write(data)
             with contextlib.suppress(ConnectionError):
                 await self.writer.drain()
@@ -210,8 +219,8 @@ class _Connection:
         if self.closed:
             return
         self.closed = True
-        for task in list(self._delayed):
-            task.cancel()
+        if self._outbox_task is not None:
+            self._outbox_task.cancel()
         self.writer.close()
         self.sim._forget(self)
 
@@ -268,6 +277,12 @@ class Simulator:
             self._on_client, self.host, self._port, reuse_address=True
         )
         self._port = self._server.sockets[0].getsockname()[1]
+        log.info(
+            "OpenD simulator listening on %s:%s (formats: %s)",
+            self.host,
+            self._port,
+            ", ".join(self.formats),
+        )
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
 
     async def stop(self) -> None:
@@ -334,6 +349,13 @@ class Simulator:
     def drop_after(self, proto_id: int) -> None:
         """Process the next request of this protocol, then close its connection without a reply."""
         self._drop_after.add(proto_id)
+
+    def take_drop_after(self, proto_id: int) -> bool:
+        """True (once) if the reply to this protocol is to be lost by closing the connection."""
+        if proto_id in self._drop_after:
+            self._drop_after.discard(proto_id)
+            return True
+        return False
 
     def advance(self, seconds: float) -> None:
         """Move the simulated clock forward (prices move, resting orders may fill)."""

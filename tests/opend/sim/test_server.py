@@ -243,6 +243,11 @@ async def test_latency_delays_replies() -> None:
         started = time.monotonic()
         await conn.ok(ProtoId.KEEP_ALIVE, {"time": "1"})
         assert time.monotonic() - started >= 0.14
+        # Pipelined requests still come back in order, all delayed about once, not in series.
+        started = time.monotonic()
+        serials = [await conn.send(ProtoId.KEEP_ALIVE, {"time": str(i)}) for i in range(20)]
+        assert [(await conn.receive())[1] for _ in serials] == serials
+        assert 0.14 <= time.monotonic() - started < 2.0
         await conn.close()
 
 
