@@ -266,14 +266,12 @@ class Trading:
         """Validate and accept an order, filling at once whatever the book allows."""
         now = self.clock.now()
         self.match(now)
-        window = self._place_windows.setdefault(
-            account.acc_id, RateWindow(15, 30.0, 0.02, "Trd_PlaceOrder requests per account")
+        self._write_check(
+            self._place_windows,
+            account,
+            unlocked,
+            RateWindow(15, 30.0, 0.02, "Trd_PlaceOrder requests per account"),
         )
-        try:
-            window.check(self.clock.monotonic())
-        except LimitExceeded as exc:
-            raise TradeError(str(exc)) from None
-        _require_unlocked(account, unlocked)
         if side not in (TrdSide.BUY, TrdSide.SELL):
             raise TradeError(f"Unsupported trdSide {side}: use 1 (Buy) or 2 (Sell)")
         if order_type not in (OrderType.NORMAL, OrderType.MARKET, OrderType.ABSOLUTE_LIMIT):
@@ -375,9 +373,18 @@ class Trading:
                 self._cancel(order, now)
 
     def _modify_check(self, account: Account, unlocked: bool) -> None:
-        window = self._modify_windows.setdefault(
-            account.acc_id, RateWindow(20, 30.0, 0.04, "Trd_ModifyOrder requests per account")
+        self._write_check(
+            self._modify_windows,
+            account,
+            unlocked,
+            RateWindow(20, 30.0, 0.04, "Trd_ModifyOrder requests per account"),
         )
+
+    def _write_check(
+        self, windows: dict[int, RateWindow], account: Account, unlocked: bool, fresh: RateWindow
+    ) -> None:
+        """OpenD's per-account throttle (refused requests count too), then the unlock rule."""
+        window = windows.setdefault(account.acc_id, fresh)
         try:
             window.check(self.clock.monotonic())
         except LimitExceeded as exc:

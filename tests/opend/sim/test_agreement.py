@@ -6,8 +6,6 @@ The simulator is the common ground: if our client decoded a field differently fr
 
 import asyncio
 import math
-import signal
-from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -21,17 +19,6 @@ from opend.sim import DEFAULT_TRADE_PASSWORD, SimulatorThread
 
 START = 1_780_000_000.0
 HK = parse_code("HK.00700")
-
-
-@pytest.fixture
-def ft(isolated_home: object) -> Iterator[ModuleType]:
-    """The SDK, imported with HOME isolated and Ctrl-C left alone."""
-    previous = signal.getsignal(signal.SIGINT)
-    import futu
-
-    signal.signal(signal.SIGINT, previous)
-    yield futu
-    futu.SysConfig.set_proto_fmt(futu.ProtoFMT.Protobuf)
 
 
 # Fields the SDK turns into enum names while our client keeps OpenD's number.

@@ -1,8 +1,8 @@
 """RSA/AES when the simulator is given a key: raw handshake in every AES mode, and the SDK."""
 
 import json
-import signal
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -81,26 +81,16 @@ async def test_plaintext_init_connect_is_refused_when_a_key_is_set(key_path: Pat
 
 
 @pytest.mark.parametrize("fmt", ["protobuf", "json"])
-def test_sdk_with_encryption(key_path: Path, fmt: str) -> None:
-    previous = signal.getsignal(signal.SIGINT)
-    import futu as ft
-
-    signal.signal(signal.SIGINT, previous)
+def test_sdk_with_encryption(ft: ModuleType, key_path: Path, fmt: str) -> None:
     ft.SysConfig.set_proto_fmt(ft.ProtoFMT.Json if fmt == "json" else ft.ProtoFMT.Protobuf)
     ft.SysConfig.enable_proto_encrypt(True)
-    ft.SysConfig.set_init_rsa_file(str(key_path))
-    try:
-        with SimulatorThread(rsa_key_path=key_path) as sim:
-            host, port = sim.address
-            ctx = ft.OpenQuoteContext(host=host, port=port)
-            try:
-                ret, snapshot = ctx.get_market_snapshot(["HK.00700"])
-                assert ret == 0, snapshot
-                assert snapshot["code"][0] == "HK.00700"
-            finally:
-                ctx.close()
-    finally:
-        # The SDK RSA-encrypts InitConnect whenever a key file is set, even with encryption off.
-        ft.SysConfig.set_init_rsa_file("")
-        ft.SysConfig.enable_proto_encrypt(False)
-        ft.SysConfig.set_proto_fmt(ft.ProtoFMT.Protobuf)
+    ft.SysConfig.set_init_rsa_file(str(key_path))  # the ft fixture resets both afterwards
+    with SimulatorThread(rsa_key_path=key_path) as sim:
+        host, port = sim.address
+        ctx = ft.OpenQuoteContext(host=host, port=port)
+        try:
+            ret, snapshot = ctx.get_market_snapshot(["HK.00700"])
+            assert ret == 0, snapshot
+            assert snapshot["code"][0] == "HK.00700"
+        finally:
+            ctx.close()

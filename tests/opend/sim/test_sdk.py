@@ -5,7 +5,6 @@ call must return RET_OK and its data must agree with the simulator's own state. 
 frozen so the SDK and the test read the same instant.
 """
 
-import signal
 from collections.abc import Iterator
 from types import ModuleType
 
@@ -16,17 +15,6 @@ from opend.sim import SimulatorThread
 from opend.sim.state import DEFAULT_TRADE_PASSWORD
 
 START = 1_780_000_000.0  # frozen simulated time (a weekday)
-
-
-@pytest.fixture
-def ft(isolated_home: object) -> Iterator[ModuleType]:
-    """The SDK, imported with HOME isolated and Ctrl-C left alone (it installs os._exit)."""
-    previous = signal.getsignal(signal.SIGINT)
-    import futu
-
-    signal.signal(signal.SIGINT, previous)
-    yield futu
-    futu.SysConfig.set_proto_fmt(futu.ProtoFMT.Protobuf)
 
 
 @pytest.fixture(params=["protobuf", "json"])
