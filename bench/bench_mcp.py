@@ -318,6 +318,7 @@ def ratio_line(name: str, ours: float, base: float, unit: str, goal: str, ok: bo
 
 
 def main() -> None:
+    """Run every measurement and print one table of ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--no-peer", action="store_true", help="skip futu-stock-mcp-server")

@@ -25,12 +25,14 @@ MAX_ORDERS = 200
 
 
 class ListAccountsArgs(ToolArgs):
+    """Arguments of futu_list_accounts (the published schema comes from here)."""
+
     trd_env: Annotated[
         TrdEnvArg | None, Field(description="Only SIMULATE or only REAL accounts")
     ] = None
 
 
-async def list_accounts(call: Call, args: ListAccountsArgs) -> dict[str, Any]:
+async def _list_accounts(call: Call, args: ListAccountsArgs) -> dict[str, Any]:
     allowed = call.key.limits.allowed_acc_ids
     rows = [
         a
@@ -42,12 +44,14 @@ async def list_accounts(call: Call, args: ListAccountsArgs) -> dict[str, Any]:
 
 
 class FundsArgs(ToolArgs):
+    """Arguments of futu_get_funds (the published schema comes from here)."""
+
     trd_env: TrdEnvArg = "SIMULATE"
     acc_id: AccIdArg = None
     currency: Annotated[CurrencyName | None, Field(description="Report in this currency")] = None
 
 
-async def get_funds(call: Call, args: FundsArgs) -> dict[str, Any]:
+async def _get_funds(call: Call, args: FundsArgs) -> dict[str, Any]:
     acc = await call.account_for(args.trd_env, args.acc_id, None)
     call.check_account(int(acc.acc_id or 0), SCOPE)
     currency = Currency[args.currency] if args.currency else None
@@ -56,13 +60,15 @@ async def get_funds(call: Call, args: FundsArgs) -> dict[str, Any]:
 
 
 class PositionsArgs(ToolArgs):
+    """Arguments of futu_get_positions (the published schema comes from here)."""
+
     trd_env: TrdEnvArg = "SIMULATE"
     acc_id: AccIdArg = None
     code: Annotated[Code | None, Field(description="Only this security")] = None
     num: Annotated[int, num_field(100, MAX_ROWS, "positions")] = 100
 
 
-async def get_positions(call: Call, args: PositionsArgs) -> dict[str, Any]:
+async def _get_positions(call: Call, args: PositionsArgs) -> dict[str, Any]:
     acc = await call.account_for(args.trd_env, args.acc_id, None)
     call.check_account(int(acc.acc_id or 0), SCOPE)
     codes = [args.code] if args.code else []
@@ -74,6 +80,8 @@ async def get_positions(call: Call, args: PositionsArgs) -> dict[str, Any]:
 
 
 class OrdersArgs(ToolArgs):
+    """Arguments of futu_get_orders (the published schema comes from here)."""
+
     trd_env: TrdEnvArg = "SIMULATE"
     acc_id: AccIdArg = None
     order_id: Annotated[OrderIdArg | None, Field(description="Only this order")] = None
@@ -84,7 +92,7 @@ class OrdersArgs(ToolArgs):
     num: Annotated[int, num_field(50, MAX_ORDERS, "orders, the most recent")] = 50
 
 
-async def get_orders(call: Call, args: OrdersArgs) -> dict[str, Any]:
+async def _get_orders(call: Call, args: OrdersArgs) -> dict[str, Any]:
     acc = await call.account_for(args.trd_env, args.acc_id, None)
     call.check_account(int(acc.acc_id or 0), SCOPE)
     ids = [args.order_id] if args.order_id else []
@@ -101,13 +109,15 @@ async def get_orders(call: Call, args: OrdersArgs) -> dict[str, Any]:
 
 
 class DealsArgs(ToolArgs):
+    """Arguments of futu_get_deals (the published schema comes from here)."""
+
     trd_env: TrdEnvArg = "SIMULATE"
     acc_id: AccIdArg = None
     code: Annotated[Code | None, Field(description="Only deals in this security")] = None
     num: Annotated[int, num_field(50, MAX_ORDERS, "deals, the most recent")] = 50
 
 
-async def get_deals(call: Call, args: DealsArgs) -> dict[str, Any]:
+async def _get_deals(call: Call, args: DealsArgs) -> dict[str, Any]:
     acc = await call.account_for(args.trd_env, args.acc_id, None)
     call.check_account(int(acc.acc_id or 0), SCOPE)
     codes = [args.code] if args.code else []
@@ -144,7 +154,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         ),
         args=ListAccountsArgs,
         output_schema=list_schema("accounts", "trading accounts"),
-        handler=list_accounts,
+        handler=_list_accounts,
         scope=SCOPE,
     ),
     ToolSpec(
@@ -159,7 +169,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         output_schema=object_schema(
             {**_ACC, "funds": {"type": "object"}}, ["acc_id", "trd_env", "funds"]
         ),
-        handler=get_funds,
+        handler=_get_funds,
         scope=SCOPE,
     ),
     ToolSpec(
@@ -172,7 +182,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         ),
         args=PositionsArgs,
         output_schema=list_schema("positions", "holdings", _ACC),
-        handler=get_positions,
+        handler=_get_positions,
         scope=SCOPE,
     ),
     ToolSpec(
@@ -186,7 +196,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         ),
         args=OrdersArgs,
         output_schema=list_schema("orders", "orders, oldest first", _ACC),
-        handler=get_orders,
+        handler=_get_orders,
         scope=SCOPE,
     ),
     ToolSpec(
@@ -199,7 +209,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         ),
         args=DealsArgs,
         output_schema=list_schema("deals", "fills, oldest first", _ACC),
-        handler=get_deals,
+        handler=_get_deals,
         scope=SCOPE,
     ),
 )

@@ -31,15 +31,19 @@ DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
 class QuoteArgs(ToolArgs):
+    """Arguments of futu_get_quote (the published schema comes from here)."""
+
     codes: Codes
 
 
-async def get_quote(call: Call, args: QuoteArgs) -> dict[str, Any]:
+async def _get_quote(call: Call, args: QuoteArgs) -> dict[str, Any]:
     quotes = await call.client.get_stock_quote([parse_code(c) for c in args.codes])
     return capped("quotes", quotes, len(args.codes))
 
 
 class KlineArgs(ToolArgs):
+    """Arguments of futu_get_kline (the published schema comes from here)."""
+
     code: Code
     ktype: Annotated[
         KLTypeName, Field(description="Bar length: K_1M … K_60M, K_DAY, K_WEEK, K_MON, …")
@@ -56,7 +60,7 @@ class KlineArgs(ToolArgs):
     ] = None
 
 
-async def get_kline(call: Call, args: KlineArgs) -> dict[str, Any]:
+async def _get_kline(call: Call, args: KlineArgs) -> dict[str, Any]:
     code = parse_code(args.code)
     ktype, autype = KLType[args.ktype], AuType[args.autype]
     if args.start is None and args.end is None:
@@ -72,11 +76,13 @@ async def get_kline(call: Call, args: KlineArgs) -> dict[str, Any]:
 
 
 class OrderBookArgs(ToolArgs):
+    """Arguments of futu_get_orderbook (the published schema comes from here)."""
+
     code: Code
     num: Annotated[int, num_field(10, 50, "price levels per side")] = 10
 
 
-async def get_orderbook(call: Call, args: OrderBookArgs) -> dict[str, Any]:
+async def _get_orderbook(call: Call, args: OrderBookArgs) -> dict[str, Any]:
     book = await call.client.get_order_book(parse_code(args.code), args.num)
     return {
         "code": args.code,
@@ -87,35 +93,43 @@ async def get_orderbook(call: Call, args: OrderBookArgs) -> dict[str, Any]:
 
 
 class TickerArgs(ToolArgs):
+    """Arguments of futu_get_ticker (the published schema comes from here)."""
+
     code: Code
     num: Annotated[int, num_field(100, MAX_TICKERS, "trades, the most recent")] = 100
 
 
-async def get_ticker(call: Call, args: TickerArgs) -> dict[str, Any]:
+async def _get_ticker(call: Call, args: TickerArgs) -> dict[str, Any]:
     rows = await call.client.get_rt_ticker(parse_code(args.code), args.num)
     return capped("tickers", rows, args.num, code=args.code)
 
 
 class RtArgs(ToolArgs):
+    """Arguments of futu_get_rt (the published schema comes from here)."""
+
     code: Code
     num: Annotated[int, num_field(500, MAX_RT, "minutes, the most recent")] = 500
 
 
-async def get_rt(call: Call, args: RtArgs) -> dict[str, Any]:
+async def _get_rt(call: Call, args: RtArgs) -> dict[str, Any]:
     rows = await call.client.get_rt_data(parse_code(args.code))
     return capped("rt", rows, args.num, code=args.code)
 
 
 class SnapshotArgs(ToolArgs):
+    """Arguments of futu_get_snapshot (the published schema comes from here)."""
+
     codes: Codes
 
 
-async def get_snapshot(call: Call, args: SnapshotArgs) -> dict[str, Any]:
+async def _get_snapshot(call: Call, args: SnapshotArgs) -> dict[str, Any]:
     rows = await call.client.get_market_snapshot([parse_code(c) for c in args.codes])
     return capped("snapshots", rows, len(args.codes))
 
 
 class StaticArgs(ToolArgs):
+    """Arguments of futu_get_static (the published schema comes from here)."""
+
     codes: Annotated[Codes | None, Field(description="These securities (or give market)")] = None
     market: Annotated[
         MarketName | None, Field(description="All securities of this market and stock_type")
@@ -126,7 +140,7 @@ class StaticArgs(ToolArgs):
     num: Annotated[int, num_field(100, MAX_ROWS, "securities")] = 100
 
 
-async def get_static(call: Call, args: StaticArgs) -> dict[str, Any]:
+async def _get_static(call: Call, args: StaticArgs) -> dict[str, Any]:
     if args.codes:
         rows = await call.client.get_stock_basicinfo(
             None, None, [parse_code(c) for c in args.codes]
@@ -141,11 +155,13 @@ async def get_static(call: Call, args: StaticArgs) -> dict[str, Any]:
 
 
 class BrokerArgs(ToolArgs):
+    """Arguments of futu_get_broker (the published schema comes from here)."""
+
     code: Code
     num: Annotated[int, num_field(20, 100, "broker entries per side")] = 20
 
 
-async def get_broker(call: Call, args: BrokerArgs) -> dict[str, Any]:
+async def _get_broker(call: Call, args: BrokerArgs) -> dict[str, Any]:
     code = parse_code(args.code)
     if code.market is not QotMarket.HK:
         raise invalid_argument("code", "broker queues exist only for HK securities")
@@ -160,10 +176,10 @@ async def get_broker(call: Call, args: BrokerArgs) -> dict[str, Any]:
 
 
 class PingArgs(ToolArgs):
-    pass
+    """Arguments of futu_ping (the published schema comes from here)."""
 
 
-async def ping(call: Call, args: PingArgs) -> dict[str, Any]:
+async def _ping(call: Call, args: PingArgs) -> dict[str, Any]:
     client = call.client
     out: dict[str, Any] = {
         "gateway": client.address,
@@ -180,24 +196,28 @@ async def ping(call: Call, args: PingArgs) -> dict[str, Any]:
 
 
 class PlatesArgs(ToolArgs):
+    """Arguments of futu_list_plates (the published schema comes from here)."""
+
     market: Annotated[MarketName, Field(description="Market whose plates to list")]
     plate_class: Annotated[PlateClassName, Field(description="Kind of plate")] = "ALL"
     num: Annotated[int, num_field(100, MAX_ROWS, "plates")] = 100
 
 
-async def list_plates(call: Call, args: PlatesArgs) -> dict[str, Any]:
+async def _list_plates(call: Call, args: PlatesArgs) -> dict[str, Any]:
     rows = await call.client.get_plate_list(QotMarket[args.market], Plate[args.plate_class])
     return capped("plates", rows, args.num)
 
 
 class PlateStocksArgs(ToolArgs):
+    """Arguments of futu_plate_stocks (the published schema comes from here)."""
+
     plate_code: Annotated[
         Code, Field(description="Plate code from futu_list_plates, e.g. HK.BK1001")
     ]
     num: Annotated[int, num_field(100, MAX_ROWS, "securities")] = 100
 
 
-async def plate_stocks(call: Call, args: PlateStocksArgs) -> dict[str, Any]:
+async def _plate_stocks(call: Call, args: PlateStocksArgs) -> dict[str, Any]:
     rows = await call.client.get_plate_stock(parse_code(args.plate_code))
     return capped("securities", rows, args.num, plate_code=args.plate_code)
 
@@ -215,7 +235,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         ),
         args=QuoteArgs,
         output_schema=list_schema("quotes", "one quote per code"),
-        handler=get_quote,
+        handler=_get_quote,
         scope=SCOPE,
     ),
     ToolSpec(
@@ -230,7 +250,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         ),
         args=KlineArgs,
         output_schema=list_schema("klines", "bars, oldest first"),
-        handler=get_kline,
+        handler=_get_kline,
         scope=SCOPE,
     ),
     ToolSpec(
@@ -251,7 +271,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             },
             ["code", "bid", "ask"],
         ),
-        handler=get_orderbook,
+        handler=_get_orderbook,
         scope=SCOPE,
     ),
     ToolSpec(
@@ -264,7 +284,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         ),
         args=TickerArgs,
         output_schema=list_schema("tickers", "trades, oldest first"),
-        handler=get_ticker,
+        handler=_get_ticker,
         scope=SCOPE,
     ),
     ToolSpec(
@@ -277,7 +297,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         ),
         args=RtArgs,
         output_schema=list_schema("rt", "minutes, oldest first"),
-        handler=get_rt,
+        handler=_get_rt,
         scope=SCOPE,
     ),
     ToolSpec(
@@ -291,7 +311,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         ),
         args=SnapshotArgs,
         output_schema=list_schema("snapshots", "one snapshot per code"),
-        handler=get_snapshot,
+        handler=_get_snapshot,
         scope=SCOPE,
     ),
     ToolSpec(
@@ -304,7 +324,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         ),
         args=StaticArgs,
         output_schema=list_schema("securities", "reference data rows"),
-        handler=get_static,
+        handler=_get_static,
         scope=SCOPE,
     ),
     ToolSpec(
@@ -326,7 +346,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             },
             ["code", "bid", "ask", "truncated"],
         ),
-        handler=get_broker,
+        handler=_get_broker,
         scope=SCOPE,
     ),
     ToolSpec(
@@ -351,7 +371,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             },
             ["gateway", "connected", "key_id", "scopes"],
         ),
-        handler=ping,
+        handler=_ping,
         scope=SCOPE,
     ),
     ToolSpec(
@@ -364,7 +384,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         ),
         args=PlatesArgs,
         output_schema=list_schema("plates", "plates"),
-        handler=list_plates,
+        handler=_list_plates,
         scope=SCOPE,
     ),
     ToolSpec(
@@ -376,7 +396,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         ),
         args=PlateStocksArgs,
         output_schema=list_schema("securities", "members of the plate"),
-        handler=plate_stocks,
+        handler=_plate_stocks,
         scope=SCOPE,
     ),
 )

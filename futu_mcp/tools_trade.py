@@ -41,6 +41,8 @@ DryRun = Annotated[
 
 
 class PlaceArgs(ToolArgs):
+    """Arguments of futu_place_order (the published schema comes from here)."""
+
     code: Code
     trd_side: Annotated[
         TrdSideName, Field(description="BUY or SELL (SELL_SHORT, BUY_BACK for short positions)")
@@ -65,7 +67,7 @@ class PlaceArgs(ToolArgs):
     ] = None
 
 
-async def place_order(call: Call, args: PlaceArgs) -> dict[str, Any]:
+async def _place_order(call: Call, args: PlaceArgs) -> dict[str, Any]:
     if args.order_type == "NORMAL" and args.price is None:
         raise invalid_argument("price", "required for a NORMAL (limit) order")
     if args.order_type == "MARKET" and args.price is not None:
@@ -101,6 +103,8 @@ async def place_order(call: Call, args: PlaceArgs) -> dict[str, Any]:
 
 
 class ModifyArgs(ToolArgs):
+    """Arguments of futu_modify_order (the published schema comes from here)."""
+
     order_id: OrderIdArg
     qty: Annotated[
         float | None, Field(gt=0, le=MAX_QTY, description="New quantity (default: unchanged)")
@@ -113,7 +117,7 @@ class ModifyArgs(ToolArgs):
     dry_run: DryRun = False
 
 
-async def modify_order(call: Call, args: ModifyArgs) -> dict[str, Any]:
+async def _modify_order(call: Call, args: ModifyArgs) -> dict[str, Any]:
     if args.qty is None and args.price is None:
         raise invalid_argument("qty", "give a new qty or price")
     precheck(call, TRADE_SCOPES[args.trd_env])
@@ -141,12 +145,14 @@ async def modify_order(call: Call, args: ModifyArgs) -> dict[str, Any]:
 
 
 class CancelArgs(ToolArgs):
+    """Arguments of futu_cancel_order (the published schema comes from here)."""
+
     order_id: OrderIdArg
     trd_env: TrdEnvArg = "SIMULATE"
     acc_id: AccIdArg = None
 
 
-async def cancel_order(call: Call, args: CancelArgs) -> dict[str, Any]:
+async def _cancel_order(call: Call, args: CancelArgs) -> dict[str, Any]:
     precheck(call, TRADE_SCOPES[args.trd_env])
     acc, order = await _find_order(call, args.trd_env, args.acc_id, args.order_id)
     plan = OrderPlan(
@@ -235,7 +241,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         ),
         args=PlaceArgs,
         output_schema=object_schema(_ORDER, ["dry_run", "sent"]),
-        handler=place_order,
+        handler=_place_order,
         kind="trade",
         idempotent=False,
     ),
@@ -250,7 +256,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         ),
         args=ModifyArgs,
         output_schema=object_schema(_ORDER, ["dry_run", "sent"]),
-        handler=modify_order,
+        handler=_modify_order,
         kind="trade",
         idempotent=False,
     ),
@@ -264,7 +270,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         ),
         args=CancelArgs,
         output_schema=object_schema(_ORDER, ["dry_run", "sent"]),
-        handler=cancel_order,
+        handler=_cancel_order,
         kind="trade",
         idempotent=True,
     ),

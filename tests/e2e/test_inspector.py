@@ -54,6 +54,7 @@ def run_inspector(inspector: Path, *args: str) -> tuple[int, Any]:
 
 
 def check_listing_and_quote(inspector: Path, target: list[str]) -> None:
+    """tools/list and futu_get_quote (good and bad) through the Inspector against `target`."""
     code, listing = run_inspector(inspector, *target, "--method", "tools/list")
     assert code == 0, listing
     tools = {t["name"]: t for t in listing["tools"]}

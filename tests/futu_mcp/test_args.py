@@ -10,6 +10,7 @@ from futu_mcp.tools_trade import PlaceArgs
 
 
 def error_of(model: type, raw: dict) -> str:
+    """The invalid-argument text a client would get for `raw`."""
     with pytest.raises(ValidationError) as info:
         model.model_validate(raw)
     return first_error(info.value)

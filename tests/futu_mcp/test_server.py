@@ -31,18 +31,21 @@ SECRET_DETAIL = "db password is hunter2 at /srv/secret"
 
 
 class NoArgs(ToolArgs):
-    pass
+    """A test tool without arguments."""
 
 
 async def crash(call: Call, args: NoArgs) -> dict[str, Any]:
+    """A handler with a bug whose message must never reach the client."""
     raise RuntimeError(SECRET_DETAIL)
 
 
 async def refuse(call: Call, args: NoArgs) -> dict[str, Any]:
+    """A handler that refuses with a contract text."""
     raise ToolFailure("symbol not allowed: HK.00700", "symbol")
 
 
 def spec(name: str, handler: Any) -> ToolSpec:
+    """A read tool for the test table."""
     return ToolSpec(
         name=name,
         title=name,
@@ -75,6 +78,7 @@ def make_state(sim: Any, keys_file: Path, token: str) -> AppState:
 async def in_memory(
     sim: Any, keys_file: Path, token: str, table: Any = None
 ) -> AsyncIterator[Client]:
+    """The SDK's in-memory client on a server built like futu-mcp builds it."""
     server = build_server(make_state(sim, keys_file, token), table)
     async with Client(server, mode="legacy") as client:
         yield client
