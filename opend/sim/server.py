@@ -59,6 +59,7 @@ class _Connection:
         self.parked: list[tuple[int, bytes]] = []
         self.closed = False
         self._pending_aes: AesCodec | None = None
+        self._batch: list[bytes] | None = None  # replies collected while one read is processed
         # Delayed replies (latency_ms) go through one queue so they leave in order.
         self._outbox: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
         self._outbox_task: asyncio.Task[None] | None = None
@@ -71,10 +72,18 @@ class _Connection:
                 if not data:
                     break
                 self.last_recv = asyncio.get_running_loop().time()
-                for frame in self.decoder.feed(data):
-                    await self._on_frame(frame)
-                    if self.closed:
-                        break
+                # Replies to one read go out in one write: a send per reply costs more than a
+                # snapshot does.
+                self._batch = []
+                try:
+                    for frame in self.decoder.feed(data):
+                        await self._on_frame(frame)
+                        if self.closed:
+                            break
+                finally:
+                    batch, self._batch = self._batch, None
+                if batch and not self.closed:
+                    self.writer.write(b"".join(batch))
                 if not self.closed:
                     await self.writer.drain()
         except FramingError as exc:
@@ -188,7 +197,10 @@ class _Connection:
             self.parked.append((proto_id, data))
             return
         if self.sim.latency_ms <= 0:
-            self.writer.write(data)
+            if self._batch is not None:
+                self._batch.append(data)
+            else:
+                self.writer.write(data)
             return
         loop = asyncio.get_running_loop()
         self._outbox.put_nowait((loop.time() + self.sim.latency_ms / 1000, data))
@@ -219,6 +231,10 @@ class _Connection:
         if self.closed:
             return
         self.closed = True
+        if self._batch:
+            # Replies to requests before the one that closed the link still go out first.
+            self.writer.write(b"".join(self._batch))
+            self._batch = []
         if self._outbox_task is not None:
             self._outbox_task.cancel()
         self.writer.close()

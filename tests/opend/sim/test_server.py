@@ -230,6 +230,16 @@ async def test_drop_after_processes_then_closes_without_reply() -> None:
         )
         assert await conn.closed_by_peer()
         assert [o.order_id_ex for o in sim.state.orders.values()] == ["FTSIM0000000001"]
+        # Pipelined with a request before it, the earlier reply still arrives; only the
+        # dropped one is lost.
+        sim.drop_after(ProtoId.GET_GLOBAL_STATE)
+        piped = await RawConn.open(sim.address)
+        first = await piped.send(ProtoId.KEEP_ALIVE, {"time": "1"})
+        await piped.send(ProtoId.GET_GLOBAL_STATE, {"userID": "0"})
+        assert (await piped.receive())[1] == first
+        with pytest.raises(ConnectionError):
+            await piped.receive()
+        await piped.close()
         # One-shot: the next connection's orders are answered.
         again = await RawConn.open(sim.address)
         await again.ok(ProtoId.KEEP_ALIVE, {"time": "1"})
