@@ -17,7 +17,8 @@ from opend.sim.universe import (
     tick_size,
 )
 
-T0 = 1_780_000_000.0  # a fixed Wednesday afternoon in HK
+T0 = 1_780_000_000.0  # a fixed weekday in HK
+SATURDAY = 1_795_838_400.0  # 2026-11-28 12:00 in HK: the simulator trades on weekends too
 
 
 def test_universe_covers_four_markets_with_forty_securities() -> None:
@@ -129,7 +130,7 @@ def test_book_straddles_the_last_price_on_the_tick_grid() -> None:
 def test_klines_agree_with_the_current_quote() -> None:
     market = MarketData(SECURITIES, 3)
     sec = SECURITIES["HK.00700"]
-    for t in (T0, T0 + 777, T0 + 5 * 3600):
+    for t in (T0, T0 + 777, T0 + 5 * 3600, SATURDAY):
         now = market.day_so_far(sec, t)
         day = market.klines(sec, KLType.K_DAY, t)[-1]
         assert round_to_tick(QotMarket.HK, day.close) == now.price
