@@ -12,6 +12,7 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
+EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
@@ -84,9 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, code: int = EXIT_USAGE) -> None:
     print(f"futu-mcp: {message}", file=sys.stderr, flush=True)
-    sys.exit(EXIT_USAGE)
+    sys.exit(code)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -142,6 +143,16 @@ def main(argv: list[str] | None = None) -> None:
         _fail(str(exc))
         return
 
+    sock = None
+    if config.http_host_port is not None:
+        from futu_mcp.http import bind
+
+        try:
+            sock = bind(*config.http_host_port)
+        except StartupError as exc:
+            _fail(str(exc), EXIT_FAILED)
+            return
+
     from futu_mcp.appstate import AppState
     from futu_mcp.metrics import Metrics
     from futu_mcp.server import build_server
@@ -187,6 +198,6 @@ def main(argv: list[str] | None = None) -> None:
         else:
             from futu_mcp.http import serve
 
-            anyio.run(serve, server, state)
+            anyio.run(serve, server, state, sock)
     except KeyboardInterrupt:
         pass

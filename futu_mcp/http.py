@@ -8,6 +8,7 @@ proxy or in a container, clients use a name the server cannot guess, and the SDK
 
 import json
 import logging
+import socket
 import sys
 from typing import Any
 
@@ -71,15 +72,31 @@ def add_routes(server: MCPServer, state: AppState) -> None:
         return Response(json.dumps(body), media_type="application/json")
 
 
-async def serve(server: MCPServer, state: AppState) -> None:
-    """Run the HTTP server until cancelled; print the bound address to stderr once listening."""
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything else starts so a taken port is one clear
+    line (StartupError) rather than a traceback from inside the web server."""
+    from futu_mcp.caller import StartupError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+async def serve(server: MCPServer, state: AppState, sock: socket.socket) -> None:
+    """Run the HTTP server on `sock` until stopped; print the bound address to stderr once
+    it accepts connections."""
     import anyio
     import uvicorn
 
     config = state.config
-    hostport = config.http_host_port
-    assert hostport is not None
-    host, port = hostport
+    host, port = sock.getsockname()[:2]
     add_routes(server, state)
     app = server.streamable_http_app(
         streamable_http_path="/mcp",
@@ -90,8 +107,6 @@ async def serve(server: MCPServer, state: AppState) -> None:
     uv = uvicorn.Server(
         uvicorn.Config(
             app,
-            host=host,
-            port=port,
             log_level="warning",
             access_log=False,
             lifespan="on",
@@ -100,11 +115,10 @@ async def serve(server: MCPServer, state: AppState) -> None:
         )
     )
     async with anyio.create_task_group() as tg:
-        tg.start_soon(uv.serve)
+        tg.start_soon(uv.serve, [sock])
         while not uv.started:
             if uv.should_exit:
                 return
             await anyio.sleep(0.02)
-        sock = uv.servers[0].sockets[0].getsockname()
-        shown = f"[{sock[0]}]" if ":" in sock[0] else sock[0]
-        print(f"futu-mcp: listening on http://{shown}:{sock[1]}/mcp", file=sys.stderr, flush=True)
+        shown = f"[{host}]" if ":" in host else host
+        print(f"futu-mcp: listening on http://{shown}:{port}/mcp", file=sys.stderr, flush=True)

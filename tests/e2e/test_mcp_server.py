@@ -2,6 +2,7 @@
 coming back, the audit chain (and a fail-closed audit), and no secret in any output."""
 
 import json
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -283,3 +284,23 @@ async def test_config_file_settings_and_flags_on_top(
     async with http_client(overridden.url, token) as client:
         failed, placed = await call(client, "futu_place_order", resting())
     assert not failed and placed["sent"] is True
+
+
+def test_a_taken_http_port_is_one_line_and_exit_1(make_key: Any) -> None:
+    make_key("any")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [FUTU_MCP, "--http-listen", f"127.0.0.1:{port}", "--gateway", "127.0.0.1:1"],
+            capture_output=True,
+            text=True,
+            env=server_env(),
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert (
+        done.stderr.strip()
+        == f"futu-mcp: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )
