@@ -328,6 +328,11 @@ class MarketData:
         minute = int(elapsed // 60)
         return path, minute, (elapsed - minute * 60) / 60
 
+    def session_end(self, sec: SimSecurity, t: float) -> float:
+        """When the session that `t` falls in ends (the next local midnight): DAY orders expire."""
+        today = self.local(sec, t).date()
+        return self._midnight(sec, today + timedelta(days=1))
+
     def session_elapsed(self, sec: SimSecurity, t: float) -> float:
         """Fraction of today's session gone by at `t` (for volume ratios)."""
         _path, minute, frac = self._position(sec, t)

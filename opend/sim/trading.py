@@ -93,6 +93,7 @@ class Order:
     fill_value: float = 0.0
     last_err: str = ""
     enabled_status: OrderStatus = OrderStatus.SUBMITTED
+    expires_at: float | None = None  # end of the session for DAY orders
 
     @property
     def remaining(self) -> int:
@@ -299,6 +300,9 @@ class Trading:
             remark=remark,
             create_time=now,
             update_time=now,
+            expires_at=self.market.session_end(sec, now)
+            if time_in_force == TimeInForce.DAY
+            else None,
         )
         self.orders[order.order_id] = order
         self._take_book(order, now, levels=10)
@@ -473,10 +477,20 @@ class Trading:
         for window in range(first, last + 1, stride):
             moment = window * _MATCH_STEP
             for order in resting:
-                self._take_book(order, moment, levels=1)
+                if order.expires_at is not None and moment >= order.expires_at:
+                    self._expire(order)
+                else:
+                    self._take_book(order, moment, levels=1)
             resting = [o for o in resting if o.status in _OPEN]
             if not resting:
                 break
+
+    def _expire(self, order: Order) -> None:
+        """A DAY order still open when its session ends is cancelled by the exchange."""
+        assert order.expires_at is not None
+        order.status = OrderStatus.CANCELLED_PART if order.fill_qty else OrderStatus.CANCELLED_ALL
+        order.update_time = order.expires_at
+        order.last_err = "expired at the end of the trading day"
 
     def _take_book(self, order: Order, when: float, levels: int) -> None:
         asks, bids = self.market.book(order.sec, when, levels)

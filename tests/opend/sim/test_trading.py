@@ -359,3 +359,19 @@ async def test_same_seed_same_accounts_and_fills() -> None:
             )
             await t.conn.close()
     assert results[0] == results[1]
+
+
+async def test_day_orders_expire_at_the_end_of_the_session(sim: Simulator) -> None:
+    t = await _trader(sim, TrdEnv.SIMULATE)
+    day = _ok(await t.place("00700", 1, 100, 300.0))
+    c2s = t.order_c2s("00700", 1, 100, 300.0)
+    c2s["timeInForce"] = 1  # GTC
+    sim.advance(1)
+    gtc = _ok(await t.conn.request(ProtoId.TRD_PLACE_ORDER, c2s))
+    sim.advance(86_400)
+    expired = await t.order(day["orderID"])
+    assert expired["orderStatus"] == OrderStatus.CANCELLED_ALL
+    assert "end of the trading day" in expired["lastErrMsg"]
+    assert (await t.order(gtc["orderID"]))["orderStatus"] == OrderStatus.SUBMITTED
+    assert (await t.funds())["frozenCash"] == pytest.approx(100 * 300.0)  # only the GTC order
+    await t.conn.close()
