@@ -12,7 +12,7 @@ import pytest
 
 from futu_mcp.audit import verify_file
 from keystore.store import KeyStore
-from tests.e2e.conftest import gateway_of, http_client
+from tests.e2e.conftest import gateway_of, http_client, space_writes
 from tests.e2e.test_mcp_tools import call
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -134,6 +134,7 @@ async def test_twenty_concurrent_orders_against_a_limit_of_three_admit_three(
     assert 3 <= len(intents) <= 3 + len(gateway)
     assert len(sim.state.orders) == before + len(placed)
     # Another tenant on the same server has its own limits.
+    space_writes(sim)
     async with http_client(server.url, other) as client:
         failed, result = await call(client, "futu_place_order", order())
     assert not failed and result["sent"] is True

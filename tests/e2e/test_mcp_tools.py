@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from opend.sim.universe import PLATES, SECURITIES
-from tests.e2e.conftest import gateway_of, http_client, stdio_client, wait_for
+from tests.e2e.conftest import gateway_of, http_client, space_writes, stdio_client, wait_for
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -127,10 +127,12 @@ async def exercise_every_tool(client: Any, sim: Any) -> None:
     assert modified["sent"] is True
     assert sim.state.orders[int(order_id)].price == pytest.approx(new_price)
 
+    space_writes(sim)
     cancelled = await ok(client, "futu_cancel_order", {"order_id": order_id})
     assert cancelled["sent"] is True
     assert sim.state.orders[int(order_id)].status.name.startswith("CANCELLED")
 
+    space_writes(sim)
     # A marketable buy at the best ask fills: positions and deals agree with the sim's books.
     ask = (await ok(client, "futu_get_orderbook", {"code": "HK.00700", "num": 1}))["ask"][0][
         "price"
@@ -217,6 +219,7 @@ async def exercise_bad_input(client: Any, sim: Any) -> None:
         assert "Traceback" not in message and "Error executing tool" not in message
     # OpenD's own refusal (not a whole lot) comes back as `gateway error: <its message>`.
     odd_lot = {"code": "HK.00700", "trd_side": "BUY", "qty": 150, "price": 240.0}
+    space_writes(sim)
     failed, message = await call(client, "futu_place_order", odd_lot)
     assert (
         failed and message.startswith("gateway error: ") and len(message) > len("gateway error: ")

@@ -15,7 +15,7 @@ from opend.protoids import ProtoId
 from opend.sim import DEFAULT_TRADE_PASSWORD
 from opend.sim.universe import SECURITIES
 from tests.conftest import console_script
-from tests.e2e.conftest import gateway_of, http_client, server_env, stdio_client
+from tests.e2e.conftest import gateway_of, http_client, server_env, space_writes, stdio_client
 from tests.e2e.test_mcp_tools import call, ok
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -145,6 +145,7 @@ async def test_client_order_id_places_one_order_sequential_concurrent_and_after_
         assert len(sim.state.orders) == before + 1
 
         results: list[dict[str, Any]] = []
+        space_writes(sim)
 
         async def one() -> None:
             results.append(await ok(client, "futu_place_order", resting(client_order_id="order-2")))
