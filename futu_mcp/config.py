@@ -51,12 +51,15 @@ class Config:
 
 
 def split_host_port(text: str, name: str) -> tuple[str, int]:
-    """`HOST:PORT` (IPv6 as `[::1]:PORT`; a bare `:PORT` means 0.0.0.0)."""
-    host, sep, port = text.strip().rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+    """`HOST:PORT` (IPv6 as `[::1]:PORT`). `:PORT` or `PORT` alone means 127.0.0.1: listening
+    beyond this machine takes an explicit `0.0.0.0:PORT`."""
+    raw = text.strip()
+    host, sep, port = raw.rpartition(":")
+    if not sep:
+        host, port = "", raw
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
         raise ConfigError(f"{name}: expected HOST:PORT, got {text!r}")
-    host = host.strip("[]") or "0.0.0.0"
-    return host, int(port)
+    return host.strip("[]") or "127.0.0.1", int(port)
 
 
 def _convert(name: str, raw: Any) -> Any:

@@ -36,6 +36,7 @@ def test_toml_then_flags_win(tmp_path: Path) -> None:
         ("max_orders_per_minute = 0\n", {}, "max_orders_per_minute: expected a positive integer"),
         ("", {"max_order_value": "HK=abc"}, "max_order_value: not a number"),
         ("", {"http_listen": "localhost"}, "http_listen: expected HOST:PORT"),
+        ("", {"gateway": "opend:port"}, "gateway: expected HOST:PORT"),
         ("gateway = [\n", {}, "config "),
     ],
 )
@@ -53,7 +54,9 @@ def test_missing_config_file_is_an_error(tmp_path: Path) -> None:
 
 def test_host_port_forms() -> None:
     assert split_host_port("[::1]:80", "x") == ("::1", 80)
-    assert split_host_port(":38765", "x") == ("0.0.0.0", 38765)
+    assert split_host_port(":38765", "x") == ("127.0.0.1", 38765)
+    assert split_host_port("38765", "x") == ("127.0.0.1", 38765)
+    assert split_host_port("0.0.0.0:38765", "x") == ("0.0.0.0", 38765)
     with pytest.raises(ConfigError):
         split_host_port("host:99999", "x")
 
