@@ -341,7 +341,11 @@ FUTU_MCP_ENVIRONMENT = [
 
 FUTU_MCP_EXIT = [
     ("0", "The client closed the session (stdio) or the server was stopped."),
-    ("1", "The server stopped on an unexpected error (logged to standard error)."),
+    (
+        "1",
+        "The server could not start serving (the HTTP port is taken, for one) or stopped on an "
+        "unexpected error; the reason goes to standard error.",
+    ),
     (
         "2",
         "Bad option or configuration, unreadable keys.json, or on stdio a missing or invalid "
