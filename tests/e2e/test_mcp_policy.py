@@ -2,6 +2,7 @@
 daily value across a restart, and server-wide caps; all against the simulator."""
 
 import json
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,8 @@ import pytest
 
 from futu_mcp.audit import verify_file
 from keystore.store import KeyStore
-from tests.e2e.conftest import gateway_of, http_client, space_writes
+from tests.conftest import console_script
+from tests.e2e.conftest import gateway_of, http_client, server_env, space_writes
 from tests.e2e.test_mcp_tools import call
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -184,10 +186,18 @@ async def test_two_tenants_see_their_own_tools_and_bad_tokens_get_401(
         assert not failed
     ids = {json.loads(line)["key_id"] for line in audit.read_text().splitlines()}
     assert ids == {"reader", "trader"}
+    listed = subprocess.run(
+        [console_script("futucli"), "list-keys", "--json"],
+        capture_output=True,
+        text=True,
+        env=server_env(),
+    )
+    used = {k["id"]: k.get("last_used") for k in json.loads(listed.stdout)}
+    assert used["reader"] and used["trader"]
     init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}
     headers = {"Accept": "application/json, text/event-stream"}
     assert httpx2.post(server.url, json=init, headers=headers).status_code == 401
-    wrong = {**headers, "Authorization": f"Bearer {reader[:-1]}x"}
+    wrong = {**headers, "Authorization": f"Bearer {reader[:-1]}{'y' if reader[-1] != 'y' else 'z'}"}
     assert httpx2.post(server.url, json=init, headers=wrong).status_code == 401
     assert (
         httpx2.post(
