@@ -11,7 +11,7 @@ import binascii
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,7 +33,7 @@ from opend.protoids import ProtoId
 from opend.sim.limits import LimitExceeded, RateWindow
 from opend.sim.market import MARKET_TZ, Bar
 from opend.sim.state import SERVER_BUILD, SERVER_VERSION, SimState
-from opend.sim.trading import FX_TO_HKD, Account, Order, Position, TradeError
+from opend.sim.trading import FX_TO_HKD, Account, Deal, Order, Position, TradeError
 from opend.sim.universe import PLATE_MARKETS, SimSecurity, round_to_tick, tick_size
 
 MAX_SNAPSHOT_CODES = 400
@@ -62,6 +62,10 @@ class ConnInfo:
     client_id: str = ""
     push_fmt: int = 1
     initialized: bool = False
+    # Quote items with push registration (Qot_Sub isRegOrUnRegPush) and the last body pushed.
+    push_keys: set[tuple[str, int]] = field(default_factory=set)
+    last_push: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    push_accounts: set[int] = field(default_factory=set)  # Trd_SubAccPush
 
 
 Handler = Callable[[SimState, ConnInfo, dict[str, Any]], dict[str, Any] | None]
@@ -192,6 +196,8 @@ def sub(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
     try:
         if c2s.get("isUnsubAll"):
             state.subscriptions.unsubscribe(conn.conn_id, None, now)
+            conn.push_keys.clear()
+            conn.last_push.clear()
             return {}
         securities = _securities(state, c2s)
         sub_types = []
@@ -206,12 +212,21 @@ def sub(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
             if SubType.BROKER in sub_types and sec.security.market is not QotMarket.HK:
                 raise SimError(f"Broker queue is only available for HK securities ({sec.code})")
         keys = [(sec.code, int(t)) for sec in securities for t in sub_types]
-        if bool(_req(c2s, "isSubOrUnSub")):
+        subscribing = bool(_req(c2s, "isSubOrUnSub"))
+        if subscribing:
             state.subscriptions.subscribe(conn.conn_id, keys, now)
         else:
             state.subscriptions.unsubscribe(conn.conn_id, keys, now)
     except LimitExceeded as exc:
         raise SimError(str(exc)) from None
+    # Absent isRegOrUnRegPush leaves push registration as it was, as on OpenD.
+    register = c2s.get("isRegOrUnRegPush")
+    if subscribing and register:
+        conn.push_keys.update(keys)  # the first push comes at once (isFirstPush is not honoured)
+    elif not subscribing or register is False:
+        conn.push_keys.difference_update(keys)
+        for key in keys:
+            conn.last_push.pop(key, None)
     return {}
 
 
@@ -706,10 +721,13 @@ def unlock_trade(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[s
 
 
 def sub_acc_push(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
-    """Trd_SubAccPush (2008): accepted for known accounts (the sim sends no trade pushes)."""
-    for raw in c2s.get("accIDList", []):
-        if _int(raw, "accIDList") not in state.trading.accounts:
-            raise SimError(f"Nonexisting acc_id {raw}")
+    """Trd_SubAccPush (2008): the full list of accounts whose order and fill updates this
+    connection receives (Trd_UpdateOrder, Trd_UpdateOrderFill)."""
+    accounts = {_int(raw, "accIDList") for raw in c2s.get("accIDList", [])}
+    for acc_id in accounts:
+        if acc_id not in state.trading.accounts:
+            raise SimError(f"Nonexisting acc_id {acc_id}")
+    conn.push_accounts = accounts
     return {}
 
 
@@ -881,7 +899,8 @@ def get_position_list(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> d
     return {"header": echo, "positionList": positions}
 
 
-def _order_wire(state: SimState, account: Account, order: Order) -> dict[str, Any]:
+def order_wire(state: SimState, account: Account, order: Order) -> dict[str, Any]:
+    """A Trd_Common.Order as OpenD reports it (order lists and Trd_UpdateOrder)."""
     sec = order.sec
     wire = {
         "trdSide": int(order.side),
@@ -950,8 +969,34 @@ def get_order_list(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict
             continue
         if not _time_filter(state, conditions, order.sec, order.create_time):
             continue
-        orders.append(_order_wire(state, account, order))
+        orders.append(order_wire(state, account, order))
     return {"header": echo, "orderList": orders}
+
+
+def fill_wire(state: SimState, account: Account, deal: Deal) -> dict[str, Any]:
+    """A Trd_Common.OrderFill as OpenD reports it (fill lists and Trd_UpdateOrderFill)."""
+    order = deal.order
+    fill = {
+        "trdSide": int(order.side),
+        "fillID": str(deal.fill_id),
+        "fillIDEx": deal.fill_id_ex,
+        "orderID": str(order.order_id),
+        "orderIDEx": order.order_id_ex,
+        "code": order.sec.security.code,
+        "name": order.sec.name,
+        "qty": float(deal.qty),
+        "price": deal.price,
+        "createTime": _ms_time(state, order.sec, deal.time),
+        "secMarket": int(SEC_MARKET_OF[order.sec.security.market]),
+        "createTimestamp": _stamp(deal.time),
+        "updateTimestamp": _stamp(deal.time),
+        "status": 0,
+        "trdMarket": int(account.markets[0]),
+    }
+    if deal.counter_broker[0]:
+        fill["counterBrokerID"] = deal.counter_broker[0]
+        fill["counterBrokerName"] = deal.counter_broker[1]
+    return fill
 
 
 def get_order_fill_list(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
@@ -970,27 +1015,7 @@ def get_order_fill_list(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) ->
             continue
         if not _time_filter(state, conditions, order.sec, deal.time):
             continue
-        fill = {
-            "trdSide": int(order.side),
-            "fillID": str(deal.fill_id),
-            "fillIDEx": deal.fill_id_ex,
-            "orderID": str(order.order_id),
-            "orderIDEx": order.order_id_ex,
-            "code": order.sec.security.code,
-            "name": order.sec.name,
-            "qty": float(deal.qty),
-            "price": deal.price,
-            "createTime": _ms_time(state, order.sec, deal.time),
-            "secMarket": int(SEC_MARKET_OF[order.sec.security.market]),
-            "createTimestamp": _stamp(deal.time),
-            "updateTimestamp": _stamp(deal.time),
-            "status": 0,
-            "trdMarket": int(account.markets[0]),
-        }
-        if deal.counter_broker[0]:
-            fill["counterBrokerID"] = deal.counter_broker[0]
-            fill["counterBrokerName"] = deal.counter_broker[1]
-        fills.append(fill)
+        fills.append(fill_wire(state, account, deal))
     return {"header": echo, "orderFillList": fills}
 
 

@@ -7,6 +7,7 @@ is written once. When the schemas are present, JSON requests are checked against
 OpenD converts JSON into its protobuf messages: a malformed request gets an error reply.
 """
 
+import importlib
 import json
 from typing import Any
 
@@ -31,6 +32,24 @@ class BadRequest(Exception):
 def formats() -> list[str]:
     """Body formats this installation serves, for the start-up banner."""
     return ["json", "protobuf"] if pbschema.available() else ["json"]
+
+
+# Push protocols the simulator sends beyond those in opend.protoids (quote updates).
+PUSH_MODULES: dict[int, str] = {
+    3005: "Qot_UpdateBasicQot",
+    3007: "Qot_UpdateKL",
+    3009: "Qot_UpdateRT",
+    3011: "Qot_UpdateTicker",
+    3013: "Qot_UpdateOrderBook",
+    3015: "Qot_UpdateBroker",
+}
+
+
+def _response_module(proto_id: int) -> Any:
+    if proto_id not in PUSH_MODULES:
+        return pbschema.pb_module(proto_id)
+    pbschema.pb_module(_ERROR_SCHEMA)  # puts the schema folder on sys.path
+    return importlib.import_module(f"{PUSH_MODULES[proto_id]}_pb2")
 
 
 def _request_class(proto_id: int) -> Any:
@@ -102,7 +121,7 @@ def encode_response(proto_id: int, fmt: int, response: dict[str, Any]) -> bytes:
         from google.protobuf import json_format
 
         try:
-            response_class = pbschema.pb_module(proto_id).Response
+            response_class = _response_module(proto_id).Response
         except LookupError:
             response_class = pbschema.pb_module(_ERROR_SCHEMA).Response
             response = {k: v for k, v in response.items() if k != "s2c"}

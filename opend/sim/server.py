@@ -26,9 +26,11 @@ from opend.crypto import (
 )
 from opend.framing import Frame, FrameDecoder, FramingError, ProtoFmt, check_sha1, encode_frame
 from opend.protoids import ProtoId
+from opend.sim import pushes
 from opend.sim.handlers import ConnInfo, error_reply, respond
 from opend.sim.pbcodec import BadRequest, decode_request, encode_response, formats
 from opend.sim.state import DEFAULT_TRADE_PASSWORD, SimState
+from opend.sim.trading import Deal, Order
 
 log = logging.getLogger("opend.sim")
 
@@ -220,6 +222,13 @@ class _Connection:
             with contextlib.suppress(ConnectionError):
                 await self.writer.drain()
 
+    def push(self, proto_id: int, s2c: dict[str, Any]) -> None:
+        """Send a push in the connection's push format (InitConnect pushProtoFmt)."""
+        if self.closed or not self.info.initialized:
+            return
+        fmt = ProtoFmt.PROTOBUF if self.info.push_fmt == ProtoFmt.PROTOBUF else ProtoFmt.JSON
+        self._send(proto_id, 0, fmt, {"retType": 0, "retMsg": "", "errCode": 0, "s2c": s2c})
+
     def flush_parked(self) -> None:
         """Send the replies held while stalled, in order."""
         parked, self.parked = self.parked, []
@@ -258,6 +267,7 @@ class Simulator:
         keepalive_timeout: float | None = None,
         max_connections: int = MAX_CONNECTIONS,
         subscription_quota: int = 100,
+        push_interval: float = 1.0,
     ) -> None:
         self.host = host
         self._port = port
@@ -282,6 +292,9 @@ class Simulator:
         self._next_conn_id = 7_143_839_420_431_376_000
         self._stalled: set[int | None] = set()
         self._drop_after: set[int] = set()
+        self.push_interval = push_interval
+        self._pusher: asyncio.Task[None] | None = None
+        self.state.trading.listeners.append(self._on_trade_event)
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -300,6 +313,7 @@ class Simulator:
             ", ".join(self.formats),
         )
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+        self._pusher = asyncio.get_running_loop().create_task(self._push_quotes())
 
     async def stop(self) -> None:
         """Stop listening and close every connection; the state (orders, clock) is kept."""
@@ -307,11 +321,13 @@ class Simulator:
         if server is not None:
             server.close()
         self.drop_connections()
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
-            self._sweeper = None
+        for name in ("_sweeper", "_pusher"):
+            task = getattr(self, name)
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                setattr(self, name, None)
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -335,6 +351,11 @@ class Simulator:
     def formats(self) -> list[str]:
         """Body formats served: json always, protobuf when the official schemas are installed."""
         return formats()
+
+    @property
+    def push_accounts(self) -> set[int]:
+        """Accounts some connection receives order and fill pushes for (Trd_SubAccPush)."""
+        return {acc for conn in self._connections.values() for acc in conn.info.push_accounts}
 
     @property
     def connection_count(self) -> int:
@@ -417,6 +438,32 @@ class Simulator:
                     conn.close()
             if not self.state.clock.frozen:
                 self.state.trading.match(self.state.clock.now())
+
+    def _on_trade_event(self, order: Order, deal: Deal | None) -> None:
+        """Order and fill pushes to the connections that asked for the account."""
+        for conn in list(self._connections.values()):
+            if order.acc_id not in conn.info.push_accounts:
+                continue
+            conn.push(*pushes.order_push(self.state, order))
+            if deal is not None:
+                conn.push(*pushes.fill_push(self.state, deal))
+
+    async def _push_quotes(self) -> None:
+        """Every push interval, push what changed for each registered subscription."""
+        while True:
+            await asyncio.sleep(self.push_interval)
+            for conn in list(self._connections.values()):
+                for key in sorted(conn.info.push_keys):
+                    try:
+                        result = pushes.quote_push(
+                            self.state, conn.info, *key, conn.info.last_push.get(key) or None
+                        )
+                    except Exception:  # a push bug must not stop the others
+                        log.exception("conn %s: push of %s failed", conn.info.conn_id, key)
+                        continue
+                    if result is not None:
+                        conn.info.last_push[key] = result[1]
+                        conn.push(*result)
 
 
 class SimulatorThread:

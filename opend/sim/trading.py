@@ -7,6 +7,7 @@ once; a resting limit order takes the best level each time the book refreshes wh
 through its limit, so a large order fills in parts.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -160,6 +161,8 @@ class Trading:
         self.accounts: dict[int, Account] = {}
         self.orders: dict[int, Order] = {}
         self.deals: list[Deal] = []
+        # Called with (order, new fill or None) whenever an order changes: trade pushes.
+        self.listeners: list[Callable[[Order, Deal | None], None]] = []
         self._place_windows: dict[int, RateWindow] = {}
         self._modify_windows: dict[int, RateWindow] = {}
         self._matched_window = int(clock.now() // _MATCH_STEP)
@@ -305,6 +308,7 @@ class Trading:
             else None,
         )
         self.orders[order.order_id] = order
+        self._notify(order, None)
         self._take_book(order, now, levels=10)
         if order.remaining and (is_market or order.time_in_force is TimeInForce.IOC):
             # Whatever the book could not give a market or IOC order is cancelled, not rested.
@@ -312,6 +316,7 @@ class Trading:
                 OrderStatus.CANCELLED_PART if order.fill_qty else OrderStatus.CANCELLED_ALL
             )
             order.last_err = "" if order.fill_qty else "no liquidity at the order's price"
+            self._notify(order, None)
         return order
 
     def find_order(self, account: Account, order_id: int | None, order_id_ex: str | None) -> Order:
@@ -363,6 +368,7 @@ class Trading:
         else:
             raise TradeError(f"Unknown modifyOrderOp {op}")
         order.update_time = now
+        self._notify(order, None)
         if op in (ModifyOrderOp.NORMAL, ModifyOrderOp.ENABLE) and order.status in _OPEN:
             self._take_book(order, now, levels=10)
         return order
@@ -375,6 +381,7 @@ class Trading:
         for order in self.orders.values():
             if order.acc_id == account.acc_id and order.status in _LIVE:
                 self._cancel(order, now)
+                self._notify(order, None)
 
     def _modify_check(self, account: Account, unlocked: bool) -> None:
         self._write_check(
@@ -491,6 +498,7 @@ class Trading:
         order.status = OrderStatus.CANCELLED_PART if order.fill_qty else OrderStatus.CANCELLED_ALL
         order.update_time = order.expires_at
         order.last_err = "expired at the end of the trading day"
+        self._notify(order, None)
 
     def _take_book(self, order: Order, when: float, levels: int) -> None:
         asks, bids = self.market.book(order.sec, when, levels)
@@ -532,9 +540,13 @@ class Trading:
         broker = (0, "")
         if order.sec.security.market is QotMarket.HK:
             broker = HK_BROKERS[int(noise(self.market.seed, "deal", seq) * len(HK_BROKERS))]
-        self.deals.append(
-            Deal(_FILL_ID_BASE + seq, f"FTSIMF{seq:010d}", order, qty, price, when, broker)
-        )
+        deal = Deal(_FILL_ID_BASE + seq, f"FTSIMF{seq:010d}", order, qty, price, when, broker)
+        self.deals.append(deal)
+        self._notify(order, deal)
+
+    def _notify(self, order: Order, deal: Deal | None) -> None:
+        for listener in self.listeners:
+            listener(order, deal)
 
     # --- valuations ------------------------------------------------------------------------
 
