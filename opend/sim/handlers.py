@@ -230,6 +230,29 @@ def sub(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def get_sub_info(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
+    """Qot_GetSubInfo (3003): this connection's subscriptions (or every connection's) and quota."""
+    subs = state.subscriptions
+    conn_ids = subs.connections() if c2s.get("isReqAllConn") else [conn.conn_id]
+    infos = []
+    for conn_id in conn_ids:
+        by_type: dict[int, list[dict[str, Any]]] = {}
+        held = subs.held_by(conn_id)
+        for code, sub_type in held:
+            by_type.setdefault(sub_type, []).append(_wire_sec(state.securities[code]))
+        infos.append(
+            {
+                "subInfoList": [
+                    {"subType": t, "securityList": secs} for t, secs in sorted(by_type.items())
+                ],
+                "usedQuota": len(held),
+                "isOwnConnData": conn_id == conn.conn_id,
+            }
+        )
+    used = subs.used(state.clock.monotonic())
+    return {"connSubInfoList": infos, "totalUsedQuota": used, "remainQuota": subs.quota - used}
+
+
 def get_basic_qot(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
     """Qot_GetBasicQot (3004): the quote of subscribed securities."""
     now = state.clock.now()
@@ -1094,6 +1117,7 @@ HANDLERS: dict[int, Handler] = {
     ProtoId.GET_GLOBAL_STATE: get_global_state,
     ProtoId.KEEP_ALIVE: keep_alive,
     ProtoId.QOT_SUB: sub,
+    ProtoId.QOT_GET_SUB_INFO: get_sub_info,
     ProtoId.QOT_GET_BASIC_QOT: get_basic_qot,
     ProtoId.QOT_GET_KL: get_kl,
     ProtoId.QOT_GET_RT: get_rt,

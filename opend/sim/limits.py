@@ -99,8 +99,12 @@ class Subscriptions:
             self._drop(key, conn_id, now, linger=True)
 
     def held_by(self, conn_id: int) -> list[tuple[str, int]]:
-        """Units a connection holds (Qot_GetSubInfo style inspection)."""
+        """Units a connection holds (Qot_GetSubInfo)."""
         return [k for k, holders in self._holders.items() if conn_id in holders]
+
+    def connections(self) -> list[int]:
+        """Connections holding at least one unit, oldest id first."""
+        return sorted({c for holders in self._holders.values() for c in holders})
 
     def _drop(self, key: tuple[str, int], conn_id: int, now: float, *, linger: bool) -> None:
         holders = self._holders[key]

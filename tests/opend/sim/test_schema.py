@@ -31,6 +31,7 @@ VALID: dict[int, dict[str, Any]] = {
         "subTypeList": [1, 2, 4, 5, 6, 11, 12, 14],
         "isSubOrUnSub": True,
     },
+    ProtoId.QOT_GET_SUB_INFO: {"isReqAllConn": True},
     ProtoId.QOT_GET_BASIC_QOT: {"securityList": [HK]},
     ProtoId.QOT_GET_KL: {"security": HK, "klType": 3, "rehabType": 1, "reqNum": 50},
     ProtoId.QOT_GET_RT: {"security": HK},

@@ -64,6 +64,9 @@ def test_quote_calls(ft: ModuleType, fmt: str, sim: SimulatorThread) -> None:
             ft.SubType.BROKER,
         ]
         _ok(quote_ctx.subscribe(codes, sub_types))
+        held = _ok(quote_ctx.query_subscription())
+        assert held["total_used"] == len(sub_types) and held["own_used"] == len(sub_types)
+        assert held["sub_list"]["QUOTE"] == ["HK.00700"]
         quote = _ok(quote_ctx.get_stock_quote(codes))
         now = market.day_so_far(tencent, START)
         assert quote["last_price"][0] == now.price
