@@ -37,6 +37,11 @@ from opend.sim.trading import FX_TO_HKD, Account, Deal, Order, Position, TradeEr
 from opend.sim.universe import PLATE_MARKETS, SimSecurity, round_to_tick, tick_size
 
 MAX_SNAPSHOT_CODES = 400
+# Served beyond opend.protoids (see pbcodec.EXTRA_MODULES).
+TRD_GET_MAX_TRD_QTYS = 2111
+TRD_GET_HISTORY_ORDER_LIST = 2221
+TRD_GET_HISTORY_ORDER_FILL_LIST = 2222
+QOT_GET_MARKET_STATE = 3223
 MAX_BARS = 1000
 _TIME = "%Y-%m-%d %H:%M:%S"
 
@@ -163,15 +168,23 @@ def keep_alive(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str
     return {"time": str(int(state.clock.now()))}
 
 
+# The simulator never closes: Asian markets are always in their morning session, US in its day.
+MARKET_STATE: dict[QotMarket, int] = {
+    QotMarket.HK: int(QotMarketState.MORNING),
+    QotMarket.US: int(QotMarketState.AFTERNOON),
+    QotMarket.SH: int(QotMarketState.MORNING),
+    QotMarket.SZ: int(QotMarketState.MORNING),
+}
+
+
 def get_global_state(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
     """GetGlobalState (1002): logged in, ready, every market trading (the sim never closes)."""
     now = state.clock.now()
-    trading = int(QotMarketState.MORNING)
     return {
-        "marketHK": trading,
-        "marketUS": int(QotMarketState.AFTERNOON),
-        "marketSH": trading,
-        "marketSZ": trading,
+        "marketHK": MARKET_STATE[QotMarket.HK],
+        "marketUS": MARKET_STATE[QotMarket.US],
+        "marketSH": MARKET_STATE[QotMarket.SH],
+        "marketSZ": MARKET_STATE[QotMarket.SZ],
         "marketHKFuture": int(QotMarketState.FUTURE_OPEN),
         "marketUSFuture": int(QotMarketState.FUTURE_OPEN),
         "qotLogined": True,
@@ -525,6 +538,20 @@ def _static(sec: SimSecurity) -> dict[str, Any]:
             "delisting": False,
             "listTimestamp": _midnight_stamp(sec, sec.list_date),
         }
+    }
+
+
+def get_market_state(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
+    """Qot_GetMarketState (3223): the session state of each security's market."""
+    return {
+        "marketInfoList": [
+            {
+                "security": _wire_sec(sec),
+                "name": sec.name,
+                "marketState": MARKET_STATE[sec.security.market],
+            }
+            for sec in _securities(state, c2s)
+        ]
     }
 
 
@@ -1042,6 +1069,35 @@ def get_order_fill_list(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) ->
     return {"header": echo, "orderFillList": fills}
 
 
+def get_max_trd_qtys(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
+    """Trd_GetMaxTrdQtys (2111): how much the account could buy with its cash, or sell."""
+    account, echo = _account(state, c2s)
+    trading = state.trading
+    now = state.clock.now()
+    trading.match(now)
+    try:
+        sec = trading.security(
+            account, str(_req(c2s, "code")), _int(c2s.get("secMarket", 0), "secMarket") or None
+        )
+    except TradeError as exc:
+        raise SimError(str(exc)) from None
+    price = _float(_req(c2s, "price"), "price") or 0.0
+    if _int(_req(c2s, "orderType"), "orderType") == 2 or price <= 0:
+        price = state.market.book(sec, now, 1)[0][0][0]  # a market buy pays the ask
+    available = account.cash - trading.frozen_cash(account)
+    lots = int(max(available, 0.0) // (price * sec.lot_size))
+    return {
+        "header": echo,
+        "maxTrdQtys": {
+            "maxCashBuy": float(lots * sec.lot_size),
+            "maxCashAndMarginBuy": float(lots * sec.lot_size),
+            "maxPositionSell": float(max(trading.can_sell(account, sec), 0)),
+            "maxSellShort": 0.0,
+            "maxBuyBack": 0.0,
+        },
+    }
+
+
 def _packet_id(c2s: dict[str, Any], conn: ConnInfo, seen: set[tuple[int, int]]) -> None:
     packet = _req(c2s, "packetID")
     if not isinstance(packet, dict):
@@ -1138,6 +1194,10 @@ HANDLERS: dict[int, Handler] = {
     ProtoId.TRD_GET_ORDER_FILL_LIST: get_order_fill_list,
     ProtoId.TRD_PLACE_ORDER: place_order,
     ProtoId.TRD_MODIFY_ORDER: modify_order,
+    TRD_GET_MAX_TRD_QTYS: get_max_trd_qtys,
+    TRD_GET_HISTORY_ORDER_LIST: get_order_list,
+    TRD_GET_HISTORY_ORDER_FILL_LIST: get_order_fill_list,
+    QOT_GET_MARKET_STATE: get_market_state,
 }
 
 

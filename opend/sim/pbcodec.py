@@ -34,8 +34,13 @@ def formats() -> list[str]:
     return ["json", "protobuf"] if pbschema.available() else ["json"]
 
 
-# Push protocols the simulator sends beyond those in opend.protoids (quote updates).
-PUSH_MODULES: dict[int, str] = {
+# Protocols the simulator speaks beyond those in opend.protoids (which lists what our client
+# uses): quote update pushes and a few more queries that SDK programs commonly make.
+EXTRA_MODULES: dict[int, str] = {
+    2111: "Trd_GetMaxTrdQtys",
+    2221: "Trd_GetHistoryOrderList",
+    2222: "Trd_GetHistoryOrderFillList",
+    3223: "Qot_GetMarketState",
     3005: "Qot_UpdateBasicQot",
     3007: "Qot_UpdateKL",
     3009: "Qot_UpdateRT",
@@ -45,16 +50,17 @@ PUSH_MODULES: dict[int, str] = {
 }
 
 
-def _response_module(proto_id: int) -> Any:
-    if proto_id not in PUSH_MODULES:
+def schema_module(proto_id: int) -> Any:
+    """The official pb2 module of any protocol the simulator speaks; LookupError if none."""
+    if proto_id not in EXTRA_MODULES:
         return pbschema.pb_module(proto_id)
     pbschema.pb_module(_ERROR_SCHEMA)  # puts the schema folder on sys.path
-    return importlib.import_module(f"{PUSH_MODULES[proto_id]}_pb2")
+    return importlib.import_module(f"{EXTRA_MODULES[proto_id]}_pb2")
 
 
 def _request_class(proto_id: int) -> Any:
     try:
-        return pbschema.pb_module(proto_id).Request
+        return schema_module(proto_id).Request
     except (LookupError, AttributeError):
         return None
 
@@ -68,7 +74,7 @@ def decode_request(proto_id: int, fmt: int, body: bytes) -> dict[str, Any]:
             raise BadRequest(f"body is not valid JSON: {exc}") from None
         if not isinstance(obj, dict) or not isinstance(obj.get("c2s", {}), dict):
             raise BadRequest("body must be a JSON object with a c2s object")
-        if pbschema.available() and proto_id in PB_MODULE:
+        if pbschema.available() and (proto_id in PB_MODULE or proto_id in EXTRA_MODULES):
             key = (proto_id, body)
             if key not in _VALIDATED:
                 _validate_json(proto_id, obj)
@@ -91,7 +97,7 @@ def decode_request(proto_id: int, fmt: int, body: bytes) -> dict[str, Any]:
         try:
             message.ParseFromString(body)
         except DecodeError as exc:
-            raise BadRequest(f"body is not a valid {PB_MODULE[proto_id]} request: {exc}") from None
+            raise BadRequest(f"body is not a valid protocol {proto_id} request: {exc}") from None
         missing = message.FindInitializationErrors()
         if missing:
             raise BadRequest(f"missing required field(s): {', '.join(missing)}")
@@ -109,7 +115,7 @@ def _validate_json(proto_id: int, obj: dict[str, Any]) -> None:
     try:
         json_format.ParseDict(obj, message)
     except json_format.ParseError as exc:
-        raise BadRequest(f"body does not match {PB_MODULE[proto_id]}: {exc}") from None
+        raise BadRequest(f"body does not match the protocol {proto_id} schema: {exc}") from None
     missing = message.FindInitializationErrors()
     if missing:
         raise BadRequest(f"missing required field(s): {', '.join(missing)}")
@@ -121,7 +127,7 @@ def encode_response(proto_id: int, fmt: int, response: dict[str, Any]) -> bytes:
         from google.protobuf import json_format
 
         try:
-            response_class = _response_module(proto_id).Response
+            response_class = schema_module(proto_id).Response
         except LookupError:
             response_class = pbschema.pb_module(_ERROR_SCHEMA).Response
             response = {k: v for k, v in response.items() if k != "s2c"}

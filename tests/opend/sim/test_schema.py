@@ -6,9 +6,9 @@ from typing import Any
 import pytest
 from google.protobuf import json_format
 
-from opend.pbschema import pb_module
 from opend.protoids import ProtoId
 from opend.sim.handlers import HANDLERS, ConnInfo, respond
+from opend.sim.pbcodec import schema_module
 from opend.sim.state import SimState
 
 START = 1_780_000_000.0
@@ -89,6 +89,13 @@ VALID: dict[int, dict[str, Any]] = {
         "remark": "schema",
         "timeInForce": 0,
     },
+    2111: {"header": SIM_HEADER, "orderType": 1, "code": "00700", "price": 400.0},
+    2221: {
+        "header": SIM_HEADER,
+        "filterConditions": {"beginTime": "2020-01-01 00:00:00", "endTime": "2030-01-01 00:00:00"},
+    },
+    2222: {"header": SIM_HEADER, "filterConditions": {"codeList": ["00700"]}},
+    3223: {"securityList": [HK, {"market": 11, "code": "AAPL"}]},
     ProtoId.TRD_MODIFY_ORDER: {
         "packetID": _packet(2),
         "header": SIM_HEADER,
@@ -107,13 +114,13 @@ def test_every_handler_is_covered() -> None:
 def test_reply_fits_the_official_schema(proto_id: int) -> None:
     state = SimState(seed=4, start_time=START)
     conn = ConnInfo(1, 10, "k" * 16, "i" * 16)
-    request = pb_module(proto_id).Request()
+    request = schema_module(proto_id).Request()
     json_format.ParseDict({"c2s": VALID[proto_id]}, request)
     assert request.IsInitialized(), request.FindInitializationErrors()
     assert respond(state, conn, ProtoId.QOT_SUB, VALID[ProtoId.QOT_SUB])["retType"] == 0
     reply = respond(state, conn, proto_id, VALID[proto_id])
     assert reply["retType"] == 0, reply
-    message = pb_module(proto_id).Response()
+    message = schema_module(proto_id).Response()
     json_format.ParseDict(reply, message)
     assert message.IsInitialized(), message.FindInitializationErrors()
     message.SerializeToString()  # what the protobuf path sends
@@ -170,7 +177,7 @@ ODD: list[tuple[int, dict[str, Any]]] = [
 def test_odd_requests_are_refused_cleanly(proto_id: int, c2s: dict[str, Any]) -> None:
     state = SimState(seed=4, start_time=START)
     conn = ConnInfo(1, 10, "k" * 16, "i" * 16)
-    request = pb_module(proto_id).Request()
+    request = schema_module(proto_id).Request()
     json_format.ParseDict({"c2s": c2s}, request)  # valid per the schema
     reply = respond(state, conn, proto_id, c2s)
     assert reply["retType"] == -1 and reply["retMsg"] and "s2c" not in reply

@@ -235,3 +235,41 @@ def test_cn_and_us_accounts(ft: ModuleType, fmt: str, sim: SimulatorThread) -> N
             assert after[after["code"] == code]["qty"].iloc[0] == start + qty
         finally:
             ctx.close()
+
+
+def test_more_calls_sdk_programs_make(ft: ModuleType, fmt: str, sim: SimulatorThread) -> None:
+    host, port = sim.address
+    quote_ctx = ft.OpenQuoteContext(host=host, port=port)
+    trade_ctx = ft.OpenSecTradeContext(filter_trdmarket=ft.TrdMarket.HK, host=host, port=port)
+    env = ft.TrdEnv.SIMULATE
+    try:
+        states = _ok(quote_ctx.get_market_state(["HK.00700", "US.AAPL"]))
+        assert list(states["market_state"]) == ["MORNING", "AFTERNOON"]
+
+        account = next(a for a in sim.state.accounts.values() if a.env == 0 and a.markets[0] == 1)
+        info = _ok(
+            trade_ctx.acctradinginfo_query(ft.OrderType.NORMAL, "HK.00700", 400.0, trd_env=env)
+        )
+        assert info["max_cash_buy"][0] == (account.cash // (400.0 * 100)) * 100
+        assert info["max_position_sell"][0] == account.positions["HK.00700"].qty
+
+        _ok(trade_ctx.place_order(300.0, 100, "HK.00700", ft.TrdSide.BUY, trd_env=env))
+        sim.advance(1)
+        _ok(
+            trade_ctx.place_order(
+                0.0, 100, "HK.00700", ft.TrdSide.SELL, order_type=ft.OrderType.MARKET, trd_env=env
+            )
+        )
+        # The SDK's default window ends at the real today; the simulator's clock is frozen earlier.
+        window = {"start": "2026-05-01 00:00:00", "end": "2026-06-30 00:00:00"}
+        history = _ok(trade_ctx.history_order_list_query(trd_env=env, **window))
+        assert len(history) == 2
+        deals = _ok(trade_ctx.history_deal_list_query(trd_env=env, **window))
+        assert list(deals["trd_side"]) == ["SELL"]
+        sim.advance(1)
+        _ok(trade_ctx.cancel_all_order(trd_env=env))
+        statuses = _ok(trade_ctx.order_list_query(trd_env=env))["order_status"]
+        assert sorted(statuses) == ["CANCELLED_ALL", "FILLED_ALL"]
+    finally:
+        quote_ctx.close()
+        trade_ctx.close()
