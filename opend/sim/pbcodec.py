@@ -7,6 +7,7 @@ is written once. When the schemas are present, JSON requests are checked against
 OpenD converts JSON into its protobuf messages: a malformed request gets an error reply.
 """
 
+import base64
 import importlib
 import json
 from typing import Any
@@ -105,6 +106,45 @@ def decode_request(proto_id: int, fmt: int, body: bytes) -> dict[str, Any]:
     raise BadRequest(f"unknown body format {fmt}")
 
 
+# FieldDescriptor.TYPE_* numbers (fixed by descriptor.proto), so this module imports without
+# protobuf installed: integers and enums, floating point, bytes.
+_INT_TYPES = frozenset({3, 4, 5, 6, 7, 13, 14, 15, 16, 17, 18})
+_FLOAT_TYPES = frozenset({1, 2})
+_BYTES_TYPE = 12
+
+
+def _scalar(field: Any, value: Any) -> Any:
+    kind = field.type
+    if kind in _INT_TYPES:
+        return int(value)  # 64-bit integers arrive as strings (canonical JSON mapping)
+    if kind in _FLOAT_TYPES:
+        return float(value)
+    if kind == _BYTES_TYPE:
+        return base64.b64decode(value)
+    return value
+
+
+def _fill(message: Any, obj: dict[str, Any]) -> None:
+    """Copy a reply dict into a protobuf message: what json_format.ParseDict does for the
+    simulator's own (trusted) replies, several times faster. Proto field names only."""
+    fields = message.DESCRIPTOR.fields_by_name
+    for name, value in obj.items():
+        field = fields[name]
+        if field.message_type is not None:
+            if isinstance(value, list):
+                container = getattr(message, name)
+                for item in value:
+                    _fill(container.add(), item)
+            else:
+                child = getattr(message, name)
+                child.SetInParent()  # an empty s2c is still present, as json_format makes it
+                _fill(child, value)
+        elif isinstance(value, list):
+            getattr(message, name).extend(_scalar(field, v) for v in value)
+        else:
+            setattr(message, name, _scalar(field, value))
+
+
 def _validate_json(proto_id: int, obj: dict[str, Any]) -> None:
     from google.protobuf import json_format
 
@@ -132,6 +172,11 @@ def encode_response(proto_id: int, fmt: int, response: dict[str, Any]) -> bytes:
             response_class = pbschema.pb_module(_ERROR_SCHEMA).Response
             response = {k: v for k, v in response.items() if k != "s2c"}
         message = response_class()
-        json_format.ParseDict(response, message)
+        try:
+            _fill(message, response)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            # Not a shape the fast path knows: let json_format say what is wrong.
+            message = response_class()
+            json_format.ParseDict(response, message)
         return message.SerializeToString()
     return json.dumps(response, separators=(",", ":"), ensure_ascii=False).encode()

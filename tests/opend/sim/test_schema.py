@@ -6,9 +6,10 @@ from typing import Any
 import pytest
 from google.protobuf import json_format
 
+from opend.framing import ProtoFmt
 from opend.protoids import ProtoId
 from opend.sim.handlers import HANDLERS, ConnInfo, respond
-from opend.sim.pbcodec import schema_module
+from opend.sim.pbcodec import encode_response, schema_module
 from opend.sim.state import SimState
 
 START = 1_780_000_000.0
@@ -123,7 +124,8 @@ def test_reply_fits_the_official_schema(proto_id: int) -> None:
     message = schema_module(proto_id).Response()
     json_format.ParseDict(reply, message)
     assert message.IsInitialized(), message.FindInitializationErrors()
-    message.SerializeToString()  # what the protobuf path sends
+    # The protobuf path's own dict-to-message copy gives exactly what json_format gives.
+    assert encode_response(proto_id, ProtoFmt.PROTOBUF, reply) == message.SerializeToString()
 
 
 # Well-formed per the schema, wrong in meaning: each must be a clean OpenD-style refusal.
