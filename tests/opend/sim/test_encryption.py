@@ -1,5 +1,6 @@
 """RSA/AES when the simulator is given a key: raw handshake in every AES mode, and the SDK."""
 
+import asyncio
 import json
 from pathlib import Path
 from types import ModuleType
@@ -14,7 +15,7 @@ from opend.crypto import (
     rsa_decrypt,
     rsa_encrypt,
 )
-from opend.framing import FrameDecoder, ProtoFmt, encode_frame
+from opend.framing import Frame, FrameDecoder, ProtoFmt, encode_frame
 from opend.protoids import ProtoId
 from opend.sim import Simulator, SimulatorThread
 
@@ -28,7 +29,7 @@ def key_path(tmp_path: Path) -> Path:
     return path
 
 
-async def _read_frame(reader, decoder: FrameDecoder):  # type: ignore[no-untyped-def]
+async def _read_frame(reader: asyncio.StreamReader, decoder: FrameDecoder) -> Frame:
     while True:
         frames = decoder.feed(await reader.read(65536))
         if frames:
@@ -39,8 +40,6 @@ async def _read_frame(reader, decoder: FrameDecoder):  # type: ignore[no-untyped
     "algo", [PacketEncAlgo.AES_CBC, PacketEncAlgo.FTAES_ECB, PacketEncAlgo.AES_ECB]
 )
 async def test_rsa_handshake_then_aes(key_path: Path, algo: PacketEncAlgo) -> None:
-    import asyncio
-
     key = load_rsa_key(key_path)
     async with Simulator(rsa_key_path=key_path) as sim:
         reader, writer = await asyncio.open_connection(*sim.address)
@@ -68,8 +67,6 @@ async def test_rsa_handshake_then_aes(key_path: Path, algo: PacketEncAlgo) -> No
 
 
 async def test_plaintext_init_connect_is_refused_when_a_key_is_set(key_path: Path) -> None:
-    import asyncio
-
     async with Simulator(rsa_key_path=key_path) as sim:
         reader, writer = await asyncio.open_connection(*sim.address)
         init = b'{"c2s":{"clientVer":300,"clientID":"plain"}}'
