@@ -1,5 +1,8 @@
 """The universe and the seeded price process: plausible, deterministic, self-consistent."""
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from itertools import pairwise
 
@@ -190,3 +193,34 @@ def test_history_range_pages() -> None:
         sec, KLType.K_1M, T0, begin, end, first[-1].time.timestamp(), 1000
     )
     assert second[0].time - first[-1].time == timedelta(minutes=1)
+
+
+def test_same_seed_same_data_across_processes() -> None:
+    script = (
+        "from opend.sim.market import MarketData; from opend.sim.universe import SECURITIES;"
+        "from opend.enums import KLType;"
+        "m = MarketData(SECURITIES, 7); s = SECURITIES['US.TSLA'];"
+        f"print(repr((m.day_so_far(s, {T0}), m.book(s, {T0}, 3), m.klines(s, KLType.K_DAY, {T0})[-5:])))"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": str(hash_seed)},
+            timeout=60,
+        ).stdout
+        for hash_seed in (1, 2)
+    }
+    assert len(outputs) == 1
+    market = MarketData(SECURITIES, 7)
+    sec = SECURITIES["US.TSLA"]
+    here = repr(
+        (
+            market.day_so_far(sec, T0),
+            market.book(sec, T0, 3),
+            market.klines(sec, KLType.K_DAY, T0)[-5:],
+        )
+    )
+    assert outputs == {here + "\n"}
