@@ -304,3 +304,16 @@ def test_a_taken_http_port_is_one_line_and_exit_1(make_key: Any) -> None:
         done.stderr.strip()
         == f"futu-mcp: cannot listen on 127.0.0.1:{port}: Address already in use"
     )
+
+
+async def test_a_stdio_key_revoked_mid_session_is_refused_on_the_next_call(
+    sim: Any, make_key: Any, keys_file: Path
+) -> None:
+    token = make_key("desk", "qot:read,trade:simulate")
+    async with stdio_client(token, "--gateway", gateway_of(sim)) as client:
+        await ok(client, "futu_get_quote", {"codes": "HK.00700"})
+        KeyStore(keys_file).revoke("desk")
+        assert await call(client, "futu_get_quote", {"codes": "HK.00700"}) == (True, "key revoked")
+        before = len(sim.state.orders)
+        assert await call(client, "futu_place_order", resting()) == (True, "key revoked")
+        assert len(sim.state.orders) == before
