@@ -127,11 +127,17 @@ def authorize(
             )
     per_minute = _min_or_none(limits.max_orders_per_minute, caps.max_orders_per_minute)
     max_daily = _stricter(limits.max_daily_value, caps.max_daily_value, market)
+    increase = request.daily_increase if request.daily_increase is not None else request.value
+    if max_daily is not None and increase is None:
+        # Counting an order of unknown value as 0 would let it past the daily cap.
+        return _deny(
+            "daily_value",
+            f"limit check failed: order value unknown, daily limit {format_amount(max_daily)}",
+        )
     if ledger is None:
         if per_minute is not None or max_daily is not None:
             raise KeystoreError("a ledger is needed to check rate and daily limits")
         return ALLOWED
-    increase = request.daily_increase if request.daily_increase is not None else request.value
     outcome = ledger.reserve(
         key.id,
         market=market or "",

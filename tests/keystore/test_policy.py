@@ -161,6 +161,19 @@ def test_unknown_value_fails_closed_when_capped() -> None:
     assert decision.reason == "order_value"
 
 
+@pytest.mark.parametrize("caps", [None, ServerCaps(max_daily_value=ValueLimit(Decimal(100)))])
+def test_unknown_value_fails_closed_under_a_daily_cap_alone(
+    ledger: Ledger, caps: ServerCaps | None
+) -> None:
+    """With only a daily cap (key or server), an order of unknown value must not count as 0."""
+    key = make_key() if caps else make_key(max_daily_value=ValueLimit(Decimal(100)))
+    decision = authorize(key, order(value=None), ledger=ledger, caps=caps, now=NOW)
+    assert not decision.allowed
+    assert decision.reason == "daily_value"
+    assert decision.message == "limit check failed: order value unknown, daily limit 100"
+    assert ledger.daily_total("bot", "HK", "HKD", now=NOW) == 0
+
+
 def test_server_cap_stricter_wins() -> None:
     key = make_key(max_order_value=ValueLimit(Decimal(50000)))
     caps = ServerCaps(max_order_value=ValueLimit(Decimal(10000)))
