@@ -293,7 +293,7 @@ def _scopes(raw: str) -> frozenset[str]:
 
 
 def _markets(raw: str | None) -> frozenset[str] | None:
-    from keystore.policy import MARKETS
+    from keystore.records import MARKETS
 
     return _choices(raw, MARKETS, "market", "--allowed-markets")
 
@@ -305,7 +305,7 @@ def _sides(raw: str | None) -> frozenset[str] | None:
 
 
 def _symbols(raw: str | None) -> frozenset[str] | None:
-    from keystore.policy import MARKETS
+    from keystore.records import MARKETS
 
     if raw is None:
         return None
@@ -334,13 +334,12 @@ def _acc_ids(raw: str | None) -> frozenset[int] | None:
 
 
 def _value_limit(raw: str | None, hint: str) -> Any:
-    from keystore.policy import MARKETS
     from keystore.records import ValueLimit
 
     if raw is None:
         return None
     try:
-        return ValueLimit.parse(raw, markets=MARKETS)
+        return ValueLimit.parse(raw)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint=hint) from None
 

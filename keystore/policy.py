@@ -14,7 +14,6 @@ from keystore.ledger import Ledger, LimitDenial, Reservation
 from keystore.records import KeyRecord, ValueLimit, format_amount
 
 SCOPES: tuple[str, ...] = ("qot:read", "acc:read", "trade:simulate", "trade:real")
-MARKETS: tuple[str, ...] = ("HK", "US", "SH", "SZ", "SG", "JP", "AU")
 TRD_SIDES: tuple[str, ...] = ("BUY", "SELL", "SELL_SHORT", "BUY_BACK")
 
 RequestKind = Literal["read", "place", "modify", "cancel"]

@@ -42,6 +42,8 @@ _RECORD_FIELDS = frozenset(
     }
 )
 DEFAULT_MARKET_KEY = "*"
+# The markets a limit may name (DESIGN.md); a name outside them is a typo that would cap nothing.
+MARKETS: tuple[str, ...] = ("HK", "US", "SH", "SZ", "SG", "JP", "AU")
 _HOURS = re.compile(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})(?:@(\S+))?")
 _DURATION = re.compile(r"(\d+)([smhdw])")
 _DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -79,10 +81,11 @@ class ValueLimit:
         return self.default
 
     @classmethod
-    def parse(cls, raw: object, markets: Iterable[str] | None = None) -> "ValueLimit":
+    def parse(cls, raw: object, markets: Iterable[str] = MARKETS) -> "ValueLimit":
         """From `50000`, `HK=50000,US=6000` (`*=N` for other markets) or a JSON object.
 
-        With `markets`, a market name outside it is an error (the CLI's check).
+        A market name outside `markets` is an error: a cap on a misspelt market (`HKG=50000`)
+        would leave the real one unlimited.
         """
         if isinstance(raw, Mapping):
             items = [(str(k), v) for k, v in raw.items()]
@@ -95,7 +98,7 @@ class ValueLimit:
                 items.append((name, amount))
         else:
             return cls(parse_amount(raw))
-        allowed = frozenset(markets) if markets is not None else None
+        allowed = frozenset(markets)
         default: Decimal | None = None
         per_market: dict[str, Decimal] = {}
         for name, amount in items:
@@ -103,8 +106,8 @@ class ValueLimit:
             if market == DEFAULT_MARKET_KEY:
                 default = parse_amount(amount)
                 continue
-            if not market or (allowed is not None and market not in allowed):
-                valid = ", ".join(sorted(allowed or ()))
+            if market not in allowed:
+                valid = ", ".join(sorted(allowed))
                 raise ValueError(f"unknown market {name.strip()!r} (valid: {valid})")
             if market in per_market:
                 raise ValueError(f"market {market} given twice")

@@ -29,10 +29,17 @@ def test_value_limit_refuses(raw: object) -> None:
         ValueLimit.parse(raw, markets=("HK", "US"))
 
 
-def test_unknown_market_only_refused_when_markets_given() -> None:
-    assert ValueLimit.parse("XX=5").for_market("XX") == 5
-    with pytest.raises(ValueError, match="unknown market 'XX'"):
-        ValueLimit.parse("XX=5", markets=("HK",))
+@pytest.mark.parametrize("raw", ["HKG=5", "hk=5,XX=1", {"HKG": 5}, {"": 5}])
+def test_unknown_market_is_refused(raw: object) -> None:
+    """A cap on a misspelt market would leave the real one unlimited (keys.json, server caps)."""
+    with pytest.raises(ValueError, match="unknown market"):
+        ValueLimit.parse(raw)
+
+
+def test_markets_narrow_the_known_ones() -> None:
+    assert ValueLimit.parse("JP=5").for_market("JP") == 5
+    with pytest.raises(ValueError, match="unknown market 'JP'"):
+        ValueLimit.parse("JP=5", markets=("HK",))
 
 
 def test_expiry_forms() -> None:

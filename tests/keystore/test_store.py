@@ -115,6 +115,11 @@ def test_symlink_is_refused(store: KeyStore, keys_path: Path, tmp_path: Path) ->
             ' "created_at": "2026-01-01T00:00:00Z", "limits": {}, "max_order_value": 5}]}',
             "limits given both nested",
         ),
+        (
+            '{"keys": [{"id": "x", "hash": "sha256:' + "a" * 64 + '", "scopes": [],'
+            ' "created_at": "2026-01-01T00:00:00Z", "limits": {"max_daily_value": {"HKG": 5}}}]}',
+            "max_daily_value: unknown market 'HKG'",
+        ),
     ],
 )
 def test_malformed_file_is_named_and_never_overwritten(
