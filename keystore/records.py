@@ -412,7 +412,11 @@ def _parse_time(raw: object, where: str) -> datetime | None:
     if raw is None:
         return None
     if isinstance(raw, int | float) and not isinstance(raw, bool):
-        return datetime.fromtimestamp(raw, UTC)
+        try:
+            return datetime.fromtimestamp(raw, UTC)
+        except (OverflowError, OSError, ValueError):
+            # Else the error escapes as something other than KeysFileError: a traceback.
+            raise ValueError(f"{where}: not a time: {raw!r}") from None
     if not isinstance(raw, str):
         raise ValueError(f"{where}: expected an RFC 3339 time")
     try:

@@ -120,6 +120,16 @@ def test_symlink_is_refused(store: KeyStore, keys_path: Path, tmp_path: Path) ->
             ' "created_at": "2026-01-01T00:00:00Z", "limits": {"max_daily_value": {"HKG": 5}}}]}',
             "max_daily_value: unknown market 'HKG'",
         ),
+        (
+            '{"keys": [{"id": "x", "hash": "sha256:' + "a" * 64 + '", "scopes": [],'
+            ' "created_at": "2026-01-01T00:00:00Z", "expires_at": 100000000000000000000}]}',
+            "x: expires_at: not a time",
+        ),
+        (
+            '{"keys": [{"id": "x", "hash": "sha256:' + "a" * 64 + '", "scopes": [],'
+            ' "created_at": -100000000000000000000}]}',
+            "x: created_at: not a time",
+        ),
     ],
 )
 def test_malformed_file_is_named_and_never_overwritten(
