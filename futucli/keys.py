@@ -326,7 +326,8 @@ def _acc_ids(raw: str | None) -> frozenset[int] | None:
     if raw is None:
         return None
     items = _split(raw)
-    if not items or not all(item.isdigit() for item in items):
+    # isdigit() alone lets through "²" (int() then fails) and non-ASCII digits.
+    if not items or not all(item.isascii() and item.isdigit() for item in items):
         raise typer.BadParameter(
             "expected comma-separated account ids (digits)", param_hint="--allowed-acc-ids"
         )

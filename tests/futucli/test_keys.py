@@ -137,6 +137,8 @@ def test_keys_file_default_is_config_folder(
         (["--allowed-trd-sides", "HOLD"], "unknown side HOLD"),
         (["--allowed-symbols", "XX.123"], "expected MARKET.CODE"),
         (["--allowed-acc-ids", "12a"], "account ids"),
+        (["--allowed-acc-ids", "12,\u00b2"], "account ids"),  # a digit int() cannot read
+        (["--allowed-acc-ids", "\u0661\u0662"], "account ids"),  # non-ASCII digits
         (["--max-order-value", "0"], "must be a positive number"),
         (["--max-order-value", "-5"], "must be a positive number"),
         (["--max-order-value", "lots"], "not a number"),
