@@ -9,6 +9,7 @@ mapping, which both the SDK's parser and json_format accept).
 import base64
 import binascii
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -1115,9 +1116,13 @@ def _float(value: Any, name: str) -> float | None:
     if value is None:
         return None
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         raise SimError(f"invalid request: {name} must be a number") from None
+    # Protobuf JSON reads "NaN" and "Infinity"; no order rule below can judge them.
+    if not math.isfinite(number):
+        raise SimError(f"invalid request: {name} must be a finite number")
+    return number
 
 
 def place_order(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:

@@ -125,6 +125,21 @@ async def test_order_rules(sim: Simulator) -> None:
     await t.conn.close()
 
 
+async def test_non_finite_numbers_are_refused_cleanly(sim: Simulator) -> None:
+    """Protobuf JSON accepts quoted "NaN"/"Infinity" (and protobuf bodies carry them as they are):
+    the order is refused with a reason, never an internal error, and nothing is recorded."""
+    t = await _trader(sim, TrdEnv.SIMULATE)
+    for qty, price, field in [(100, "NaN", "price"), ("Infinity", 400.0, "qty")]:
+        message = _err(await t.place("00700", 1, qty, price))  # type: ignore[arg-type]
+        assert message == f"invalid request: {field} must be a finite number"
+    assert not sim.state.orders
+    order_id = _ok(await t.place("00700", 1, 100, 380.0))["orderID"]
+    message = _err(await t.modify(order_id, 1, 100, "-Infinity"))  # type: ignore[arg-type]
+    assert message == "invalid request: price must be a finite number"
+    assert (await t.order(order_id))["price"] == 380.0
+    await t.conn.close()
+
+
 async def test_account_header_must_match(sim: Simulator) -> None:
     t = await _trader(sim, TrdEnv.SIMULATE)
     c2s = t.order_c2s("00700", 1, 100, 400.0)
