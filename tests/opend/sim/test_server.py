@@ -135,7 +135,9 @@ async def test_protobuf_request_is_answered_in_protobuf() -> None:
 
 
 async def test_silent_connection_is_dropped() -> None:
-    async with Simulator(keepalive_interval=1, keepalive_timeout=0.3) as sim:
+    # The sweep and this test share one event loop: a stall longer than the timeout (a loaded
+    # 2-core machine) would drop the chatty connection too, so the timeout leaves room for one.
+    async with Simulator(keepalive_interval=1, keepalive_timeout=1.0) as sim:
         quiet = await RawConn.open(sim.address)
         chatty = await RawConn.open(sim.address)
 
