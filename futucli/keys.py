@@ -175,6 +175,7 @@ def list_keys(
         # Fold rather than truncate: a cut-off limit would misstate what the key may do.
         table.add_column(column, overflow="fold", min_width=widths.get(column))
     table.add_column("last used", overflow="fold")
+    table.add_column("note", overflow="fold")
     styles = {"active": "green", "expired": "yellow", "revoked": "red"}
     for record in records:
         status = record.status(now)
@@ -189,6 +190,7 @@ def list_keys(
             _when(record.expires_at) if record.expires_at else "never",
             f"[{styles[status]}]{status}[/]",
             _when(last_used[record.id]) if record.id in last_used else "never",
+            escape(record.note or ""),
         )
     console.print(table)
 

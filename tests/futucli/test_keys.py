@@ -226,6 +226,15 @@ def test_list_keys_json_and_table(keys_path: Path) -> None:
         assert status in out
 
 
+def test_list_keys_table_shows_the_note(keys_path: Path) -> None:
+    """gen-key --help promises the note is shown in list-keys (the table, not only --json)."""
+    code, _, _ = run("gen-key", "--id", "bot", "--note", "desk [red]bot[/red] for Ann")
+    assert code == 0
+    code, out, _ = run("list-keys")
+    assert code == 0
+    assert "desk [red]bot[/red] for Ann" in out  # printed as typed, not read as markup
+
+
 def test_list_keys_without_a_file(keys_path: Path) -> None:
     code, out, _ = run("list-keys", "--json")
     assert (code, json.loads(out)) == (0, [])
