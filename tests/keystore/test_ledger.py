@@ -43,6 +43,17 @@ def test_refuses_a_ledger_others_can_write(tmp_path: Path) -> None:
         Ledger(path)
 
 
+def test_refuses_a_ledger_owned_by_someone_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "l.sqlite"
+    Ledger(path)
+    owner = path.stat().st_uid
+    monkeypatch.setattr(os, "getuid", lambda: owner + 4242)
+    with pytest.raises(LedgerError, match=f"uid {owner}"):
+        Ledger(path)
+
+
 def test_refuses_a_corrupt_ledger(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
     path.write_bytes(b"not a database at all" * 100)
