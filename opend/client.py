@@ -525,22 +525,22 @@ class OpenDClient:
         conn = self._live()
         # Validate before booking a throttle slot: a bad argument must not use one up.
         c2s.place_order({}, acc, code, trd_side, order_type, qty, price, remark, time_in_force)
-        delay = self._throttle.reserve_place(acc.acc_id)
-        if delay > 0:
-            await asyncio.sleep(delay)
-        serial = conn.next_serial()
-        body = c2s.place_order(
-            c2s.packet_id(conn.info.conn_id, serial),
-            acc,
-            code,
-            trd_side,
-            order_type,
-            qty,
-            price,
-            remark,
-            time_in_force,
-        )
-        s2c = await conn.request(ProtoId.TRD_PLACE_ORDER, body, serial=serial, write=True)
+        async with self._throttle.place(acc.acc_id) as permit:
+            serial = conn.next_serial()
+            body = c2s.place_order(
+                c2s.packet_id(conn.info.conn_id, serial),
+                acc,
+                code,
+                trd_side,
+                order_type,
+                qty,
+                price,
+                remark,
+                time_in_force,
+            )
+            s2c = await conn.request(
+                ProtoId.TRD_PLACE_ORDER, body, serial=serial, write=True, on_sent=permit.sent
+            )
         return _read_write_reply(ProtoId.TRD_PLACE_ORDER, PlacedOrder.from_wire, s2c)
 
     async def modify_order(
@@ -554,12 +554,12 @@ class OpenDClient:
         """Modify or cancel (op=CANCEL) one order. Never retried."""
         conn = self._live()
         c2s.modify_order({}, acc, order_id, op, qty, price)
-        delay = self._throttle.reserve_modify(acc.acc_id)
-        if delay > 0:
-            await asyncio.sleep(delay)
-        serial = conn.next_serial()
-        body = c2s.modify_order(
-            c2s.packet_id(conn.info.conn_id, serial), acc, order_id, op, qty, price
-        )
-        s2c = await conn.request(ProtoId.TRD_MODIFY_ORDER, body, serial=serial, write=True)
+        async with self._throttle.modify(acc.acc_id) as permit:
+            serial = conn.next_serial()
+            body = c2s.modify_order(
+                c2s.packet_id(conn.info.conn_id, serial), acc, order_id, op, qty, price
+            )
+            s2c = await conn.request(
+                ProtoId.TRD_MODIFY_ORDER, body, serial=serial, write=True, on_sent=permit.sent
+            )
         return _read_write_reply(ProtoId.TRD_MODIFY_ORDER, ModifiedOrder.from_wire, s2c)

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -202,11 +203,13 @@ class Connection:
         serial: int | None = None,
         timeout: float | None = None,
         write: bool = False,
+        on_sent: Callable[[], None] | None = None,
     ) -> Body:
         """Send one request and wait for its reply's `s2c`.
 
         `write=True` marks an order write (place/modify): if the reply never comes the order may
-        have happened, so that raises `OutcomeUnknown` instead of a retryable error.
+        have happened, so that raises `OutcomeUnknown` instead of a retryable error. `on_sent`
+        runs right after the bytes are handed to the socket (the order throttle's send time).
         """
         if self.closed:
             raise GatewayNotConnected(self.address, self.close_reason or "closed")
@@ -219,6 +222,8 @@ class Connection:
         limit = self.request_timeout if timeout is None else timeout
         try:
             self._writer.write(encode_frame(proto_id, serial, plain, wire_body=wire))
+            if on_sent is not None:
+                on_sent()
             await self._writer.drain()
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
             # that races with the reply, leaving a cancelled caller running.

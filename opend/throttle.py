@@ -3,11 +3,18 @@
 OpenD's rule "N per 30 s" means the 1st and the (N+1)th request must be more than 30 s apart,
 plus a minimum gap between consecutive requests. Refusing here gives the caller a clear
 "retry in N s" instead of an OpenD rejection (and keeps a burst from tripping OpenD at all).
+
+OpenD measures the gap between *arrivals*. So writes to one account go out one at a time, each
+waiting `min_gap + GAP_MARGIN` after the moment the previous one's bytes were written (not after
+its planned time: a write can leave late when the event loop is busy), and the margin absorbs
+the jitter between our write and OpenD's reading of it.
 """
 
+import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
 from opend.errors import Throttled
@@ -26,25 +33,71 @@ PLACE_ORDER_LIMIT = Limit(15, 30.0, 0.02)
 MODIFY_ORDER_LIMIT = Limit(20, 30.0, 0.04)
 # Added to every window: OpenD's clock starts when it receives, ours when we send.
 SAFETY_MARGIN = 0.25
+# Added to every minimum gap: two writes spaced exactly min_gap apart can arrive closer than that.
+GAP_MARGIN = 0.01
+
+
+@dataclass(slots=True)
+class Slot:
+    """One booked request: booked at `at`, moved to its send time once its bytes are written."""
+
+    at: float
 
 
 class SlidingWindow:
-    """Send times of one (kind, account) pair, newest last, never more than `limit.count`."""
+    """Requests of one (kind, account) pair, oldest first, never more than `limit.count`."""
 
     def __init__(self, limit: Limit) -> None:
         self.limit = limit
-        self._sent: deque[float] = deque(maxlen=limit.count)
+        self._slots: deque[Slot] = deque(maxlen=limit.count)
+        self._last_sent: float | None = None
+        # Held from the gap wait until the bytes are written, so writes leave in booking order.
+        self.gate = asyncio.Lock()
 
-    def reserve(self, now: float) -> float:
-        """Book a send; return how long to wait first (min gap), or raise `Throttled`."""
+    def book(self, now: float) -> Slot:
+        """Count a request at `now`, or raise `Throttled` (a refused attempt uses no slot)."""
         window = self.limit.window + SAFETY_MARGIN
-        if len(self._sent) == self.limit.count and now - self._sent[0] <= window:
+        if len(self._slots) == self.limit.count and now - self._slots[0].at <= window:
             raise Throttled(
-                f"{self.limit.count} per {self.limit.window:g} s", window - (now - self._sent[0])
+                f"{self.limit.count} per {self.limit.window:g} s",
+                window - (now - self._slots[0].at),
             )
-        at = max(now, self._sent[-1] + self.limit.min_gap) if self._sent else now
-        self._sent.append(at)
-        return at - now
+        slot = Slot(now)
+        self._slots.append(slot)
+        return slot
+
+    def wait_before_send(self, now: float) -> float:
+        """Seconds to wait so this write arrives at least the minimum gap after the last one."""
+        if self._last_sent is None or not self.limit.min_gap:
+            return 0.0
+        return max(0.0, self._last_sent + self.limit.min_gap + GAP_MARGIN - now)
+
+    def sent(self, slot: Slot, at: float) -> None:
+        """Record when a booked request actually left (the window then counts from there)."""
+        slot.at = max(slot.at, at)
+        self._last_sent = max(self._last_sent or at, at)
+
+
+class SendPermit:
+    """The right to write one order request now; `sent()` right after the write lets the next go."""
+
+    def __init__(self, window: SlidingWindow, slot: Slot, clock: Callable[[], float]) -> None:
+        self._window = window
+        self._slot = slot
+        self._clock = clock
+        self._held = True
+
+    def sent(self) -> None:
+        """The bytes are written: record the time and let the next write to this account wait."""
+        if self._held:
+            self._window.sent(self._slot, self._clock())
+            self.release()
+
+    def release(self) -> None:
+        """Give up the turn without recording a send (nothing was written). Idempotent."""
+        if self._held:
+            self._held = False
+            self._window.gate.release()
 
 
 class OrderThrottle:
@@ -60,22 +113,37 @@ class OrderThrottle:
         self._windows: dict[tuple[str, int], SlidingWindow] = {}
         self._clock = clock
 
-    def _reserve(self, kind: str, acc_id: int) -> float:
+    def _book(self, kind: str, acc_id: int) -> tuple[SlidingWindow, Slot]:
         window = self._windows.get((kind, acc_id))
         if window is None:
             window = self._windows[(kind, acc_id)] = SlidingWindow(self._limits[kind])
         try:
-            return window.reserve(self._clock())
+            return window, window.book(self._clock())
         except Throttled as exc:
             raise Throttled(
                 f"{kind}: {window.limit.count} per {window.limit.window:g} s for account {acc_id}",
                 exc.retry_after,
             ) from None
 
-    def reserve_place(self, acc_id: int) -> float:
-        """Book a place order for the account; seconds to wait before sending, or `Throttled`."""
-        return self._reserve("place order", acc_id)
+    @asynccontextmanager
+    async def _permit(self, kind: str, acc_id: int) -> AsyncIterator[SendPermit]:
+        # Booked before queueing: the 16th order of a burst is refused at once, not after a wait.
+        window, slot = self._book(kind, acc_id)
+        await window.gate.acquire()
+        permit = SendPermit(window, slot, self._clock)
+        try:
+            delay = window.wait_before_send(self._clock())
+            if delay > 0:
+                await asyncio.sleep(delay)
+            yield permit
+        finally:
+            # Nothing written (link down, cancelled): the slot stays counted, which is safe.
+            permit.release()
 
-    def reserve_modify(self, acc_id: int) -> float:
-        """Book a modify or cancel for the account; seconds to wait, or `Throttled`."""
-        return self._reserve("modify/cancel order", acc_id)
+    def place(self, acc_id: int) -> AbstractAsyncContextManager[SendPermit]:
+        """Book a place order for the account and wait for its turn; `Throttled` when full."""
+        return self._permit("place order", acc_id)
+
+    def modify(self, acc_id: int) -> AbstractAsyncContextManager[SendPermit]:
+        """Book a modify or cancel for the account and wait for its turn; `Throttled` when full."""
+        return self._permit("modify/cancel order", acc_id)
