@@ -6,7 +6,7 @@ bad token (answer "unauthorized" and nothing more).
 
 from typing import Literal
 
-UnauthorizedReason = Literal["malformed", "checksum", "unknown", "mismatch"]
+UnauthorizedReason = Literal["malformed", "checksum", "unknown", "mismatch", "throttled"]
 
 
 class KeystoreError(Exception):
@@ -34,6 +34,7 @@ _MESSAGES: dict[str, str] = {
     "checksum": "API key checksum does not match (typo?)",
     "unknown": "unknown API key",
     "mismatch": "API key does not match its record",
+    "throttled": "too many wrong API keys with this key's id just now; try again in a second",
 }
 
 

@@ -4,6 +4,11 @@ Order of work per call: HMAC of the token -> cache hit (warm path, no hash, no p
 format + CRC -> kid lookup (an unknown kid never costs a hash) -> one bounded hash verify.
 A stat of keys.json per call notices a change (a revocation by another process) and flushes
 the caches, so the next call sees the new file.
+
+A kid is public and the CRC is not secret, so anyone who knows a kid can make up tokens that
+reach the hash. After FAILED_HASH_BUDGET wrong secrets for one kid within FAILED_HASH_WINDOW_S,
+that kid's unverified tokens are hashed at most once per THROTTLED_HASH_INTERVAL_S (the others
+are refused as "throttled" at once); its warm tokens are cache hits and never wait.
 """
 
 import hashlib
@@ -11,7 +16,9 @@ import hmac
 import os
 import secrets
 import threading
-from collections import OrderedDict
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
 from pathlib import Path
 
 from keystore.errors import KeysFileError, Unauthorized
@@ -22,15 +29,29 @@ from keystore.tokens import parse_token
 
 # Bounded so a flood of distinct bad tokens cannot grow memory without limit.
 _NEGATIVE_CACHE_SIZE = 4096
+FAILED_HASH_BUDGET = 10
+FAILED_HASH_WINDOW_S = 60.0
+THROTTLED_HASH_INTERVAL_S = 1.0
 
 
 class KeyVerifier:
     """Resolves tokens against one keys.json; thread-safe, one instance per process."""
 
-    def __init__(self, keys_file: Path, max_concurrent_hashes: int = 2) -> None:
+    def __init__(
+        self,
+        keys_file: Path,
+        max_concurrent_hashes: int = 2,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.keys_file = Path(keys_file)
         self._process_key = secrets.token_bytes(32)
         self._hash_slots = threading.BoundedSemaphore(max_concurrent_hashes)
+        self._clock = clock
+        self._failures_lock = threading.Lock()
+        # kid -> times of its latest failed hashes; kid -> when its last throttled hash ran.
+        # Keyed by kids that have a record, so bounded by the size of keys.json.
+        self._failures: dict[str, deque[float]] = {}
+        self._throttled_hash_at: dict[str, float] = {}
         self._reload_lock = threading.Lock()
         self._fingerprint: Fingerprint | None = None
         self._by_kid: dict[str, KeyRecord] = {}
@@ -45,7 +66,7 @@ class KeyVerifier:
     def verify(self, token: str) -> KeyRecord:
         """The current record for `token` (revoked or expired ones too: policy says why).
 
-        Raises Unauthorized (malformed, checksum, unknown, mismatch) or KeysFileError.
+        Raises Unauthorized (malformed, checksum, unknown, mismatch, throttled) or KeysFileError.
         """
         self._refresh()
         tag = hmac.new(self._process_key, token.encode("utf-8", "surrogatepass"), hashlib.sha256)
@@ -71,6 +92,8 @@ class KeyVerifier:
         if candidate is None:
             raise Unauthorized("unknown")
         if is_argon2(candidate.hash):
+            if not self._may_hash(parsed.kid):
+                raise Unauthorized("throttled")
             with self._hash_slots:
                 ok = verify_hash(candidate.hash, token)
         else:
@@ -79,6 +102,7 @@ class KeyVerifier:
             # keys.json changed while we hashed: the record may be gone or rotated.
             return self.verify(token)
         if not ok:
+            self._note_failure(parsed.kid)
             self._reject(digest, generation)
             raise Unauthorized("mismatch")
         self._remember(digest, candidate, generation)
@@ -88,6 +112,26 @@ class KeyVerifier:
         """All records as currently loaded (for listings and metrics labels)."""
         self._refresh()
         return tuple(self._by_id.values())
+
+    def _may_hash(self, kid: str) -> bool:
+        # Under the budget every token is hashed; over it, one per interval per kid.
+        now = self._clock()
+        with self._failures_lock:
+            failures = self._failures.get(kid)
+            if failures is None or len(failures) < FAILED_HASH_BUDGET:
+                return True
+            if now - failures[0] > FAILED_HASH_WINDOW_S:
+                return True
+            last = self._throttled_hash_at.get(kid)
+            if last is not None and now - last < THROTTLED_HASH_INTERVAL_S:
+                return False
+            self._throttled_hash_at[kid] = now
+            return True
+
+    def _note_failure(self, kid: str) -> None:
+        with self._failures_lock:
+            failures = self._failures.setdefault(kid, deque(maxlen=FAILED_HASH_BUDGET))
+            failures.append(self._clock())
 
     def _remember(self, digest: bytes, record: KeyRecord, generation: int) -> None:
         # Only into the cache of the file version the token was checked against.

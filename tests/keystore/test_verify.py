@@ -147,3 +147,50 @@ def test_concurrent_hashes_are_bounded(
     assert errors == []
     assert spy.calls == 6
     assert spy.max_active == 2
+
+
+class FakeClock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_failed_guesses_for_a_known_kid_cost_a_bounded_number_of_hashes(
+    store: KeyStore, keys_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kid is public and the CRC is not secret: fresh wrong secrets for a known kid must not
+    buy an argon2 run each. The warm real token is never slowed; a cold one gets through once
+    the kid's next hash is due."""
+    token, record = cheap_key(store, "a")
+    spy = HashSpy(monkeypatch)
+    clock = FakeClock()
+    verifier = KeyVerifier(keys_path, clock=clock)
+    assert verifier.verify(token) == record  # warm from here on
+    for _ in range(50):
+        forged, _ = generate_token(record.kid)
+        with pytest.raises(Unauthorized) as info:
+            verifier.verify(forged)
+        assert info.value.reason in ("mismatch", "throttled")
+        assert verifier.verify(token) == record
+    budget = verify_module.FAILED_HASH_BUDGET
+    assert spy.calls == 1 + budget + 1  # the real token, the budget, one throttled slot
+    assert info.value.reason == "throttled"
+    assert "try again" in str(info.value) and forged not in str(info.value)
+    # keys.json changes, so the real token is cold again: it waits for the kid's next slot.
+    cheap_key(store, "b")
+    with pytest.raises(Unauthorized) as info:
+        verifier.verify(token)
+    assert info.value.reason == "throttled"
+    clock.now += verify_module.THROTTLED_HASH_INTERVAL_S
+    assert verifier.verify(token) == record
+    # Once the window has passed, wrong secrets are hashed (and refused) as before.
+    clock.now += verify_module.FAILED_HASH_WINDOW_S
+    forged, _ = generate_token(record.kid)
+    calls = spy.calls
+    with pytest.raises(Unauthorized) as info:
+        verifier.verify(forged)
+    assert info.value.reason == "mismatch" and spy.calls == calls + 1
