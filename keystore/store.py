@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from keystore.errors import DuplicateKey, KeysFileError, KeystoreError, NoSuchKey
-from keystore.records import KeyRecord
+from keystore.records import KeyRecord, format_time
 
 SCHEMA_VERSION = 1
 LOCK_TIMEOUT_S = 30.0
@@ -197,6 +197,12 @@ class KeyStore:
         def change(record: KeyRecord) -> KeyRecord:
             if record.revoked_at is not None:
                 raise KeystoreError(f"key {key_id!r} is revoked; generate a new key instead")
+            if record.expires_at is not None and record.status() == "expired":
+                # Its new secret would be refused on first use.
+                raise KeystoreError(
+                    f"key {key_id!r} expired at {format_time(record.expires_at)}; generate a "
+                    "new key instead (futucli gen-key)"
+                )
             return replace(record, kid=kid, hash=new_hash, kid_stored=True)
 
         return self._replace_one(key_id, change)

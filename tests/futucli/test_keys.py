@@ -280,6 +280,24 @@ def test_rotate_key(keys_path: Path) -> None:
     assert code == 1 and "revoked" in err
 
 
+def test_rotating_an_expired_key_is_refused_and_changes_nothing(keys_path: Path) -> None:
+    """A new secret for an expired key could never be used: say so instead of printing one."""
+    store = KeyStore(keys_path)
+    issue_key(
+        store,
+        key_id="old",
+        scopes=frozenset({"qot:read"}),
+        limits=Limits(),
+        expires_at=datetime.now(UTC) - timedelta(hours=1),
+        argon2_params=TEST_ONLY_CHEAP_PARAMS,
+    )
+    before = keys_path.read_bytes()
+    code, out, err = run("rotate-key", "old")
+    assert code == 1 and out == ""
+    assert "key 'old' expired at " in err and "futucli gen-key" in err
+    assert keys_path.read_bytes() == before
+
+
 def test_terminal_output_warns_once_only(keys_path: Path) -> None:
     main, child = pty.openpty()
     proc = subprocess.Popen(
