@@ -1,8 +1,13 @@
-"""Benchmark futu-mcp against baselines measured in the same run; prints ratios and goals.
+"""Benchmark futu-mcp against baselines measured in the same run; one line per goal, met/missed.
 
 Baselines: a minimal MCPServer with one `echo` tool on the same SDK (start-up, memory, round
 trip, HTTP throughput), and the peer `futu-stock-mcp-server` (installed by this script into its
 own scratch venv with `mcp<2`) against the same simulated OpenD, which speaks protobuf for it.
+
+Ours and the baseline run in alternating rounds (A B, B A, A B, ...) so a change in the
+machine's load hits both alike. Each goal line gives the median and p90 of both sides, the
+ratio of the medians (what the goal is judged on) and the p10-p90 range of the per-round ratios
+(the spread: a wide range means a noisy machine, not a result).
 
     .venv/bin/python bench/bench_mcp.py [--quick] [--no-peer]
 
@@ -20,6 +25,8 @@ import textwrap
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -161,33 +168,109 @@ class StdioProcess:
             self.proc.wait()
 
 
-def median_of(runs: int, fn: Callable[[], float]) -> float:
-    """Median of `runs` measurements."""
-    return statistics.median(fn() for _ in range(runs))
+@dataclass
+class Series:
+    """Samples of one measure for one side (ours or the baseline), in one unit."""
+
+    samples: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        """The median sample."""
+        return statistics.median(self.samples)
+
+    @property
+    def p90(self) -> float:
+        """The 90th percentile (the median when there are too few samples for deciles)."""
+        if len(self.samples) < 10:
+            return max(self.samples)
+        return statistics.quantiles(self.samples, n=10, method="inclusive")[8]
+
+
+@dataclass
+class Comparison:
+    """Ours against the baseline, sampled in alternating rounds (A/B/B/A...): each round's
+    ratio (median of ours / median of the baseline in that round) gives the spread."""
+
+    unit: str
+    ours: Series = field(default_factory=Series)
+    base: Series = field(default_factory=Series)
+    round_ratios: list[float] = field(default_factory=list)
+
+    def add_round(self, ours: list[float], base: list[float]) -> None:
+        """One round's samples of both sides."""
+        self.ours.samples.extend(ours)
+        self.base.samples.extend(base)
+        self.round_ratios.append(statistics.median(ours) / statistics.median(base))
+
+    @property
+    def ratio(self) -> float:
+        """Median of ours over median of the baseline."""
+        return self.ours.median / self.base.median
+
+    def spread(self) -> str:
+        """The range (p10-p90) of the per-round ratios."""
+        rs = sorted(self.round_ratios)
+        if len(rs) >= 10:
+            lo, hi = statistics.quantiles(rs, n=10, method="inclusive")[0::8]
+        else:
+            lo, hi = rs[0], rs[-1]
+        return f"{lo:.2f}-{hi:.2f}"
+
+
+def alternate(
+    rounds: int, ours: Callable[[], list[float]], base: Callable[[], list[float]], into: Comparison
+) -> Comparison:
+    """Run `rounds` rounds, ours and the baseline back to back, the order flipped every round
+    (A B, B A, A B, ...) so a drift of the machine hits both sides alike."""
+    for i in range(rounds):
+        if i % 2 == 0:
+            a = ours()
+            b = base()
+        else:
+            b = base()
+            a = ours()
+        into.add_round(a, b)
+    return into
+
+
+def spawn_once(cmd: list[str], env: dict[str, str], cwd: str | None = None) -> tuple[float, float]:
+    """(seconds spawn -> tools/list reply, peak RSS MiB after it) of one fresh process."""
+    proc = StdioProcess(cmd, env, cwd)
+    try:
+        elapsed = proc.handshake()
+        return elapsed, peak_rss_mb(proc.proc.pid)
+    finally:
+        proc.close()
 
 
 def start_up(
-    cmd: list[str], env: dict[str, str], runs: int, cwd: str | None = None
-) -> tuple[float, float]:
-    """(median seconds spawn → tools/list reply, median peak RSS MiB after it)."""
-    times, rss = [], []
-    for _ in range(runs):
-        proc = StdioProcess(cmd, env, cwd)
-        times.append(proc.handshake())
-        rss.append(peak_rss_mb(proc.proc.pid))
-        proc.close()
-    return statistics.median(times), statistics.median(rss)
+    ours: tuple[list[str], dict[str, str]], base: tuple[list[str], dict[str, str]], rounds: int
+) -> tuple[Comparison, Comparison]:
+    """Start-up time and peak RSS, one process of each side per round, alternating."""
+    times, rss = Comparison("s"), Comparison("MiB")
+    rss_of: dict[str, list[float]] = {"ours": [], "base": []}
+
+    def one(side: str, cmd: list[str], env: dict[str, str]) -> list[float]:
+        elapsed, peak = spawn_once(cmd, env)
+        rss_of[side].append(peak)
+        return [elapsed]
+
+    alternate(rounds, lambda: one("ours", *ours), lambda: one("base", *base), times)
+    for a, b in zip(rss_of["ours"], rss_of["base"], strict=True):
+        rss.add_round([a], [b])
+    return times, rss
 
 
-def round_trip(proc: StdioProcess, tool: str, args: dict[str, Any], calls: int) -> float:
-    """Median seconds per call over a raw stdio pipe."""
+def timed_calls(proc: StdioProcess, tool: str, args: dict[str, Any], calls: int) -> list[float]:
+    """Seconds of each of `calls` calls over a raw stdio pipe (errors are not results)."""
     samples = []
     for _ in range(calls):
         t = time.perf_counter()
         reply = proc.call(tool, args)
         samples.append(time.perf_counter() - t)
         assert not reply.get("result", {}).get("isError"), reply
-    return statistics.median(samples)
+    return samples
 
 
 def _drain(stream: Any) -> None:
@@ -210,89 +293,110 @@ def start_http(cmd: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[st
     raise RuntimeError(f"{cmd[0]} did not start")
 
 
-async def http_round_trip(
-    url: str, token: str | None, tool: str, args: dict[str, Any], calls: int
-) -> float:
-    """Median seconds per call with the SDK's HTTP client."""
+async def open_sessions(
+    stack: AsyncExitStack, url: str, tokens: list[str | None], tool: str, args: dict[str, Any]
+) -> list[Any]:
+    """One SDK client session per token, each warmed by one call (every key verified once)."""
     import httpx2
     from mcp import Client
     from mcp.client.streamable_http import streamable_http_client
 
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with (
-        httpx2.AsyncClient(headers=headers, timeout=30) as http,
-        Client(streamable_http_client(url, http_client=http), mode="legacy") as client,
-    ):
-        await client.call_tool(tool, args)
-        samples = []
-        for _ in range(calls):
-            t = time.perf_counter()
-            result = await client.call_tool(tool, args)
-            samples.append(time.perf_counter() - t)
-            assert not result.is_error, result
-    return statistics.median(samples)
+    clients = []
+    for token in tokens:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        http = await stack.enter_async_context(httpx2.AsyncClient(headers=headers, timeout=60))
+        client = await stack.enter_async_context(
+            Client(streamable_http_client(url, http_client=http), mode="legacy")
+        )
+        result = await client.call_tool(tool, args)
+        assert not result.is_error, result
+        clients.append(client)
+    return clients
 
 
-async def http_throughput(
-    url: str,
-    tokens: list[str | None],
-    tool: str,
-    args: dict[str, Any],
-    workers: int,
-    seconds: float,
+async def http_calls(client: Any, tool: str, args: dict[str, Any], calls: int) -> list[float]:
+    """Seconds of each of `calls` sequential calls on one session."""
+    samples = []
+    for _ in range(calls):
+        t = time.perf_counter()
+        result = await client.call_tool(tool, args)
+        samples.append(time.perf_counter() - t)
+        assert not result.is_error, result
+    return samples
+
+
+async def throughput(
+    clients: list[Any], tool: str, args: dict[str, Any], workers: int, seconds: float
 ) -> float:
-    """Calls per second: `workers` concurrent callers spread over one session per token."""
-    from contextlib import AsyncExitStack
-
-    import httpx2
-    from mcp import Client
-    from mcp.client.streamable_http import streamable_http_client
-
+    """Calls per second: `workers` concurrent callers spread over the sessions (keys)."""
     done = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker(index: int) -> None:
+        nonlocal done
+        turn = index
+        while time.perf_counter() < deadline:
+            result = await clients[turn % len(clients)].call_tool(tool, args)
+            assert not result.is_error, result
+            done += 1
+            turn += workers
+
+    started = time.perf_counter()
+    async with anyio.create_task_group() as tg:
+        for i in range(workers):
+            tg.start_soon(worker, i)
+    return done / (time.perf_counter() - started)
+
+
+async def http_compare(
+    ours: tuple[str, list[str]],
+    base: str,
+    quote: tuple[str, dict[str, Any]],
+    echo: tuple[str, dict[str, Any]],
+    plan: "Plan",
+) -> tuple[Comparison, Comparison]:
+    """HTTP round trip (one session each) and calls/s (16 workers over 50 sessions each),
+    rounds alternating between the two servers; every session opened before timing."""
+    url, tokens = ours
+    rt, tp = Comparison("ms"), Comparison("1/s")
     async with AsyncExitStack() as stack:
-        clients = []
-        for token in tokens:
-            headers = {"Authorization": f"Bearer {token}"} if token else {}
-            http = await stack.enter_async_context(httpx2.AsyncClient(headers=headers, timeout=60))
-            client = await stack.enter_async_context(
-                Client(streamable_http_client(url, http_client=http), mode="legacy")
-            )
-            await client.call_tool(tool, args)  # warm: every key verified once before timing
-            clients.append(client)
-        deadline = time.perf_counter() + seconds
-
-        async def worker(index: int) -> None:
-            nonlocal done
-            turn = index
-            while time.perf_counter() < deadline:
-                result = await clients[turn % len(clients)].call_tool(tool, args)
-                assert not result.is_error, result
-                done += 1
-                turn += workers
-
-        started = time.perf_counter()
-        async with anyio.create_task_group() as tg:
-            for i in range(workers):
-                tg.start_soon(worker, i)
-        elapsed = time.perf_counter() - started
-    return done / elapsed
+        ours_clients = await open_sessions(stack, url, list(tokens), *quote)
+        base_clients = await open_sessions(stack, base, [None] * len(tokens), *echo)
+        for i in range(plan.rounds):
+            sides = [(ours_clients, quote), (base_clients, echo)]
+            if i % 2:
+                sides.reverse()
+            got: dict[int, list[float]] = {}
+            for clients, (tool, args) in sides:
+                samples = await http_calls(clients[0], tool, args, plan.http_calls)
+                got[id(clients)] = [s * 1000 for s in samples]
+            rt.add_round(got[id(ours_clients)], got[id(base_clients)])
+        for i in range(plan.tp_rounds):
+            sides = [(ours_clients, quote), (base_clients, echo)]
+            if i % 2:
+                sides.reverse()
+            rates: dict[int, float] = {}
+            for clients, (tool, args) in sides:
+                rates[id(clients)] = await throughput(clients, tool, args, 16, plan.tp_seconds)
+            tp.add_round([rates[id(ours_clients)]], [rates[id(base_clients)]])
+    return rt, tp
 
 
-async def gateway_hop(port: int, calls: int) -> float:
-    """Median seconds of the OpenD request under futu_get_quote, measured with our client alone."""
+async def gateway_hop(port: int, rounds: int, calls: int) -> Series:
+    """Seconds of the OpenD request under futu_get_quote, measured with our client alone."""
     from opend.client import OpenDClient
     from opend.codes import parse_code
 
     codes = [parse_code("HK.00700")]
+    hop = Series()
     async with OpenDClient("127.0.0.1", port) as client:
         await client.wait_connected(10)
         await client.get_stock_quote(codes)
-        samples = []
-        for _ in range(calls):
+        for _ in range(rounds * calls):
             t = time.perf_counter()
             await client.get_stock_quote(codes)
-            samples.append(time.perf_counter() - t)
-    return statistics.median(samples)
+            hop.samples.append(time.perf_counter() - t)
+    return hop
 
 
 def install_peer(root: Path) -> Path | None:
@@ -312,18 +416,45 @@ def install_peer(root: Path) -> Path | None:
     return venv / "bin" / "futu-mcp-server"
 
 
-def ratio_line(name: str, ours: float, base: float, unit: str, goal: str, ok: bool) -> str:
-    """One row of the report."""
-    return f"{name:<44} {ours:>10.4g} {base:>10.4g} {unit:<6} {ours / base:>6.2f}x  {goal:<14} {'ok' if ok else 'MISSED'}"
+def goal_line(name: str, cmp: Comparison, goal: str, met: bool) -> str:
+    """One goal: medians and p90 of both sides, the ratio of medians, the per-round spread."""
+    o, b = cmp.ours, cmp.base
+    return (
+        f"{name:<34} ours {o.median:8.4g} p90 {o.p90:8.4g} | base {b.median:8.4g} p90 "
+        f"{b.p90:8.4g} {cmp.unit:<4}| ratio {cmp.ratio:5.2f}x (rounds {cmp.spread()}) "
+        f"goal {goal:<8} {'met' if met else 'MISSED'}"
+    )
+
+
+def info_line(name: str, text: str) -> str:
+    """A measure printed for context, not a goal."""
+    return f"{name:<34} {text}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much to measure: rounds alternate ours and the baseline."""
+
+    rounds: int  # start-up processes per side, and round-trip rounds
+    stdio_calls: int  # calls per side per stdio round
+    http_calls: int  # calls per side per HTTP round
+    tp_rounds: int  # throughput rounds per side
+    tp_seconds: float
+
+
+PLANS = {
+    "full": Plan(rounds=12, stdio_calls=100, http_calls=40, tp_rounds=6, tp_seconds=2.5),
+    "quick": Plan(rounds=6, stdio_calls=50, http_calls=20, tp_rounds=4, tp_seconds=1.5),
+}
 
 
 def main() -> None:
-    """Run every measurement and print one table of ratios."""
+    """Run every measurement and print one line per goal, then the information lines."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds")
     parser.add_argument("--no-peer", action="store_true", help="skip futu-stock-mcp-server")
     opts = parser.parse_args()
-    runs, calls, seconds = (3, 50, 3.0) if opts.quick else (7, 200, 6.0)
+    plan = PLANS["quick" if opts.quick else "full"]
 
     with tempfile.TemporaryDirectory(prefix="bench-mcp-") as tmp_name:
         tmp = Path(tmp_name)
@@ -359,161 +490,132 @@ def main() -> None:
         stdio_env = dict(env, FUTU_MCP_API_KEY=tokens[0])
         quote = ("futu_get_quote", {"codes": "HK.00700"})
         echo = ("echo", {"text": "HK.00700"})
-        rows: list[str] = []
+        goals: list[str] = []
+        infos: list[str] = []
         try:
-            ours_start, ours_rss = start_up(ours_cmd, stdio_env, runs)
-            echo_start, echo_rss = start_up(echo_cmd, env, runs)
-            rows.append(
-                ratio_line(
-                    "spawn -> tools/list reply (stdio)",
-                    ours_start,
-                    echo_start,
-                    "s",
-                    "<= 1.3x",
-                    ours_start <= 1.3 * echo_start,
-                )
+            times, rss = start_up((ours_cmd, stdio_env), (echo_cmd, env), plan.rounds)
+            goals.append(
+                goal_line("spawn -> tools/list (stdio)", times, "<= 1.3x", times.ratio <= 1.3)
             )
-            rows.append(
-                ratio_line(
-                    "peak RSS after tools/list",
-                    ours_rss,
-                    echo_rss,
-                    "MiB",
-                    "<= 1.3x",
-                    ours_rss <= 1.3 * echo_rss,
-                )
-            )
+            goals.append(goal_line("peak RSS after tools/list", rss, "<= 1.3x", rss.ratio <= 1.3))
 
             ours = StdioProcess(ours_cmd, stdio_env)
             ours.handshake()
             base = StdioProcess(echo_cmd, env)
             base.handshake()
             ours.call(*quote)  # subscribe once, as a live session would have
-            ours_rt = round_trip(ours, *quote, calls)
-            echo_rt = round_trip(base, *echo, calls)
+            timed_calls(base, *echo, 10)
+            stdio = alternate(
+                plan.rounds,
+                lambda: [s * 1000 for s in timed_calls(ours, *quote, plan.stdio_calls)],
+                lambda: [s * 1000 for s in timed_calls(base, *echo, plan.stdio_calls)],
+                Comparison("ms"),
+            )
             ours.close()
             base.close()
-            rows.append(
-                ratio_line(
-                    "round trip futu_get_quote vs echo (stdio)",
-                    ours_rt * 1000,
-                    echo_rt * 1000,
-                    "ms",
-                    "<= 1.3x",
-                    ours_rt <= 1.3 * echo_rt,
+            goals.append(
+                goal_line("round trip quote/echo (stdio)", stdio, "<= 1.3x", stdio.ratio <= 1.3)
+            )
+            hop = anyio.run(gateway_hop, port, plan.rounds, plan.stdio_calls)
+            hop_ms = hop.median * 1000
+            infos.append(
+                info_line(
+                    "OpenD hop alone (our client)",
+                    f"median {hop_ms:.3f} ms p90 {hop.p90 * 1000:.3f} ms",
                 )
             )
-            hop = anyio.run(gateway_hop, port, calls)
-            rows.append(
-                ratio_line(
-                    "  same, minus the OpenD hop (info)",
-                    (ours_rt - hop) * 1000,
-                    echo_rt * 1000,
-                    "ms",
-                    "(info)",
-                    True,
+            infos.append(
+                info_line(
+                    "  stdio round trip minus the hop",
+                    f"{stdio.ours.median - hop_ms:.3f} ms vs echo {stdio.base.median:.3f} ms "
+                    f"= {(stdio.ours.median - hop_ms) / stdio.base.median:.2f}x",
                 )
             )
 
             ours_http, ours_url = start_http([*ours_cmd, "--http-listen", "127.0.0.1:0"], env)
             echo_http, echo_url = start_http([*echo_cmd, "--http"], env)
             try:
-                ours_hrt = anyio.run(http_round_trip, ours_url, tokens[0], *quote, calls)
-                echo_hrt = anyio.run(http_round_trip, echo_url, None, *echo, calls)
-                rows.append(
-                    ratio_line(
-                        "round trip futu_get_quote vs echo (HTTP)",
-                        ours_hrt * 1000,
-                        echo_hrt * 1000,
-                        "ms",
-                        "<= 1.3x",
-                        ours_hrt <= 1.3 * echo_hrt,
-                    )
-                )
-                rows.append(
-                    ratio_line(
-                        "  same, minus the OpenD hop (info)",
-                        (ours_hrt - hop) * 1000,
-                        echo_hrt * 1000,
-                        "ms",
-                        "(info)",
-                        True,
-                    )
-                )
-                ours_tp = anyio.run(http_throughput, ours_url, tokens, *quote, 16, seconds)
-                echo_tp = anyio.run(http_throughput, echo_url, [None] * 50, *echo, 16, seconds)
-                rows.append(
-                    ratio_line(
-                        "HTTP calls/s, 16 clients, 50 keys",
-                        ours_tp,
-                        echo_tp,
-                        "1/s",
-                        ">= 0.8x",
-                        ours_tp >= 0.8 * echo_tp,
-                    )
+                http_rt, http_tp = anyio.run(
+                    http_compare, (ours_url, tokens), echo_url, quote, echo, plan
                 )
             finally:
                 for proc in (ours_http, echo_http):
                     proc.terminate()
                     proc.wait(10)
+            goals.append(
+                goal_line("round trip quote/echo (HTTP)", http_rt, "<= 1.3x", http_rt.ratio <= 1.3)
+            )
+            goals.append(
+                goal_line(
+                    "HTTP calls/s, 16 clients, 50 keys", http_tp, ">= 0.8x", http_tp.ratio >= 0.8
+                )
+            )
+            infos.append(
+                info_line(
+                    "  HTTP round trip minus the hop",
+                    f"{http_rt.ours.median - hop_ms:.3f} ms vs echo {http_rt.base.median:.3f} ms "
+                    f"= {(http_rt.ours.median - hop_ms) / http_rt.base.median:.2f}x",
+                )
+            )
 
             if not opts.no_peer:
-                peer = install_peer(tmp)
-                if peer is not None:
-                    peer_cmd = [str(peer), "--host", "127.0.0.1", "--port", str(port)]
-                    peer_dir = tmp / "peer-run"  # it leaves .pid/.lock files behind
-                    peer_dir.mkdir()
-                    peer_start, peer_rss = start_up(peer_cmd, env, runs, cwd=str(peer_dir))
-                    rows.append(
-                        ratio_line(
-                            "peer: spawn -> tools/list reply",
-                            ours_start,
-                            peer_start,
-                            "s",
-                            "< 1x",
-                            ours_start < peer_start,
-                        )
-                    )
-                    rows.append(
-                        ratio_line(
-                            "peer: peak RSS after tools/list",
-                            ours_rss,
-                            peer_rss,
-                            "MiB",
-                            "< 1x",
-                            ours_rss < peer_rss,
-                        )
-                    )
-                    ours = StdioProcess(ours_cmd, stdio_env)
-                    ours.handshake()
-                    theirs = StdioProcess(peer_cmd, env, cwd=str(peer_dir))
-                    theirs.handshake()
-                    ours_snap = round_trip(ours, "futu_get_snapshot", {"codes": "HK.00700"}, calls)
-                    peer_snap = round_trip(
-                        theirs, "get_market_snapshot", {"symbols": ["HK.00700"]}, calls
-                    )
-                    ours.close()
-                    theirs.close()
-                    rows.append(
-                        ratio_line(
-                            "peer: snapshot round trip (stdio)",
-                            ours_snap * 1000,
-                            peer_snap * 1000,
-                            "ms",
-                            "< 1x",
-                            ours_snap < peer_snap,
-                        )
-                    )
+                infos.extend(peer_lines(tmp, port, env, (ours_cmd, stdio_env), plan))
         finally:
             assert sim.stdin is not None
             sim.stdin.close()
             sim.wait(10)
 
     print(
-        f"{'measure':<44} {'futu-mcp':>10} {'baseline':>10} {'unit':<6} {'ratio':>7}  {'goal':<14} result"
+        f"futu-mcp vs a minimal MCPServer (echo), {plan.rounds} alternating rounds; "
+        "ratio = median ours / median baseline"
     )
-    for row in rows:
-        print(row)
+    for line in goals:
+        print(line)
+    for line in infos:
+        print(line)
+
+
+def peer_lines(
+    tmp: Path, port: int, env: dict[str, str], ours: tuple[list[str], dict[str, str]], plan: Plan
+) -> list[str]:
+    """futu-stock-mcp-server against the same simulator: start-up, memory, snapshot round trip."""
+    peer = install_peer(tmp)
+    if peer is None:
+        return []
+    peer_cmd = [str(peer), "--host", "127.0.0.1", "--port", str(port)]
+    peer_dir = tmp / "peer-run"  # it leaves .pid/.lock files behind
+    peer_dir.mkdir()
+    times, rss = Comparison("s"), Comparison("MiB")
+    for _ in range(plan.rounds):
+        ours_t, ours_m = spawn_once(*ours)
+        peer_t, peer_m = spawn_once(peer_cmd, env, cwd=str(peer_dir))
+        times.add_round([ours_t], [peer_t])
+        rss.add_round([ours_m], [peer_m])
+    mine = StdioProcess(*ours)
+    mine.handshake()
+    theirs = StdioProcess(peer_cmd, env, cwd=str(peer_dir))
+    theirs.handshake()
+    snap = alternate(
+        plan.rounds,
+        lambda: [
+            s * 1000
+            for s in timed_calls(mine, "futu_get_snapshot", {"codes": "HK.00700"}, plan.stdio_calls)
+        ],
+        lambda: [
+            s * 1000
+            for s in timed_calls(
+                theirs, "get_market_snapshot", {"symbols": ["HK.00700"]}, plan.stdio_calls
+            )
+        ],
+        Comparison("ms"),
+    )
+    mine.close()
+    theirs.close()
+    return [
+        goal_line("peer: spawn -> tools/list", times, "< 1x", times.ratio < 1),
+        goal_line("peer: peak RSS after tools/list", rss, "< 1x", rss.ratio < 1),
+        goal_line("peer: snapshot round trip (stdio)", snap, "< 1x", snap.ratio < 1),
+    ]
 
 
 if __name__ == "__main__":

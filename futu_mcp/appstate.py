@@ -6,7 +6,8 @@ elicitation) and the shared state. They never look anything up themselves.
 """
 
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from futu_mcp.config import Config
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("futu_mcp")
 
+# How stale a key's "last used" (futucli list-keys) may get. Each write is an fsynced SQLite
+# commit (about 1 ms): at 50 busy keys a 1 s interval would cost 50 of them a second.
+USE_WRITE_INTERVAL = 10.0
+
 
 @dataclass
 class AppState:
@@ -38,6 +43,24 @@ class AppState:
     metrics: Metrics
     caps: "ServerCaps"
     stdio_key: "StdioKey | None" = None
+    _use_written: dict[str, float] = field(default_factory=dict, repr=False)
+
+    async def note_use(self, key_id: str) -> None:
+        """Record that the key was used, at most every USE_WRITE_INTERVAL s per key; never fails
+        a call. In a worker thread: the fsync must not stall other callers' requests."""
+        now = time.monotonic()
+        last = self._use_written.get(key_id)
+        if last is not None and now - last < USE_WRITE_INTERVAL:
+            return
+        self._use_written[key_id] = now
+        import sqlite3
+
+        import anyio.to_thread
+
+        try:
+            await anyio.to_thread.run_sync(self.ledger.record_use, key_id)
+        except sqlite3.Error as exc:
+            log.warning("could not record key use: %s", exc)
 
     async def audit_write(self, record: dict[str, Any], *, fsync: bool) -> bool:
         """Append one audit line; False (and logged, counted) if it could not be written.

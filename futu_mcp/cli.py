@@ -194,7 +194,9 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         if config.http_listen is None:
-            anyio.run(server.run_stdio_async)
+            from futu_mcp.stdio import serve_stdio
+
+            anyio.run(serve_stdio, server)
         else:
             from futu_mcp.http import serve
 

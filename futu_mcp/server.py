@@ -72,16 +72,6 @@ def current_key(state: AppState, request: Any) -> Any:
         raise ToolFailure("key not valid: keys file unusable (see server log)", "auth") from None
 
 
-def note_use(state: AppState, key_id: str) -> None:
-    """Record that the key was used (`futucli list-keys` shows it); never fails a call."""
-    import sqlite3
-
-    try:
-        state.ledger.record_use(key_id)
-    except sqlite3.Error as exc:
-        log.warning("could not record key use: %s", exc)
-
-
 async def run_tool(
     spec: ToolSpec, ctx: Any, raw: dict[str, Any]
 ) -> CallToolResult | InputRequiredResult:
@@ -99,7 +89,7 @@ async def run_tool(
     data: dict[str, Any] | None = None
     try:
         key = current_key(state, rctx.request)
-        note_use(state, key.id)
+        await state.note_use(key.id)
         try:
             args = spec.args.model_validate(raw)
         except ValidationError as exc:

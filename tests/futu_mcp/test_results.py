@@ -2,6 +2,9 @@
 
 from decimal import Decimal
 from enum import Enum
+from typing import Any
+
+import pytest
 
 from futu_mcp.results import capped, plain
 
@@ -27,3 +30,31 @@ def test_plain_values_are_json_ready() -> None:
         "value": 1.5,
         "rows": [1, 2],
     }
+
+
+@pytest.mark.anyio
+async def test_client_results_convert_exactly_as_their_to_dict(sim: Any) -> None:
+    """The fast conversion of the client's result models gives what `to_dict()` gives, for
+    flat rows, nested rows (order book, broker queue) and account rows with lists."""
+    from opend.client import OpenDClient
+    from opend.codes import parse_code
+    from opend.models import Model
+
+    code = parse_code("HK.00700")
+    host, port = sim.address
+    async with OpenDClient(host, port) as client:
+        await client.wait_connected(10)
+        results: list[Any] = [
+            *await client.get_stock_quote([code, parse_code("US.AAPL")]),
+            *await client.get_cur_kline(code, 5),
+            await client.get_order_book(code, 5),
+            await client.get_broker_queue(code),
+            *await client.get_rt_ticker(code, 5),
+            *await client.get_market_snapshot([code]),
+            *await client.get_acc_list(),
+        ]
+    assert {type(r).__name__ for r in results} >= {"BasicQot", "KLine", "OrderBook", "TrdAcc"}
+    for result in results:
+        assert isinstance(result, Model)
+        assert plain(result) == result.to_dict()
+        assert capped("rows", [result], 1)["rows"] == [result.to_dict()]

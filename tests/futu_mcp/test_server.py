@@ -143,3 +143,36 @@ async def test_confirmation_in_the_2026_protocol_era(
         assert declined.is_error and declined.content[0].text == "confirmation declined"
     assert len(sim.state.orders) == before + 1
     assert sim.state.orders[int(placed.structured_content["order_id"])].qty == 100
+
+
+async def test_key_use_is_recorded_once_per_interval_and_never_fails_a_call(
+    sim: Any, keys_file: Path, make_key: Any
+) -> None:
+    """`futucli list-keys` sees a key's first use at once; repeats within the interval cost no
+    SQLite write (an fsync each); a ledger that cannot be written does not fail the call."""
+    import sqlite3
+
+    from futu_mcp.appstate import USE_WRITE_INTERVAL
+
+    token = make_key("counted", "qot:read")
+    state = make_state(sim, keys_file, token)
+    writes: list[str] = []
+
+    class CountingLedger(Ledger):
+        def record_use(self, key_id: str, now: Any = None) -> None:
+            writes.append(key_id)
+            super().record_use(key_id, now)
+
+    state.ledger = CountingLedger(ledger_path(keys_file))
+    await state.note_use("counted")
+    assert "counted" in Ledger(ledger_path(keys_file)).last_used()
+    for _ in range(5):
+        await state.note_use("counted")
+    assert writes == ["counted"] and USE_WRITE_INTERVAL >= 5
+
+    class BrokenLedger(Ledger):
+        def record_use(self, key_id: str, now: Any = None) -> None:
+            raise sqlite3.OperationalError("disk I/O error")
+
+    state.ledger = BrokenLedger(ledger_path(keys_file))
+    await state.note_use("other")  # logged, not raised

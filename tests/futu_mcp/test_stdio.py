@@ -1,0 +1,138 @@
+"""The stdio transport without threads: real processes on real pipes, driven by raw JSON-RPC.
+
+A small MCPServer whose tool writes stray text to stdout (print and the raw fd) and returns a
+reply bigger than a pipe's buffer is served by `serve_stdio`; the wire must carry nothing but
+protocol, whole, and the process must give fd 0/1 back when the client goes away.
+"""
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import IO, Any
+
+SERVER = textwrap.dedent(
+    """
+    import os, sys
+
+    import anyio
+    from mcp.server.mcpserver import MCPServer
+
+    from futu_mcp.stdio import serve_stdio
+
+    mcp = MCPServer("noisy")
+
+
+    @mcp.tool()
+    async def noisy(size: int) -> str:
+        \"\"\"Writes stray text to stdout, then returns `size` characters.\"\"\"
+        print("STRAY-PRINT", flush=True)
+        os.write(1, b"STRAY-FD\\n")
+        return "x" * size
+
+
+    anyio.run(serve_stdio, mcp)
+    os.write(1, b"AFTER\\n")
+    """
+)
+
+BIG = 300_000  # several times a pipe's 64 KiB buffer: the reply must wait for the reader
+DEADLINE = 20.0
+
+
+def line(msg_id: int | None, method: str, params: dict[str, Any] | None = None) -> bytes:
+    """One JSON-RPC message as a line."""
+    msg: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "params": params or {}}
+    if msg_id is not None:
+        msg["id"] = msg_id
+    return (json.dumps(msg) + "\n").encode()
+
+
+INIT = line(
+    1,
+    "initialize",
+    {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+)
+CALL = line(2, "tools/call", {"name": "noisy", "arguments": {"size": BIG}})
+
+
+def spawn(tmp_path: Path, stdout: int | IO[bytes]) -> subprocess.Popen[bytes]:
+    """The test server as a process with stdin a pipe."""
+    script = tmp_path / "noisy_server.py"
+    script.write_text(SERVER)
+    return subprocess.Popen(
+        [sys.executable, str(script)],
+        stdin=subprocess.PIPE,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+    )
+
+
+def read_reply(stream: IO[bytes], msg_id: int) -> dict[str, Any]:
+    """Lines until the reply to `msg_id`; every line on the wire must be JSON-RPC."""
+    while True:
+        raw = stream.readline()
+        assert raw, "server closed stdout before replying"
+        msg = json.loads(raw)
+        assert msg["jsonrpc"] == "2.0"
+        if msg.get("id") == msg_id:
+            return msg
+
+
+def test_pipes_carry_only_protocol_and_big_replies_whole(tmp_path: Path) -> None:
+    proc = spawn(tmp_path, subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    try:
+        proc.stdin.write(INIT)
+        proc.stdin.flush()
+        assert read_reply(proc.stdout, 1)["result"]["serverInfo"]["name"] == "noisy"
+        proc.stdin.write(line(None, "notifications/initialized"))
+        # One request in two writes: a line is read whole however it arrives.
+        proc.stdin.write(CALL[:20])
+        proc.stdin.flush()
+        proc.stdin.write(CALL[20:])
+        proc.stdin.flush()
+        reply = read_reply(proc.stdout, 2)
+        assert reply["result"]["structuredContent"] == {"result": "x" * BIG}
+        proc.stdin.close()
+        assert proc.wait(DEADLINE) == 0
+        # fd 1 is the wire again after serving (and blocking: the write did not fail).
+        assert proc.stdout.read() == b"AFTER\n"
+        err = proc.stderr.read().decode()
+    finally:
+        proc.kill()
+        proc.wait()
+    assert "STRAY-PRINT" in err and "STRAY-FD" in err
+
+
+def test_a_stdout_that_is_not_a_pipe_is_served_by_the_sdk_path(tmp_path: Path) -> None:
+    out_path = tmp_path / "wire.jsonl"
+    with out_path.open("wb") as out:
+        proc = spawn(tmp_path, out)
+        assert proc.stdin is not None and proc.stderr is not None
+        try:
+            proc.stdin.write(INIT)
+            proc.stdin.flush()
+            deadline = time.monotonic() + DEADLINE
+            replies: list[dict[str, Any]] = []
+            while not replies and time.monotonic() < deadline:
+                time.sleep(0.01)  # polling the file for the reply, with a deadline
+                replies = [
+                    json.loads(raw) for raw in out_path.read_bytes().splitlines() if b'"id"' in raw
+                ]
+            proc.stdin.close()
+            assert proc.wait(DEADLINE) == 0
+        finally:
+            proc.kill()
+            proc.wait()
+            proc.stderr.close()
+    assert replies and replies[0]["id"] == 1 and "result" in replies[0]
+    lines = out_path.read_bytes().splitlines()
+    assert all(json.loads(raw)["jsonrpc"] == "2.0" for raw in lines[:-1])
+    assert lines[-1] == b"AFTER"
