@@ -38,7 +38,7 @@ class ProgramStatusType(IntEnum):
 
 
 class QotMarketState(IntEnum):
-    """Trading session state of a market (a selection of Qot_Common.QotMarketState)."""
+    """Qot_Common.QotMarketState: the trading session a market is in."""
 
     NONE = 0
     AUCTION = 1
@@ -54,9 +54,22 @@ class QotMarketState(IntEnum):
     NIGHT_OPEN = 13
     NIGHT_END = 14
     FUTURE_DAY_OPEN = 15
+    FUTURE_DAY_BREAK = 16
+    FUTURE_DAY_CLOSE = 17
+    FUTURE_DAY_WAIT_OPEN = 18
     HK_CAS = 19
+    FUTURE_NIGHT_WAIT = 20
+    FUTURE_AFTERNOON = 21
+    FUTURE_SWITCH_DATE = 22
     FUTURE_OPEN = 23
+    FUTURE_BREAK = 24
+    FUTURE_BREAK_OVER = 25
     FUTURE_CLOSE = 26
+    ASHARE_AFTER_HOURS_WAIT = 27
+    ASHARE_AFTER_HOURS_BEGIN = 28
+    ASHARE_AFTER_HOURS_END = 29
+    NIGHT = 32
+    TRADE_AT_LAST = 35
     OVERNIGHT = 37
 
 
@@ -274,6 +287,10 @@ class TrdAccType(IntEnum):
     NONE = 0
     CASH = 1
     MARGIN = 2
+    TFSA = 3
+    RRSP = 4
+    SRRSP = 5
+    DERIVATIVES = 6
 
 
 class PositionSide(IntEnum):
@@ -282,3 +299,177 @@ class PositionSide(IntEnum):
     LONG = 0
     NONE = -1
     SHORT = 1
+
+
+class SecurityStatus(IntEnum):
+    """Qot_Common.SecurityStatus (the SDK's spellings, typos included: users match on them)."""
+
+    NONE = 0
+    NORMAL = 1
+    LISTING = 2
+    PURCHASING = 3
+    SUBSCRIBING = 4
+    BEFORE_DARK_TRADE_OPEING = 5
+    DARK_TRADING = 6
+    DARK_TRAD_END = 7
+    TO_BE_OPEN = 8
+    SUSPENDED = 9
+    CALLED = 10
+    EXPIRED_LAST_TRADING_DATE = 11
+    EXPIRED = 12
+    DELISTED = 13
+    CHANGE_TO_TEMPORARY_CODE = 14
+    TEMPORARY_CODE_TRADE_END = 15
+    CHANGED_PLATE_TRADE_END = 16
+    CHANGED_CODE_TRAD_END = 17
+    RECOVERABLE_CIRCUIT_BREAKER = 18
+    UNRECOVERABLE_CIRCUIT_BREAKER = 19
+    AFTER_COMBINATION = 20
+    AFTER_TRANSACTION = 21
+
+
+class TickerType(IntEnum):
+    """Qot_Common.TickerType: how a trade print was matched (SDK spellings)."""
+
+    UNKNOWN = 0
+    AUTO_MATCH = 1
+    LATE = 2
+    NON_AUTO_MATCH = 3
+    INTER_AUTO_MATCH = 4
+    INTER_NON_AUTO_MATCH = 5
+    ODD_LOT = 6
+    AUCTION = 7
+    BULK = 8
+    CRASH = 9
+    CROSS_MARKET = 10
+    BULK_SOLD = 11
+    FREE_ON_BOARD = 12
+    RULE127_OR_155 = 13
+    DELAY = 14
+    MARKET_CENTER_CLOSE_PRICE = 15
+    NEXT_DAY = 16
+    MARKET_CENTER_OPENING = 17
+    PRIOR_REFERENCE_PRICE = 18
+    MARKET_CENTER_OPEN_PRICE = 19
+    SELLER = 20
+    T = 21
+    EXTENDED_TRADING_HOURS = 22
+    CONTINGENT = 23
+    AVERAGE_PRICE = 24
+    OTC_SOLD = 25
+    ODD_LOT_CROSS_MARKET = 26
+    DERIVATIVELY_PRICED = 27
+    REOPENINGP_RICED = 28
+    CLOSING_PRICED = 29
+    COMPREHENSIVE_DELAY_PRICE = 30
+    OVERSEAS = 31
+
+
+class TrdAccRole(IntEnum):
+    """Trd_Common.TrdAccRole."""
+
+    NONE = 0
+    NORMAL = 1
+    MASTER = 2
+    IPO = 3
+
+
+class SimAccType(IntEnum):
+    """Trd_Common.SimAccType: what a paper account may trade."""
+
+    NONE = 0
+    STOCK = 1
+    OPTION = 2
+    FUTURES = 3
+    STOCK_AND_OPTION = 4
+    COMPETITION = 5
+
+
+class CltRiskLevel(IntEnum):
+    """Trd_Common.CltRiskLevel of a margin account."""
+
+    NONE = -1
+    SAFE = 0
+    WARNING = 1
+    DANGER = 2
+    ABSOLUTE_SAFE = 3
+    OPT_DANGER = 4
+
+
+class DealStatus(IntEnum):
+    """Trd_Common.OrderFillStatus (the SDK calls it DealStatus)."""
+
+    OK = 0
+    CANCELLED = 1
+    CHANGED = 2
+    PAYOUT = 3
+
+
+class DarkStatus(IntEnum):
+    """Qot_Common.DarkStatus: HK grey-market (dark pool) trading state."""
+
+    NONE = 0
+    TRADING = 1
+    END = 2
+
+
+class PushDataType(IntEnum):
+    """Qot_Common.PushDataType: whether a ticker row is live, back-filled or cached."""
+
+    NONE = 0
+    REALTIME = 1
+    BYDISCONN = 2
+    CACHE = 3
+
+
+class ExchType(IntEnum):
+    """Qot_Common.ExchType: the exchange a security is listed on."""
+
+    NONE = 0
+    HK_MAINBOARD = 1
+    HK_GEMBOARD = 2
+    HK_HKEX = 3
+    US_NYSE = 4
+    US_NASDAQ = 5
+    US_PINK = 6
+    US_AMEX = 7
+    US_OPTION = 8
+    US_NYMEX = 9
+    US_COMEX = 10
+    US_CBOT = 11
+    US_CME = 12
+    US_CBOE = 13
+    CN_SH = 14
+    CN_SZ = 15
+    CN_STIB = 16
+    SG_SGX = 17
+    JP_OSE = 18
+    CC_CRYPTO = 19
+    MY_MYX = 20
+    JP_TSE = 21
+    JP_NIKKEI = 22
+
+
+class CltRiskStatus(IntEnum):
+    """Trd_Common.CltRiskStatus: LEVEL1 is the safest, LEVEL9 the most at risk."""
+
+    NONE = 0
+    LEVEL1 = 1
+    LEVEL2 = 2
+    LEVEL3 = 3
+    LEVEL4 = 4
+    LEVEL5 = 5
+    LEVEL6 = 6
+    LEVEL7 = 7
+    LEVEL8 = 8
+    LEVEL9 = 9
+
+
+class Session(IntEnum):
+    """Common.Session: which trading sessions an order may fill in (US)."""
+
+    NONE = 0
+    RTH = 1
+    ETH = 2
+    ALL = 3
+    OVERNIGHT = 4

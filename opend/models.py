@@ -11,16 +11,28 @@ from typing import Any
 
 from opend.codes import QotMarket, TrdMarket, TrdSecMarket
 from opend.enums import (
+    CltRiskLevel,
+    CltRiskStatus,
     Currency,
+    DarkStatus,
+    DealStatus,
+    ExchType,
     OrderStatus,
     OrderType,
+    Plate,
     PositionSide,
     ProgramStatusType,
+    PushDataType,
     QotMarketState,
     SecurityFirm,
+    SecurityStatus,
     SecurityType,
+    Session,
+    SimAccType,
     TickerDirect,
+    TickerType,
     TimeInForce,
+    TrdAccRole,
     TrdAccType,
     TrdEnv,
     TrdSide,
@@ -163,8 +175,8 @@ class BasicQot(Model):
     suspension: bool | None
     listing_date: str | None
     price_spread: float | None
-    dark_status: int | None
-    sec_status: int | None
+    dark_status: str | None
+    sec_status: str | None
 
     @classmethod
     def from_wire(cls, q: Wire) -> "BasicQot":
@@ -185,8 +197,8 @@ class BasicQot(Model):
             suspension=opt_bool(q.get("isSuspended")),
             listing_date=opt_str(q.get("listTime")),
             price_spread=opt_float(q.get("priceSpread")),
-            dark_status=opt_int(q.get("darkStatus")),
-            sec_status=opt_int(q.get("secStatus")),
+            dark_status=enum_name(DarkStatus, q.get("darkStatus")),
+            sec_status=enum_name(SecurityStatus, q.get("secStatus")),
         )
 
 
@@ -282,8 +294,8 @@ class Ticker(Model):
     volume: int | None
     turnover: float | None
     ticker_direction: str | None
-    type: int | None
-    push_data_type: int | None
+    type: str | None
+    push_data_type: str | None
 
     @classmethod
     def from_wire(cls, t: Wire, code: str | None, name: str | None) -> "Ticker":
@@ -297,8 +309,8 @@ class Ticker(Model):
             volume=opt_int(t.get("volume")),
             turnover=opt_float(t.get("turnover")),
             ticker_direction=enum_name(TickerDirect, t.get("dir")),
-            type=opt_int(t.get("type")),
-            push_data_type=opt_int(t.get("pushDataType")),
+            type=enum_name(TickerType, t.get("type")),
+            push_data_type=enum_name(PushDataType, t.get("pushDataType")),
         )
 
 
@@ -405,7 +417,7 @@ class Snapshot(Model):
     volume_ratio: float | None
     highest52weeks_price: float | None
     lowest52weeks_price: float | None
-    sec_status: int | None
+    sec_status: str | None
     issued_shares: int | None
     total_market_val: float | None
     net_asset: float | None
@@ -452,7 +464,7 @@ class Snapshot(Model):
             volume_ratio=opt_float(b.get("volumeRatio")),
             highest52weeks_price=opt_float(b.get("highest52WeeksPrice")),
             lowest52weeks_price=opt_float(b.get("lowest52WeeksPrice")),
-            sec_status=opt_int(b.get("secStatus")),
+            sec_status=enum_name(SecurityStatus, b.get("secStatus")),
             issued_shares=opt_int(e.get("issuedShares")),
             total_market_val=opt_float(e.get("issuedMarketVal")),
             net_asset=opt_float(e.get("netAsset")),
@@ -481,7 +493,7 @@ class StaticInfo(Model):
     stock_id: int | None
     listing_date: str | None
     delisting: bool | None
-    exchange_type: int | None
+    exchange_type: str | None
     stock_owner: str | None
     main_contract: bool | None
     last_trade_time: str | None
@@ -500,7 +512,7 @@ class StaticInfo(Model):
             stock_id=opt_int(b.get("id")),
             listing_date=opt_str(b.get("listTime")),
             delisting=opt_bool(b.get("delisting")),
-            exchange_type=opt_int(b.get("exchType")),
+            exchange_type=enum_name(ExchType, b.get("exchType")),
             stock_owner=code_of(owner),
             main_contract=opt_bool(future.get("isMainContract")),
             last_trade_time=opt_str(future.get("lastTradeTime")),
@@ -514,7 +526,7 @@ class PlateInfo(Model):
     code: str | None
     plate_name: str | None
     plate_id: str | None
-    plate_type: int | None
+    plate_type: str | None
 
     @classmethod
     def from_wire(cls, p: Wire) -> "PlateInfo":
@@ -524,7 +536,7 @@ class PlateInfo(Model):
             code=code_of(plate),
             plate_name=opt_str(p.get("name")),
             plate_id=opt_str(plate.get("code")),
-            plate_type=opt_int(p.get("plateType")),
+            plate_type=enum_name(Plate, p.get("plateType")),
         )
 
 
@@ -539,9 +551,9 @@ class TrdAcc(Model):
     card_num: str | None
     uni_card_num: str | None
     security_firm: str | None
-    sim_acc_type: int | None
+    sim_acc_type: str | None
     acc_status: str | None
-    acc_role: int | None
+    acc_role: str | None
 
     @classmethod
     def from_wire(cls, a: Wire) -> "TrdAcc":
@@ -557,9 +569,9 @@ class TrdAcc(Model):
             card_num=opt_str(a.get("cardNum")),
             uni_card_num=opt_str(a.get("uniCardNum")),
             security_firm=enum_name(SecurityFirm, a.get("securityFirm")),
-            sim_acc_type=opt_int(a.get("simAccType")),
+            sim_acc_type=enum_name(SimAccType, a.get("simAccType")),
             acc_status=None if status is None else ("ACTIVE" if status == 0 else "DISABLED"),
-            acc_role=opt_int(a.get("accRole")),
+            acc_role=enum_name(TrdAccRole, a.get("accRole")),
         )
 
     def account(self, trd_market: TrdMarket | None = None) -> TrdAccount:
@@ -597,8 +609,8 @@ class Funds(Model):
     available_funds: float | None
     unrealized_pl: float | None
     realized_pl: float | None
-    risk_level: int | None
-    risk_status: int | None
+    risk_level: str | None
+    risk_status: str | None
     initial_margin: float | None
     margin_call_margin: float | None
     maintenance_margin: float | None
@@ -628,8 +640,8 @@ class Funds(Model):
             available_funds=opt_float(f.get("availableFunds")),
             unrealized_pl=opt_float(f.get("unrealizedPL")),
             realized_pl=opt_float(f.get("realizedPL")),
-            risk_level=opt_int(f.get("riskLevel")),
-            risk_status=opt_int(f.get("riskStatus")),
+            risk_level=enum_name(CltRiskLevel, f.get("riskLevel")),
+            risk_status=enum_name(CltRiskStatus, f.get("riskStatus")),
             initial_margin=opt_float(f.get("initialMargin")),
             margin_call_margin=opt_float(f.get("marginCallMargin")),
             maintenance_margin=opt_float(f.get("maintenanceMargin")),
@@ -647,9 +659,14 @@ def _code_with_market(obj: Wire) -> str | None:
     return f"{prefix}.{code}"
 
 
+def _percent(fraction: float | None) -> float | None:
+    """OpenD sends position P/L ratios as fractions; the SDK (and Futu's docs) show percent."""
+    return None if fraction is None else fraction * 100
+
+
 @dataclass(frozen=True, slots=True)
 class Position(Model):
-    """One row of position_list_query."""
+    """One row of position_list_query; `pl_ratio` is in percent (5.0 = +5 %), as the SDK gives it."""
 
     code: str | None
     stock_name: str | None
@@ -692,7 +709,7 @@ class Position(Model):
             diluted_cost=opt_float(p.get("dilutedCostPrice")),
             market_val=opt_float(p.get("val")),
             pl_val=opt_float(p.get("plVal")),
-            pl_ratio=opt_float(p.get("plRatio")),
+            pl_ratio=_percent(opt_float(p.get("plRatio"))),
             today_pl_val=opt_float(_either(p, "td_plVal", "tdPlVal")),
             today_trd_val=opt_float(_either(p, "td_trdVal", "tdTrdVal")),
             today_buy_qty=opt_float(_either(p, "td_buyQty", "tdBuyQty")),
@@ -707,7 +724,13 @@ class Position(Model):
 
 @dataclass(frozen=True, slots=True)
 class Order(Model):
-    """One row of order_list_query."""
+    """One row of order_list_query.
+
+    `order_id` is OpenD's numeric orderID (uint64, as a decimal string), where SDK 10.x shows
+    orderIDEx as its order_id (here `order_id_ex`): orderID is the field Trd_ModifyOrder declares
+    required and every OpenD version accepts, and futu-mcp's order tools match orders by it.
+    `modify_order` accepts either id.
+    """
 
     code: str | None
     stock_name: str | None
@@ -729,7 +752,7 @@ class Order(Model):
     fill_outside_rth: bool | None
     aux_price: float | None
     currency: str | None
-    session: int | None
+    session: str | None
 
     @classmethod
     def from_wire(cls, o: Wire) -> "Order":
@@ -755,13 +778,13 @@ class Order(Model):
             fill_outside_rth=opt_bool(o.get("fillOutsideRTH")),
             aux_price=opt_float(o.get("auxPrice")),
             currency=enum_name(Currency, o.get("currency")),
-            session=opt_int(o.get("session")),
+            session=enum_name(Session, o.get("session")),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class Deal(Model):
-    """One row of deal_list_query (a fill)."""
+    """One row of deal_list_query (a fill); `order_id` is the numeric orderID, as in `Order`."""
 
     code: str | None
     stock_name: str | None
@@ -776,7 +799,7 @@ class Deal(Model):
     create_time: str | None
     counter_broker_id: int | None
     counter_broker_name: str | None
-    status: int | None
+    status: str | None
 
     @classmethod
     def from_wire(cls, d: Wire) -> "Deal":
@@ -795,13 +818,13 @@ class Deal(Model):
             create_time=opt_str(d.get("createTime")),
             counter_broker_id=opt_int(d.get("counterBrokerID")),
             counter_broker_name=opt_str(d.get("counterBrokerName")),
-            status=opt_int(d.get("status")),
+            status=enum_name(DealStatus, d.get("status")),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class PlacedOrder(Model):
-    """place_order's answer: the new order's ids."""
+    """place_order's answer: the new order's ids (`order_id` numeric, as in `Order`)."""
 
     order_id: str | None
     order_id_ex: str | None
