@@ -227,22 +227,24 @@ def funds(acc: TrdAccount, currency: Currency | None = None, refresh: bool = Fal
     return body
 
 
-def _filter(codes: Sequence[Security | str] = (), ids: Sequence[str | int] = ()) -> Body | None:
+def _account_query(
+    acc: TrdAccount, codes: Sequence[Security | str] = (), ids: Sequence[str | int] = ()
+) -> Body:
+    """A list query's body: the account header, plus filterConditions when anything is given."""
+    body: Body = {"header": acc.to_wire()}
     conditions: Body = {}
     if codes:
         conditions["codeList"] = [_bare_code(c) for c in codes]
     if ids:
         conditions["idList"] = [str(int(i)) for i in ids]
-    return conditions or None
+    if conditions:
+        body["filterConditions"] = conditions
+    return body
 
 
 def position_list(acc: TrdAccount, codes: Sequence[Security | str] = ()) -> Body:
     """Trd_GetPositionList, optionally only some codes."""
-    body: Body = {"header": acc.to_wire()}
-    conditions = _filter(codes)
-    if conditions:
-        body["filterConditions"] = conditions
-    return body
+    return _account_query(acc, codes)
 
 
 def order_list(
@@ -252,10 +254,7 @@ def order_list(
     codes: Sequence[Security | str] = (),
 ) -> Body:
     """Trd_GetOrderList: today's orders, optionally by id, status or code."""
-    body: Body = {"header": acc.to_wire()}
-    conditions = _filter(codes, order_ids)
-    if conditions:
-        body["filterConditions"] = conditions
+    body = _account_query(acc, codes, order_ids)
     if status:
         body["filterStatusList"] = [int(s) for s in status]
     return body
@@ -263,11 +262,7 @@ def order_list(
 
 def order_fill_list(acc: TrdAccount, codes: Sequence[Security | str] = ()) -> Body:
     """Trd_GetOrderFillList: today's fills, optionally only some codes."""
-    body: Body = {"header": acc.to_wire()}
-    conditions = _filter(codes)
-    if conditions:
-        body["filterConditions"] = conditions
-    return body
+    return _account_query(acc, codes)
 
 
 def packet_id(conn_id: int, serial: int) -> Body:

@@ -70,7 +70,7 @@ from opend.s2c import (
     parse_tickers,
 )
 from opend.subscriptions import OPEND_MIN_HOLD, Item, SubscriptionBook
-from opend.throttle import OrderThrottle
+from opend.throttle import OrderThrottle, SendPermit
 from opend.wire import opt_str
 
 log = logging.getLogger(__name__)
@@ -78,20 +78,17 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def read_reply(parser: Callable[[Body], T], s2c: Body) -> T:
-    """Run a reply reader; a value of the wrong type becomes a `ProtocolError`, not a crash."""
+def read_reply(parser: Callable[[Body], T], s2c: Body, *, write_proto: int | None = None) -> T:
+    """Run a reply reader; a value of the wrong type becomes a `ProtocolError`, not a crash.
+
+    For an order write (`write_proto`) it becomes `OutcomeUnknown`: the order may still exist.
+    """
     try:
         return parser(s2c)
     except (ValueError, TypeError, AttributeError, KeyError, ArithmeticError) as exc:
+        if write_proto is not None:
+            raise outcome_unknown(write_proto, f"its reply could not be read ({exc})") from None
         raise ProtocolError(f"OpenD's reply has an unexpected value: {exc}") from None
-
-
-def _read_write_reply(proto_id: int, parser: Callable[[Body], T], s2c: Body) -> T:
-    """Like `read_reply`, but an order write whose reply cannot be read may still have happened."""
-    try:
-        return parser(s2c)
-    except (ValueError, TypeError, AttributeError, KeyError, ArithmeticError) as exc:
-        raise outcome_unknown(proto_id, f"its reply could not be read ({exc})") from None
 
 
 class OpenDClient:
@@ -522,26 +519,14 @@ class OpenDClient:
         time_in_force: TimeInForce = TimeInForce.DAY,
     ) -> PlacedOrder:
         """Place one order. Never retried: a lost reply raises `OutcomeUnknown`."""
-        conn = self._live()
-        # Validate before booking a throttle slot: a bad argument must not use one up.
-        c2s.place_order({}, acc, code, trd_side, order_type, qty, price, remark, time_in_force)
-        async with self._throttle.place(acc.acc_id) as permit:
-            serial = conn.next_serial()
-            body = c2s.place_order(
-                c2s.packet_id(conn.info.conn_id, serial),
-                acc,
-                code,
-                trd_side,
-                order_type,
-                qty,
-                price,
-                remark,
-                time_in_force,
-            )
-            s2c = await conn.request(
-                ProtoId.TRD_PLACE_ORDER, body, serial=serial, write=True, on_sent=permit.sent
-            )
-        return _read_write_reply(ProtoId.TRD_PLACE_ORDER, PlacedOrder.from_wire, s2c)
+        return await self._write_order(
+            ProtoId.TRD_PLACE_ORDER,
+            self._throttle.place(acc.acc_id),
+            lambda packet: c2s.place_order(
+                packet, acc, code, trd_side, order_type, qty, price, remark, time_in_force
+            ),
+            PlacedOrder.from_wire,
+        )
 
     async def modify_order(
         self,
@@ -552,14 +537,27 @@ class OpenDClient:
         price: float | None = None,
     ) -> ModifiedOrder:
         """Modify or cancel (op=CANCEL) one order. Never retried."""
+        return await self._write_order(
+            ProtoId.TRD_MODIFY_ORDER,
+            self._throttle.modify(acc.acc_id),
+            lambda packet: c2s.modify_order(packet, acc, order_id, op, qty, price),
+            ModifiedOrder.from_wire,
+        )
+
+    async def _write_order(
+        self,
+        proto_id: int,
+        turn: contextlib.AbstractAsyncContextManager[SendPermit],
+        build: Callable[[Body], Body],
+        parser: Callable[[Body], T],
+    ) -> T:
+        """Send one order write once: checked, then the account's turn, then the request."""
         conn = self._live()
-        c2s.modify_order({}, acc, order_id, op, qty, price)
-        async with self._throttle.modify(acc.acc_id) as permit:
+        # Built once without a PacketID first: a bad argument raises before a throttle slot
+        # is booked (the turn books only when entered).
+        build({})
+        async with turn as permit:
             serial = conn.next_serial()
-            body = c2s.modify_order(
-                c2s.packet_id(conn.info.conn_id, serial), acc, order_id, op, qty, price
-            )
-            s2c = await conn.request(
-                ProtoId.TRD_MODIFY_ORDER, body, serial=serial, write=True, on_sent=permit.sent
-            )
-        return _read_write_reply(ProtoId.TRD_MODIFY_ORDER, ModifiedOrder.from_wire, s2c)
+            body = build(c2s.packet_id(conn.info.conn_id, serial))
+            s2c = await conn.request(proto_id, body, serial=serial, write=True, on_sent=permit.sent)
+        return read_reply(parser, s2c, write_proto=proto_id)

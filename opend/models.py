@@ -7,7 +7,7 @@ values: what the MCP tools hand back, so Futu's docs describe them.
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from opend.codes import QotMarket, TrdMarket, TrdSecMarket
 from opend.enums import (
@@ -156,6 +156,25 @@ class GlobalState(Model):
         )
 
 
+def _session_figures(q: Wire) -> dict[str, Any]:
+    """The fields Qot_Common.BasicQot and a snapshot's basic data carry under the same names."""
+    return {
+        "update_time": opt_str(q.get("updateTime")),
+        "last_price": opt_float(q.get("curPrice")),
+        "open_price": opt_float(q.get("openPrice")),
+        "high_price": opt_float(q.get("highPrice")),
+        "low_price": opt_float(q.get("lowPrice")),
+        "prev_close_price": opt_float(q.get("lastClosePrice")),
+        "volume": opt_int(q.get("volume")),
+        "turnover": opt_float(q.get("turnover")),
+        "turnover_rate": opt_float(q.get("turnoverRate")),
+        "amplitude": opt_float(q.get("amplitude")),
+        "listing_date": opt_str(q.get("listTime")),
+        "price_spread": opt_float(q.get("priceSpread")),
+        "sec_status": enum_name(SecurityStatus, q.get("secStatus")),
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class BasicQot(Model):
     """One row of get_stock_quote."""
@@ -184,21 +203,9 @@ class BasicQot(Model):
         return cls(
             code=code_of(q.get("security")),
             name=opt_str(q.get("name")),
-            update_time=opt_str(q.get("updateTime")),
-            last_price=opt_float(q.get("curPrice")),
-            open_price=opt_float(q.get("openPrice")),
-            high_price=opt_float(q.get("highPrice")),
-            low_price=opt_float(q.get("lowPrice")),
-            prev_close_price=opt_float(q.get("lastClosePrice")),
-            volume=opt_int(q.get("volume")),
-            turnover=opt_float(q.get("turnover")),
-            turnover_rate=opt_float(q.get("turnoverRate")),
-            amplitude=opt_float(q.get("amplitude")),
             suspension=opt_bool(q.get("isSuspended")),
-            listing_date=opt_str(q.get("listTime")),
-            price_spread=opt_float(q.get("priceSpread")),
             dark_status=enum_name(DarkStatus, q.get("darkStatus")),
-            sec_status=enum_name(SecurityStatus, q.get("secStatus")),
+            **_session_figures(q),
         )
 
 
@@ -442,29 +449,17 @@ class Snapshot(Model):
             code=code_of(b.get("security")),
             name=opt_str(b.get("name")),
             stock_type=enum_name(SecurityType, b.get("type")),
-            update_time=opt_str(b.get("updateTime")),
-            last_price=opt_float(b.get("curPrice")),
-            open_price=opt_float(b.get("openPrice")),
-            high_price=opt_float(b.get("highPrice")),
-            low_price=opt_float(b.get("lowPrice")),
-            prev_close_price=opt_float(b.get("lastClosePrice")),
-            volume=opt_int(b.get("volume")),
-            turnover=opt_float(b.get("turnover")),
-            turnover_rate=opt_float(b.get("turnoverRate")),
             suspension=opt_bool(b.get("isSuspend")),
-            listing_date=opt_str(b.get("listTime")),
             lot_size=opt_int(b.get("lotSize")),
-            price_spread=opt_float(b.get("priceSpread")),
             ask_price=opt_float(b.get("askPrice")),
             bid_price=opt_float(b.get("bidPrice")),
             ask_vol=opt_int(b.get("askVol")),
             bid_vol=opt_int(b.get("bidVol")),
-            amplitude=opt_float(b.get("amplitude")),
             avg_price=opt_float(b.get("avgPrice")),
             volume_ratio=opt_float(b.get("volumeRatio")),
             highest52weeks_price=opt_float(b.get("highest52WeeksPrice")),
             lowest52weeks_price=opt_float(b.get("lowest52WeeksPrice")),
-            sec_status=enum_name(SecurityStatus, b.get("secStatus")),
+            **_session_figures(b),
             issued_shares=opt_int(e.get("issuedShares")),
             total_market_val=opt_float(e.get("issuedMarketVal")),
             net_asset=opt_float(e.get("netAsset")),
@@ -823,26 +818,23 @@ class Deal(Model):
 
 
 @dataclass(frozen=True, slots=True)
-class PlacedOrder(Model):
-    """place_order's answer: the new order's ids (`order_id` numeric, as in `Order`)."""
+class OrderIds(Model):
+    """The ids Trd_PlaceOrder.S2C and Trd_ModifyOrder.S2C both answer with."""
 
     order_id: str | None
     order_id_ex: str | None
 
     @classmethod
-    def from_wire(cls, s2c: Wire) -> "PlacedOrder":
-        """Read Trd_PlaceOrder.S2C / Trd_ModifyOrder.S2C."""
+    def from_wire(cls, s2c: Wire) -> Self:
+        """Read the orderID / orderIDEx of a place or modify reply."""
         return cls(order_id=id_str(s2c.get("orderID")), order_id_ex=opt_str(s2c.get("orderIDEx")))
 
 
 @dataclass(frozen=True, slots=True)
-class ModifiedOrder(Model):
+class PlacedOrder(OrderIds):
+    """place_order's answer: the new order's ids (`order_id` numeric, as in `Order`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModifiedOrder(OrderIds):
     """modify_order's answer: which order was changed or cancelled."""
-
-    order_id: str | None
-    order_id_ex: str | None
-
-    @classmethod
-    def from_wire(cls, s2c: Wire) -> "ModifiedOrder":
-        """Read Trd_ModifyOrder.S2C."""
-        return cls(order_id=id_str(s2c.get("orderID")), order_id_ex=opt_str(s2c.get("orderIDEx")))
