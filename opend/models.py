@@ -44,6 +44,7 @@ from opend.wire import (
     opt_bool,
     opt_float,
     opt_int,
+    opt_quantity,
     opt_str,
 )
 
@@ -165,7 +166,7 @@ def _session_figures(q: Wire) -> dict[str, Any]:
         "high_price": opt_float(q.get("highPrice")),
         "low_price": opt_float(q.get("lowPrice")),
         "prev_close_price": opt_float(q.get("lastClosePrice")),
-        "volume": opt_int(q.get("volume")),
+        "volume": opt_quantity(q.get("hpVolume"), q.get("volume")),
         "turnover": opt_float(q.get("turnover")),
         "turnover_rate": opt_float(q.get("turnoverRate")),
         "amplitude": opt_float(q.get("amplitude")),
@@ -187,7 +188,7 @@ class BasicQot(Model):
     high_price: float | None
     low_price: float | None
     prev_close_price: float | None
-    volume: int | None
+    volume: int | float | None
     turnover: float | None
     turnover_rate: float | None
     amplitude: float | None
@@ -220,7 +221,7 @@ class KLine(Model):
     close: float | None
     high: float | None
     low: float | None
-    volume: int | None
+    volume: int | float | None
     turnover: float | None
     pe_ratio: float | None
     turnover_rate: float | None
@@ -238,7 +239,7 @@ class KLine(Model):
             close=opt_float(k.get("closePrice")),
             high=opt_float(k.get("highPrice")),
             low=opt_float(k.get("lowPrice")),
-            volume=opt_int(k.get("volume")),
+            volume=opt_quantity(k.get("hpVolume"), k.get("volume")),
             turnover=opt_float(k.get("turnover")),
             pe_ratio=opt_float(k.get("pe")),
             turnover_rate=opt_float(k.get("turnoverRate")),
@@ -252,7 +253,7 @@ class OrderBookLevel(Model):
     """One price level of an order book."""
 
     price: float | None
-    volume: int | None
+    volume: int | float | None
     order_num: int | None
 
     @classmethod
@@ -260,7 +261,7 @@ class OrderBookLevel(Model):
         """Read a Qot_Common.OrderBook level (OpenD spells the count `orederCount`)."""
         return cls(
             price=opt_float(level.get("price")),
-            volume=opt_int(level.get("volume")),
+            volume=opt_quantity(level.get("hpVolume"), level.get("volume")),
             order_num=opt_int(_either(level, "orederCount", "orderCount")),
         )
 
@@ -298,7 +299,7 @@ class Ticker(Model):
     sequence: int | None
     time: str | None
     price: float | None
-    volume: int | None
+    volume: int | float | None
     turnover: float | None
     ticker_direction: str | None
     type: str | None
@@ -313,7 +314,7 @@ class Ticker(Model):
             sequence=opt_int(t.get("sequence")),
             time=opt_str(t.get("time")),
             price=opt_float(t.get("price")),
-            volume=opt_int(t.get("volume")),
+            volume=opt_quantity(t.get("hpVolume"), t.get("volume")),
             turnover=opt_float(t.get("turnover")),
             ticker_direction=enum_name(TickerDirect, t.get("dir")),
             type=enum_name(TickerType, t.get("type")),
@@ -333,7 +334,7 @@ class TimeShare(Model):
     cur_price: float | None
     last_close: float | None
     avg_price: float | None
-    volume: int | None
+    volume: int | float | None
     turnover: float | None
 
     @classmethod
@@ -348,7 +349,7 @@ class TimeShare(Model):
             cur_price=opt_float(r.get("price")),
             last_close=opt_float(r.get("lastClosePrice")),
             avg_price=opt_float(r.get("avgPrice")),
-            volume=opt_int(r.get("volume")),
+            volume=opt_quantity(r.get("hpVolume"), r.get("volume")),
             turnover=opt_float(r.get("turnover")),
         )
 
@@ -408,7 +409,7 @@ class Snapshot(Model):
     high_price: float | None
     low_price: float | None
     prev_close_price: float | None
-    volume: int | None
+    volume: int | float | None
     turnover: float | None
     turnover_rate: float | None
     suspension: bool | None
@@ -417,8 +418,8 @@ class Snapshot(Model):
     price_spread: float | None
     ask_price: float | None
     bid_price: float | None
-    ask_vol: int | None
-    bid_vol: int | None
+    ask_vol: int | float | None
+    bid_vol: int | float | None
     amplitude: float | None
     avg_price: float | None
     volume_ratio: float | None
@@ -453,8 +454,8 @@ class Snapshot(Model):
             lot_size=opt_int(b.get("lotSize")),
             ask_price=opt_float(b.get("askPrice")),
             bid_price=opt_float(b.get("bidPrice")),
-            ask_vol=opt_int(b.get("askVol")),
-            bid_vol=opt_int(b.get("bidVol")),
+            ask_vol=opt_quantity(b.get("hpAskVol"), b.get("askVol")),
+            bid_vol=opt_quantity(b.get("hpBidVol"), b.get("bidVol")),
             avg_price=opt_float(b.get("avgPrice")),
             volume_ratio=opt_float(b.get("volumeRatio")),
             highest52weeks_price=opt_float(b.get("highest52WeeksPrice")),

@@ -21,6 +21,15 @@ def opt_int(value: Any) -> int | None:
     return int(value)
 
 
+def opt_quantity(precise: Any, whole: Any) -> int | float | None:
+    """A volume OpenD may send twice: the int64 field, and a double (`hpVolume`...) that can hold
+    fractional shares. The double wins, as in the SDK; a whole number stays an int."""
+    if precise is None:
+        return opt_int(whole)
+    value = float(precise)
+    return int(value) if value.is_integer() else value
+
+
 def opt_float(value: Any) -> float | None:
     """A double field (OpenD may also send a string); None when absent."""
     return None if value is None else float(value)

@@ -381,6 +381,18 @@ def test_td_fields_read_in_both_spellings() -> None:
     assert (a.today_pl_val, a.today_buy_qty) == (12.5, 300.0)
 
 
+def test_high_precision_volumes_win_and_whole_ones_stay_integers() -> None:
+    ticks = {"tickerList": [{"volume": "0", "hpVolume": 0.5}, {"volume": "7", "hpVolume": 7.0}]}
+    assert [(t.volume, type(t.volume)) for t in s2c.parse_tickers(ticks)] == [
+        (0.5, float),
+        (7, int),
+    ]
+    (snap,) = s2c.parse_snapshots(
+        {"snapshotList": [{"basic": {"volume": "12", "askVol": "3", "hpBidVol": 2.25}}]}
+    )
+    assert (snap.volume, snap.ask_vol, snap.bid_vol) == (12, 3, 2.25)
+
+
 @pytest.mark.parametrize("member", list(ProgramStatusType))
 def test_program_status_as_name_or_number(member: ProgramStatusType) -> None:
     pb_module(ProtoId.GET_GLOBAL_STATE)  # puts the official pb folder on sys.path
