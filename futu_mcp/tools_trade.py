@@ -3,6 +3,7 @@
 from decimal import Decimal
 from typing import Annotated, Any
 
+import anyio
 from pydantic import Field
 
 from futu_mcp.appstate import Call, trd_header
@@ -29,6 +30,11 @@ from futu_mcp.tradepath import (
 from opend.codes import TRD_MARKET_OF, parse_code
 
 MAX_QTY = 10_000_000
+NOT_OWNED = "not an order placed with this key"
+OWNERSHIP = (
+    "Only orders placed through futu-mcp with this same key can be modified or cancelled; "
+    "any other order (another key's, or one placed in the Futu app) is refused."
+)
 Qty = Annotated[
     float, Field(gt=0, le=MAX_QTY, description="Number of shares (a multiple of the lot size)")
 ]
@@ -185,7 +191,12 @@ async def _name_of(call: Call, plan: OrderPlan) -> str | None:
 async def _find_order(
     call: Call, trd_env: str, acc_id: int | None, order_id: str
 ) -> tuple[Any, Any]:
-    """The account holding `order_id` and the order itself."""
+    """The account holding `order_id` and the order itself, if this key placed it.
+
+    Ownership is asked of the ledger before the gateway, so a key learns nothing about orders
+    it did not place (other tenants', the person's own).
+    """
+    owned = await anyio.to_thread.run_sync(call.state.ledger.order_accounts, call.key.id, order_id)
     accounts = [a for a in await call.accounts() if a.trd_env == trd_env]
     if acc_id is not None:
         accounts = [a for a in accounts if a.acc_id == acc_id]
@@ -193,6 +204,9 @@ async def _find_order(
             raise invalid_argument(
                 "acc_id", f"no {trd_env} account {acc_id} (see futu_list_accounts)"
             )
+    accounts = [a for a in accounts if int(a.acc_id or 0) in owned]
+    if not accounts:
+        raise invalid_argument("order_id", NOT_OWNED)
     for acc in accounts:
         for market in acc.trdmarket_authority or [None]:
             orders = await call.client.order_list_query(trd_header(acc, market), [order_id])
@@ -237,7 +251,8 @@ TOOLS: tuple[ToolSpec, ...] = (
             "confirm. dry_run=true checks and values the order without sending it. Give a "
             "client_order_id to make retries safe. Returns {sent, order_id, status, code, "
             "trd_side, qty, price, value, currency, acc_id, trd_env}. If the result says outcome "
-            "unknown, check futu_get_orders; never just place it again."
+            "unknown, check futu_get_orders; never just place it again. Only this key can later "
+            "modify or cancel the order."
         ),
         args=PlaceArgs,
         output_schema=object_schema(_ORDER, ["dry_run", "sent"]),
@@ -252,7 +267,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             "Change the quantity and/or limit price of an open order (order_id from "
             "futu_get_orders). The new value is checked against the key's limits like a new "
             "order; the person may be asked to confirm. dry_run=true checks without sending. "
-            "Returns {sent, order_id, status, qty, price, value, currency}."
+            "Returns {sent, order_id, status, qty, price, value, currency}. " + OWNERSHIP
         ),
         args=ModifyArgs,
         output_schema=object_schema(_ORDER, ["dry_run", "sent"]),
@@ -266,7 +281,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         description=(
             "Cancel an open order (order_id from futu_get_orders). Never blocked by value or rate "
             "limits, but needs the trade scope of trd_env and is audited. Returns {sent, "
-            "order_id, status}."
+            "order_id, status}. " + OWNERSHIP
         ),
         args=CancelArgs,
         output_schema=object_schema(_ORDER, ["dry_run", "sent"]),

@@ -1,8 +1,8 @@
 """THE one path every order takes: place, modify and cancel differ only in how they are planned.
 
 policy + ledger reservation → confirmation (if the key asks for it) → audit intent line
-(fsynced; unwritable means refused) → send → audit result line; the reservation is released
-when nothing was placed. A send whose reply was lost is reported as outcome unknown and never
+(fsynced; unwritable means refused) → send → ownership row (a placed order) → audit result
+line; the reservation is released when nothing was placed. A send whose reply was lost is reported as outcome unknown and never
 retried. `dry_run` runs every check and computes the value, sends nothing, touches no ledger.
 """
 
@@ -267,6 +267,8 @@ async def execute(
         if unknown and isinstance(exc, Exception):
             raise ToolFailure(OUTCOME_UNKNOWN, "outcome_unknown", decision="allow") from exc
         raise
+    if plan.kind == "place":
+        await _remember_order(call, plan, result["order_id"])
     await state.audit_write(
         {
             **base,
@@ -279,6 +281,20 @@ async def execute(
         fsync=True,
     )
     return {"dry_run": False, "sent": True, **plan.describe(), **result}
+
+
+async def _remember_order(call: Call, plan: OrderPlan, order_id: str) -> None:
+    """Note in the ledger that this key placed the order, so only it may modify or cancel it.
+
+    The order is already out, so a ledger failure is logged, not raised: the key then cannot
+    manage that order through futu-mcp (fail closed), but the placement is still reported.
+    """
+    try:
+        await anyio.to_thread.run_sync(
+            call.state.ledger.record_order, call.key.id, int(plan.acc.acc_id), order_id
+        )
+    except Exception:
+        log.exception("order %s placed but its owner could not be recorded", order_id)
 
 
 async def _send(call: Call, plan: OrderPlan) -> dict[str, Any]:

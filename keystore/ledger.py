@@ -1,4 +1,5 @@
-"""The usage ledger: order-rate and daily-value counters, last use, client order ids (SQLite).
+"""The usage ledger: order-rate and daily-value counters, last use, client order ids and which
+key placed which order (SQLite).
 
 Check-and-reserve is one `BEGIN IMMEDIATE` transaction, so N concurrent orders from any mix of
 threads and processes against a limit of k admit exactly k. A reservation stays (it is the
@@ -58,6 +59,13 @@ CREATE TABLE IF NOT EXISTS client_orders (
     result TEXT,
     created_at REAL NOT NULL,
     PRIMARY KEY (key_id, client_order_id)
+);
+CREATE TABLE IF NOT EXISTS orders (
+    key_id TEXT NOT NULL,
+    acc_id INTEGER NOT NULL,
+    order_id TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (key_id, order_id, acc_id)
 );
 """
 
@@ -292,6 +300,32 @@ class Ledger:
             " WHERE key_id = ? AND client_order_id = ? AND status = 'pending'",
             (key_id, client_order_id),
         )
+
+    def record_order(
+        self, key_id: str, acc_id: int, order_id: str, now: datetime | None = None
+    ) -> None:
+        """Remember that this key placed this order: only its placer may modify or cancel it.
+
+        Keyed by the key's id (not its kid), so ownership survives rotate-key.
+        """
+        ts = (now or datetime.now(UTC)).timestamp()
+        self._conn().execute(
+            "INSERT OR IGNORE INTO orders (key_id, acc_id, order_id, created_at)"
+            " VALUES (?, ?, ?, ?)",
+            (key_id, int(acc_id), str(order_id), ts),
+        )
+
+    def order_accounts(self, key_id: str, order_id: str) -> set[int]:
+        """The accounts in which this key placed an order with this id (usually one, or none)."""
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT acc_id FROM orders WHERE key_id = ? AND order_id = ?",
+                (key_id, str(order_id)),
+            )
+            .fetchall()
+        )
+        return {int(acc_id) for (acc_id,) in rows}
 
     def close(self) -> None:
         """Close this thread's connection (tests, shutdown)."""

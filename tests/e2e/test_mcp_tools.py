@@ -204,7 +204,7 @@ BAD_INPUT: list[tuple[str, dict[str, Any], str]] = [
     (
         "futu_cancel_order",
         {"order_id": "999999"},
-        "invalid argument: order_id: no SIMULATE order 999999",
+        "invalid argument: order_id: not an order placed with this key",
     ),
 ]
 

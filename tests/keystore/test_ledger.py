@@ -150,3 +150,14 @@ def test_forked_child_gets_its_own_connection(tmp_path: Path) -> None:
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert ledger.daily_total("k", "HK", "HKD", NOW) == 200
+
+
+def test_order_owners_survive_a_reopen_and_are_per_key(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.sqlite")
+    assert ledger.order_accounts("a", "77") == set()
+    ledger.record_order("a", 101, "77", NOW)
+    ledger.record_order("a", 101, "77", NOW)  # a repeat is harmless
+    reopened = Ledger(tmp_path / "l.sqlite")
+    assert reopened.order_accounts("a", "77") == {101}
+    assert reopened.order_accounts("b", "77") == set()
+    assert reopened.order_accounts("a", "78") == set()
