@@ -205,8 +205,11 @@ class OpenDClient:
                 log.exception("on_state_change hook failed")
 
     def _backoff(self, attempt: int) -> float:
-        """Capped exponential delay with jitter, so many clients don't reconnect in lockstep."""
-        delay = min(self.reconnect_cap, self.reconnect_base * (2**attempt))
+        """Capped exponential delay with jitter, so many clients don't reconnect in lockstep.
+
+        The exponent is capped too: OpenD may be down for a weekend, and 2.0**1024 overflows.
+        """
+        delay = min(self.reconnect_cap, self.reconnect_base * 2 ** min(attempt, 32))
         return delay * random.uniform(0.5, 1.0)
 
     async def _run(self) -> None:

@@ -184,6 +184,8 @@ async def test_backoff_is_capped_and_jittered() -> None:
     assert delays[0] <= 0.5
     assert max(delays[6:]) > 2.0  # reached the cap region
     assert len({round(client._backoff(8), 6) for _ in range(20)}) > 1  # jitter
+    # Days of OpenD being down: the delay stays at the cap instead of overflowing.
+    assert 2.0 <= client._backoff(100_000) <= 4.0
 
 
 async def test_keepalive_sent_at_interval_and_silent_server_is_dropped() -> None:
