@@ -279,8 +279,9 @@ TOOLS: tuple[ToolSpec, ...] = (
         name="futu_cancel_order",
         title="Cancel an order",
         description=(
-            "Cancel an open order (order_id from futu_get_orders). Never blocked by value or rate "
-            "limits, but needs the trade scope of trd_env and is audited. Returns {sent, "
+            "Cancel an open order (order_id from futu_get_orders). Never blocked by a limit "
+            "(markets, symbols, sides, hours, value, rate), but needs the trade scope of trd_env "
+            "and an allowed account, and is audited. Returns {sent, "
             "order_id, status}. " + OWNERSHIP
         ),
         args=CancelArgs,

@@ -2,6 +2,8 @@
 
 Order: revoked, expired, scope, market, symbol, side, account, hours window, order value,
 orders/minute, daily value. The last two and the reservation are one atomic ledger step.
+A cancel only reduces risk: it is checked for revoked, expired, scope and account, never for a
+market, symbol, side or any limit (a narrowed key must still be able to take its orders back).
 """
 
 from dataclasses import dataclass
@@ -83,7 +85,8 @@ def authorize(
 
     A place/modify whose key or server has a rate or daily cap needs `ledger` (raises
     KeystoreError otherwise: never silently unchecked). `reserve=False` (dry run) runs every
-    check, the ledger's too, and keeps nothing. Cancel and read calls are never limited.
+    check, the ledger's too, and keeps nothing. Read calls are never limited; a cancel is
+    checked for key state, scope and account only.
     """
     now = now or datetime.now(UTC)
     limits = key.limits
@@ -93,6 +96,11 @@ def authorize(
         return _deny("expired", "key expired")
     if request.scope not in key.scopes:
         return _deny("scope", f"missing scope: {request.scope}")
+    accounts = limits.allowed_acc_ids
+    if request.kind == "cancel":
+        if request.acc_id is not None and accounts is not None and request.acc_id not in accounts:
+            return _deny("account", f"account not allowed: {request.acc_id}")
+        return ALLOWED
     market = request.market.upper() if request.market else None
     allowed = limits.allowed_markets
     if market is not None and allowed is not None and market not in allowed:
@@ -103,7 +111,6 @@ def authorize(
     sides = limits.allowed_trd_sides
     if request.trd_side and sides is not None and request.trd_side.upper() not in sides:
         return _deny("side", f"side not allowed: {request.trd_side}")
-    accounts = limits.allowed_acc_ids
     if request.acc_id is not None and accounts is not None and request.acc_id not in accounts:
         return _deny("account", f"account not allowed: {request.acc_id}")
     if request.kind not in ("place", "modify"):

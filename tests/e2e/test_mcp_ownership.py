@@ -1,6 +1,7 @@
 """Order ownership: a key modifies and cancels only the orders it placed itself, even when
 several tenants share one account; over HTTP, against the simulator."""
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +48,34 @@ async def test_another_key_cannot_modify_or_cancel_an_order_it_did_not_place(
         cancelled = await ok(a, "futu_cancel_order", {"order_id": order_id})
     assert cancelled["sent"] is True
     assert sim.state.orders[int(order_id)].status.name.startswith("CANCELLED")
+
+
+async def test_a_narrowed_key_can_still_cancel_its_own_order(
+    sim: Any, make_key: Any, http_server: Any, keys_file: Path
+) -> None:
+    token = make_key("narrowed", TRADE, allowed_symbols=["HK.00700"], allowed_trd_sides=["BUY"])
+    server = http_server("--gateway", gateway_of(sim))
+    async with http_client(server.url, token) as client:
+        placed = await ok(client, "futu_place_order", resting())
+        # The person narrows the key to other symbols and sides while the order rests.
+        KeyStore(keys_file).update(
+            lambda records: [
+                replace(
+                    r,
+                    limits=replace(
+                        r.limits,
+                        allowed_symbols=frozenset({"US.AAPL"}),
+                        allowed_trd_sides=frozenset({"SELL"}),
+                    ),
+                )
+                for r in records
+            ]
+        )
+        assert await call(client, "futu_place_order", resting()) == (
+            True,
+            "symbol not allowed: HK.00700",
+        )
+        space_writes(sim)
+        cancelled = await ok(client, "futu_cancel_order", {"order_id": placed["order_id"]})
+    assert cancelled["sent"] is True
+    assert sim.state.orders[int(placed["order_id"])].status.name.startswith("CANCELLED")

@@ -237,6 +237,25 @@ def test_cancel_is_never_limited_but_needs_scope(ledger: Ledger) -> None:
     )
 
 
+def test_cancel_ignores_market_symbol_and_side_but_not_the_account() -> None:
+    key = make_key(
+        allowed_markets=frozenset({"US"}),
+        allowed_symbols=frozenset({"US.AAPL"}),
+        allowed_trd_sides=frozenset({"SELL"}),
+        allowed_acc_ids=frozenset({1001}),
+    )
+    cancel = order(kind="cancel", value=None)
+    assert authorize(key, cancel, now=NOW).allowed
+    assert (
+        authorize(key, replace(cancel, kind="place"), now=NOW).message == "market not allowed: HK"
+    )
+    assert (
+        authorize(key, replace(cancel, acc_id=2002), now=NOW).message == "account not allowed: 2002"
+    )
+    revoked = replace(key, revoked_at=NOW - timedelta(minutes=1))
+    assert authorize(revoked, cancel, now=NOW).message == "key revoked"
+
+
 def test_reads_are_not_limited_by_hours_or_ledger() -> None:
     key = make_key(hours_window=HoursWindow.parse("00:00-00:01"), max_orders_per_minute=1)
     quote = Request(scope="qot:read", market="HK", code="HK.00700")
