@@ -96,7 +96,9 @@ class BearerVerifier(TokenVerifier):
         # check is a keystore cache hit, cheap enough to run on the event loop. Unknown tokens
         # may cost an argon2 run, so they go to a worker thread.
         self._tag_key = secrets.token_bytes(32)
-        self._warm: set[bytes] = set()
+        # tag -> the access token last built for it; reused while the keystore hands back the
+        # same record (a changed keys.json gives new records, so a new token is built).
+        self._warm: dict[bytes, KeyAccessToken | None] = {}
         self._stamp: object = None
 
     async def verify_token(self, token: str) -> AccessToken | None:
@@ -121,22 +123,28 @@ class BearerVerifier(TokenVerifier):
                 record = await anyio.to_thread.run_sync(self._verifier.verify, token)
                 if len(self._warm) >= WARM_TOKENS:
                     self._warm.clear()
-                self._warm.add(tag)
+                self._warm[tag] = None
         except Unauthorized as exc:
-            self._warm.discard(tag)
+            self._warm.pop(tag, None)
             log.info("HTTP request refused: %s token", exc.reason)
             return None
         except KeystoreError as exc:
-            self._warm.discard(tag)
+            self._warm.pop(tag, None)
             log.error("keys file unusable, refusing HTTP request: %s", exc)
             return None
-        return KeyAccessToken(
+        built = self._warm.get(tag)
+        if built is not None and built.key is record and built.token == token:
+            return built
+        built = KeyAccessToken(
             token=token,
             client_id=record.id,
             subject=record.id,
             scopes=sorted(record.scopes),
             key=record,
         )
+        if tag in self._warm:
+            self._warm[tag] = built
+        return built
 
 
 def key_of_request(request: Any) -> KeyRecord | None:

@@ -24,6 +24,9 @@ from futu_mcp.caller import key_of_request
 from futu_mcp.confirm import NeedInput
 from futu_mcp.errors import INTERNAL_ERROR, ToolFailure, error_result, ok_result
 from futu_mcp.toolspec import ToolSpec, all_tools, visible_tools
+from keystore.errors import KeystoreError, Unauthorized
+from keystore.policy import Request, authorize
+from opend.errors import GatewayNotConnected, OpenDError
 
 log = logging.getLogger("futu_mcp")
 
@@ -61,8 +64,6 @@ def current_key(state: AppState, request: Any) -> Any:
         return key
     if state.stdio_key is None:
         raise ToolFailure("key not valid: no credentials on this request", "auth")
-    from keystore.errors import KeystoreError, Unauthorized
-
     try:
         return state.stdio_key.current(state.verifier)
     except Unauthorized as exc:
@@ -76,9 +77,6 @@ async def run_tool(
     spec: ToolSpec, ctx: Any, raw: dict[str, Any]
 ) -> CallToolResult | InputRequiredResult:
     """Run one call of `spec`: the single place where results and errors are shaped."""
-    from keystore.policy import Request, authorize
-    from opend.errors import GatewayNotConnected, OpenDError
-
     rctx = ctx.request_context
     state: AppState = rctx.lifespan_context
     transport = "stdio" if rctx.request is None else "http"
