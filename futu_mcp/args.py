@@ -60,7 +60,8 @@ Codes = Annotated[
 ]
 
 TrdEnvName = Literal["SIMULATE", "REAL"]
-TrdSideName = Literal["BUY", "SELL", "SELL_SHORT", "BUY_BACK"]
+# Only BUY and SELL: OpenD (and our client) refuses to send SELL_SHORT / BUY_BACK orders.
+TrdSideName = Literal["BUY", "SELL"]
 OrderTypeName = Literal["NORMAL", "MARKET"]
 KLTypeName = Literal[
     "K_1M",

@@ -51,7 +51,7 @@ class PlaceArgs(ToolArgs):
 
     code: Code
     trd_side: Annotated[
-        TrdSideName, Field(description="BUY or SELL (SELL_SHORT, BUY_BACK for short positions)")
+        TrdSideName, Field(description="BUY or SELL (short-selling sides cannot be sent)")
     ]
     qty: Qty
     price: Price = None

@@ -157,6 +157,7 @@ async def execute(
 
     state = call.state
     started = time.perf_counter()
+    check_wire(call, plan)
     request = Request(
         scope=plan.scope,
         kind=plan.kind,
@@ -297,8 +298,57 @@ async def _remember_order(call: Call, plan: OrderPlan, order_id: str) -> None:
         log.exception("order %s placed but its owner could not be recorded", order_id)
 
 
+# The argument names OpenD's request builder (opend.c2s) starts its refusals with.
+_WIRE_FIELDS = ("trd_side", "order_type", "qty", "price", "order_id")
+
+
+def check_wire(call: Call, plan: OrderPlan) -> None:
+    """Build the OpenD request once without sending it, so an order the client would refuse is
+    `invalid argument` before any ledger slot or audit intent line, never an error mid-send."""
+    from opend import c2s
+    from opend.enums import OrderType, TrdSide
+
+    header = trd_header(plan.acc, TRD_MARKET_OF[plan.security.market].name)
+    try:
+        if plan.kind == "place":
+            side = TrdSide[plan.trd_side]
+            order_type = OrderType[plan.order_type]
+            c2s.place_order(
+                {},
+                header,
+                plan.security,
+                side,
+                order_type,
+                plan.qty,
+                plan.price or 0.0,
+                _remark(call),
+            )
+        else:
+            op, qty, price = _modify_fields(plan)
+            c2s.modify_order({}, header, str(plan.order_id), op, qty, price)
+    except (KeyError, ValueError) as exc:
+        text = str(exc).strip("'")
+        field = next((f for f in _WIRE_FIELDS if text.startswith(f + " ")), None)
+        why = text.removeprefix(f"{field} ") if field else text
+        raise ToolFailure(
+            f"invalid argument: {field or 'order'}: {why}", "invalid_argument"
+        ) from None
+
+
+def _remark(call: Call) -> str:
+    return f"fc:{call.key.kid}"
+
+
+def _modify_fields(plan: OrderPlan) -> tuple[Any, float | None, float | None]:
+    from opend.enums import ModifyOrderOp
+
+    if plan.kind == "cancel":
+        return ModifyOrderOp.CANCEL, None, None
+    return ModifyOrderOp.NORMAL, plan.qty, plan.price
+
+
 async def _send(call: Call, plan: OrderPlan) -> dict[str, Any]:
-    from opend.enums import ModifyOrderOp, OrderType, TrdSide
+    from opend.enums import OrderType, TrdSide
 
     header = trd_header(plan.acc, TRD_MARKET_OF[plan.security.market].name)
     if plan.kind == "place":
@@ -309,12 +359,10 @@ async def _send(call: Call, plan: OrderPlan) -> dict[str, Any]:
             OrderType[plan.order_type],
             plan.qty,
             plan.price or 0.0,
-            remark=f"fc:{call.key.kid}",
+            remark=_remark(call),
         )
         return {"order_id": str(placed.order_id), "status": "SUBMITTED"}
-    op = ModifyOrderOp.CANCEL if plan.kind == "cancel" else ModifyOrderOp.NORMAL
-    qty = None if plan.kind == "cancel" else plan.qty
-    price = None if plan.kind == "cancel" else plan.price
+    op, qty, price = _modify_fields(plan)
     await call.client.modify_order(header, str(plan.order_id), op, qty=qty, price=price)
     status = "CANCEL_REQUESTED" if plan.kind == "cancel" else "MODIFY_REQUESTED"
     return {"order_id": str(plan.order_id), "status": status}
