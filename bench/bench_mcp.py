@@ -219,11 +219,17 @@ class Comparison:
 
 
 def alternate(
-    rounds: int, ours: Callable[[], list[float]], base: Callable[[], list[float]], into: Comparison
+    rounds: int,
+    ours: Callable[[], list[float]],
+    base: Callable[[], list[float]],
+    into: Comparison,
+    *,
+    first: int = 0,
 ) -> Comparison:
     """Run `rounds` rounds, ours and the baseline back to back, the order flipped every round
-    (A B, B A, A B, ...) so a drift of the machine hits both sides alike."""
-    for i in range(rounds):
+    (A B, B A, A B, ...) so a drift of the machine hits both sides alike; `first` is the
+    number of the first round (callers running one round at a time keep the flipping)."""
+    for i in range(first, first + rounds):
         if i % 2 == 0:
             a = ours()
             b = base()
@@ -382,21 +388,21 @@ async def http_compare(
     return rt, tp
 
 
-async def gateway_hop(port: int, rounds: int, calls: int) -> Series:
-    """Seconds of the OpenD request under futu_get_quote, measured with our client alone."""
+async def gateway_hop(port: int, calls: int) -> list[float]:
+    """Seconds of each OpenD request under futu_get_quote, measured with our client alone."""
     from opend.client import OpenDClient
     from opend.codes import parse_code
 
     codes = [parse_code("HK.00700")]
-    hop = Series()
+    samples = []
     async with OpenDClient("127.0.0.1", port) as client:
         await client.wait_connected(10)
         await client.get_stock_quote(codes)
-        for _ in range(rounds * calls):
+        for _ in range(calls):
             t = time.perf_counter()
             await client.get_stock_quote(codes)
-            hop.samples.append(time.perf_counter() - t)
-    return hop
+            samples.append(time.perf_counter() - t)
+    return samples
 
 
 def install_peer(root: Path) -> Path | None:
@@ -501,22 +507,43 @@ def main() -> None:
 
             ours = StdioProcess(ours_cmd, stdio_env)
             ours.handshake()
+            audited = StdioProcess([*ours_cmd, "--audit-log", str(tmp / "audit.jsonl")], stdio_env)
+            audited.handshake()
             base = StdioProcess(echo_cmd, env)
             base.handshake()
             ours.call(*quote)  # subscribe once, as a live session would have
+            audited.call(*quote)
             timed_calls(base, *echo, 10)
-            stdio = alternate(
-                plan.rounds,
-                lambda: [s * 1000 for s in timed_calls(ours, *quote, plan.stdio_calls)],
-                lambda: [s * 1000 for s in timed_calls(base, *echo, plan.stdio_calls)],
-                Comparison("ms"),
-            )
-            ours.close()
-            base.close()
+            stdio, with_audit, hop = Comparison("ms"), Comparison("ms"), Series()
+
+            def hop_round() -> list[float]:
+                samples = anyio.run(gateway_hop, port, plan.stdio_calls)
+                hop.samples.extend(samples)
+                return samples
+
+            for i in range(plan.rounds):
+                # The hop and the audited server are measured in the same rounds, so their
+                # numbers come from the same machine state as the goal's.
+                alternate(
+                    1,
+                    lambda: [s * 1000 for s in timed_calls(ours, *quote, plan.stdio_calls)],
+                    lambda: [s * 1000 for s in timed_calls(base, *echo, plan.stdio_calls)],
+                    stdio,
+                    first=i,
+                )
+                alternate(
+                    1,
+                    lambda: [s * 1000 for s in timed_calls(audited, *quote, plan.stdio_calls)],
+                    lambda: [s * 1000 for s in timed_calls(base, *echo, plan.stdio_calls)],
+                    with_audit,
+                    first=i,
+                )
+                hop_round()
+            for proc in (ours, audited, base):
+                proc.close()
             goals.append(
                 goal_line("round trip quote/echo (stdio)", stdio, "<= 1.3x", stdio.ratio <= 1.3)
             )
-            hop = anyio.run(gateway_hop, port, plan.rounds, plan.stdio_calls)
             hop_ms = hop.median * 1000
             infos.append(
                 info_line(
@@ -529,6 +556,13 @@ def main() -> None:
                     "  stdio round trip minus the hop",
                     f"{stdio.ours.median - hop_ms:.3f} ms vs echo {stdio.base.median:.3f} ms "
                     f"= {(stdio.ours.median - hop_ms) / stdio.base.median:.2f}x",
+                )
+            )
+            infos.append(
+                info_line(
+                    "  stdio round trip, --audit-log on",
+                    f"{with_audit.ours.median:.3f} ms (p90 {with_audit.ours.p90:.3f}) vs echo "
+                    f"{with_audit.base.median:.3f} ms = {with_audit.ratio:.2f}x",
                 )
             )
 
