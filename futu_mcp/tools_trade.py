@@ -27,7 +27,7 @@ from futu_mcp.tradepath import (
     precheck,
     with_client_order_id,
 )
-from opend.codes import TRD_MARKET_OF, parse_code
+from opend.codes import TRD_MARKET_OF, BadCode, Security, parse_code
 
 MAX_QTY = 10_000_000
 NOT_OWNED = "not an order placed with this key"
@@ -128,7 +128,12 @@ async def _modify_order(call: Call, args: ModifyArgs) -> dict[str, Any]:
         raise invalid_argument("qty", "give a new qty or price")
     precheck(call, TRADE_SCOPES[args.trd_env])
     acc, order = await _find_order(call, args.trd_env, args.acc_id, args.order_id)
-    old_qty, old_price = float(order.qty or 0), float(order.price or 0)
+    security, trd_side = _code_and_side(order, args.order_id)
+    old_price = float(order.price or 0)
+    if order.order_type != "NORMAL" or not old_price > 0:
+        # Valued at qty × 0, a market order's modify would pass every value cap.
+        raise invalid_argument("order_id", "only limit orders can be modified")
+    old_qty = float(order.qty or 0)
     qty = args.qty if args.qty is not None else old_qty
     price = args.price if args.price is not None else old_price
     value = money(Decimal(str(qty)) * Decimal(str(price)))
@@ -137,11 +142,11 @@ async def _modify_order(call: Call, args: ModifyArgs) -> dict[str, Any]:
         kind="modify",
         trd_env=args.trd_env,
         acc=acc,
-        security=parse_code(order.code or ""),
-        trd_side=order.trd_side or "BUY",
+        security=security,
+        trd_side=trd_side,
         qty=qty,
         price=price,
-        order_type=order.order_type or "NORMAL",
+        order_type="NORMAL",
         value=value,
         order_id=args.order_id,
         name=order.stock_name,
@@ -161,12 +166,13 @@ class CancelArgs(ToolArgs):
 async def _cancel_order(call: Call, args: CancelArgs) -> dict[str, Any]:
     precheck(call, TRADE_SCOPES[args.trd_env])
     acc, order = await _find_order(call, args.trd_env, args.acc_id, args.order_id)
+    security, trd_side = _code_and_side(order, args.order_id)
     plan = OrderPlan(
         kind="cancel",
         trd_env=args.trd_env,
         acc=acc,
-        security=parse_code(order.code or ""),
-        trd_side=order.trd_side or "BUY",
+        security=security,
+        trd_side=trd_side,
         qty=float(order.qty or 0),
         price=order.price,
         order_type=order.order_type or "NORMAL",
@@ -175,6 +181,18 @@ async def _cancel_order(call: Call, args: CancelArgs) -> dict[str, Any]:
         name=order.stock_name,
     )
     return await execute(call, plan, args.model_dump(exclude_none=True), dry_run=False)
+
+
+def _code_and_side(order: Any, order_id: str) -> tuple[Security, str]:
+    """The order's security and side as the gateway reported them; never a guessed default
+    (a missing side taken as BUY would pass a BUY-only key)."""
+    try:
+        security = parse_code(order.code or "")
+    except BadCode:
+        security = None
+    if security is None or order.trd_side not in ("BUY", "SELL", "SELL_SHORT", "BUY_BACK"):
+        raise ToolFailure(f"gateway error: order {order_id} has no code/side", "gateway")
+    return security, order.trd_side
 
 
 def _confirming(call: Call, trd_env: str) -> bool:

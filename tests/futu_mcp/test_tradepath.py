@@ -102,3 +102,47 @@ async def test_a_plan_the_gateway_client_refuses_is_an_argument_error_before_any
     assert placed["sent"] is True
     assert len(sim.state.orders) == before + 1
     assert phases(audit) == ["intent", "result"]
+
+
+async def test_modify_refuses_a_market_order_and_an_order_without_code_or_side(
+    sim: Any, keys_file: Path, make_key: Any
+) -> None:
+    import dataclasses
+    import sqlite3
+
+    from futu_mcp.appstate import trd_header
+    from futu_mcp.tools_trade import _code_and_side
+    from keystore.paths import ledger_path
+    from opend.enums import OrderType
+
+    token = make_key("marketeer", TRADE, max_order_value=50_000)
+    state = make_state(sim, keys_file, token)
+    order = {"code": "HK.00700", "trd_side": "BUY", "qty": 100, "price": 100.0}
+    async with Client(build_server(state), mode="legacy") as client:
+        placed = await client.call_tool("futu_place_order", order)
+        assert not placed.is_error, placed
+        order_id = placed.structured_content["order_id"]
+        # The gateway reports it as a market order (price 0), as OpenD does for one.
+        resting = sim.state.orders[int(order_id)]
+        resting.order_type, resting.price = OrderType.MARKET, 0.0
+        sim.advance(0.05)
+        for args in ({"qty": 400}, {"qty": 400, "dry_run": True}):
+            result = await client.call_tool("futu_modify_order", {"order_id": order_id, **args})
+            assert result.is_error
+            assert (
+                result.content[0].text
+                == "invalid argument: order_id: only limit orders can be modified"
+            )
+        acc = next(a for a in await state.client.get_acc_list() if a.acc_id == SIM_HK)
+        (row,) = await state.client.order_list_query(trd_header(acc, "HK"), [order_id])
+    assert resting.qty == 100
+    with sqlite3.connect(ledger_path(keys_file)) as db:
+        (reserved,) = db.execute(
+            "SELECT COUNT(*) FROM reservations WHERE key_id = 'marketeer'"
+        ).fetchone()
+    assert reserved == 1  # the place only
+    assert _code_and_side(row, order_id)[1] == "BUY"
+    for missing in ({"trd_side": None}, {"code": None}, {"code": "nonsense"}):
+        with pytest.raises(ToolFailure) as refused:
+            _code_and_side(dataclasses.replace(row, **missing), order_id)
+        assert refused.value.text == f"gateway error: order {order_id} has no code/side"
