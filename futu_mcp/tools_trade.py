@@ -24,6 +24,7 @@ from futu_mcp.tradepath import (
     execute,
     market_order_value,
     money,
+    order_digest,
     precheck,
     with_client_order_id,
 )
@@ -105,7 +106,8 @@ async def _place_order(call: Call, args: PlaceArgs) -> dict[str, Any]:
 
     if args.dry_run:
         return await run()
-    return await with_client_order_id(call, args.client_order_id, run)
+    digest = order_digest(args.model_dump(exclude={"client_order_id", "dry_run"}))
+    return await with_client_order_id(call, args.client_order_id, run, digest)
 
 
 class ModifyArgs(ToolArgs):

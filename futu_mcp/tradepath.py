@@ -6,6 +6,8 @@ line; the reservation is released when nothing was placed. A send whose reply wa
 retried. `dry_run` runs every check and computes the value, sends nothing, touches no ledger.
 """
 
+import hashlib
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -390,11 +392,21 @@ def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 3)
 
 
-async def with_client_order_id(call: Call, client_order_id: str | None, run: Any) -> dict[str, Any]:
+def order_digest(arguments: dict[str, Any]) -> str:
+    """A digest of an order's normalised arguments (defaults filled in, codes canonical), so a
+    client_order_id reused for a different order is told apart from a retry."""
+    text = json.dumps(arguments, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+async def with_client_order_id(
+    call: Call, client_order_id: str | None, run: Any, digest: str | None = None
+) -> dict[str, Any]:
     """Run `run()` at most once per (key, client_order_id) within 24 h; repeats get the first result.
 
     A repeat while the first call is in flight waits for it. A call that sent nothing (refused,
-    declined, gateway down) gives the id back so it can be retried.
+    declined, gateway down) gives the id back so it can be retried. A repeat whose `digest`
+    differs from the first call's is refused: it asks for another order.
     """
     if client_order_id is None:
         return await run()
@@ -402,9 +414,16 @@ async def with_client_order_id(call: Call, client_order_id: str | None, run: Any
     key_id = call.key.id
     deadline = time.monotonic() + CLIENT_ORDER_WAIT
     while True:
-        state = await anyio.to_thread.run_sync(ledger.begin_client_order, key_id, client_order_id)
+        state = await anyio.to_thread.run_sync(
+            lambda: ledger.begin_client_order(key_id, client_order_id, digest=digest)
+        )
         if state.status == "new":
             break
+        if state.status == "conflict":
+            raise ToolFailure(
+                "invalid argument: client_order_id: already used for a different order",
+                "invalid_argument",
+            )
         if state.status == "done":
             return _replay(state.result, client_order_id)
         if time.monotonic() > deadline:

@@ -58,6 +58,7 @@ CREATE TABLE IF NOT EXISTS client_orders (
     status TEXT NOT NULL,
     result TEXT,
     created_at REAL NOT NULL,
+    digest TEXT,
     PRIMARY KEY (key_id, client_order_id)
 );
 CREATE TABLE IF NOT EXISTS orders (
@@ -92,9 +93,10 @@ class LimitDenial:
 
 @dataclass(frozen=True)
 class ClientOrderState:
-    """What a repeated `client_order_id` means: new (yours now), pending, or done (`result`)."""
+    """What a repeated `client_order_id` means: new (yours now), pending, done (`result`), or
+    conflict (the id was first used with other order arguments)."""
 
-    status: Literal["new", "pending", "done"]
+    status: Literal["new", "pending", "done", "conflict"]
     result: dict[str, Any] | None = None
 
 
@@ -251,9 +253,17 @@ class Ledger:
         return {key_id: datetime.fromtimestamp(ts, UTC) for key_id, ts in rows}
 
     def begin_client_order(
-        self, key_id: str, client_order_id: str, now: datetime | None = None
+        self,
+        key_id: str,
+        client_order_id: str,
+        now: datetime | None = None,
+        digest: str | None = None,
     ) -> ClientOrderState:
-        """Claim a client_order_id for this key (24 h); a repeat learns it is pending or done."""
+        """Claim a client_order_id for this key (24 h); a repeat learns it is pending or done.
+
+        `digest` names the order's arguments: a repeat with another digest is a conflict, never
+        the first order's result (the caller would believe a different order was placed).
+        """
         ts = (now or datetime.now(UTC)).timestamp()
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
@@ -262,16 +272,19 @@ class Ledger:
                 "DELETE FROM client_orders WHERE created_at < ?", (ts - CLIENT_ORDER_TTL_S,)
             )
             row = conn.execute(
-                "SELECT status, result FROM client_orders WHERE key_id = ? AND client_order_id = ?",
+                "SELECT status, result, digest FROM client_orders"
+                " WHERE key_id = ? AND client_order_id = ?",
                 (key_id, client_order_id),
             ).fetchone()
             if row is None:
                 conn.execute(
-                    "INSERT INTO client_orders (key_id, client_order_id, status, created_at)"
-                    " VALUES (?, ?, 'pending', ?)",
-                    (key_id, client_order_id, ts),
+                    "INSERT INTO client_orders (key_id, client_order_id, status, created_at, digest)"
+                    " VALUES (?, ?, 'pending', ?, ?)",
+                    (key_id, client_order_id, ts, digest),
                 )
                 state = ClientOrderState("new")
+            elif row[2] is not None and digest is not None and row[2] != digest:
+                state = ClientOrderState("conflict")
             elif row[0] == "done":
                 state = ClientOrderState("done", json.loads(row[1]))
             else:
@@ -355,6 +368,9 @@ class Ledger:
             conn = self._conn()
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(client_orders)")}
+            if "digest" not in columns:  # a ledger from before digests were kept
+                conn.execute("ALTER TABLE client_orders ADD COLUMN digest TEXT")
         except sqlite3.DatabaseError as exc:
             raise LedgerError(f"ledger {self.path} is not usable: {exc}") from None
 

@@ -146,3 +146,29 @@ async def test_modify_refuses_a_market_order_and_an_order_without_code_or_side(
         with pytest.raises(ToolFailure) as refused:
             _code_and_side(dataclasses.replace(row, **missing), order_id)
         assert refused.value.text == f"gateway error: order {order_id} has no code/side"
+
+
+async def test_a_client_order_id_reused_for_another_order_is_refused(
+    sim: Any, keys_file: Path, make_key: Any
+) -> None:
+    token = make_key("reuser", TRADE)
+    state = make_state(sim, keys_file, token)
+    first = {"code": "HK.00700", "trd_side": "BUY", "qty": 100, "price": 100.0}
+    other = {"code": "US.AAPL", "trd_side": "BUY", "qty": 5, "price": 10.0}
+    before = len(sim.state.orders)
+    async with Client(build_server(state), mode="legacy") as client:
+        placed = await client.call_tool("futu_place_order", {**first, "client_order_id": "x"})
+        assert not placed.is_error, placed
+        sim.advance(0.05)
+        reused = await client.call_tool("futu_place_order", {**other, "client_order_id": "x"})
+        # The same order spelt with its defaults is still a retry.
+        same = {**first, "order_type": "NORMAL", "trd_env": "SIMULATE", "client_order_id": "x"}
+        retry = await client.call_tool("futu_place_order", same)
+    assert reused.is_error
+    assert (
+        reused.content[0].text
+        == "invalid argument: client_order_id: already used for a different order"
+    )
+    assert not retry.is_error and retry.structured_content["repeat"] is True
+    assert retry.structured_content["order_id"] == placed.structured_content["order_id"]
+    assert len(sim.state.orders) == before + 1

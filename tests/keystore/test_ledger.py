@@ -161,3 +161,34 @@ def test_order_owners_survive_a_reopen_and_are_per_key(tmp_path: Path) -> None:
     assert reopened.order_accounts("a", "77") == {101}
     assert reopened.order_accounts("b", "77") == set()
     assert reopened.order_accounts("a", "78") == set()
+
+
+def test_a_client_order_id_reused_with_other_arguments_is_a_conflict(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.sqlite")
+    assert ledger.begin_client_order("k", "c1", NOW, digest="aaa").status == "new"
+    assert ledger.begin_client_order("k", "c1", NOW, digest="bbb").status == "conflict"
+    assert ledger.begin_client_order("k", "c1", NOW, digest="aaa").status == "pending"
+    ledger.finish_client_order("k", "c1", {"order_id": "1"})
+    assert ledger.begin_client_order("k", "c1", NOW, digest="bbb").status == "conflict"
+    assert ledger.begin_client_order("k", "c1", NOW, digest="aaa").status == "done"
+    assert ledger.begin_client_order("other", "c1", NOW, digest="bbb").status == "new"
+
+
+def test_a_ledger_from_before_digests_gains_the_column(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "l.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE client_orders (key_id TEXT NOT NULL, client_order_id TEXT NOT NULL,"
+            " status TEXT NOT NULL, result TEXT, created_at REAL NOT NULL,"
+            " PRIMARY KEY (key_id, client_order_id))"
+        )
+        db.execute(
+            "INSERT INTO client_orders VALUES ('k', 'old', 'done', '{}', ?)", (NOW.timestamp(),)
+        )
+    path.chmod(0o600)
+    ledger = Ledger(path)
+    assert ledger.begin_client_order("k", "old", NOW, digest="x").status == "done"
+    assert ledger.begin_client_order("k", "c2", NOW, digest="x").status == "new"
+    assert ledger.begin_client_order("k", "c2", NOW, digest="y").status == "conflict"
