@@ -16,6 +16,7 @@ from futu_mcp.metrics import Metrics
 
 if TYPE_CHECKING:
     from futu_mcp.audit import AuditLog
+    from futu_mcp.auditwriter import AuditWriter
     from futu_mcp.caller import StdioKey
     from keystore.ledger import Ledger
     from keystore.policy import ServerCaps
@@ -44,6 +45,7 @@ class AppState:
     caps: "ServerCaps"
     stdio_key: "StdioKey | None" = None
     _use_written: dict[str, float] = field(default_factory=dict, repr=False)
+    _writer: "AuditWriter | None" = field(default=None, repr=False)
 
     async def note_use(self, key_id: str) -> None:
         """Record that the key was used, at most every USE_WRITE_INTERVAL s per key; never fails
@@ -62,25 +64,38 @@ class AppState:
         except sqlite3.Error as exc:
             log.warning("could not record key use: %s", exc)
 
-    async def audit_write(self, record: dict[str, Any], *, fsync: bool) -> bool:
-        """Append one audit line; False (and logged, counted) if it could not be written.
-
-        In a worker thread: a file lock and an fsync must not stall other callers' requests.
-        """
+    def _audit_writer(self) -> "AuditWriter | None":
         if self.audit is None:
+            return None
+        writer = self._writer
+        if writer is None or writer.audit is not self.audit:
+            from futu_mcp.auditwriter import AuditWriter
+
+            writer = self._writer = AuditWriter(self.audit, self.metrics.audit_failure)
+        return writer
+
+    async def audit_write(self, record: dict[str, Any], *, fsync: bool) -> bool:
+        """Append one audit line and wait for it; False (and logged, counted) if it could not
+        be written. For trade calls: an order is sent only after its intent line is written."""
+        writer = self._audit_writer()
+        if writer is None:
             return True
-        import anyio.to_thread
+        return await writer.write(record, fsync=fsync)
 
-        from futu_mcp.audit import AuditWriteError
+    def audit_later(self, record: dict[str, Any]) -> None:
+        """Queue a read call's audit line: the reply does not wait for the file (~0.45 ms);
+        the line is written before any line of a later call, and before shutdown ends."""
+        writer = self._audit_writer()
+        if writer is not None:
+            writer.put(record)
 
-        audit = self.audit
-        try:
-            await anyio.to_thread.run_sync(lambda: audit.write(record, fsync=fsync))
-        except AuditWriteError as exc:
-            log.error("audit line not written: %s", exc)
-            self.metrics.audit_failure()
-            return False
-        return True
+    async def audit_close(self) -> None:
+        """Write every queued audit line (server shutdown)."""
+        writer = self._writer
+        if writer is not None:
+            import anyio.to_thread
+
+            await anyio.to_thread.run_sync(writer.close)
 
 
 @dataclass

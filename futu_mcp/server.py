@@ -123,21 +123,22 @@ async def run_tool(
     key_id = key.id if key is not None else "<invalid>"
     state.metrics.call(spec.name, outcome, key_id, seconds)
     if call is None or not call.audited:
-        await state.audit_write(
-            {
-                "key_id": key_id,
-                "kid": key.kid if key is not None else None,
-                "transport": transport,
-                "tool": spec.name,
-                "phase": "call",
-                "arguments": raw,
-                "decision": AUDIT_DECISION.get(outcome, "allow"),
-                "reason": reason,
-                "error": error,
-                "latency_ms": round(seconds * 1000, 3),
-            },
-            fsync=False,
-        )
+        record = {
+            "key_id": key_id,
+            "kid": key.kid if key is not None else None,
+            "transport": transport,
+            "tool": spec.name,
+            "phase": "call",
+            "arguments": raw,
+            "decision": AUDIT_DECISION.get(outcome, "allow"),
+            "reason": reason,
+            "error": error,
+            "latency_ms": round(seconds * 1000, 3),
+        }
+        if spec.kind == "read":
+            state.audit_later(record)
+        else:
+            await state.audit_write(record, fsync=False)
     if error is not None:
         return error_result(error)
     assert data is not None
@@ -197,6 +198,7 @@ def build_server(state: AppState, table: Sequence[ToolSpec] | None = None) -> MC
             yield state
         finally:
             await state.client.close()
+            await state.audit_close()
 
     kwargs: dict[str, Any] = {}
     if state.config.http_listen is not None:

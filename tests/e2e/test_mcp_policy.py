@@ -14,7 +14,7 @@ import pytest
 from futu_mcp.audit import verify_file
 from keystore.store import KeyStore
 from tests.conftest import console_script
-from tests.e2e.conftest import gateway_of, http_client, server_env, space_writes
+from tests.e2e.conftest import gateway_of, http_client, server_env, space_writes, wait_for
 from tests.e2e.test_mcp_tools import call
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -184,6 +184,8 @@ async def test_two_tenants_see_their_own_tools_and_bad_tokens_get_401(
         assert (await call(a, "futu_get_funds", {})) == (True, "missing scope: acc:read")
         failed, _ = await call(b, "futu_get_funds", {})
         assert not failed
+    # A read call's line is queued (the reply does not wait for the file): wait for both.
+    wait_for(lambda: len(audit.read_text().splitlines()) >= 2, what="both audit lines")
     ids = {json.loads(line)["key_id"] for line in audit.read_text().splitlines()}
     assert ids == {"reader", "trader"}
     listed = subprocess.run(
