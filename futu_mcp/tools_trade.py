@@ -37,10 +37,22 @@ OWNERSHIP = (
     "any other order (another key's, or one placed in the Futu app) is refused."
 )
 Qty = Annotated[
-    float, Field(gt=0, le=MAX_QTY, description="Number of shares (a multiple of the lot size)")
+    float,
+    Field(
+        gt=0,
+        le=MAX_QTY,
+        allow_inf_nan=False,
+        description="Number of shares (a multiple of the lot size)",
+    ),
 ]
 Price = Annotated[
-    float | None, Field(gt=0, le=10_000_000, description="Limit price in the security's currency")
+    float | None,
+    Field(
+        gt=0,
+        le=10_000_000,
+        allow_inf_nan=False,
+        description="Limit price in the security's currency",
+    ),
 ]
 DryRun = Annotated[
     bool, Field(description="Run every check and return the order and its value; send nothing")
@@ -115,10 +127,19 @@ class ModifyArgs(ToolArgs):
 
     order_id: OrderIdArg
     qty: Annotated[
-        float | None, Field(gt=0, le=MAX_QTY, description="New quantity (default: unchanged)")
+        float | None,
+        Field(
+            gt=0, le=MAX_QTY, allow_inf_nan=False, description="New quantity (default: unchanged)"
+        ),
     ] = None
     price: Annotated[
-        float | None, Field(gt=0, le=10_000_000, description="New limit price (default: unchanged)")
+        float | None,
+        Field(
+            gt=0,
+            le=10_000_000,
+            allow_inf_nan=False,
+            description="New limit price (default: unchanged)",
+        ),
     ] = None
     trd_env: TrdEnvArg = "SIMULATE"
     acc_id: AccIdArg = None
