@@ -21,6 +21,7 @@ from futu_mcp.results import object_schema
 from futu_mcp.toolspec import TRADE_SCOPES, ToolSpec
 from futu_mcp.tradepath import (
     OrderPlan,
+    check_qty,
     execute,
     market_order_value,
     money,
@@ -96,6 +97,7 @@ async def _place_order(call: Call, args: PlaceArgs) -> dict[str, Any]:
     precheck(call, TRADE_SCOPES[args.trd_env], code=args.code, trd_side=args.trd_side)
 
     async def run() -> dict[str, Any]:
+        await check_qty(call, security, args.qty)
         acc = await call.account_for(args.trd_env, args.acc_id, TRD_MARKET_OF[security.market].name)
         if args.order_type == "MARKET":
             value = await market_order_value(call, security, args.trd_side, args.qty)
@@ -156,6 +158,8 @@ async def _modify_order(call: Call, args: ModifyArgs) -> dict[str, Any]:
     if order.order_type != "NORMAL" or not old_price > 0:
         # Valued at qty × 0, a market order's modify would pass every value cap.
         raise invalid_argument("order_id", "only limit orders can be modified")
+    if args.qty is not None:
+        await check_qty(call, security, args.qty)
     old_qty = float(order.qty or 0)
     qty = args.qty if args.qty is not None else old_qty
     price = args.price if args.price is not None else old_price

@@ -18,7 +18,7 @@ import anyio
 
 from futu_mcp.appstate import Call, trd_header
 from futu_mcp.confirm import ask, needs_confirmation
-from futu_mcp.errors import ToolFailure
+from futu_mcp.errors import ToolFailure, invalid_argument
 from opend.codes import TRD_MARKET_OF, QotMarket, Security
 
 log = logging.getLogger("futu_mcp.trade")
@@ -33,6 +33,8 @@ CURRENCY_OF = {
     QotMarket.AU: "AUD",
 }
 MARKET_ORDER_MARGIN = Decimal("1.05")
+LOT_SIZE_TTL = 3600.0  # seconds a security's lot size is trusted before asking OpenD again
+_lot_sizes: dict[str, tuple[int | None, float]] = {}  # code → (lot size, when fetched)
 CLIENT_ORDER_WAIT = 60.0  # seconds a repeat waits for the first call still in flight
 OUTCOME_UNKNOWN = (
     "outcome unknown: the order was sent but the link to OpenD dropped before the reply, so it "
@@ -122,6 +124,28 @@ async def market_order_value(call: Call, security: Security, trd_side: str, qty:
             f"gateway error: no price for {security} to value the market order", "gateway"
         )
     return money(Decimal(str(price)) * Decimal(str(qty)) * MARKET_ORDER_MARGIN)
+
+
+async def check_qty(call: Call, security: Security, qty: float) -> None:
+    """Whole shares, at least 1, in whole lots where the lot size is known: OpenD refuses any
+    other quantity, so a dry run must not report that the checks passed."""
+    if qty < 1 or qty != int(qty):
+        raise invalid_argument("qty", f"must be a whole number of shares, at least 1 (got {qty:g})")
+    lot = await _lot_size(call, security)
+    if lot and int(qty) % lot:
+        raise invalid_argument("qty", f"must be a multiple of the lot size {lot} of {security}")
+
+
+async def _lot_size(call: Call, security: Security) -> int | None:
+    """The security's lot size from OpenD's static info, cached per code for LOT_SIZE_TTL."""
+    code = str(security)
+    cached = _lot_sizes.get(code)
+    if cached is not None and time.monotonic() - cached[1] < LOT_SIZE_TTL:
+        return cached[0]
+    rows = await call.client.get_stock_basicinfo(None, None, [security])
+    lot = next((r.lot_size for r in rows if r.lot_size), None)
+    _lot_sizes[code] = (lot, time.monotonic())
+    return lot
 
 
 def precheck(

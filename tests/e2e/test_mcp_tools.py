@@ -217,10 +217,10 @@ async def exercise_bad_input(client: Any, sim: Any) -> None:
         assert failed, name
         assert message.startswith(text), f"{name}: {message}"
         assert "Traceback" not in message and "Error executing tool" not in message
-    # OpenD's own refusal (not a whole lot) comes back as `gateway error: <its message>`.
-    odd_lot = {"code": "HK.00700", "trd_side": "BUY", "qty": 150, "price": 240.0}
+    # OpenD's own refusal (a price off the tick grid) comes back as `gateway error: <its message>`.
+    off_tick = {"code": "HK.00700", "trd_side": "BUY", "qty": 100, "price": 240.1}
     space_writes(sim)
-    failed, message = await call(client, "futu_place_order", odd_lot)
+    failed, message = await call(client, "futu_place_order", off_tick)
     assert (
         failed and message.startswith("gateway error: ") and len(message) > len("gateway error: ")
     )
