@@ -225,6 +225,18 @@ class AuditLog:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
                 raise AuditWriteError(f"audit log {self.path} is not a regular file")
+            # Lines hold accounts, orders and key ids; like keys.json, the log is refused (and
+            # orders with it) when another user can read it, write it or owns it.
+            if info.st_uid != os.getuid():
+                raise AuditWriteError(
+                    f"audit log {self.path} is owned by uid {info.st_uid}, not by this user; "
+                    f"fix: chown {os.getuid()} {self.path}"
+                )
+            if info.st_mode & 0o077:
+                raise AuditWriteError(
+                    f"audit log {self.path} can be read or written by other users "
+                    f"(mode {stat.S_IMODE(info.st_mode):04o}); fix: chmod 600 {self.path}"
+                )
             head = self._head
             if head is not None and head[:2] == (info.st_ino, info.st_size):
                 seq, prev = head[2], head[3]

@@ -247,6 +247,33 @@ def test_unwritable_path_fails_on_write_not_construction(tmp_path: Path) -> None
     assert log.write(_trade_record(1), fsync=True)["seq"] == 1
 
 
+@pytest.mark.parametrize("mode", [0o644, 0o660, 0o606])
+def test_a_log_others_can_read_or_write_is_refused(tmp_path: Path, mode: int) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    log.write(_trade_record(0), fsync=False)
+    path.chmod(mode)
+    before = path.read_bytes()
+    with pytest.raises(AuditWriteError, match=rf"mode {mode:04o}\); fix: chmod 600 "):
+        log.write(_trade_record(1), fsync=True)
+    assert path.read_bytes() == before
+    path.chmod(0o600)
+    assert log.write(_trade_record(1), fsync=True)["seq"] == 2
+
+
+def test_a_log_owned_by_another_user_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    log.write(_trade_record(0), fsync=False)
+    # Whoever runs the suite, the file's owner is then "someone else".
+    monkeypatch.setattr(os, "getuid", lambda: path.stat().st_uid + 1)
+    with pytest.raises(AuditWriteError, match=r"owned by uid .*fix: chown"):
+        log.write(_trade_record(1), fsync=True)
+    assert len(_lines(path)) == 1
+
+
 def test_path_that_is_a_folder_fails_on_write(tmp_path: Path) -> None:
     folder = tmp_path / "audit.jsonl"
     folder.mkdir()
@@ -290,6 +317,7 @@ def test_a_boolean_seq_is_not_a_seq(tmp_path: Path) -> None:
     record = {"v": 1, "seq": True, "ts": "2026-01-01T00:00:00.000Z", "tool": "t", "prev": ""}
     record["hash"] = line_hash("", record)
     path.write_text(json.dumps(record) + "\n")
+    path.chmod(0o600)
     assert verify_file(path).problem == "missing seq, prev or hash"
     with pytest.raises(AuditWriteError, match="damaged"):
         AuditLog(path).write({"tool": "t"}, fsync=False)
