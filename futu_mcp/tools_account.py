@@ -1,6 +1,7 @@
 """Account tools (`acc:read`): accounts, funds, positions, orders, deals. Read-only."""
 
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
@@ -18,6 +19,9 @@ from futu_mcp.args import (
 from futu_mcp.results import capped, list_schema, object_schema, plain
 from futu_mcp.toolspec import ToolSpec
 from opend.enums import Currency, OrderStatus
+
+if TYPE_CHECKING:
+    from opend.models import TrdAcc, TrdAccount
 
 SCOPE = "acc:read"
 MAX_ROWS = 500
@@ -52,8 +56,7 @@ class FundsArgs(ToolArgs):
 
 
 async def _get_funds(call: Call, args: FundsArgs) -> dict[str, Any]:
-    acc = await call.account_for(args.trd_env, args.acc_id, None)
-    call.check_account(int(acc.acc_id or 0), SCOPE)
+    acc = await _account(call, args.trd_env, args.acc_id)
     currency = Currency[args.currency] if args.currency else None
     funds = await call.client.accinfo_query(trd_header(acc), currency)
     return {"acc_id": acc.acc_id, "trd_env": args.trd_env, "funds": plain(funds)}
@@ -69,13 +72,14 @@ class PositionsArgs(ToolArgs):
 
 
 async def _get_positions(call: Call, args: PositionsArgs) -> dict[str, Any]:
-    acc = await call.account_for(args.trd_env, args.acc_id, None)
-    call.check_account(int(acc.acc_id or 0), SCOPE)
     codes = [args.code] if args.code else []
-    rows = []
-    for market in acc.trdmarket_authority or [None]:
-        rows += await call.client.position_list_query(trd_header(acc, market), codes)
-    rows = _unique(rows, "position_id")
+    acc, rows = await _account_rows(
+        call,
+        args.trd_env,
+        args.acc_id,
+        "position_id",
+        lambda header: call.client.position_list_query(header, codes),
+    )
     return capped("positions", rows, args.num, acc_id=acc.acc_id, trd_env=args.trd_env)
 
 
@@ -93,19 +97,19 @@ class OrdersArgs(ToolArgs):
 
 
 async def _get_orders(call: Call, args: OrdersArgs) -> dict[str, Any]:
-    acc = await call.account_for(args.trd_env, args.acc_id, None)
-    call.check_account(int(acc.acc_id or 0), SCOPE)
     ids = [args.order_id] if args.order_id else []
     states = [OrderStatus[s] for s in args.status or []]
-    rows = []
-    for market in acc.trdmarket_authority or [None]:
-        rows += await call.client.order_list_query(trd_header(acc, market), ids, states)
+    acc, rows = await _account_rows(
+        call,
+        args.trd_env,
+        args.acc_id,
+        "order_id",
+        lambda header: call.client.order_list_query(header, ids, states),
+    )
     if args.code:
         rows = [r for r in rows if r.code == args.code]
     rows.sort(key=lambda r: r.create_time or "")
-    return capped(
-        "orders", _unique(rows, "order_id"), args.num, acc_id=acc.acc_id, trd_env=args.trd_env
-    )
+    return capped("orders", rows, args.num, acc_id=acc.acc_id, trd_env=args.trd_env)
 
 
 class DealsArgs(ToolArgs):
@@ -118,16 +122,39 @@ class DealsArgs(ToolArgs):
 
 
 async def _get_deals(call: Call, args: DealsArgs) -> dict[str, Any]:
-    acc = await call.account_for(args.trd_env, args.acc_id, None)
-    call.check_account(int(acc.acc_id or 0), SCOPE)
     codes = [args.code] if args.code else []
-    rows = []
-    for market in acc.trdmarket_authority or [None]:
-        rows += await call.client.deal_list_query(trd_header(acc, market), codes)
-    rows.sort(key=lambda r: r.create_time or "")
-    return capped(
-        "deals", _unique(rows, "deal_id"), args.num, acc_id=acc.acc_id, trd_env=args.trd_env
+    acc, rows = await _account_rows(
+        call,
+        args.trd_env,
+        args.acc_id,
+        "deal_id",
+        lambda header: call.client.deal_list_query(header, codes),
     )
+    rows.sort(key=lambda r: r.create_time or "")
+    return capped("deals", rows, args.num, acc_id=acc.acc_id, trd_env=args.trd_env)
+
+
+async def _account(call: Call, trd_env: str, acc_id: int | None) -> "TrdAcc":
+    """The account a call names (default: the first one the key may use), refused when the
+    key's `allowed_acc_ids` leaves it out."""
+    acc = await call.account_for(trd_env, acc_id, None)
+    call.check_account(int(acc.acc_id or 0), SCOPE)
+    return acc
+
+
+async def _account_rows(
+    call: Call,
+    trd_env: str,
+    acc_id: int | None,
+    unique_by: str,
+    query: Callable[["TrdAccount"], Awaitable[list[Any]]],
+) -> tuple["TrdAcc", list[Any]]:
+    """The checked account and `query`'s rows for every market it trades, each row once."""
+    acc = await _account(call, trd_env, acc_id)
+    rows: list[Any] = []
+    for market in acc.trdmarket_authority or [None]:
+        rows += await query(trd_header(acc, market))
+    return acc, _unique(rows, unique_by)
 
 
 def _unique(rows: list[Any], key: str) -> list[Any]:
