@@ -6,6 +6,7 @@ proxy or in a container, clients use a name the server cannot guess, and the SDK
 "421 Misdirected Request": `--allowed-hosts that.name` is the fix.
 """
 
+import ipaddress
 import json
 import logging
 import socket
@@ -49,6 +50,23 @@ def transport_security(
         hosts += [name, f"{name}:*"]
         origins += [f"http://{name}", f"https://{name}", f"http://{name}:*", f"https://{name}:*"]
     return TransportSecuritySettings(allowed_hosts=hosts, allowed_origins=origins)
+
+
+def warn_if_exposed(host: str) -> bool:
+    """Log one warning when `host` is reachable from other machines: Bearer keys would cross
+    the network in clear text. True when it warned."""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback:
+        return False
+    log.warning(
+        "listening on %s, which other machines can reach: API keys travel in clear text over "
+        "plain HTTP; put a TLS-terminating proxy in front (or bind 127.0.0.1)",
+        host,
+    )
+    return True
 
 
 def add_routes(server: MCPServer, state: AppState) -> None:
@@ -97,6 +115,7 @@ async def serve(server: MCPServer, state: AppState, sock: socket.socket) -> None
 
     config = state.config
     host, port = sock.getsockname()[:2]
+    warn_if_exposed(host)
     add_routes(server, state)
     app = server.streamable_http_app(
         streamable_http_path="/mcp",
