@@ -130,10 +130,16 @@ class Call:
                 f"invalid argument: acc_id: no {trd_env} account {acc_id} (see futu_list_accounts)",
                 "invalid_argument",
             )
+        # The default is the first account the key may use (`allowed_acc_ids`), never one it
+        # was not given.
+        allowed = self.key.limits.allowed_acc_ids
         for acc in accounts:
-            if market is None or market in acc.trdmarket_authority:
+            if (market is None or market in acc.trdmarket_authority) and (
+                allowed is None or acc.acc_id in allowed
+            ):
                 return acc
         where = f" for market {market}" if market else ""
+        where += " that this key may use" if allowed is not None else ""
         raise ToolFailure(
             f"invalid argument: acc_id: no {trd_env} account{where} (see futu_list_accounts)",
             "invalid_argument",

@@ -76,7 +76,8 @@ async def test_each_denial_has_its_contract_text(
         await refused(url, keys["expired"], {"codes": "HK.00700"}, "futu_get_quote")
         == "key expired"
     )
-    assert await refused(url, keys["realacc"], order()) == f"account not allowed: {SIM_HK}"
+    named = {**order(), "acc_id": SIM_HK}
+    assert await refused(url, keys["realacc"], named) == f"account not allowed: {SIM_HK}"
     assert len(sim.state.orders) == before
     # Each refusal is audited under its own key id; the chain verifies.
     lines = [json.loads(line) for line in audit.read_text().splitlines()]
