@@ -109,7 +109,10 @@ AccIdArg = Annotated[
     int | None,
     Field(
         ge=1,
-        description="Account id from futu_list_accounts; default: the first account of trd_env that can trade the market",
+        description=(
+            "Account id from futu_list_accounts; default: the first account of trd_env that "
+            "can trade the market and that this key may use"
+        ),
     ),
 ]
 OrderIdArg = Annotated[
