@@ -181,7 +181,7 @@ class Series:
 
     @property
     def p90(self) -> float:
-        """The 90th percentile (the median when there are too few samples for deciles)."""
+        """The 90th percentile (the largest sample when there are fewer than ten)."""
         if len(self.samples) < 10:
             return max(self.samples)
         return statistics.quantiles(self.samples, n=10, method="inclusive")[8]

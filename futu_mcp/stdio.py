@@ -35,6 +35,11 @@ def is_stream_fd(fd: int) -> bool:
     return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
+# A longer request line is dropped (the SDK answers the remains as unparsable), so a client that
+# never sends a newline cannot grow our memory without bound; reading pauses at twice this.
+MAX_LINE_BYTES = 16 * 1024 * 1024
+
+
 class _Lines:
     """Request lines from a StreamReader, as the SDK's loop iterates a text file."""
 
@@ -45,7 +50,10 @@ class _Lines:
         return self
 
     async def __anext__(self) -> str:
-        line = await self._reader.readline()
+        try:
+            line = await self._reader.readline()
+        except ValueError:  # longer than MAX_LINE_BYTES: the reader has dropped what it held
+            return "\n"
         if not line:
             raise StopAsyncIteration
         return line.decode("utf-8", "replace")
@@ -94,8 +102,7 @@ async def pipe_streams() -> AsyncIterator[tuple[Any, Any]]:
     loop = asyncio.get_running_loop()
     wire_in, wire_out, restore = _divert()
     try:
-        # No line-length limit, as the SDK's own reader (a request is as long as it is).
-        reader = asyncio.StreamReader(limit=sys.maxsize, loop=loop)
+        reader = asyncio.StreamReader(limit=MAX_LINE_BYTES, loop=loop)
         await loop.connect_read_pipe(
             lambda: asyncio.StreamReaderProtocol(reader, loop=loop),
             os.fdopen(wire_in, "rb", buffering=0),

@@ -6,6 +6,7 @@ protocol, whole, and the process must give fd 0/1 back when the client goes away
 """
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -20,7 +21,10 @@ SERVER = textwrap.dedent(
     import anyio
     from mcp.server.mcpserver import MCPServer
 
+    import futu_mcp.stdio
     from futu_mcp.stdio import serve_stdio
+
+    futu_mcp.stdio.MAX_LINE_BYTES = int(os.environ.get("MAX_LINE", futu_mcp.stdio.MAX_LINE_BYTES))
 
     mcp = MCPServer("noisy")
 
@@ -62,7 +66,7 @@ INIT = line(
 CALL = line(2, "tools/call", {"name": "noisy", "arguments": {"size": BIG}})
 
 
-def spawn(tmp_path: Path, stdout: int | IO[bytes]) -> subprocess.Popen[bytes]:
+def spawn(tmp_path: Path, stdout: int | IO[bytes], **env: str) -> subprocess.Popen[bytes]:
     """The test server as a process with stdin a pipe."""
     script = tmp_path / "noisy_server.py"
     script.write_text(SERVER)
@@ -71,6 +75,7 @@ def spawn(tmp_path: Path, stdout: int | IO[bytes]) -> subprocess.Popen[bytes]:
         stdin=subprocess.PIPE,
         stdout=stdout,
         stderr=subprocess.PIPE,
+        env={**os.environ, **env},
     )
 
 
@@ -136,3 +141,24 @@ def test_a_stdout_that_is_not_a_pipe_is_served_by_the_sdk_path(tmp_path: Path) -
     lines = out_path.read_bytes().splitlines()
     assert all(json.loads(raw)["jsonrpc"] == "2.0" for raw in lines[:-1])
     assert lines[-1] == b"AFTER"
+
+
+def test_an_overlong_line_is_dropped_and_the_session_goes_on(tmp_path: Path) -> None:
+    proc = spawn(tmp_path, subprocess.PIPE, MAX_LINE="1024")
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    try:
+        proc.stdin.write(INIT)
+        proc.stdin.flush()
+        read_reply(proc.stdout, 1)
+        proc.stdin.write(line(None, "notifications/initialized"))
+        proc.stdin.write(b'{"jsonrpc": "2.0", "id": 9, "method": "' + b"x" * 5000 + b'"}\n')
+        small = line(3, "tools/call", {"name": "noisy", "arguments": {"size": 3}})
+        proc.stdin.write(small)
+        proc.stdin.flush()
+        assert read_reply(proc.stdout, 3)["result"]["structuredContent"] == {"result": "xxx"}
+        proc.stdin.close()
+        assert proc.wait(DEADLINE) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stderr.close()
