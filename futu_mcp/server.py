@@ -185,7 +185,9 @@ def build_server(state: AppState, table: Sequence[ToolSpec] | None = None) -> MC
         if mctx.method != "tools/list":
             return await call_next(mctx)
         try:
-            scopes = current_key(state, mctx.request).scopes
+            key = current_key(state, mctx.request)
+            # A revoked or expired key may use nothing, so it is shown nothing.
+            scopes = key.scopes if key.status() == "active" else frozenset()
         except ToolFailure:
             scopes = frozenset()
         shown = visible_tools(scopes, read_only=state.config.read_only, table=specs)
