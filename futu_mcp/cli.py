@@ -135,6 +135,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         # A missing key is said before anything about the keys file.
         token = env_token(dict(os.environ)) if config.http_listen is None else None
+        # Read once, then gone: no child process or later environ reader gets the key.
+        os.environ.pop("FUTU_MCP_API_KEY", None)
         verifier = KeyVerifier(keys_file)
         key = None
         if token is not None:
