@@ -25,6 +25,7 @@ log = logging.getLogger("futu_mcp.caller")
 
 ENV_KEY = "FUTU_MCP_API_KEY"
 WARM_TOKENS = 10_000  # bound on remembered tags; a flood of new tokens only empties it
+COLD_VERIFY_THREADS = 2  # worker threads cold verifies may hold (the keystore hashes 2 at a time)
 
 
 class StartupError(Exception):
@@ -100,6 +101,11 @@ class BearerVerifier(TokenVerifier):
         # same record (a changed keys.json gives new records, so a new token is built).
         self._warm: dict[bytes, KeyAccessToken | None] = {}
         self._stamp: object = None
+        import anyio
+
+        # Cold verifies get threads of their own: a flood of made-up tokens waits here, never
+        # in anyio's shared pool that the trade path's ledger and audit writes need.
+        self._cold = anyio.CapacityLimiter(COLD_VERIFY_THREADS)
 
     async def verify_token(self, token: str) -> AccessToken | None:
         """The caller's current record, or None (unknown, malformed, wrong secret)."""
@@ -120,7 +126,9 @@ class BearerVerifier(TokenVerifier):
             if tag in self._warm:
                 record = self._verifier.verify(token)
             else:
-                record = await anyio.to_thread.run_sync(self._verifier.verify, token)
+                record = await anyio.to_thread.run_sync(
+                    self._verifier.verify, token, limiter=self._cold
+                )
                 if len(self._warm) >= WARM_TOKENS:
                     self._warm.clear()
                 self._warm[tag] = None
