@@ -82,7 +82,10 @@ class PlaceArgs(ToolArgs):
             min_length=1,
             max_length=64,
             pattern=r"^[A-Za-z0-9._:-]+$",
-            description="Your id for this order: a repeat within 24 h returns the first result and places nothing",
+            description=(
+                "Your id for this order: a repeat within 24 h returns the first result and "
+                "places nothing; reusing it for a different order is refused"
+            ),
         ),
     ] = None
 
