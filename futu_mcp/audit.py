@@ -27,6 +27,8 @@ from typing import Any, NamedTuple
 
 from filelock import FileLock
 
+from keystore.private_files import privacy_problem
+
 FORMAT_VERSION = 1
 """Value of the "v" field; bumped when a line's meaning changes."""
 
@@ -225,18 +227,10 @@ class AuditLog:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
                 raise AuditWriteError(f"audit log {self.path} is not a regular file")
-            # Lines hold accounts, orders and key ids; like keys.json, the log is refused (and
-            # orders with it) when another user can read it, write it or owns it.
-            if info.st_uid != os.getuid():
-                raise AuditWriteError(
-                    f"audit log {self.path} is owned by uid {info.st_uid}, not by this user; "
-                    f"fix: chown {os.getuid()} {self.path}"
-                )
-            if info.st_mode & 0o077:
-                raise AuditWriteError(
-                    f"audit log {self.path} can be read or written by other users "
-                    f"(mode {stat.S_IMODE(info.st_mode):04o}); fix: chmod 600 {self.path}"
-                )
+            # Lines hold accounts, orders and key ids: the same privacy rule as keys.json.
+            problem = privacy_problem(self.path, info)
+            if problem:
+                raise AuditWriteError(f"refusing to append to audit log {problem}")
             head = self._head
             if head is not None and head[:2] == (info.st_ino, info.st_size):
                 seq, prev = head[2], head[3]

@@ -10,7 +10,6 @@ order's footprint in the window and the day) unless the order is rejected or fai
 import json
 import os
 import sqlite3
-import stat
 import threading
 import time as monotonic_time
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from keystore.errors import LedgerError
+from keystore.private_files import privacy_problem
 from keystore.records import format_amount
 
 RATE_WINDOW_S = 60.0
@@ -358,12 +358,9 @@ class Ledger:
             st = os.fstat(fd)
         finally:
             os.close(fd)
-        if os.name == "posix" and (st.st_mode & 0o077 or st.st_uid != os.getuid()):
-            raise LedgerError(
-                f"ledger {self.path} can be changed by other users "
-                f"(mode {stat.S_IMODE(st.st_mode):04o}, uid {st.st_uid}). "
-                f"Fix: chown {os.getuid()} {self.path} && chmod 600 {self.path}"
-            )
+        problem = privacy_problem(self.path, st)
+        if problem:
+            raise LedgerError(f"refusing to use ledger {problem}")
         try:
             conn = self._conn()
             conn.execute("PRAGMA journal_mode=WAL")

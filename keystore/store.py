@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from keystore.errors import DuplicateKey, KeysFileError, KeystoreError, NoSuchKey
+from keystore.private_files import privacy_problem
 from keystore.records import KeyRecord, format_time
 
 SCHEMA_VERSION = 1
@@ -73,16 +74,9 @@ def _check_permissions(path: Path, st: os.stat_result) -> None:
         raise KeysFileError(f"keys file {path} is not a regular file")
     if not _POSIX:
         return
-    if st.st_uid != os.getuid():
-        raise KeysFileError(
-            f"keys file {path} is owned by uid {st.st_uid}, not by you (uid {os.getuid()}); "
-            f"refusing to trust it. Fix: chown {os.getuid()} {path} && chmod 600 {path}"
-        )
-    if st.st_mode & 0o077:
-        raise KeysFileError(
-            f"keys file {path} can be read or written by other users "
-            f"(mode {stat.S_IMODE(st.st_mode):04o}); refusing to use it. Fix: chmod 600 {path}"
-        )
+    problem = privacy_problem(path, st)
+    if problem:
+        raise KeysFileError(f"refusing to trust keys file {problem}")
     folder = path.parent
     dst = os.stat(folder)
     if dst.st_mode & 0o022:

@@ -254,7 +254,7 @@ def test_a_log_others_can_read_or_write_is_refused(tmp_path: Path, mode: int) ->
     log.write(_trade_record(0), fsync=False)
     path.chmod(mode)
     before = path.read_bytes()
-    with pytest.raises(AuditWriteError, match=rf"mode {mode:04o}\); fix: chmod 600 "):
+    with pytest.raises(AuditWriteError, match=rf"mode {mode:04o}\)\. Fix: chmod 600 "):
         log.write(_trade_record(1), fsync=True)
     assert path.read_bytes() == before
     path.chmod(0o600)
@@ -269,7 +269,7 @@ def test_a_log_owned_by_another_user_is_refused(
     log.write(_trade_record(0), fsync=False)
     # Whoever runs the suite, the file's owner is then "someone else".
     monkeypatch.setattr(os, "getuid", lambda: path.stat().st_uid + 1)
-    with pytest.raises(AuditWriteError, match=r"owned by uid .*fix: chown"):
+    with pytest.raises(AuditWriteError, match=r"owned by uid .*Fix: chown"):
         log.write(_trade_record(1), fsync=True)
     assert len(_lines(path)) == 1
 
