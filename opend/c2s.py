@@ -89,13 +89,16 @@ def get_global_state(user_id: int) -> Body:
     return {"userID": str(user_id)}
 
 
-def qot_sub(codes: Sequence[Security], sub_types: Sequence[SubType], subscribe: bool) -> Body:
-    """Qot_Sub: subscribe or unsubscribe every (code, type) pair; no pushes wanted."""
+def qot_sub(
+    codes: Sequence[Security], sub_types: Sequence[SubType], subscribe: bool, *, push: bool = False
+) -> Body:
+    """Qot_Sub: subscribe or unsubscribe every (code, type) pair; `push` registers for the
+    Qot_Update* pushes (the quote cache lives on them), otherwise push registration is dropped."""
     return {
         "securityList": _securities(codes),
         "subTypeList": [int(t) for t in sub_types],
         "isSubOrUnSub": subscribe,
-        "isRegOrUnRegPush": False,
+        "isRegOrUnRegPush": push,
     }
 
 

@@ -8,6 +8,7 @@ per-account throttle and are never retried.
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 from collections.abc import Callable, Sequence
@@ -55,6 +56,7 @@ from opend.models import (
     TrdAccount,
 )
 from opend.protoids import ProtoId
+from opend.quotecache import QuoteCache
 from opend.s2c import (
     parse_acc_list,
     parse_basic_qot,
@@ -112,6 +114,7 @@ class OpenDClient:
         subscription_idle: float = OPEND_MIN_HOLD,
         release_interval: float = 15.0,
         throttle: OrderThrottle | None = None,
+        quote_cache_ttl: float = 2.0,
     ) -> None:
         self.host = host
         self.port = port
@@ -131,6 +134,8 @@ class OpenDClient:
         self._subs_conn: Connection | None = None
         self._subs_lock = asyncio.Lock()
         self._throttle = throttle or OrderThrottle()
+        # Basic quotes pushed by OpenD: get_stock_quote answers from here when fresh (0 = off).
+        self._quotes = QuoteCache(quote_cache_ttl)
         self._conn: Connection | None = None
         self._connected = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
@@ -182,6 +187,7 @@ class OpenDClient:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._runner = self._releaser = None
         conn, self._conn = self._conn, None
+        self._quotes.clear()
         if conn is not None:
             await conn.aclose("client closed")
         self._set_state(False)
@@ -239,6 +245,7 @@ class OpenDClient:
                 await conn.aclose("client closed")
                 return
             attempt = 0
+            conn.on_push = functools.partial(self._on_push, conn)
             self._conn = conn
             self.last_error = None
             if ever_connected:
@@ -253,6 +260,7 @@ class OpenDClient:
             self.last_error = conn.close_reason
             if self._conn is conn:
                 self._conn = None
+            self._quotes.clear()
             self._set_state(False)
             log.warning("link to OpenD %s lost: %s", self.address, conn.close_reason)
             await asyncio.sleep(self._backoff(0))
@@ -288,12 +296,28 @@ class OpenDClient:
             add, release = book.plan(items)
             if release:
                 # Forgotten before the request: a concurrent quote call must not rely on them.
-                book.removed(release)
+                self._forget(book, release)
                 await self._sub_request(conn, release, subscribe=False)
             if add:
                 await self._sub_request(conn, add, subscribe=True)
                 book.added(add)
             book.touch(items)
+
+    def _forget(self, book: SubscriptionBook, items: list[Item]) -> None:
+        """Drop pairs from the book, and their cached quotes: no pushes keep those fresh now."""
+        book.removed(items)
+        self._quotes.discard(code for code, sub_type in items if sub_type is SubType.QUOTE)
+
+    def _on_push(self, conn: Connection, proto_id: int, s2c: Body) -> None:
+        """Keep the latest pushed basic quotes of the live link, for codes still subscribed (a
+        push racing an unsubscribe must not bring back a quote nothing will refresh)."""
+        if proto_id != ProtoId.QOT_UPDATE_BASIC_QOT or conn is not self._conn or conn.closed:
+            return
+        held = {
+            str(code) for code, sub_type in self._book_for(conn).held() if sub_type is SubType.QUOTE
+        }
+        quotes = read_reply(parse_basic_qot, s2c)
+        self._quotes.put(conn, [q for q in quotes if q.code in held])
 
     async def _sub_request(self, conn: Connection, items: list[Item], *, subscribe: bool) -> None:
         # One Qot_Sub per subscription type: OpenD subscribes the cross product of the lists.
@@ -301,8 +325,11 @@ class OpenDClient:
         for code, sub_type in items:
             by_type.setdefault(sub_type, []).append(code)
         for sub_type, codes in by_type.items():
+            # QUOTE pushes feed the quote cache; other types are read by request only.
+            push = subscribe and sub_type is SubType.QUOTE
+            body = c2s.qot_sub(codes, [sub_type], subscribe, push=push)
             try:
-                await conn.request(ProtoId.QOT_SUB, c2s.qot_sub(codes, [sub_type], subscribe))
+                await conn.request(ProtoId.QOT_SUB, body)
             except GatewayNotConnected:
                 raise
             except OpenDError as exc:
@@ -332,7 +359,7 @@ class OpenDClient:
                 return 0
             # Forgotten before the request: a quote call arriving meanwhile waits for the lock
             # and subscribes again rather than reading an item being unsubscribed.
-            book.removed(idle)
+            self._forget(book, idle)
             try:
                 await self._sub_request(conn, idle, subscribe=False)
             except OpenDError as exc:
@@ -364,12 +391,27 @@ class OpenDClient:
     # ---- quotes --------------------------------------------------------------------------
 
     async def get_stock_quote(self, codes: Sequence[Security]) -> list[BasicQot]:
-        """Basic quotes (subscribes QUOTE for each code first)."""
+        """Basic quotes (subscribes QUOTE, with pushes, for each code first).
+
+        Served from the push-fed cache without a round trip when every code has a quote younger
+        than the cache TTL from the live link; otherwise one request for all of them.
+        """
         body = c2s.basic_qot(codes)
-        s2c = await self._quote(
-            ProtoId.QOT_GET_BASIC_QOT, body, [(c, SubType.QUOTE) for c in codes]
-        )
-        return read_reply(parse_basic_qot, s2c)
+        items = [(c, SubType.QUOTE) for c in codes]
+        conn = self._live()
+        book = self._book_for(conn)
+        if not book.missing(items):
+            cached = self._quotes.get(conn, codes)
+            if cached is not None:
+                book.touch(items)
+                return cached
+        await self._subscribe(conn, items)
+        sent = self._quotes.clock()
+        s2c = await conn.request(ProtoId.QOT_GET_BASIC_QOT, body)
+        quotes = read_reply(parse_basic_qot, s2c)
+        if conn is self._conn and not conn.closed and not self._book_for(conn).missing(items):
+            self._quotes.put(conn, quotes, at=sent)
+        return quotes
 
     async def get_cur_kline(
         self, code: Security, num: int, ktype: KLType = KLType.K_DAY, autype: AuType = AuType.QFQ

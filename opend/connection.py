@@ -107,6 +107,8 @@ class Connection:
             self._keepalive_loop(), name=f"opend-keepalive {address}"
         )
         self.keepalives_sent = 0
+        # Receives (proto id, s2c) of each push in PUSH_PROTOS; set by the owner right after open.
+        self.on_push: Callable[[int, Body], None] | None = None
 
     # ---- opening -------------------------------------------------------------------------
 
@@ -282,9 +284,12 @@ class Connection:
     def _dispatch(self, frame: Frame) -> None:
         body = self._codec.decrypt(frame.body) if self._codec else frame.body
         check_sha1(frame, body)
+        if frame.proto_id in PUSH_PROTOS:  # never requested, so never a reply
+            self._push(frame.proto_id, body)
+            return
         entry = self._pending.get(frame.serial)
         if entry is None or entry[0] != frame.proto_id:
-            # Pushes (order updates, notifications) and replies to timed-out requests.
+            # Other pushes (order updates, notifications) and replies to timed-out requests.
             log.debug(
                 "dropping proto %s serial %s: no request waiting", frame.proto_id, frame.serial
             )
@@ -292,6 +297,16 @@ class Connection:
         future = entry[1]
         if not future.done():
             future.set_result(body)
+
+    def _push(self, proto_id: int, body: bytes) -> None:
+        """Hand a push's `s2c` to `on_push`; a bad push is logged and dropped, never fatal."""
+        handler = self.on_push
+        if handler is None:
+            return
+        try:
+            handler(proto_id, decode_reply(proto_id, body))
+        except Exception:
+            log.warning("dropping push %s from OpenD %s", proto_id, self.address, exc_info=True)
 
     async def _keepalive_loop(self) -> None:
         while not self.closed:
@@ -334,6 +349,9 @@ class Connection:
 
 
 INIT_SERIAL = 1
+
+# Pushes routed to `Connection.on_push`; every other unmatched frame is dropped.
+PUSH_PROTOS = frozenset({ProtoId.QOT_UPDATE_BASIC_QOT})
 
 
 class _LinkLost(Exception):

@@ -24,6 +24,7 @@ class ProtoId(IntEnum):
     QOT_SUB = 3001
     QOT_GET_SUB_INFO = 3003
     QOT_GET_BASIC_QOT = 3004
+    QOT_UPDATE_BASIC_QOT = 3005
     QOT_GET_KL = 3006
     QOT_GET_RT = 3008
     QOT_GET_TICKER = 3010
@@ -56,6 +57,7 @@ PB_MODULE: dict[int, str] = {
     ProtoId.QOT_SUB: "Qot_Sub",
     ProtoId.QOT_GET_SUB_INFO: "Qot_GetSubInfo",
     ProtoId.QOT_GET_BASIC_QOT: "Qot_GetBasicQot",
+    ProtoId.QOT_UPDATE_BASIC_QOT: "Qot_UpdateBasicQot",
     ProtoId.QOT_GET_KL: "Qot_GetKL",
     ProtoId.QOT_GET_RT: "Qot_GetRT",
     ProtoId.QOT_GET_TICKER: "Qot_GetTicker",

@@ -73,6 +73,7 @@ REQUESTS: list[tuple[int, str, dict[str, Any]]] = [
     (ProtoId.GET_GLOBAL_STATE, "state", c2s.get_global_state(18446744073709551615)),
     (ProtoId.QOT_SUB, "sub", c2s.qot_sub([HK, US], [SubType.QUOTE, SubType.K_DAY], True)),
     (ProtoId.QOT_SUB, "unsub", c2s.qot_sub([HK], [SubType.BROKER], False)),
+    (ProtoId.QOT_SUB, "sub with push", c2s.qot_sub([HK, US], [SubType.QUOTE], True, push=True)),
     (ProtoId.QOT_GET_BASIC_QOT, "quote", c2s.basic_qot([HK, US, SH])),
     (ProtoId.QOT_GET_KL, "kl", c2s.get_kl(HK, 100, KLType.K_5M, AuType.QFQ)),
     (
@@ -176,9 +177,18 @@ def test_every_protocol_the_client_sends_is_covered() -> None:
         ProtoId.TRD_SUB_ACC_PUSH,
         ProtoId.TRD_UPDATE_ORDER,
         ProtoId.TRD_UPDATE_ORDER_FILL,
+        *PUSHES_READ,
     }
     assert {p for p, _n, _b in REQUESTS} == sent
-    assert set(PARSERS) | {ProtoId.KEEP_ALIVE, ProtoId.QOT_SUB, ProtoId.TRD_UNLOCK_TRADE} == sent
+    assert (
+        set(PARSERS) - PUSHES_READ
+        | {
+            ProtoId.KEEP_ALIVE,
+            ProtoId.QOT_SUB,
+            ProtoId.TRD_UNLOCK_TRADE,
+        }
+        == sent
+    )
 
 
 # ---- bad arguments get a clear error before anything is sent --------------------------------
@@ -293,10 +303,14 @@ def unfilled(value: Any, path: str = "") -> list[str]:
     return [path] if value is None else []
 
 
+# Pushes the client reads (never sends): their readers are checked like the replies.
+PUSHES_READ = {ProtoId.QOT_UPDATE_BASIC_QOT}
+
 PARSERS: dict[int, Callable[[dict[str, Any]], Any]] = {
     ProtoId.INIT_CONNECT: InitInfo.from_wire,
     ProtoId.GET_GLOBAL_STATE: GlobalState.from_wire,
     ProtoId.QOT_GET_BASIC_QOT: s2c.parse_basic_qot,
+    ProtoId.QOT_UPDATE_BASIC_QOT: s2c.parse_basic_qot,
     ProtoId.QOT_GET_KL: s2c.parse_klines,
     ProtoId.QOT_REQUEST_HISTORY_KL: s2c.parse_klines,
     ProtoId.QOT_GET_ORDER_BOOK: OrderBook.from_wire,

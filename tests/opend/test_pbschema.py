@@ -11,7 +11,12 @@ from opend.protoids import PB_MODULE, ProtoId
 
 def test_every_protocol_has_a_schema() -> None:
     assert available()
-    pushes = {ProtoId.NOTIFY, ProtoId.TRD_UPDATE_ORDER, ProtoId.TRD_UPDATE_ORDER_FILL}
+    pushes = {
+        ProtoId.NOTIFY,
+        ProtoId.TRD_UPDATE_ORDER,
+        ProtoId.TRD_UPDATE_ORDER_FILL,
+        ProtoId.QOT_UPDATE_BASIC_QOT,
+    }
     for proto_id in PB_MODULE:
         module = pb_module(proto_id)
         assert hasattr(module, "Response"), proto_id
