@@ -1,5 +1,6 @@
 """Pushes: the official SDK's push handlers receive quote, order and fill updates, in both
-body formats; our own client, which registers no pushes, receives none."""
+body formats. (Our client's quote cache, fed by the same pushes, is tested in
+tests/opend/test_quote_cache.py.)"""
 
 import threading
 import time
