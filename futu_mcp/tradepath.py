@@ -276,7 +276,8 @@ async def execute(
         unknown = _is_outcome_unknown(exc) or (sent and not isinstance(exc, Exception))
         with anyio.CancelScope(shield=True):
             if reservation is not None and not unknown:
-                state.ledger.release(reservation)
+                # In a worker thread like every ledger call: it may wait on another process's lock.
+                await anyio.to_thread.run_sync(state.ledger.release, reservation)
             if sent:
                 error = OUTCOME_UNKNOWN if unknown else _error_text(exc)
                 await state.audit_write(
