@@ -15,6 +15,21 @@ from pathlib import Path
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
+# Shown by --help and copied into the man page's EXAMPLES by man/generate.py.
+EXAMPLES = """\
+examples:
+  futu-mcp --gateway 127.0.0.1:11111 --audit-log audit.jsonl
+      stdio, as Claude Desktop or Cursor starts it (key from FUTU_MCP_API_KEY)
+  futu-mcp --http-listen 127.0.0.1:38765 --audit-log audit.jsonl
+      one server for several agents; each request sends Authorization: Bearer <key>
+  futu-mcp --http-listen 0.0.0.0:38765 --allowed-hosts mcp.example.com
+      behind a reverse proxy that forwards mcp.example.com
+  futu-mcp --config futu-mcp.toml --read-only
+      settings from a TOML file, trade tools hidden for every key
+  futu-mcp --list-tools
+      the 19 tools, their scopes and arguments
+"""
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; also the source of the man page."""
@@ -25,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
             "stdio by default (key from FUTU_MCP_API_KEY); --http-listen serves streamable HTTP "
             "with a Bearer key per request."
         ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EXAMPLES,
     )
     parser.add_argument("--version", action="version", version=f"futu-mcp {version('futu-mcp')}")
     add = parser.add_argument
@@ -43,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--http-listen",
         metavar="HOST:PORT",
         help="serve streamable HTTP at http://HOST:PORT/mcp instead of stdio",
+    )
+    add(
+        "--metrics-listen",
+        metavar="HOST:PORT",
+        help="stdio mode: serve Prometheus metrics at http://HOST:PORT/metrics (port 0 picks one and prints it)",
     )
     add(
         "--allowed-hosts",
@@ -104,6 +126,7 @@ def main(argv: list[str] | None = None) -> None:
         "gateway": args.gateway,
         "keys_file": args.keys_file,
         "http_listen": args.http_listen,
+        "metrics_listen": args.metrics_listen,
         "allowed_hosts": args.allowed_hosts,
         "audit_log": args.audit_log,
         "read_only": args.read_only,
@@ -117,6 +140,7 @@ def main(argv: list[str] | None = None) -> None:
         config = load_config(Path(args.config) if args.config else None, flags)
         gw_host, gw_port = config.gateway_host_port
         _ = config.http_host_port
+        metrics_at = config.metrics_host_port
     except ConfigError as exc:
         _fail(str(exc))
         return
@@ -175,8 +199,22 @@ def main(argv: list[str] | None = None) -> None:
     except (OSError, ValueError, KeystoreError) as exc:
         _fail(str(exc))
         return
-    metrics = Metrics(enabled=config.http_listen is not None)
+    metrics = Metrics(enabled=config.http_listen is not None or metrics_at is not None)
     metrics.watch_gateway(lambda: client.connected, lambda: client.reconnects)
+    if metrics_at is not None:
+        try:
+            port = metrics.serve(*metrics_at)
+        except OSError as exc:
+            _fail(
+                f"cannot serve metrics on {config.metrics_listen}: {exc.strerror or exc}",
+                EXIT_FAILED,
+            )
+            return
+        print(
+            f"futu-mcp: metrics on http://{metrics_at[0]}:{port}/metrics",
+            file=sys.stderr,
+            flush=True,
+        )
     state = AppState(
         config=config,
         client=client,

@@ -27,6 +27,7 @@ class Config:
     gateway: str = DEFAULT_GATEWAY
     keys_file: str | None = None
     http_listen: str | None = None
+    metrics_listen: str | None = None
     allowed_hosts: tuple[str, ...] = ()
     audit_log: str | None = None
     read_only: bool = False
@@ -48,6 +49,13 @@ class Config:
         return (
             None if self.http_listen is None else split_host_port(self.http_listen, "http_listen")
         )
+
+    @property
+    def metrics_host_port(self) -> tuple[str, int] | None:
+        """`--metrics-listen` split into host and port, or None when stdio serves no metrics."""
+        if self.metrics_listen is None:
+            return None
+        return split_host_port(self.metrics_listen, "metrics_listen")
 
 
 def split_host_port(text: str, name: str) -> tuple[str, int]:
@@ -77,7 +85,7 @@ def _convert(name: str, raw: Any) -> Any:
             if not isinstance(raw, bool):
                 raise ValueError("expected true or false")
             return raw
-        if name in ("http_listen", "gateway"):
+        if name in ("http_listen", "metrics_listen", "gateway"):
             split_host_port(str(raw), name)
         if not isinstance(raw, str):
             raise ValueError("expected a string")
@@ -105,4 +113,8 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> Config:
     for name, raw in overrides.items():
         if raw is not None:
             values[name] = _convert(name, raw)
+    if values.get("http_listen") is not None and values.get("metrics_listen") is not None:
+        raise ConfigError(
+            "metrics_listen: only for stdio; with http_listen, /metrics is served on that address"
+        )
     return Config(**values)

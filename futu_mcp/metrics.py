@@ -1,7 +1,8 @@
 """Prometheus metrics of the server: calls, latency, limit denials, gateway state, audit failures.
 
-Only HTTP mode serves `/metrics`, so only HTTP mode imports prometheus-client (stdio start-up is
-measured). Labels carry the key id (public, chosen by the human), never a token.
+HTTP mode serves `/metrics` beside `/mcp`; a stdio server serves them only when asked
+(`--metrics-listen`), so a plain stdio start-up imports no prometheus-client (it is measured).
+Labels carry the key id (public, chosen by the human), never a token.
 """
 
 from collections.abc import Callable, Iterator
@@ -9,7 +10,8 @@ from typing import Any
 
 
 class Metrics:
-    """Counters and gauges of one server process; a no-op when `enabled` is false (stdio)."""
+    """Counters and gauges of one server process; a no-op when `enabled` is false (stdio without
+    `--metrics-listen`)."""
 
     def __init__(self, *, enabled: bool) -> None:
         self.enabled = enabled
@@ -79,6 +81,17 @@ class Metrics:
         """Count one audit line that could not be written."""
         if self.enabled:
             self._audit_failures.inc()
+
+    def serve(self, host: str, port: int) -> int:
+        """Serve the metrics over HTTP from a daemon thread (stdio mode); returns the bound port.
+
+        prometheus-client's own server: a stdio server has no web stack to hang `/metrics` on,
+        and scrapes must not wait on the event loop that serves the MCP session.
+        """
+        from prometheus_client import start_http_server
+
+        httpd, _thread = start_http_server(port, addr=host, registry=self.registry)
+        return int(httpd.server_address[1])
 
     def render(self) -> tuple[bytes, str]:
         """The Prometheus text exposition and its content type."""
