@@ -114,7 +114,7 @@ def tail(
         except OSError as exc:
             typer.echo(f"error: cannot read {path}: {exc.strerror or exc}", err=True)
             raise typer.Exit(1) from None
-    _print(console, _table(console, records, header=True))
+    _print(console, records_table(console, records, header=True))
     if follow:
         try:
             _follow(console, path, offset, keep)
@@ -156,7 +156,7 @@ def _follow(
                 if keep(record):
                     records.append(record)
             if records:
-                _print(console, _table(console, records, header=False))
+                _print(console, records_table(console, records, header=False))
         time.sleep(FOLLOW_POLL_S)
 
 
@@ -173,18 +173,31 @@ _FIXED_COLUMNS: tuple[tuple[str, int], ...] = (
     ("phase", 6),
     ("decision", 8),
 )
+# Below this width the date is left out and the key and tool columns narrow, so an 80-column
+# terminal still has room for what happened.
+_NARROW = 110
+_NARROW_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("seq", 5),
+    ("UTC", 8),
+    ("key", 8),
+    ("tool", 14),
+    ("phase", 6),
+    ("decision", 8),
+)
 _MIN_DETAIL = 24
 
 
-def _table(console: Console, records: list[dict[str, Any]], *, header: bool) -> Table:
+def records_table(console: Console, records: list[dict[str, Any]], *, header: bool) -> Table:
     """One table per batch, every width fixed, so batches printed while following line up."""
     from rich.table import Table
 
+    narrow = console.width < _NARROW
+    columns = _NARROW_COLUMNS if narrow else _FIXED_COLUMNS
     table = Table(show_header=header, box=None, pad_edge=False, padding=(0, 1, 0, 0))
-    for name, width in _FIXED_COLUMNS:
+    for name, width in columns:
         justify = "right" if name == "seq" else "left"
         table.add_column(name, width=width, justify=justify, overflow="fold")
-    fixed = sum(width + 1 for _, width in _FIXED_COLUMNS)
+    fixed = sum(width + 1 for _, width in columns)
     detail_width = max(_MIN_DETAIL, console.width - fixed)
     table.add_column("arguments -> outcome", width=detail_width, overflow="fold")
     for record in records:
@@ -193,7 +206,7 @@ def _table(console: Console, records: list[dict[str, Any]], *, header: bool) -> 
             tool = tool.removeprefix("futu_")
         ts = record.get("ts")
         if isinstance(ts, str):
-            ts = ts.replace("T", " ")[:19]
+            ts = ts[11:19] if narrow else ts.replace("T", " ")[:19]
         table.add_row(
             _cell(record.get("seq")),
             _cell(ts),

@@ -2,37 +2,55 @@
 
 The demo takes the real path end to end, so what a newcomer sees is what their LLM client will
 get: a simulated OpenD on a free loopback port, a freshly issued key with limits, `futu-mcp`
-spawned over stdio by the MCP SDK's own client, and its audit log verified at the end. Everything
-lives in a temporary folder that is removed afterwards; the user's keys.json is never touched.
+spawned over stdio by the MCP SDK's own client (as Claude Desktop spawns it), the audit log it
+wrote and the metrics it counted. Everything lives in a temporary folder that is removed
+afterwards, the server and the simulator are stopped, and the user's keys.json is never touched.
+
+The paper order is a limit buy at the best ask, so it fills at once against the simulated book
+(the demo still waits for the fill rather than assuming it).
 """
 
+from __future__ import annotations
+
 import json
-import sys
+import re
 import tempfile
+import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.panel import Panel
-from rich.table import Table
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 DEMO_KEY_ID = "demo-bot"
 DEMO_SCOPES = frozenset({"qot:read", "acc:read", "trade:simulate"})
 DEMO_LIMITS = {"max_order_value": "HK=100000,US=10000", "max_orders_per_minute": 5}
+FILL_WAIT_S = 10.0
+_METRICS_URL = re.compile(r"metrics on (http://\S+/metrics)")
+_FILLED = ("FILLED_ALL", "FILLED_PART")
 
 
-def _futu_mcp_command() -> str:
-    return str(Path(sys.argv[0]).resolve().parent / "futu-mcp")
+def rows_table(rows: list[dict[str, Any]], columns: list[str], title: str | None = None) -> Table:
+    """A result list as a table with the columns a trader looks at first."""
+    from rich.table import Table
 
-
-def _rows_table(rows: list[dict[str, Any]], columns: list[str]) -> Table:
-    table = Table(show_header=True, header_style="bold")
+    table = Table(title=title, show_header=True, header_style="bold", title_justify="left")
     for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*(str(row.get(column, "")) for column in columns))
+        table.add_row(*(_cell(row.get(column)) for column in columns))
     return table
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.3f}".rstrip("0").rstrip(".")
+    return str(value)
 
 
 class Tour:
@@ -46,7 +64,7 @@ class Tour:
     async def call(self, title: str, tool: str, arguments: dict[str, Any]) -> Any:
         """Call one tool and print the call; returns the structured result (None on a tool error)."""
         self.step += 1
-        self.console.rule(f"[bold]{self.step}. {title}")
+        self.console.rule(f"[bold]{self.step}. {title}", align="left")
         self.console.print(f"[dim]{tool}({json.dumps(arguments)})[/dim]")
         result = await self.client.call_tool(tool, arguments)
         if result.is_error:
@@ -54,118 +72,189 @@ class Tour:
             return None
         return result.structured_content
 
+    async def wait_for_fill(self, order_id: str) -> dict[str, Any] | None:
+        """The order's row once it has a fill (the engine matches on its own clock)."""
+        import anyio
+
+        deadline = time.monotonic() + FILL_WAIT_S
+        while True:
+            result = await self.client.call_tool(
+                "futu_get_orders", {"trd_env": "SIMULATE", "order_id": order_id}
+            )
+            rows = [] if result.is_error else result.structured_content.get("orders", [])
+            if rows and rows[0].get("order_status") in _FILLED:
+                return rows[0]
+            if time.monotonic() > deadline:
+                return rows[0] if rows else None
+            await anyio.sleep(0.2)
+
+
+def tools_table(tools: list[Any]) -> Table:
+    """The tools a key sees, as tools/list returns them, grouped by their read-only hint."""
+    from rich.table import Table
+
+    groups: dict[str, list[str]] = {"read-only": [], "destructive": []}
+    for tool in tools:
+        hints = tool.annotations
+        groups["read-only" if hints and hints.read_only_hint else "destructive"].append(tool.name)
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("kind")
+    table.add_column("tools")
+    for kind, names in groups.items():
+        table.add_row(f"{kind} ({len(names)})", ", ".join(sorted(names)))
+    return table
+
 
 async def run_tour(
-    gateway: str, keys_file: Path, audit_log: Path, token: str, console: Console
-) -> None:
-    """Drive futu-mcp over stdio through quotes, account, an order, a refusal and a cancel."""
-    import os
-
+    gateway: str, folder: Path, token: str, console: Console
+) -> tuple[str | None, list[Any]]:
+    """Drive futu-mcp over stdio: tools, quotes, a kline, the book, a filled paper buy, the
+    positions, a refused order. Returns the metrics URL and the metrics read before it ended."""
     from mcp import Client, StdioServerParameters
+    from mcp.client.stdio import stdio_client
 
-    env = dict(os.environ, FUTU_MCP_API_KEY=token, FUTU_KEYS_FILE=str(keys_file))
+    from futucli.mcpconfig import futu_mcp_command
+
+    keys_file, audit_log = folder / "keys.json", folder / "audit.jsonl"
+    stderr_file = folder / "futu-mcp.stderr"
     params = StdioServerParameters(
-        command=_futu_mcp_command(),
-        args=["--gateway", gateway, "--keys-file", str(keys_file), "--audit-log", str(audit_log)],
-        env=env,
+        command=futu_mcp_command(),
+        args=[
+            "--gateway",
+            gateway,
+            "--keys-file",
+            str(keys_file),
+            "--audit-log",
+            str(audit_log),
+            "--metrics-listen",
+            "127.0.0.1:0",
+        ],
+        env={"FUTU_MCP_API_KEY": token, "HOME": str(folder)},
     )
-    async with Client(params, mode="legacy") as client:
-        tools = await client.list_tools()
-        names = sorted(tool.name for tool in tools.tools)
+    with stderr_file.open("w") as errlog:
+        async with Client(stdio_client(params, errlog=errlog), mode="legacy") as client:
+            with console.status("Starting futu-mcp over stdio, as Claude Desktop would…"):
+                tools = (await client.list_tools()).tools
+            found = _METRICS_URL.search(stderr_file.read_text())
+            metrics_url = found.group(1) if found else None
+            await _tour(Tour(client, console), tools)
+            return metrics_url, _scrape(metrics_url)
+
+
+async def _tour(tour: Tour, tools: list[Any]) -> None:
+    console = tour.console
+    console.rule("[bold]The tools this key sees", align="left")
+    console.print(tools_table(tools))
+    console.print(
+        f"{len(tools)} tools for scopes {', '.join(sorted(DEMO_SCOPES))}: futu_place_order is "
+        "listed, but a trd_env REAL order would need the trade:real scope."
+    )
+
+    quotes = await tour.call("Quotes", "futu_get_quote", {"codes": "HK.00700,US.AAPL"})
+    if quotes:
         console.print(
-            f"futu-mcp answers over stdio with [bold]{len(names)}[/bold] tools for this key "
-            f"(scopes {', '.join(sorted(DEMO_SCOPES))}; trade:real tools act only with that scope)."
-        )
-        tour = Tour(client, console)
-
-        ping = await tour.call("Is OpenD usable?", "futu_ping", {})
-        if ping:
-            state = ping.get("global_state") or {}
-            console.print(
-                f"connected: {ping['connected']}   HK market: {state.get('market_hk')}   "
-                f"US market: {state.get('market_us')}   key: {ping.get('key_id')}"
+            rows_table(
+                quotes["quotes"],
+                ["code", "name", "last_price", "high_price", "low_price", "volume"],
             )
-
-        quotes = await tour.call(
-            "Quotes", "futu_get_quote", {"codes": "HK.00700,US.AAPL,SH.600519"}
         )
-        if quotes:
-            console.print(
-                _rows_table(
-                    quotes["quotes"],
-                    ["code", "name", "last_price", "high_price", "low_price", "volume"],
-                )
+
+    kline = await tour.call(
+        "Day kline, last 5 sessions", "futu_get_kline", {"code": "HK.00700", "num": 5}
+    )
+    if kline:
+        console.print(
+            rows_table(
+                kline["klines"],
+                ["time_key", "open", "high", "low", "close", "volume"],
             )
-
-        book = await tour.call("Order book", "futu_get_orderbook", {"code": "HK.00700", "num": 5})
-        bid = None
-        if book:
-            asks, bids = book.get("ask", []), book.get("bid", [])
-            if asks and bids:
-                console.print(
-                    f"best ask {asks[0]['price']} x {asks[0]['volume']}   "
-                    f"best bid {bids[0]['price']} x {bids[0]['volume']}"
-                )
-                bid = bids[0]["price"]
-
-        accounts = await tour.call(
-            "Paper-trading accounts", "futu_list_accounts", {"trd_env": "SIMULATE"}
         )
-        if accounts:
-            rows = accounts.get("accounts", [])
-            console.print(
-                _rows_table(rows, ["acc_id", "trd_env", "trdmarket_authority", "acc_type"])
-            )
 
-        # At the best bid the buy order rests on the book, so there is something to cancel.
-        price = bid or (quotes["quotes"][0]["last_price"] if quotes else 400)
-        order = await tour.call(
-            "Dry run: every check, nothing sent",
-            "futu_place_order",
-            {"code": "HK.00700", "trd_side": "BUY", "qty": 100, "price": price, "dry_run": True},
-        )
-        if order:
-            console.print(order)
-        placed = await tour.call(
-            "Buy 100 Tencent at the bid on the paper account",
-            "futu_place_order",
+    book = await tour.call("Order book", "futu_get_orderbook", {"code": "HK.00700", "num": 5})
+    ask = None
+    if book:
+        asks, bids = book.get("ask", []), book.get("bid", [])
+        levels = [
             {
-                "code": "HK.00700",
-                "trd_side": "BUY",
-                "qty": 100,
-                "price": price,
-                "client_order_id": "demo-1",
-            },
+                "bid volume": b.get("volume"),
+                "bid": b.get("price"),
+                "ask": a.get("price"),
+                "ask volume": a.get("volume"),
+            }
+            for b, a in zip(bids, asks, strict=False)
+        ]
+        console.print(rows_table(levels, ["bid volume", "bid", "ask", "ask volume"]))
+        ask = asks[0]["price"] if asks else None
+    price = ask or (quotes["quotes"][0]["last_price"] if quotes else 400)
+
+    order = {"code": "HK.00700", "trd_side": "BUY", "qty": 100, "price": price}
+    placed = await tour.call(
+        "Buy 100 Tencent at the best ask on the paper account",
+        "futu_place_order",
+        {**order, "client_order_id": "demo-1"},
+    )
+    if placed:
+        order_id = str(placed.get("order_id"))
+        console.print(
+            f"order {order_id}: {placed.get('status')}, value {_cell(placed.get('value'))} "
+            f"{placed.get('currency', '')} (the key allows up to 100,000 per order)"
         )
-        if placed:
-            console.print(placed)
-        await tour.call(
-            "An order over the key's limit (HK 100,000) is refused before it reaches OpenD",
-            "futu_place_order",
-            {"code": "HK.00700", "trd_side": "BUY", "qty": 1000, "price": price},
-        )
-        await tour.call(
-            "A real-money order without the trade:real scope",
-            "futu_place_order",
-            {"code": "HK.00700", "trd_side": "BUY", "qty": 100, "price": price, "trd_env": "REAL"},
-        )
-        orders = await tour.call("Today's orders", "futu_get_orders", {"trd_env": "SIMULATE"})
-        if orders:
-            rows = orders.get("orders", [])
+        filled = await tour.wait_for_fill(order_id)
+        if filled:
             console.print(
-                _rows_table(rows, ["order_id", "code", "trd_side", "qty", "price", "order_status"])
+                f"[bold]{filled.get('order_status')}[/bold]: {_cell(filled.get('dealt_qty'))} "
+                f"shares at {_cell(filled.get('dealt_avg_price'))} (futu_get_orders)"
             )
-            open_ids = [
-                r["order_id"] for r in rows if r.get("order_status") in ("SUBMITTED", "FILLED_PART")
-            ]
-            if open_ids:
-                cancelled = await tour.call(
-                    "Cancel it (a cancel is never limited)",
-                    "futu_cancel_order",
-                    {"order_id": open_ids[0]},
-                )
-                if cancelled:
-                    console.print(cancelled)
+
+    positions = await tour.call("Positions after the fill", "futu_get_positions", {})
+    if positions:
+        console.print(
+            rows_table(
+                positions["positions"],
+                ["code", "stock_name", "qty", "cost_price", "nominal_price", "pl_val"],
+                title="the paper account starts with a few holdings of its own",
+            )
+        )
+
+    await tour.call(
+        "An order over the key's limit, refused before OpenD",
+        "futu_place_order",
+        {**order, "qty": 1000},
+    )
+
+
+def _scrape(url: str | None) -> list[Any]:
+    """The server's metric families, read over HTTP as Prometheus would read them."""
+    if url is None:
+        return []
+    from urllib.request import urlopen
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urlopen(url, timeout=5) as response:
+        return list(text_string_to_metric_families(response.read().decode()))
+
+
+def metrics_table(families: list[Any]) -> Table:
+    """The samples a newcomer can relate to the tour: calls by tool and outcome, denials."""
+    from rich.table import Table
+
+    table = Table(show_header=True, header_style="bold")
+    for column in ("metric", "tool or reason", "outcome", "value"):
+        table.add_column(column)
+    for family in families:
+        for sample in family.samples:
+            labels = sample.labels
+            if sample.name == "futu_mcp_calls_total":
+                row = (labels.get("tool", ""), labels.get("outcome", ""))
+            elif sample.name == "futu_mcp_limit_denials_total":
+                row = (labels.get("reason", ""), "")
+            elif sample.name == "futu_mcp_gateway_connected":
+                row = ("", "")
+            else:
+                continue
+            table.add_row(sample.name, *row, f"{sample.value:g}")
+    return table
 
 
 def demo(
@@ -177,59 +266,80 @@ def demo(
 
     Starts the simulator on a free loopback port, issues a demo key with limits into a temporary
     keys.json, spawns futu-mcp over stdio with the MCP SDK's client, calls its tools like an LLM
-    would, and verifies the audit log. Nothing outside a temporary folder is touched.
+    would (quotes, a kline, the order book, a paper buy and its fill, the positions, an order
+    refused by the key's limit), then shows the audit lines and metrics the run produced.
+    Nothing outside a temporary folder is touched, and nothing is left running.
     """
     import anyio
+    from rich.console import Console
+    from rich.panel import Panel
 
-    from futu_mcp.audit import verify_file
+    from futu_mcp.audit import read_records, verify_file
+    from futucli.audit import records_table
     from keystore.issuing import issue_key
     from keystore.records import Limits
     from keystore.store import KeyStore
     from opend.sim import SimulatorThread
 
     console = Console()
-    with (
-        tempfile.TemporaryDirectory(prefix="futu-demo-") as folder,
-        SimulatorThread(seed=seed) as sim,
-    ):
-        home = Path(folder)
-        keys_file = home / "keys.json"
-        audit_log = home / "audit.jsonl"
-        token, record = issue_key(
-            KeyStore(keys_file),
-            key_id=DEMO_KEY_ID,
-            scopes=DEMO_SCOPES,
-            limits=Limits.from_json(DEMO_LIMITS),
-            note="futucli demo",
-        )
-        host, port = sim.address
-        gateway = f"{host}:{port}"
-        console.print(
-            Panel.fit(
-                f"Simulated OpenD on [bold]{gateway}[/bold] (seed {seed})\n"
-                f"Demo key [bold]{record.id}[/bold] (kid {record.kid}): "
-                f"scopes {', '.join(sorted(DEMO_SCOPES))}, max order value HK=100000/US=10000, 5 orders/min\n"
-                f"Audit log {audit_log}",
-                title="futu-mcp demo",
+    with tempfile.TemporaryDirectory(prefix="futu-demo-") as tmp:
+        folder = Path(tmp)
+        with console.status("Starting the simulated OpenD and issuing a demo key…"):
+            sim = SimulatorThread(seed=seed)
+            sim.start()
+        try:
+            token, record = issue_key(
+                KeyStore(folder / "keys.json"),
+                key_id=DEMO_KEY_ID,
+                scopes=DEMO_SCOPES,
+                limits=Limits.from_json(DEMO_LIMITS),
+                note="futucli demo",
             )
-        )
-        anyio.run(run_tour, gateway, keys_file, audit_log, token, console)
-        result = verify_file(audit_log)
-        console.rule("[bold]Audit log")
-        if result.ok:
+            host, port = sim.address
+            gateway = f"{host}:{port}"
             console.print(
-                f"{result.lines} hash-chained lines, chain intact ([dim]futucli audit verify[/dim])."
+                Panel.fit(
+                    f"Simulated OpenD on [bold]{gateway}[/bold] (seed {seed}): paper accounts, "
+                    "the real wire protocol\n"
+                    f"Demo key [bold]{record.id}[/bold] (kid {record.kid}): scopes "
+                    f"{', '.join(sorted(DEMO_SCOPES))}; at most HK 100,000 / US 10,000 per order, "
+                    "5 orders a minute",
+                    title="futu-mcp demo",
+                )
             )
-        else:
+            metrics_url, families = anyio.run(run_tour, gateway, folder, token, console)
+        except Exception as exc:
+            console.print(f"[red]the demo stopped: {exc}[/red]")
+            server_log = folder / "futu-mcp.stderr"
+            if server_log.exists():
+                console.print(server_log.read_text(), markup=False, highlight=False)
+            raise typer.Exit(1) from None
+        finally:
+            sim.stop()
+
+        audit_log = folder / "audit.jsonl"
+        console.rule("[bold]The audit log the run wrote", align="left")
+        console.print(records_table(console, read_records(audit_log), header=True))
+        result = verify_file(audit_log)
+        if not result.ok:
             console.print(
                 f"[red]audit chain broken at line {result.first_bad_line}: {result.problem}"
             )
             raise typer.Exit(1)
+        console.print(
+            f"{result.lines} hash-chained lines, chain intact ([dim]futucli audit verify[/dim]); "
+            "order lines were on disk before the order left."
+        )
+        console.rule(
+            f"[bold]Metrics of key {DEMO_KEY_ID}[/bold] [dim]{metrics_url or ''}[/dim]",
+            align="left",
+        )
+        console.print(metrics_table(families))
     console.print(
         Panel.fit(
-            "Next: [bold]futucli gen-key --scopes qot:read,acc:read[/bold] for your own key, then\n"
-            "[bold]futucli mcp-config[/bold] for the snippet your MCP client needs.\n"
-            "Try it on the simulator first: [bold]futucli sim --listen 127.0.0.1:11111[/bold].",
+            "Your own key:      [bold]futucli gen-key --id claude --scopes qot:read,acc:read[/bold]\n"
+            "Claude Desktop:    [bold]futucli mcp-config --client claude --install[/bold]\n"
+            "A gateway to try:  [bold]futucli sim --listen 127.0.0.1:11111[/bold]",
             title="your turn",
         )
     )

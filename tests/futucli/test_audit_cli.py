@@ -131,6 +131,21 @@ def test_tail_shows_newest_lines_and_filters(tmp_path: Path, wide: None) -> None
         assert len([line for line in out.splitlines() if "place_order" in line]) == 2
 
 
+def test_tail_fits_an_80_column_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 80 columns the date is dropped and every column keeps its header on one line."""
+    monkeypatch.setenv("COLUMNS", "80")
+    path = tmp_path / "audit.jsonl"
+    written = _write(path, 2, tool="futu_get_positions")
+    out = runner.invoke(app, ["audit", "tail", str(path)]).stdout
+    lines = out.splitlines()
+    assert all(len(line) <= 80 for line in lines), out
+    assert lines[0].split()[:6] == ["seq", "UTC", "key", "tool", "phase", "decision"]
+    time_of_day = written[-1]["ts"][11:19]
+    assert any(
+        line.split()[:5] == ["2", time_of_day, "bot", "get_positions", "call"] for line in lines
+    ), out
+
+
 def test_tail_does_not_interpret_what_the_log_holds(tmp_path: Path, wide: None) -> None:
     path = tmp_path / "audit.jsonl"
     AuditLog(path).write(

@@ -1,31 +1,102 @@
-"""`futucli demo` runs the whole path (sim, key, futu-mcp over stdio, audit) and cleans up."""
+"""`futucli demo` runs the whole path (sim, key, futu-mcp over stdio, audit, metrics), shows the
+quote, the fill and the refusal, and leaves nothing behind: no files, no processes, no ports."""
 
 import re
+import shutil
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 from tests.conftest import console_script
 
 TOKEN = re.compile(r"fc_[0-9A-Za-z]{8}_[0-9A-Za-z]{40,}")
+DEMO_DEADLINE_S = 20.0
 
 
-def test_demo_tour(isolated_home: Path) -> None:
+def _processes_mentioning(text: str) -> list[str]:
+    """Command lines of live processes that contain `text` (the demo's temporary folder)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if text in cmdline:
+            found.append(cmdline)
+    return found
+
+
+def test_demo_tour(isolated_home: Path, tmp_path: Path) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    started = time.monotonic()
     done = subprocess.run(
         [console_script("futucli"), "demo", "--seed", "3"],
         capture_output=True,
         text=True,
         timeout=120,
-        env={"HOME": str(isolated_home), "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
+        env={
+            "HOME": str(isolated_home),
+            "PATH": "/usr/bin:/bin",
+            "COLUMNS": "200",
+            "TMPDIR": str(scratch),
+        },
     )
+    elapsed = time.monotonic() - started
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
-    assert "with 19 tools for this key" in out
-    assert re.search(r"HK\.00700\s+│\s+TENCENT", out)
-    assert "'status': 'SUBMITTED'" in out
+    assert elapsed < DEMO_DEADLINE_S, f"demo took {elapsed:.1f} s"
+    # The tool list, as tools/list returned it for the demo key's scopes.
+    assert "read-only (16)" in out and "destructive (3)" in out
+    # Quotes: a row for each asked code, with a price.
+    assert re.search(r"HK\.00700\s+│\s+TENCENT\s+│\s+[\d.]+", out)
+    assert re.search(r"US\.AAPL\s+│\s+Apple Inc\.\s+│\s+[\d.]+", out)
+    # Five day bars, then the book.
+    assert len(re.findall(r"│ \d{4}-\d\d-\d\d 00:00:00 │", out)) == 5
+    assert re.search(r"bid volume\s+┃\s+bid\s+┃\s+ask\s+┃\s+ask volume", out)
+    # The paper buy fills, and the position is there afterwards.
+    assert re.search(r"order \d+: SUBMITTED, value [\d,.]+ HKD", out)
+    assert re.search(r"FILLED_ALL: 100 shares at [\d.]+", out)
+    assert re.search(r"Positions after the fill.*\n(.*\n)*.*HK\.00700\s+│\s+TENCENT", out)
+    # The over-limit order is refused with its reason.
     assert re.search(r"refused: limit check failed: order value [\d.]+ exceeds 100000", out)
-    assert "refused: missing scope: trade:real" in out
-    assert "CANCEL" in out
+    # The audit lines and metrics the run produced.
+    assert re.search(r"\b4\b.*place_order\s+intent\s+allow", out)
     assert re.search(r"\d+ hash-chained lines, chain intact", out)
+    assert re.search(r"futu_mcp_calls_total\s+│\s+futu_place_order\s+│\s+denied\s+│\s+1", out)
+    assert re.search(r"futu_mcp_limit_denials_total\s+│\s+order_value\s+│\s+│\s+1", out)
     assert not TOKEN.search(out + done.stderr)
-    # Everything lived in a temporary folder: the user's home is untouched.
+    # Nothing left behind: no files in the temporary area or the home, no process, no port.
+    assert list(scratch.iterdir()) == []
     assert list(isolated_home.iterdir()) == []
+    assert _processes_mentioning(str(scratch)) == []
+    metrics = re.search(r"http://127\.0\.0\.1:(\d+)/metrics", out)
+    assert metrics, out
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", int(metrics.group(1)))) != 0
+
+
+def test_demo_with_a_broken_server_says_why_and_fails(isolated_home: Path, tmp_path: Path) -> None:
+    """When futu-mcp cannot start, the demo shows the server's own message and exits 1."""
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    futucli = Path(console_script("futucli"))
+    # A futucli beside a futu-mcp that refuses to start, as a broken install would (a copy:
+    # the demo resolves symlinks to find futu-mcp).
+    shutil.copy(futucli, fake_bin / "futucli")
+    broken = fake_bin / "futu-mcp"
+    broken.write_text("#!/bin/sh\necho 'futu-mcp: cannot start (test)' >&2\nexit 2\n")
+    broken.chmod(0o755)
+    done = subprocess.run(
+        [str(fake_bin / "futucli"), "demo"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"HOME": str(isolated_home), "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "the demo stopped" in done.stdout
+    assert "futu-mcp: cannot start (test)" in done.stdout
