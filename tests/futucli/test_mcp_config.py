@@ -1,59 +1,361 @@
-"""`futucli mcp-config` prints a snippet that points at this installation and never leaks via argv."""
+"""`futucli mcp-config` prints a snippet that points at this installation and never leaks via argv,
+and `--install` merges it into a client's config without losing or breaking anything there."""
 
 import json
 import os
+import stat
 import subprocess
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
+from futucli import mcpconfig
+from keystore.tokens import generate_token
 from tests.conftest import console_script
 
+OTHER_SERVERS = {
+    "github": {
+        "command": "npx",
+        "args": ["-y", "@modelcontextprotocol/server-github"],
+        "env": {"GITHUB_TOKEN": "ghp_other_secret"},
+    },
+    "remote": {"type": "http", "url": "https://mcp.example.com/mcp", "timeout": 1.5e3},
+}
+EXTRA_TOP_LEVEL = {"globalShortcut": "Ctrl+Space", "preferences": {"theme": "dark", "n": [1, None]}}
 
-def run_mcp_config(*args: str, stdin: str = "", env_key: str | None = None) -> str:
-    env = dict(os.environ)
+
+def run_mcp_config(
+    *args: str,
+    stdin: str = "",
+    env_key: str | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    full_env = dict(os.environ)
     if env_key is not None:
-        env["FUTU_MCP_API_KEY"] = env_key
-    done = subprocess.run(
+        full_env["FUTU_MCP_API_KEY"] = env_key
+    full_env.update(env or {})
+    return subprocess.run(
         [console_script("futucli"), "mcp-config", *args],
         input=stdin,
         capture_output=True,
         text=True,
         timeout=60,
-        env=env,
+        env=full_env,
+        cwd=cwd,
     )
+
+
+def snippet(*args: str, **kwargs: object) -> str:
+    done = run_mcp_config(*args, **kwargs)  # type: ignore[arg-type]
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
+def install(
+    config: Path | None, key: str, *args: str, expect: int = 0
+) -> subprocess.CompletedProcess[str]:
+    """Install with the key on stdin; the key must never come back on stdout or stderr."""
+    file_args = ["--config-file", str(config)] if config is not None else []
+    done = run_mcp_config("--install", "--key-stdin", *file_args, *args, stdin=key + "\n")
+    assert done.returncode == expect, done.stdout + done.stderr
+    assert key not in done.stdout
+    assert key not in done.stderr
+    return done
+
+
+@pytest.fixture
+def cfg(tmp_path: Path) -> Path:
+    """A folder beside the temporary HOME that holds only what a test puts there."""
+    folder = tmp_path / "cfg"
+    folder.mkdir()
+    return folder
+
+
+def write_existing(path: Path) -> bytes:
+    data = json.dumps({**EXTRA_TOP_LEVEL, "mcpServers": OTHER_SERVERS}, indent=4).encode()
+    path.write_bytes(data)
+    path.chmod(0o600)
+    return data
+
+
+def backups(path: Path) -> list[Path]:
+    return sorted(path.parent.glob(f"{path.name}.bak-*"))
+
+
 def test_stdio_snippet_uses_absolute_command_and_placeholder() -> None:
-    config = json.loads(
-        run_mcp_config("--gateway", "127.0.0.1:22222", "--keys-file", "/tmp/k.json")
-    )
-    entry = config["mcpServers"]["futu"]
+    done = run_mcp_config("--gateway", "127.0.0.1:22222", "--keys-file", "/tmp/k.json")
+    assert done.returncode == 0, done.stderr
+    entry = json.loads(done.stdout)["mcpServers"]["futu"]
     assert Path(entry["command"]) == Path(console_script("futu-mcp")).resolve()
     assert Path(entry["command"]).exists()
     assert entry["args"] == ["--gateway", "127.0.0.1:22222", "--keys-file", "/tmp/k.json"]
     assert entry["env"]["FUTU_MCP_API_KEY"].startswith("<paste")
+    assert "no API key" in done.stderr and "--key-stdin" in done.stderr
+
+
+def test_snippet_pins_the_keys_file_the_shell_would_use(tmp_path: Path) -> None:
+    """A GUI client inherits neither FUTU_KEYS_FILE nor the shell's cwd: the path is spelled out."""
+    default = json.loads(snippet())["mcpServers"]["futu"]["args"]
+    assert default == ["--gateway", "127.0.0.1:11111", "--keys-file", os.environ["FUTU_KEYS_FILE"]]
+    relative = json.loads(snippet("--keys-file", "mine/keys.json", cwd=tmp_path))
+    assert relative["mcpServers"]["futu"]["args"][-1] == str(tmp_path / "mine" / "keys.json")
 
 
 def test_key_from_stdin_or_environment() -> None:
-    from_stdin = json.loads(run_mcp_config("--key-stdin", stdin="fc_canary_from_stdin\n"))
+    from_stdin = json.loads(snippet("--key-stdin", stdin="fc_canary_from_stdin\n"))
     assert from_stdin["mcpServers"]["futu"]["env"]["FUTU_MCP_API_KEY"] == "fc_canary_from_stdin"
-    from_env = json.loads(run_mcp_config(env_key="fc_canary_from_env"))
+    from_env = json.loads(snippet(env_key="fc_canary_from_env"))
     assert from_env["mcpServers"]["futu"]["env"]["FUTU_MCP_API_KEY"] == "fc_canary_from_env"
+
+
+def test_key_env_names_the_variable_read() -> None:
+    key, _ = generate_token()
+    config = json.loads(
+        snippet("--key-env", "MYKEY", env_key="fc_not_this_one", env={"MYKEY": key})
+    )
+    # futu-mcp itself always reads FUTU_MCP_API_KEY: --key-env only says where the key comes from.
+    assert config["mcpServers"]["futu"]["env"] == {"FUTU_MCP_API_KEY": key}
+    unset = run_mcp_config("--key-env", "MYKEY", env_key=key)
+    assert json.loads(unset.stdout)["mcpServers"]["futu"]["env"]["FUTU_MCP_API_KEY"].startswith(
+        "<paste"
+    )
+    assert "MYKEY is not set" in unset.stderr
+
+
+def test_malformed_key_is_printed_with_a_warning() -> None:
+    key, _ = generate_token()
+    typo = key[:-1] + ("A" if key[-1] != "A" else "B")
+    done = run_mcp_config(env_key=typo)
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["mcpServers"]["futu"]["env"]["FUTU_MCP_API_KEY"] == typo
+    assert "checksum does not match" in done.stderr
 
 
 def test_http_snippet_carries_bearer_header() -> None:
     config = json.loads(
-        run_mcp_config("--http-url", "http://127.0.0.1:38765/mcp", "--name", "desk", env_key="fc_k")
+        snippet(
+            "--client",
+            "http",
+            "--url",
+            "https://mcp.example.com/mcp",
+            "--name",
+            "desk",
+            env_key="k",
+        )
     )
     assert config["mcpServers"]["desk"] == {
         "type": "http",
-        "url": "http://127.0.0.1:38765/mcp",
-        "headers": {"Authorization": "Bearer fc_k"},
+        "url": "https://mcp.example.com/mcp",
+        "headers": {"Authorization": "Bearer k"},
     }
+    default = json.loads(snippet("--client", "http", env_key="k"))["mcpServers"]["futu"]
+    assert default["url"] == "http://127.0.0.1:38765/mcp"
+
+
+def test_http_to_another_host_in_clear_text_warns() -> None:
+    done = run_mcp_config("--client", "http", "--url", "http://10.1.2.3:38765/mcp", env_key="k")
+    assert done.returncode == 0
+    assert "unencrypted" in done.stderr
 
 
 def test_continue_yaml() -> None:
-    text = run_mcp_config("--client", "continue", env_key="fc_k")
+    text = snippet("--client", "continue", env_key="fc_k")
     assert text.splitlines()[:2] == ["mcpServers:", "  - name: futu"]
     assert '      FUTU_MCP_API_KEY: "fc_k"' in text.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("args", "wanted"),
+    [
+        (["--install", "--client", "http"], "needs --config-file"),
+        (["--client", "claude", "--url", "http://127.0.0.1:1/mcp"], "--url applies to"),
+        (["--client", "http", "--gateway", "127.0.0.1:1"], "--gateway does not apply"),
+        (["--client", "http", "--keys-file", "k.json"], "--keys-file does not apply"),
+        (["--client", "http", "--url", "ftp://host/mcp"], "not an http(s) URL"),
+        (["--name", "../evil"], "--name"),
+        (["--key-env", ""], "--key-env needs"),
+        (["--client", "vscode"], "vscode"),
+    ],
+)
+def test_usage_errors_exit_2_and_write_nothing(
+    args: list[str], wanted: str, isolated_home: Path
+) -> None:
+    key, _ = generate_token()
+    done = run_mcp_config(*args, env_key=key)
+    assert done.returncode == 2
+    assert wanted in done.stderr
+    assert done.stdout == ""
+    assert list(isolated_home.rglob("*")) == []
+
+
+def test_install_keeps_other_servers_and_settings(cfg: Path) -> None:
+    config = cfg / "claude_desktop_config.json"
+    old = write_existing(config)
+    key, kid = generate_token()
+    done = install(config, key, "--gateway", "127.0.0.1:22222")
+    merged = json.loads(config.read_text())
+    assert {k: v for k, v in merged.items() if k != "mcpServers"} == EXTRA_TOP_LEVEL
+    assert {k: v for k, v in merged["mcpServers"].items() if k != "futu"} == OTHER_SERVERS
+    futu = merged["mcpServers"]["futu"]
+    assert futu["env"] == {"FUTU_MCP_API_KEY": key}
+    assert futu["args"][:2] == ["--gateway", "127.0.0.1:22222"]
+    assert Path(futu["command"]) == Path(console_script("futu-mcp")).resolve()
+    [backup] = backups(config)
+    assert backup.read_bytes() == old
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert str(backup) in done.stdout
+    assert f"fc_{kid}_" in done.stdout
+    assert "restart Claude Desktop" in done.stdout
+    assert sorted(p.name for p in cfg.iterdir()) == sorted([config.name, backup.name])
+
+
+@pytest.mark.parametrize(
+    ("content", "wanted"),
+    [
+        ('{\n  "mcpServers": {\n    "a": {"command": "x",}\n  }\n}', "line 3 column 26"),
+        ('{\n  // mine\n  "mcpServers": {}\n}', "line 2 column 3 (a comment"),
+        ("[1, 2]", "JSON list, not an object"),
+        ('{"mcpServers": []}', '"mcpServers" is not an object'),
+        ('{"mcpServers": {"a": {}, "a": {"command": "x"}}}', 'the name "a" appears twice'),
+        ('{"mcpServers": {}, "limit": NaN}', "NaN is not a JSON value"),
+        (b"\xff\xfe{}", "not UTF-8"),
+    ],
+)
+def test_install_refuses_a_file_it_cannot_merge(
+    content: str | bytes, wanted: str, cfg: Path
+) -> None:
+    config = cfg / "mcp.json"
+    data = content.encode() if isinstance(content, str) else content
+    config.write_bytes(data)
+    key, _ = generate_token()
+    done = install(config, key, "--client", "cursor", expect=1)
+    assert str(config) in done.stderr
+    assert wanted in done.stderr
+    assert "Nothing was changed" in done.stderr
+    assert config.read_bytes() == data
+    assert [p.name for p in cfg.iterdir()] == ["mcp.json"]
+
+
+def test_install_creates_a_missing_file_private(isolated_home: Path) -> None:
+    key, _ = generate_token()
+    done = install(None, key, "--client", "cursor")
+    config = isolated_home / ".cursor" / "mcp.json"
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    assert json.loads(config.read_text())["mcpServers"]["futu"]["env"]["FUTU_MCP_API_KEY"] == key
+    assert backups(config) == []
+    assert "created" in done.stdout and "restart Cursor" in done.stdout
+
+
+def test_rerun_replaces_only_the_futu_entry(cfg: Path) -> None:
+    config = cfg / "mcp.json"
+    write_existing(config)
+    first_key, _ = generate_token()
+    install(config, first_key, "--gateway", "127.0.0.1:1111")
+    after_first = config.read_bytes()
+    second_key, _ = generate_token()
+    done = install(config, second_key, "--gateway", "127.0.0.1:2222")
+    merged = json.loads(config.read_text())
+    assert list(merged["mcpServers"]) == [*OTHER_SERVERS, "futu"]
+    assert {k: v for k, v in merged["mcpServers"].items() if k != "futu"} == OTHER_SERVERS
+    assert merged["mcpServers"]["futu"]["env"]["FUTU_MCP_API_KEY"] == second_key
+    assert merged["mcpServers"]["futu"]["args"][1] == "127.0.0.1:2222"
+    assert 'replaced the existing "futu" entry' in done.stdout
+    assert "127.0.0.1:1111" in done.stdout
+    assert first_key not in done.stdout
+    assert any(b.read_bytes() == after_first for b in backups(config))
+    assert len(backups(config)) == 2
+
+
+def test_http_install_writes_the_bearer_entry(cfg: Path) -> None:
+    config = cfg / ".mcp.json"
+    key, _ = generate_token()
+    install(config, key, "--client", "http", "--url", "http://127.0.0.1:40000/mcp")
+    assert json.loads(config.read_text())["mcpServers"]["futu"] == {
+        "type": "http",
+        "url": "http://127.0.0.1:40000/mcp",
+        "headers": {"Authorization": f"Bearer {key}"},
+    }
+
+
+def test_install_needs_a_valid_key(cfg: Path) -> None:
+    config = cfg / "mcp.json"
+    missing = run_mcp_config("--install", "--config-file", str(config))
+    assert missing.returncode == 2
+    assert "no API key to install" in missing.stderr and "--key-stdin" in missing.stderr
+    key, _ = generate_token()
+    typo = key[:20] + key[21:]
+    bad = install(config, typo, expect=2)
+    assert "not a futu-mcp API key" in bad.stderr
+    assert list(cfg.iterdir()) == []
+
+
+def test_continue_install_writes_json_into_mcpservers(isolated_home: Path) -> None:
+    key, _ = generate_token()
+    install(None, key, "--client", "continue")
+    config = isolated_home / ".continue" / "mcpServers" / "futu.json"
+    assert json.loads(config.read_text())["mcpServers"]["futu"]["env"]["FUTU_MCP_API_KEY"] == key
+
+
+@pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="Linux location of Claude's file")
+def test_claude_default_path_honours_xdg_config_home(tmp_path: Path, isolated_home: Path) -> None:
+    xdg = tmp_path / "xdg"
+    key, _ = generate_token()
+    done = run_mcp_config(
+        "--install", "--key-stdin", stdin=key + "\n", env={"XDG_CONFIG_HOME": str(xdg)}
+    )
+    assert done.returncode == 0, done.stderr
+    config = xdg / "Claude" / "claude_desktop_config.json"
+    assert json.loads(config.read_text())["mcpServers"]["futu"]["env"]["FUTU_MCP_API_KEY"] == key
+    assert not (isolated_home / ".config" / "Claude").exists()
+
+
+def test_install_keeps_a_shared_files_mode_and_warns(cfg: Path) -> None:
+    config = cfg / "mcp.json"
+    write_existing(config)
+    config.chmod(0o644)
+    key, _ = generate_token()
+    done = install(config, key)
+    assert stat.S_IMODE(config.stat().st_mode) == 0o644
+    assert "chmod 600" in done.stderr and "now holds your API key" in done.stderr
+
+
+def test_install_writes_through_a_symlink(cfg: Path) -> None:
+    real = cfg / "dotfiles" / "claude.json"
+    real.parent.mkdir()
+    write_existing(real)
+    link = cfg / "claude_desktop_config.json"
+    link.symlink_to(real)
+    key, _ = generate_token()
+    install(link, key)
+    assert link.is_symlink()
+    assert json.loads(real.read_text())["mcpServers"]["futu"]["env"]["FUTU_MCP_API_KEY"] == key
+
+
+def test_backup_never_overwrites_an_earlier_backup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class FrozenClock(datetime):
+        @classmethod
+        def now(cls, tz: object = None) -> "FrozenClock":
+            return cls(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+    monkeypatch.setattr(mcpconfig, "datetime", FrozenClock)
+    config = tmp_path / "mcp.json"
+    first = mcpconfig._backup(config, b"first")
+    second = mcpconfig._backup(config, b"second")
+    assert first.name == "mcp.json.bak-20260102T030405Z"
+    assert second.name == "mcp.json.bak-20260102T030405Z-1"
+    assert (first.read_bytes(), second.read_bytes()) == (b"first", b"second")
+
+
+def test_merge_keeps_order_and_values() -> None:
+    config = {"a": 1, "mcpServers": {"x": {"command": "x"}, "futu": {"old": True}}, "z": [2]}
+    merged, replaced = mcpconfig.merge_entry(config, "futu", {"command": "new"})
+    assert replaced == {"old": True}
+    assert list(merged) == ["a", "mcpServers", "z"]
+    assert list(merged["mcpServers"]) == ["x", "futu"]
+    assert merged["mcpServers"]["futu"] == {"command": "new"}
+    assert config["mcpServers"]["futu"] == {"old": True}
