@@ -102,17 +102,12 @@ def render(client: ClientKind, name: str, entry: dict[str, object]) -> str:
 
 def default_config_file(client: ClientKind, name: str) -> Path | None:
     """The file `--install` edits when no --config-file is given; None for HTTP (no one file)."""
+    # Claude Desktop keeps its file in the platform config folder, the one keys.json defaults to.
+    from keystore.paths import _config_dir
+
     home = Path.home()
     if client is ClientKind.claude:
-        if sys.platform == "darwin":
-            base = home / "Library" / "Application Support"
-        elif sys.platform == "win32":
-            appdata = os.environ.get("APPDATA")
-            base = Path(appdata) if appdata else home / "AppData" / "Roaming"
-        else:
-            xdg = os.environ.get("XDG_CONFIG_HOME")
-            base = Path(xdg) if xdg else home / ".config"
-        return base / "Claude" / "claude_desktop_config.json"
+        return _config_dir() / "Claude" / "claude_desktop_config.json"
     if client is ClientKind.cursor:
         return home / ".cursor" / "mcp.json"
     if client is ClientKind.continue_:

@@ -3,9 +3,11 @@ and `--install` merges it into a client's config without losing or breaking anyt
 
 import json
 import os
+import pty
 import stat
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import pytest
 from futucli import mcpconfig
 from keystore.tokens import generate_token
 from tests.conftest import console_script
+from tests.futucli.test_unlock_e2e import _read_to_end, _read_until, _reap
 
 OTHER_SERVERS = {
     "github": {
@@ -359,3 +362,28 @@ def test_merge_keeps_order_and_values() -> None:
     assert list(merged["mcpServers"]) == ["x", "futu"]
     assert merged["mcpServers"]["futu"] == {"command": "new"}
     assert config["mcpServers"]["futu"] == {"old": True}
+
+
+def test_key_typed_at_a_terminal_is_not_echoed(cfg: Path) -> None:
+    """At a terminal --key-stdin prompts with echo off, so the key never shows on screen."""
+    config = cfg / "mcp.json"
+    key, kid = generate_token()
+    argv = [console_script("futucli"), "mcp-config", "--install", "--key-stdin"]
+    pid, master = pty.fork()
+    if pid == 0:  # the child: the pty is its controlling terminal, as in a real shell
+        try:
+            os.execve(argv[0], [*argv, "--config-file", str(config)], dict(os.environ))
+        finally:
+            os._exit(127)
+    deadline = time.monotonic() + 60
+    try:
+        screen = _read_until(master, b"(input hidden): ", deadline)
+        os.write(master, key.encode() + b"\n")
+        screen += _read_to_end(master, deadline)
+    finally:
+        status = _reap(pid, deadline)
+        os.close(master)
+    assert os.waitstatus_to_exitcode(status) == 0, screen
+    assert key.encode() not in screen
+    assert f"fc_{kid}_".encode() in screen
+    assert json.loads(config.read_text())["mcpServers"]["futu"]["env"]["FUTU_MCP_API_KEY"] == key
