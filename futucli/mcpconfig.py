@@ -73,11 +73,15 @@ def futu_mcp_command() -> str:
     return str(Path(sys.argv[0]).resolve().parent / name)
 
 
-def stdio_entry(command: str, gateway: str, keys_file: str | None, key: str) -> dict[str, object]:
+def stdio_entry(
+    command: str, gateway: str, keys_file: str | None, key: str, audit_log: str | None = None
+) -> dict[str, object]:
     """The server entry of a stdio client config."""
     args = ["--gateway", gateway]
     if keys_file:
         args += ["--keys-file", keys_file]
+    if audit_log:
+        args += ["--audit-log", audit_log]
     return {"command": command, "args": args, "env": {SERVER_KEY_ENV: key}}
 
 
@@ -368,6 +372,16 @@ def mcp_config(
         "$FUTU_KEYS_FILE, else ~/.config/futu/keys.json. Not with http.",
         show_default=False,
     ),
+    audit_log: str | None = typer.Option(
+        None,
+        "--audit-log",
+        help="Audit log futu-mcp should write, as an absolute path. Default: "
+        "~/.local/state/futu/audit.jsonl, where futucli audit tail looks. Not with http.",
+        show_default=False,
+    ),
+    no_audit_log: bool = typer.Option(
+        False, "--no-audit-log", help="Leave the audit log out of the snippet (not recommended)."
+    ),
     url: str | None = typer.Option(
         None,
         "--url",
@@ -399,7 +413,7 @@ def mcp_config(
 ) -> None:
     """Print, or install, the MCP client config that starts futu-mcp with your API key.
 
-    Prints the snippet for the client (JSON; for Continue, the YAML block for config.yaml) with the absolute path of this installation's futu-mcp and of keys.json. --client http prints the entry with the "Authorization: Bearer" header for a futu-mcp already running with --http-listen.
+    Prints the snippet for the client (JSON; for Continue, the YAML block for config.yaml) with the absolute path of this installation's futu-mcp, of keys.json and of the audit log. --client http prints the entry with the "Authorization: Bearer" header for a futu-mcp already running with --http-listen.
 
     The key comes from --key-stdin or the variable --key-env names (FUTU_MCP_API_KEY), never from a flag. Without one, a placeholder is printed.
 
@@ -412,10 +426,17 @@ def mcp_config(
             "name)",
             2,
         )
+    if audit_log is not None and no_audit_log:
+        _fail("--audit-log and --no-audit-log contradict each other: give one of them", 2)
     if not key_env:
         _fail("--key-env needs the name of an environment variable, e.g. FUTU_MCP_API_KEY", 2)
     if client is ClientKind.http:
-        for flag, value in (("--gateway", gateway), ("--keys-file", keys_file)):
+        stdio_only = (
+            ("--gateway", gateway),
+            ("--keys-file", keys_file),
+            ("--audit-log", audit_log),
+        )
+        for flag, value in stdio_only:
             if value is not None:
                 _fail(
                     f"{flag} does not apply to --client http: the server is already running. "
@@ -483,8 +504,13 @@ def mcp_config(
             if install_it:
                 _fail(f"{message}. Nothing was changed.", 1)
             _warn(f'{message}, or fix "command" in the snippet.')
+        from futu_mcp.audit import default_audit_path
+
         keys_path = os.path.abspath(resolve_keys_file(keys_file))
-        entry = stdio_entry(command, gateway or DEFAULT_GATEWAY, keys_path, key or PLACEHOLDER)
+        audit_path = None if no_audit_log else os.path.abspath(audit_log or default_audit_path())
+        entry = stdio_entry(
+            command, gateway or DEFAULT_GATEWAY, keys_path, key or PLACEHOLDER, audit_path
+        )
 
     if not install_it:
         typer.echo(render(client, name, entry))

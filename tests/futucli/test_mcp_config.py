@@ -89,12 +89,21 @@ def backups(path: Path) -> list[Path]:
 
 
 def test_stdio_snippet_uses_absolute_command_and_placeholder() -> None:
-    done = run_mcp_config("--gateway", "127.0.0.1:22222", "--keys-file", "/tmp/k.json")
+    done = run_mcp_config(
+        "--gateway", "127.0.0.1:22222", "--keys-file", "/tmp/k.json", "--audit-log", "/tmp/a.jsonl"
+    )
     assert done.returncode == 0, done.stderr
     entry = json.loads(done.stdout)["mcpServers"]["futu"]
     assert Path(entry["command"]) == Path(console_script("futu-mcp")).resolve()
     assert Path(entry["command"]).exists()
-    assert entry["args"] == ["--gateway", "127.0.0.1:22222", "--keys-file", "/tmp/k.json"]
+    assert entry["args"] == [
+        "--gateway",
+        "127.0.0.1:22222",
+        "--keys-file",
+        "/tmp/k.json",
+        "--audit-log",
+        "/tmp/a.jsonl",
+    ]
     assert entry["env"]["FUTU_MCP_API_KEY"].startswith("<paste")
     assert "no API key" in done.stderr and "--key-stdin" in done.stderr
 
@@ -102,9 +111,36 @@ def test_stdio_snippet_uses_absolute_command_and_placeholder() -> None:
 def test_snippet_pins_the_keys_file_the_shell_would_use(tmp_path: Path) -> None:
     """A GUI client inherits neither FUTU_KEYS_FILE nor the shell's cwd: the path is spelled out."""
     default = json.loads(snippet())["mcpServers"]["futu"]["args"]
-    assert default == ["--gateway", "127.0.0.1:11111", "--keys-file", os.environ["FUTU_KEYS_FILE"]]
+    assert default[:4] == [
+        "--gateway",
+        "127.0.0.1:11111",
+        "--keys-file",
+        os.environ["FUTU_KEYS_FILE"],
+    ]
     relative = json.loads(snippet("--keys-file", "mine/keys.json", cwd=tmp_path))
-    assert relative["mcpServers"]["futu"]["args"][-1] == str(tmp_path / "mine" / "keys.json")
+    assert relative["mcpServers"]["futu"]["args"][3] == str(tmp_path / "mine" / "keys.json")
+
+
+def test_snippet_turns_the_audit_log_on_where_audit_tail_looks(
+    tmp_path: Path, isolated_home: Path
+) -> None:
+    """Audit is on by default, at the path `futucli audit tail` reads without arguments."""
+    from futu_mcp.audit import default_audit_path
+
+    args = json.loads(snippet())["mcpServers"]["futu"]["args"]
+    assert args[4:] == ["--audit-log", str(default_audit_path())]
+    assert str(default_audit_path()).startswith(str(isolated_home))
+    relative = json.loads(snippet("--audit-log", "logs/a.jsonl", cwd=tmp_path))
+    assert relative["mcpServers"]["futu"]["args"][4:] == [
+        "--audit-log",
+        str(tmp_path / "logs" / "a.jsonl"),
+    ]
+    off = json.loads(snippet("--no-audit-log"))["mcpServers"]["futu"]["args"]
+    assert "--audit-log" not in off
+    both = run_mcp_config("--audit-log", "a.jsonl", "--no-audit-log")
+    assert both.returncode == 2 and "contradict" in both.stderr
+    http = run_mcp_config("--client", "http", "--audit-log", "a.jsonl")
+    assert http.returncode == 2 and "--audit-log does not apply to --client http" in http.stderr
 
 
 def test_key_from_stdin_or_environment() -> None:
