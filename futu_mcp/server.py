@@ -22,7 +22,13 @@ from futu_mcp.appstate import AppState, Call
 from futu_mcp.args import first_error
 from futu_mcp.caller import key_of_request
 from futu_mcp.confirm import NeedInput
-from futu_mcp.errors import INTERNAL_ERROR, ToolFailure, error_result, ok_result
+from futu_mcp.errors import (
+    INTERNAL_ERROR,
+    ToolFailure,
+    error_result,
+    gateway_error_text,
+    ok_result,
+)
 from futu_mcp.toolspec import ToolSpec, all_tools, visible_tools
 from keystore.errors import KeystoreError, Unauthorized
 from keystore.policy import Request, authorize
@@ -115,7 +121,7 @@ async def run_tool(
     except GatewayNotConnected as exc:
         outcome, reason, error = "error", "gateway", str(exc)
     except OpenDError as exc:
-        outcome, reason, error = "error", "gateway", f"gateway error: {exc.message}"
+        outcome, reason, error = "error", "gateway", await gateway_error_text(state.client, exc)
     except Exception:
         log.exception("tool %s failed", spec.name)
         outcome, reason, error = "error", "internal", INTERNAL_ERROR

@@ -21,6 +21,7 @@ from futu_mcp.results import capped, list_schema, object_schema, plain
 from futu_mcp.toolspec import ToolSpec
 from opend.codes import QotMarket, parse_code
 from opend.enums import AuType, KLType, Plate, SecurityType
+from opend.errors import unreachable_advice
 
 SCOPE = "qot:read"
 MAX_KLINES = 1000
@@ -191,7 +192,13 @@ async def _ping(call: Call, args: PingArgs) -> dict[str, Any]:
     if client.last_error:
         out["last_error"] = client.last_error
     if client.connected:
-        out["global_state"] = plain(await client.get_global_state())
+        state = await client.get_global_state()
+        out["global_state"] = plain(state)
+        hint = state.login_advice(client.address)
+    else:
+        hint = unreachable_advice(client.address, client.last_error or "connecting")
+    if hint is not None:
+        out["hint"] = hint
     return out
 
 
@@ -355,7 +362,8 @@ TOOLS: tuple[ToolSpec, ...] = (
         description=(
             "Whether the server is connected to OpenD, OpenD's market states, and which key and "
             "scopes this session uses. Call it first when other tools say the gateway is not "
-            "connected. Returns {gateway, connected, last_error, key_id, scopes, read_only, "
+            "connected. Returns {gateway, connected, last_error, hint (what the user should do "
+            "when OpenD is unreachable or not logged in), key_id, scopes, read_only, "
             "global_state}."
         ),
         args=PingArgs,
@@ -364,6 +372,7 @@ TOOLS: tuple[ToolSpec, ...] = (
                 "gateway": {"type": "string"},
                 "connected": {"type": "boolean"},
                 "last_error": {"type": "string"},
+                "hint": {"type": "string"},
                 "key_id": {"type": "string"},
                 "scopes": {"type": "array", "items": {"type": "string"}},
                 "read_only": {"type": "boolean"},

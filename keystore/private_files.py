@@ -26,3 +26,15 @@ def privacy_problem(path: Path, st: os.stat_result) -> str | None:
             f"(mode {stat.S_IMODE(st.st_mode):04o}). Fix: chmod 600 {path}"
         )
     return None
+
+
+def unreadable_fix(path: Path) -> str:
+    """The command that makes `path` readable by this user again (chmod, or chown if not ours)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return f"make its folder {path.parent} readable and searchable by you (chmod 700)"
+    uid = os.getuid()
+    if st.st_uid != uid:
+        return f"chown {uid} {path} && chmod 600 {path}"
+    return f"chmod 600 {path}"

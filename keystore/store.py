@@ -4,6 +4,7 @@ Readers (the server) never lock: writers replace the file atomically, so a reade
 complete old or new file. Writers (the CLI) serialize on `keys.json.lock`.
 """
 
+import errno
 import json
 import os
 import stat
@@ -17,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from keystore.errors import DuplicateKey, KeysFileError, KeystoreError, NoSuchKey
-from keystore.private_files import privacy_problem
+from keystore.paths import keys_file_not_found
+from keystore.private_files import privacy_problem, unreadable_fix
 from keystore.records import KeyRecord, format_time
 
 SCHEMA_VERSION = 1
@@ -56,20 +58,43 @@ def read_keys_file(path: Path) -> KeysFile:
     """
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except FileNotFoundError:
-        raise KeysFileError(
-            f"keys file not found: {path} (create a key with `futucli gen-key`)"
-        ) from None
     except OSError as exc:
-        raise KeysFileError(f"cannot open keys file {path}: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
-        st = os.fstat(handle.fileno())
+        raise keys_file_error(path, exc) from None
+    try:
+        # Checked on the open descriptor (no swap between check and read), before fdopen,
+        # which refuses a folder with a bare IsADirectoryError.
+        st = os.fstat(fd)
         _check_permissions(path, st)
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as handle:
         data = handle.read()
     return _parse(path, data, fingerprint_of(st))
 
 
+def keys_file_error(path: Path, exc: OSError) -> KeysFileError:
+    """The error for keys.json that cannot be opened or looked at: names the file and the fix."""
+    if isinstance(exc, FileNotFoundError):
+        return KeysFileError(keys_file_not_found(path))
+    if isinstance(exc, PermissionError):
+        return KeysFileError(
+            f"cannot read keys file {path}: permission denied. Fix: {unreadable_fix(path)}"
+        )
+    if exc.errno == errno.ELOOP:
+        return KeysFileError(
+            f"keys file {path} is a symbolic link, which is refused (it could be swapped for "
+            f"another file); point --keys-file or FUTU_KEYS_FILE at the file itself"
+        )
+    return KeysFileError(f"cannot open keys file {path}: {exc.strerror or exc}")
+
+
 def _check_permissions(path: Path, st: os.stat_result) -> None:
+    if stat.S_ISDIR(st.st_mode):
+        raise KeysFileError(
+            f"keys file {path} is a folder, not a file; point --keys-file or FUTU_KEYS_FILE at "
+            f"the keys.json file (e.g. {path / 'keys.json'})"
+        )
     if not stat.S_ISREG(st.st_mode):
         raise KeysFileError(f"keys file {path} is not a regular file")
     if not _POSIX:
@@ -137,23 +162,28 @@ class KeyStore:
         self.lock_path = path.with_name(path.name + ".lock")
 
     def read(self) -> KeysFile:
-        """The current file; a missing file is an empty store."""
-        if not self.path.exists() and not self.path.is_symlink():
-            return KeysFile(())
+        """The current file; a missing one is KeysFileError saying where it looked and the fix
+        (listing or revoking keys in a file that is not there is a wrong path, not "no keys")."""
         return read_keys_file(self.path)
 
-    def update(self, change: Callable[[list[KeyRecord]], list[KeyRecord]]) -> KeysFile:
+    def update(
+        self, change: Callable[[list[KeyRecord]], list[KeyRecord]], *, create: bool = True
+    ) -> KeysFile:
         """Apply `change` to the current records and write the result, all under the lock.
 
-        `change` may raise to abort; the file is then untouched. Returns what was written.
+        A missing file is an empty store when `create`, else KeysFileError before anything is
+        written. `change` may raise to abort; the file is then untouched. Returns what was
+        written.
         """
         from filelock import FileLock, Timeout
 
+        if not create and not self._exists():
+            raise KeysFileError(keys_file_not_found(self.path))
         self._ensure_folder()
         try:
             with FileLock(str(self.lock_path), timeout=LOCK_TIMEOUT_S, mode=0o600):
                 self._remove_stale_temp_files()
-                current = self.read()
+                current = self.read() if not create or self._exists() else KeysFile(())
                 records = change(list(current.records))
                 written = KeysFile(tuple(records), None, current.extra)
                 self._write(written)
@@ -214,8 +244,18 @@ class KeyStore:
                     return [*records[:index], new, *records[index + 1 :]]
             raise NoSuchKey(f"no key with id {key_id!r} in {self.path}")
 
-        self.update(change)
+        self.update(change, create=False)
         return result[0]
+
+    def _exists(self) -> bool:
+        # True when in doubt (an unreadable folder): reading it then says what is wrong.
+        try:
+            os.lstat(self.path)
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        except OSError:
+            return True
+        return True
 
     def _ensure_folder(self) -> None:
         folder = self.path.parent

@@ -21,10 +21,16 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from pathlib import Path
 
-from keystore.errors import KeysFileError, Unauthorized
+from keystore.errors import Unauthorized
 from keystore.hashing import is_argon2, sha256_digest, verify_hash
 from keystore.records import KeyRecord
-from keystore.store import Fingerprint, KeysFile, fingerprint_of, read_keys_file
+from keystore.store import (
+    Fingerprint,
+    KeysFile,
+    fingerprint_of,
+    keys_file_error,
+    read_keys_file,
+)
 from keystore.tokens import parse_token
 
 # Bounded so a flood of distinct bad tokens cannot grow memory without limit.
@@ -147,17 +153,17 @@ class KeyVerifier:
             while len(self._rejected) > _NEGATIVE_CACHE_SIZE:
                 self._rejected.popitem(last=False)
 
-    def _refresh(self) -> None:
+    def _current_fingerprint(self) -> Fingerprint:
         try:
-            current = fingerprint_of(os.stat(self.keys_file))
-        except FileNotFoundError:
-            raise KeysFileError(
-                f"keys file not found: {self.keys_file} (create a key with `futucli gen-key`)"
-            ) from None
-        if current == self._fingerprint:
+            return fingerprint_of(os.stat(self.keys_file))
+        except OSError as exc:
+            raise keys_file_error(self.keys_file, exc) from None
+
+    def _refresh(self) -> None:
+        if self._current_fingerprint() == self._fingerprint:
             return
         with self._reload_lock:
-            if fingerprint_of(os.stat(self.keys_file)) == self._fingerprint:
+            if self._current_fingerprint() == self._fingerprint:
                 return
             self._load(read_keys_file(self.keys_file))
 

@@ -34,7 +34,7 @@ from opend.enums import (
     TimeInForce,
     TrdSide,
 )
-from opend.errors import GatewayNotConnected, OpenDError, ProtocolError
+from opend.errors import GatewayNotConnected, OpenDError, ProtocolError, unreachable_advice
 from opend.models import (
     BasicQot,
     BrokerQueue,
@@ -142,6 +142,7 @@ class OpenDClient:
         self._releaser: asyncio.Task[None] | None = None
         self._closing = False
         self.last_error: str | None = None
+        self._login_warned: str | None = None
         self.reconnects = 0
         self.on_state_change: Callable[[bool], None] | None = None
 
@@ -235,8 +236,20 @@ class OpenDClient:
                 )
             except Exception as exc:
                 reason = exc.reason if isinstance(exc, GatewayNotConnected) else repr(exc)
-                if reason != self.last_error:
-                    log.warning("OpenD %s not reachable: %s", self.address, reason)
+                if not ever_connected and attempt == 0:
+                    # The one line a person starting us with a wrong address or no OpenD reads.
+                    log.warning(
+                        "%s; retrying in the background", unreachable_advice(self.address, reason)
+                    )
+                elif reason != self.last_error:
+                    # Warned already (before the first link) or the loss was logged; a new
+                    # reason is worth a line, the same one on every retry is not.
+                    log.log(
+                        logging.WARNING if ever_connected else logging.INFO,
+                        "OpenD %s not reachable: %s",
+                        self.address,
+                        reason,
+                    )
                 self.last_error = reason
                 await asyncio.sleep(self._backoff(attempt))
                 attempt += 1
@@ -253,9 +266,14 @@ class OpenDClient:
             ever_connected = True
             log.info("connected to OpenD %s (connID %s)", self.address, conn.info.conn_id)
             self._set_state(True)
+            login_check = asyncio.create_task(
+                self._check_login(conn), name=f"opend-login-check {self.address}"
+            )
             try:
                 await conn.wait_closed()
             finally:
+                login_check.cancel()
+                await asyncio.gather(login_check, return_exceptions=True)
                 await conn.aclose()
             self.last_error = conn.close_reason
             if self._conn is conn:
@@ -264,6 +282,21 @@ class OpenDClient:
             self._set_state(False)
             log.warning("link to OpenD %s lost: %s", self.address, conn.close_reason)
             await asyncio.sleep(self._backoff(0))
+
+    async def _check_login(self, conn: Connection) -> None:
+        """Once per link: warn when OpenD is up but not logged in to Futu, the case where every
+        quote and trade request fails with a message that does not say why."""
+        try:
+            s2c = await conn.request(
+                ProtoId.GET_GLOBAL_STATE, c2s.get_global_state(conn.info.login_user_id)
+            )
+            advice = read_reply(GlobalState.from_wire, s2c).login_advice(self.address)
+        except OpenDError as exc:
+            log.debug("OpenD %s: no global state after connecting: %s", self.address, exc)
+            return
+        if advice is not None and advice != self._login_warned:
+            log.warning("%s", advice)
+        self._login_warned = advice
 
     def _live(self) -> Connection:
         """The current link, or GatewayNotConnected at once."""

@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -131,7 +132,9 @@ class Connection:
             async with asyncio.timeout(connect_timeout):
                 reader, writer = await asyncio.open_connection(host, port)
         except TimeoutError:
-            raise GatewayNotConnected(address, "connect timed out") from None
+            raise GatewayNotConnected(
+                address, f"connect timed out after {connect_timeout:g} s"
+            ) from None
         except OSError as exc:
             raise GatewayNotConnected(address, _os_reason(exc)) from None
         decoder = FrameDecoder()
@@ -143,9 +146,16 @@ class Connection:
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
             if isinstance(exc, TimeoutError):
-                raise GatewayNotConnected(address, "no InitConnect reply") from None
+                raise GatewayNotConnected(
+                    address,
+                    f"no InitConnect reply within {connect_timeout:g} s: not an OpenD API port?",
+                ) from None
             if isinstance(exc, GatewayNotConnected):
                 raise
+            if isinstance(exc, _NotOpenD):
+                raise GatewayNotConnected(
+                    address, f"not an OpenD: it answered InitConnect in another protocol ({exc})"
+                ) from None
             if isinstance(exc, OpenDError):
                 raise GatewayNotConnected(address, f"InitConnect refused: {exc}") from None
             if isinstance(exc, Exception):  # bad bytes, bad crypto, a malformed S2C...
@@ -358,6 +368,10 @@ class _LinkLost(Exception):
     """Internal: the link closed while a request waited."""
 
 
+class _NotOpenD(Exception):
+    """Internal: the peer answered InitConnect with bytes that are not OpenD frames."""
+
+
 def outcome_unknown(proto_id: int, why: str) -> OutcomeUnknown:
     """The error for an order write that was sent but whose result we cannot know."""
     name = "place order" if proto_id == ProtoId.TRD_PLACE_ORDER else "modify/cancel order"
@@ -373,6 +387,8 @@ def _os_reason(exc: BaseException) -> str:
     """Short human reason for a socket error ("connection refused")."""
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
+    if isinstance(exc, socket.gaierror):
+        return f"host name not resolved: {exc.strerror or exc}"
     text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     return text[0].lower() + text[1:]
 
@@ -398,8 +414,14 @@ async def _init_connect(
     while True:
         data = await reader.read(READ_CHUNK)
         if not data:
+            if decoder.pending:  # a short reply in some other protocol, then hang-up
+                raise _NotOpenD(f"{decoder.pending} bytes, then it closed the connection")
             raise ConnectionResetError(f"OpenD closed the connection during InitConnect{hint}")
-        for frame in decoder.feed(data):
+        try:
+            frames = decoder.feed(data)
+        except FramingError as exc:
+            raise _NotOpenD(str(exc)) from None
+        for frame in frames:
             if frame.proto_id != ProtoId.INIT_CONNECT or frame.serial != INIT_SERIAL:
                 continue
             plaintext_reply = hashlib.sha1(frame.body).digest() == frame.sha1

@@ -33,6 +33,14 @@ class GatewayNotConnected(OpenDError):
         self.reason = reason
 
 
+def unreachable_advice(address: str, reason: str) -> str:
+    """One line for a person whose OpenD cannot be reached: what was tried, why, what to check."""
+    return (
+        f"cannot reach OpenD at {address} ({reason}): is OpenD running and listening there? "
+        f"--gateway sets the address"
+    )
+
+
 class OutcomeUnknown(OpenDError):
     """A place/modify was sent but no reply came back: it may or may not have happened.
 

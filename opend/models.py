@@ -156,6 +156,25 @@ class GlobalState(Model):
             conn_id=opt_int(s2c.get("connID")),
         )
 
+    def login_advice(self, address: str) -> str | None:
+        """What to do when OpenD is up but not logged in to Futu (its requests then fail with
+        messages that do not say so); None when quotes and trading are both logged in."""
+        missing = [
+            name
+            for name, logged_in in (("quotes", self.qot_logined), ("trading", self.trd_logined))
+            if logged_in is False
+        ]
+        if not missing:
+            return None
+        status = self.program_status_type or "unknown"
+        if self.program_status_desc:
+            status += f": {self.program_status_desc}"
+        return (
+            f"OpenD at {address} is not logged in to Futu ({' and '.join(missing)}; program "
+            f"status {status}): log in to OpenD (its window, or its -login_account and "
+            f"-login_pwd settings) and retry"
+        )
+
 
 def _session_figures(q: Wire) -> dict[str, Any]:
     """The fields Qot_Common.BasicQot and a snapshot's basic data carry under the same names."""

@@ -45,6 +45,12 @@ TRD_GET_HISTORY_ORDER_FILL_LIST = 2222
 QOT_GET_MARKET_STATE = 3223
 MAX_BARS = 1000
 _TIME = "%Y-%m-%d %H:%M:%S"
+# The simulator's own texts for an OpenD whose login failed (OpenD's wording is not documented):
+# GetGlobalState's programStatus.strExtDesc, and the retMsg of every refused request.
+LOGIN_FAILED_DESC = "Login failed: incorrect account or password"
+NOT_LOGGED_IN = "Not logged in: OpenD has not logged in to the Futu server"
+# What a not-logged-in OpenD still answers: the connection itself and its state.
+WITHOUT_LOGIN = frozenset({ProtoId.INIT_CONNECT, ProtoId.GET_GLOBAL_STATE, ProtoId.KEEP_ALIVE})
 
 
 class SimError(Exception):
@@ -179,8 +185,13 @@ MARKET_STATE: dict[QotMarket, int] = {
 
 
 def get_global_state(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
-    """GetGlobalState (1002): logged in, ready, every market trading (the sim never closes)."""
+    """GetGlobalState (1002): logged in, ready, every market trading (the sim never closes);
+    or, with `state.logged_in` off, a failed login as OpenD reports it."""
     now = state.clock.now()
+    if state.logged_in:
+        status: dict[str, Any] = {"type": int(ProgramStatusType.READY)}
+    else:
+        status = {"type": int(ProgramStatusType.LOGIN_FAILED), "strExtDesc": LOGIN_FAILED_DESC}
     return {
         "marketHK": MARKET_STATE[QotMarket.HK],
         "marketUS": MARKET_STATE[QotMarket.US],
@@ -188,13 +199,13 @@ def get_global_state(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> di
         "marketSZ": MARKET_STATE[QotMarket.SZ],
         "marketHKFuture": int(QotMarketState.FUTURE_OPEN),
         "marketUSFuture": int(QotMarketState.FUTURE_OPEN),
-        "qotLogined": True,
-        "trdLogined": True,
+        "qotLogined": state.logged_in,
+        "trdLogined": state.logged_in,
         "serverVer": SERVER_VERSION,
         "serverBuildNo": SERVER_BUILD,
         "time": str(int(now)),
         "localTime": round(time.time(), 3),
-        "programStatus": {"type": int(ProgramStatusType.READY)},
+        "programStatus": status,
         "qotSvrIpAddr": "127.0.0.1",
         "trdSvrIpAddr": "127.0.0.1",
         "connID": str(conn.conn_id),
@@ -1211,6 +1222,8 @@ def respond(state: SimState, conn: ConnInfo, proto_id: int, c2s: dict[str, Any])
     handler = HANDLERS.get(proto_id)
     if handler is None:
         return error_reply(f"Unknown protocol ID {proto_id}")
+    if not state.logged_in and proto_id not in WITHOUT_LOGIN:
+        return error_reply(NOT_LOGGED_IN)
     if not isinstance(c2s, dict):
         return error_reply("invalid request: c2s must be an object")
     try:

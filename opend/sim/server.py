@@ -4,13 +4,15 @@
 `SimulatorThread` runs one on its own loop in a background thread for synchronous code (the
 official SDK, subprocess-based end-to-end tests). Requests are processed in arrival order; the
 fault hooks act on the replies: `stall` holds them, `drop_after` processes a request and closes
-the connection instead of answering, `latency_ms` delays every reply.
+the connection instead of answering, `latency_ms` delays every reply; `set_logged_in(False)`
+(or `logged_in=False`) plays an OpenD that is up but whose login to Futu failed.
 """
 
 import asyncio
 import contextlib
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -97,6 +99,7 @@ class _Connection:
 
     async def _on_frame(self, frame: Frame) -> None:
         proto_id, fmt = frame.proto_id, frame.fmt
+        self.sim.requests_seen[proto_id] += 1
         if fmt not in (ProtoFmt.JSON, ProtoFmt.PROTOBUF):
             fmt = ProtoFmt.JSON
         if self.rejected:
@@ -268,6 +271,7 @@ class Simulator:
         max_connections: int = MAX_CONNECTIONS,
         subscription_quota: int = 100,
         push_interval: float = 1.0,
+        logged_in: bool = True,
     ) -> None:
         self.host = host
         self._port = port
@@ -276,6 +280,7 @@ class Simulator:
             trade_password=trade_password,
             start_time=start_time,
             subscription_quota=subscription_quota,
+            logged_in=logged_in,
         )
         self.rsa_key = load_rsa_key(rsa_key_path) if rsa_key_path else None
         self.latency_ms = latency_ms
@@ -292,6 +297,8 @@ class Simulator:
         self._next_conn_id = 7_143_839_420_431_376_000
         self._stalled: set[int | None] = set()
         self._drop_after: set[int] = set()
+        # Frames received per protocol id, so tests can count a client's round trips.
+        self.requests_seen: Counter[int] = Counter()
         self.push_interval = push_interval
         self._pusher: asyncio.Task[None] | None = None
         self.state.trading.listeners.append(self._on_trade_event)
@@ -397,6 +404,11 @@ class Simulator:
     def advance(self, seconds: float) -> None:
         """Move the simulated clock forward (prices move, resting orders may fill)."""
         self.state.advance(seconds)
+
+    def set_logged_in(self, logged_in: bool) -> None:
+        """Play OpenD's login to Futu succeeding or failing (GetGlobalState and every quote
+        and trade request follow it at once)."""
+        self.state.logged_in = logged_in
 
     # --- internals -------------------------------------------------------------------------
 
@@ -557,3 +569,7 @@ class SimulatorThread:
     def advance(self, seconds: float) -> None:
         """Thread-safe `Simulator.advance`."""
         self.call(lambda s: s.advance(seconds))
+
+    def set_logged_in(self, logged_in: bool) -> None:
+        """Thread-safe `Simulator.set_logged_in`."""
+        self.call(lambda s: s.set_logged_in(logged_in))

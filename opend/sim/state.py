@@ -27,8 +27,12 @@ class SimState:
         trade_password: str = DEFAULT_TRADE_PASSWORD,
         start_time: float | None = None,
         subscription_quota: int = 100,
+        logged_in: bool = True,
     ) -> None:
         self.seed = seed
+        # False plays an OpenD whose login to Futu failed: it accepts API connections and
+        # answers GetGlobalState, but refuses every quote and trade request.
+        self.logged_in = logged_in
         self.clock = SimClock(start_time)
         self.securities: dict[str, SimSecurity] = SECURITIES
         self.plates: dict[str, SimPlate] = PLATES

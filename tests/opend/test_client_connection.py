@@ -39,8 +39,10 @@ async def test_init_connect_then_request() -> None:
         assert client.connection is not None
         assert client.connection.info.conn_id == 7_000_000_000_000_000_002
         await client.get_global_state()
-        (state,) = fake.requests(ProtoId.GET_GLOBAL_STATE)
-        assert state["c2s"]["userID"] == "12345678"
+        # One when the link came up (is OpenD logged in?), one asked for here.
+        states = fake.requests(ProtoId.GET_GLOBAL_STATE)
+        assert len(states) == 2
+        assert all(state["c2s"]["userID"] == "12345678" for state in states)
     assert client_tasks_left() == []
 
 
