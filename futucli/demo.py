@@ -337,9 +337,12 @@ def demo(
         console.print(metrics_table(families))
     console.print(
         Panel.fit(
-            "Your own key:      [bold]futucli gen-key --id claude --scopes qot:read,acc:read[/bold]\n"
-            "Claude Desktop:    [bold]futucli mcp-config --client claude --install[/bold]\n"
-            "A gateway to try:  [bold]futucli sim --listen 127.0.0.1:11111[/bold]",
+            "A gateway to try (or Futu OpenD itself):\n"
+            "  [bold]futucli sim --listen 127.0.0.1:11111[/bold]\n"
+            "Your own key, straight into Claude Desktop's config:\n"
+            "  [bold]futucli gen-key --id claude --scopes qot:read,acc:read \\\n"
+            "    | futucli mcp-config --client claude --install --key-stdin[/bold]\n"
+            "Then restart Claude Desktop and ask it for a Tencent quote.",
             title="your turn",
         )
     )
