@@ -10,7 +10,7 @@ from importlib.metadata import version
 
 import typer
 
-from futucli import audit, demo, keys, mcpconfig, sim, unlock
+from futucli import audit, demo, examples, keys, mcpconfig, sim, unlock
 
 app = typer.Typer(
     name="futucli",
@@ -47,6 +47,8 @@ demo.register(app)
 audit.register(app)
 unlock.register(app)
 sim.register(app)
+# After every register(): each command's --help ends with its examples (futucli/examples.py).
+examples.attach(app)
 
 
 def main() -> None:

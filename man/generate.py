@@ -2,8 +2,9 @@
 
 The synopsis, commands, options, defaults and the tool list come from the Typer app
 (`futucli.app:app`), the argparse parser (`futu_mcp.cli.build_parser()`) and the tool table, with
-the same text `--help` prints; only the FILES, ENVIRONMENT, EXIT STATUS and SECURITY prose is
-written here. tests/test_man.py regenerates the pages and fails when the committed ones differ,
+the same text `--help` prints; the EXAMPLES from futucli/examples.py (futucli's help epilogs)
+and from the `examples:` block of the futu-mcp parser's epilog. Only the FILES, ENVIRONMENT,
+EXIT STATUS and SECURITY prose is written here. tests/test_man.py regenerates the pages and fails when the committed ones differ,
 so run this after any change to a command:
 
     .venv/bin/python man/generate.py            # writes man/futucli.1 and man/futu-mcp.1
@@ -20,6 +21,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from futucli.examples import EXAMPLES, Example
+
 HERE = Path(__file__).resolve().parent
 VERSION = version("futu-mcp")
 
@@ -32,10 +35,15 @@ def esc(text: str) -> str:
     return text.replace("\\", "\\e").replace("-", "\\-").replace("'", "\\(aq")
 
 
+def text_line(text: str) -> str:
+    """`text` as one roff text line: escaped, never starting with a control character."""
+    line = esc(text)
+    return "\\&" + line if line.startswith((".", "'")) else line
+
+
 def para(text: str) -> list[str]:
-    """One filled paragraph; a line never starts with a roff control character."""
-    line = esc(" ".join(text.split()))
-    return ["\\&" + line if line.startswith((".", "'")) else line]
+    """One filled paragraph."""
+    return [text_line(" ".join(text.split()))]
 
 
 def paragraphs(text: str) -> list[str]:
@@ -77,6 +85,17 @@ def flags_term(invocation: str) -> str:
             pair.append(f"\\fB{esc(flag)}\\fR" + (f" \\fI{esc(value)}\\fR" if value else ""))
         alternatives.append(" / ".join(pair))
     return ", ".join(alternatives)
+
+
+def example_entries(examples: Iterable[Example]) -> list[str]:
+    """Each example's words, then its command in a no-fill block, exactly as a shell takes it."""
+    out: list[str] = []
+    for example in examples:
+        if example.what:
+            out += [".PP", *para(example.what[:1].upper() + example.what[1:] + ":")]
+        out += [".RS 4", ".EX"]
+        out += [*map(text_line, example.shell_lines()), ".EE", ".RE"]
+    return out
 
 
 # --- futucli (Typer) ----------------------------------------------------------------------------
@@ -161,11 +180,45 @@ def futucli_page() -> str:
         lines += [f".SS {quoted(usage.strip())}", *paragraphs(_plain(command.help or "", rich))]
         lines += _param_entries(command, sub_ctx, rich, with_help=False)
     lines += _common_sections(FUTUCLI_FILES, FUTUCLI_ENVIRONMENT, FUTUCLI_EXIT, FUTUCLI_SECURITY)
+    lines.append(".SH EXAMPLES")
+    for path, examples in EXAMPLES.items():
+        lines += [f".SS {quoted(path)}", *example_entries(examples)]
     lines += [".SH SEE ALSO", "\\fBfutu\\-mcp\\fR(1)"]
     return "\n".join(lines) + "\n"
 
 
 # --- futu-mcp (argparse) ------------------------------------------------------------------------
+
+EXAMPLES_HEADING = re.compile(r"^examples:[ \t]*$", re.M)
+
+
+def epilog_examples(epilog: str, prog: str) -> tuple[str, list[Example]]:
+    """Split an argparse epilog into its prose and the examples of its `examples:` block.
+
+    The block as a RawDescriptionHelpFormatter prints it: a line `examples:`, then per example an
+    indented `PROG ...` line (continued on the next line after a trailing backslash) and indented
+    lines of description. A description before any command line is an error, so a changed epilog
+    cannot silently lose text from the page.
+    """
+    prose, *block = EXAMPLES_HEADING.split(epilog, maxsplit=1)
+    parsed: list[tuple[list[str], list[str]]] = []
+    continued = False
+    for raw in block[0].splitlines() if block else ():
+        text = raw.strip()
+        if not text:
+            continue
+        if continued or text.split()[0] == prog:
+            command = text.removesuffix("\\").rstrip()
+            if continued:
+                parsed[-1][0].append(command)
+            else:
+                parsed.append(([command], []))
+            continued = text.endswith("\\")
+        elif parsed:
+            parsed[-1][1].append(text)
+        else:
+            raise ValueError(f"{prog} epilog: {text!r} comes before any `{prog} ...` example line")
+    return prose, [Example(" ".join(what), tuple(command)) for command, what in parsed]
 
 
 def futu_mcp_page() -> str:
@@ -193,8 +246,8 @@ def futu_mcp_page() -> str:
         invocation = item_formatter._format_action_invocation(action)
         help_text = item_formatter._expand_help(action) if action.help else " "
         lines += entry(flags_term(invocation), help_text)
-    if parser.epilog:
-        lines += paragraphs(parser.epilog)
+    prose, examples = epilog_examples(parser.epilog or "", prog)
+    lines += paragraphs(prose)
     lines += [".SH TOOLS", *paragraphs(TOOLS_INTRO)]
     from futu_mcp.toolspec import all_tools
 
@@ -204,6 +257,8 @@ def futu_mcp_page() -> str:
     lines += _common_sections(
         FUTU_MCP_FILES, FUTU_MCP_ENVIRONMENT, FUTU_MCP_EXIT, FUTU_MCP_SECURITY
     )
+    if examples:
+        lines += [".SH EXAMPLES", *example_entries(examples)]
     lines += [".SH SEE ALSO", "\\fBfutucli\\fR(1)"]
     return "\n".join(lines) + "\n"
 
