@@ -6,6 +6,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# An editable install leaves the package's data files out, so the man pages are copied into the
+# venv here (a wheel installs them itself): `man futucli` then works with .venv/bin on PATH.
+MAN_PAGES := $(VENV)/share/man/man1/futucli.1 $(VENV)/share/man/man1/futu-mcp.1
 
 .PHONY: demo test lint format bench clean
 
@@ -21,10 +24,14 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed-base
 
-demo: $(VENV)/.installed-base
+$(VENV)/share/man/man1/%.1: man/%.1 | $(BIN)/python
+	mkdir -p $(@D)
+	cp $< $@
+
+demo: $(VENV)/.installed-base $(MAN_PAGES)
 	$(BIN)/futucli demo
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test $(MAN_PAGES)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

@@ -107,6 +107,16 @@ def test_help_shows_examples_whole_at_80_columns(path: str) -> None:
             assert line.strip() in shown, f"{path} --help at 80 columns:\n{result.stdout}"
 
 
+@pytest.mark.parametrize("path", sorted(COMMANDS))
+def test_help_prose_is_filled_to_the_terminal(path: str) -> None:
+    """No paragraph keeps the docstring's line breaks: at 80 columns those show as half-empty
+    lines. Every paragraph of the help text is one line, for rich to fill."""
+    help_text = COMMANDS[path].help or ""
+    assert help_text, f"`{path}` has no help text"
+    for paragraph in help_text.split("\n\n"):
+        assert "\n" not in paragraph.strip(), f"`{path}` help keeps a line break: {paragraph!r}"
+
+
 def test_examples_are_only_for_existing_commands() -> None:
     assert set(EXAMPLES) <= set(COMMANDS), set(EXAMPLES) - set(COMMANDS)
 
