@@ -310,7 +310,7 @@ FUTUCLI_FILES = [
     (
         "~/.local/state/futu/audit.jsonl",
         "Audit log read by futucli audit tail when no path is given (XDG_STATE_HOME honoured); "
-        "futu-mcp writes wherever --audit-log points.",
+        "futu-mcp writes wherever --audit-log points, here in the configs mcp-config writes.",
     ),
 ]
 
@@ -318,7 +318,9 @@ FUTUCLI_ENVIRONMENT = [
     ("FUTU_KEYS_FILE", "keys.json to use when --keys-file is not given."),
     (
         "FUTU_MCP_API_KEY",
-        "Read by mcp-config to fill the key into the printed snippet (never printed otherwise).",
+        "Where mcp-config reads the key when --key-stdin is not given (--key-env names another "
+        "variable); the key goes only into the printed snippet or, with --install, the client's "
+        "config file.",
     ),
     ("XDG_CONFIG_HOME", "Base of the default keys.json location (default ~/.config)."),
     ("XDG_STATE_HOME", "Base of the default audit log location (default ~/.local/state)."),
@@ -338,8 +340,8 @@ FUTUCLI_EXIT = [
     ),
     (
         "2",
-        "Usage error: unknown or bad option, or unlock-trade without a terminal and without "
-        "--password-stdin.",
+        "Usage error: unknown or bad option or combination of options, unlock-trade without a "
+        "terminal and without --password-stdin, or mcp-config --install without a valid key.",
     ),
 ]
 
@@ -368,7 +370,8 @@ verify prints somewhere else and pass it back with --anchor.
 FUTU_MCP_DESCRIPTION = """
 On stdio (the default) the API key comes from FUTU_MCP_API_KEY and the server exits at once if it
 is missing or invalid. With --http-listen every request carries Authorization: Bearer <key>, MCP
-is served at /mcp, Prometheus metrics at /metrics and a health check at /healthz. Every tool call
+is served at /mcp, Prometheus metrics at /metrics and a health check at /healthz; a stdio server
+serves its metrics on --metrics-listen. Every tool call
 is checked against the key's scopes and limits (and the server-wide --max-* caps) before anything
 reaches OpenD, and written to the audit log when --audit-log is given. OpenD being down never
 stops the server from starting: calls fail with "gateway not connected" while it reconnects.
