@@ -106,9 +106,9 @@ async def run_tool(
                 raise ToolFailure(decision.message or "denied", decision.reason or "policy")
         client = state.client
         if not client.connected and client.last_error is None:
-            # Still on the first connection attempt (just started): worth a short wait. Once
-            # an attempt has failed, calls answer "gateway not connected" at once.
-            await client.wait_connected(FIRST_CONNECT_WAIT)
+            # Still on the first connection attempt (just started): wait for it to end, so the
+            # answer is the link or why there is none. Later calls answer at once.
+            await client.wait_first_attempt(FIRST_CONNECT_WAIT)
         data = await spec.handler(call, args)
     except NeedInput as exc:
         # Not a result yet: the client asks the person and calls again with the answer.

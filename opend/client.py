@@ -138,6 +138,7 @@ class OpenDClient:
         self._quotes = QuoteCache(quote_cache_ttl)
         self._conn: Connection | None = None
         self._connected = asyncio.Event()
+        self._attempted = asyncio.Event()  # set once the first connection attempt has ended
         self._runner: asyncio.Task[None] | None = None
         self._releaser: asyncio.Task[None] | None = None
         self._closing = False
@@ -177,6 +178,15 @@ class OpenDClient:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
                 await self._connected.wait()
+        return self.connected
+
+    async def wait_first_attempt(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the first connection attempt to succeed or fail
+        (a call made just after start-up learns why OpenD is unreachable without waiting out
+        the timeout); True if the link is up."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._attempted.wait()
         return self.connected
 
     async def close(self) -> None:
@@ -251,6 +261,7 @@ class OpenDClient:
                         reason,
                     )
                 self.last_error = reason
+                self._attempted.set()
                 await asyncio.sleep(self._backoff(attempt))
                 attempt += 1
                 continue
@@ -266,6 +277,7 @@ class OpenDClient:
             ever_connected = True
             log.info("connected to OpenD %s (connID %s)", self.address, conn.info.conn_id)
             self._set_state(True)
+            self._attempted.set()
             login_check = asyncio.create_task(
                 self._check_login(conn), name=f"opend-login-check {self.address}"
             )

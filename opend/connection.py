@@ -158,6 +158,10 @@ class Connection:
                 ) from None
             if isinstance(exc, OpenDError):
                 raise GatewayNotConnected(address, f"InitConnect refused: {exc}") from None
+            if isinstance(exc, OSError) and exc.errno is not None:  # a reset, not our message
+                raise GatewayNotConnected(
+                    address, f"InitConnect failed: {_os_reason(exc)}"
+                ) from None
             if isinstance(exc, Exception):  # bad bytes, bad crypto, a malformed S2C...
                 raise GatewayNotConnected(address, f"InitConnect failed: {exc}") from None
             raise
