@@ -1,6 +1,7 @@
 """The keys-file mistakes a newcomer makes each get a message naming the file and the fix."""
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,16 @@ from tests.keystore.conftest import cheap_key
 needs_non_root = pytest.mark.skipif(
     os.name == "posix" and os.geteuid() == 0, reason="root reads a file whatever its mode"
 )
+
+
+def messages(*readers: Callable[[], object]) -> set[str]:
+    """The KeysFileError text each reader raises (one text when they all agree)."""
+    texts = set()
+    for read in readers:
+        with pytest.raises(KeysFileError) as exc:
+            read()
+        texts.add(str(exc.value))
+    return texts
 
 
 def test_reading_a_missing_file_says_where_it_looked(store: KeyStore, keys_path: Path) -> None:
@@ -45,10 +56,8 @@ def test_a_folder_where_the_file_should_be(store: KeyStore, keys_path: Path) -> 
         f"keys file {keys_path} is a folder, not a file; point --keys-file or FUTU_KEYS_FILE "
         f"at the keys.json file (e.g. {keys_path / 'keys.json'})"
     )
-    for read in (store.read, lambda: read_keys_file(keys_path), lambda: KeyVerifier(keys_path)):
-        with pytest.raises(KeysFileError) as exc:
-            read()
-        assert str(exc.value) == expected
+    readers = (store.read, lambda: read_keys_file(keys_path), lambda: KeyVerifier(keys_path))
+    assert messages(*readers) == {expected}
 
 
 @needs_non_root
@@ -56,10 +65,7 @@ def test_an_unreadable_file_names_the_chmod(store: KeyStore, keys_path: Path) ->
     cheap_key(store, "bot")
     keys_path.chmod(0)
     expected = f"cannot read keys file {keys_path}: permission denied. Fix: chmod 600 {keys_path}"
-    for read in (store.read, lambda: KeyVerifier(keys_path)):
-        with pytest.raises(KeysFileError) as exc:
-            read()
-        assert str(exc.value) == expected
+    assert messages(store.read, lambda: KeyVerifier(keys_path)) == {expected}
 
 
 @needs_non_root

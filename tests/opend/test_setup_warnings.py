@@ -81,15 +81,21 @@ async def test_no_opend_is_one_warning_however_many_retries(
     assert client_tasks_left() == []
 
 
-async def test_connection_refused_says_what_was_tried(caplog: pytest.LogCaptureFixture) -> None:
-    port = await closed_port()
+async def refusal_after_first_attempt(port: int) -> str:
+    """What a call answers once the client's first attempt to reach `port` has failed."""
     client = fast_client(port)
     await client.start()
     await until(lambda: client.last_error is not None, what="the first attempt")
     with pytest.raises(GatewayNotConnected) as exc:
         await client.get_global_state()
     await client.close()
-    assert str(exc.value) == f"gateway not connected: 127.0.0.1:{port} (connection refused)"
+    return str(exc.value)
+
+
+async def test_connection_refused_says_what_was_tried(caplog: pytest.LogCaptureFixture) -> None:
+    port = await closed_port()
+    text = await refusal_after_first_attempt(port)
+    assert text == f"gateway not connected: 127.0.0.1:{port} (connection refused)"
     assert warnings_of(caplog) == [
         f"cannot reach OpenD at 127.0.0.1:{port} (connection refused): {HINT}"
     ]
@@ -113,13 +119,8 @@ async def test_a_host_name_that_does_not_resolve() -> None:
 )
 async def test_something_else_listening_is_not_an_opend(reply: bytes, why: str) -> None:
     async with answering(reply) as port:
-        client = fast_client(port)
-        await client.start()
-        await until(lambda: client.last_error is not None, what="the first attempt")
-        with pytest.raises(GatewayNotConnected) as exc:
-            await client.get_global_state()
-        await client.close()
-    assert str(exc.value) == (
+        text = await refusal_after_first_attempt(port)
+    assert text == (
         f"gateway not connected: 127.0.0.1:{port} "
         f"(not an OpenD: it answered InitConnect in another protocol ({why}))"
     )
