@@ -236,10 +236,13 @@ def test_list_keys_table_shows_the_note(keys_path: Path) -> None:
 
 
 def test_list_keys_without_a_file(keys_path: Path) -> None:
-    code, out, _ = run("list-keys", "--json")
-    assert (code, json.loads(out)) == (0, [])
-    code, out, _ = run("list-keys")
-    assert code == 0 and "No keys" in out
+    """A missing file is a wrong path far more often than "no keys yet": say where it looked."""
+    for args in (("list-keys", "--json"), ("list-keys",)):
+        code, out, err = run(*args)
+        assert code == 1 and out == ""
+        assert f"keys file not found: {keys_path} (from $FUTU_KEYS_FILE)" in err
+        assert "futucli gen-key" in err
+    assert not keys_path.parent.exists() or list(keys_path.parent.iterdir()) == []
 
 
 def test_revoke_key(keys_path: Path) -> None:
