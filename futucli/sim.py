@@ -61,6 +61,12 @@ def sim(
     latency_ms: int = typer.Option(
         0, "--latency-ms", min=0, help="Delay every reply by N ms (fault and latency tests)."
     ),
+    not_logged_in: bool = typer.Option(
+        False,
+        "--not-logged-in",
+        help="Play an OpenD that runs but has not logged in to Futu: quote and trade requests "
+        "fail, as after a failed OpenD login (to see what futu-mcp then tells the user).",
+    ),
 ) -> None:
     """Run a simulated OpenD: quotes, accounts and paper trading on the real wire protocol.
 
@@ -83,6 +89,7 @@ def sim(
             trade_password=password,
             rsa_key_path=rsa_key,
             latency_ms=latency_ms,
+            logged_in=not not_logged_in,
         )
     except CryptoError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
@@ -99,7 +106,10 @@ def sim(
             flush=True,
         )
         encryption = "RSA/AES (key given)" if rsa_key else "none"
-        print(f"seed {seed}; encryption: {encryption}; latency {latency_ms} ms", flush=True)
+        login = "NOT logged in to Futu (--not-logged-in)" if not_logged_in else "logged in"
+        print(
+            f"seed {seed}; encryption: {encryption}; latency {latency_ms} ms; {login}", flush=True
+        )
         for account in simulator.state.accounts.values():
             markets = ",".join(m.name for m in account.markets)
             print(f"  account {account.acc_id} {account.env.name:<8} {markets}", flush=True)

@@ -93,3 +93,33 @@ def test_port_in_use_fails_cleanly() -> None:
             timeout=60,
         )
     assert result.returncode == 1 and "cannot listen" in result.stderr
+
+
+@pytest.mark.anyio
+async def test_not_logged_in_plays_an_opend_whose_login_failed() -> None:
+    """`--not-logged-in`: GetGlobalState says so, and quote requests fail, as on such an OpenD."""
+    proc = subprocess.Popen(
+        [console_script("futucli"), "sim", "--listen", "127.0.0.1:0", "--not-logged-in"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        match = BANNER.match(proc.stdout.readline().strip())
+        assert match
+        assert "NOT logged in to Futu" in proc.stdout.readline()
+        conn = await RawConn.open(("127.0.0.1", int(match.group(1))))
+        state = await conn.ok(ProtoId.GET_GLOBAL_STATE, {"userID": "0"})
+        assert state["qotLogined"] is False and state["trdLogined"] is False
+        refusal = await conn.error(
+            ProtoId.QOT_GET_SECURITY_SNAPSHOT, {"securityList": [{"market": 1, "code": "00700"}]}
+        )
+        assert "log" in refusal.lower()
+        await conn.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
