@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 
 if TYPE_CHECKING:
+    from rich.console import Group
+
     from keystore.records import KeyRecord
 
 KEYS_FILE_HELP = (
@@ -23,6 +25,10 @@ KEYS_FILE_HELP = (
 # Ids end up in tables, audit lines and metric labels: keep them plain.
 _KEY_ID = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 KeysFileOption = typer.Option(None, "--keys-file", help=KEYS_FILE_HELP, show_default=False)
+# Below this many columns list-keys prints one labelled block per key instead of the table,
+# whose ten columns would fold every cell into slivers.
+WIDE_TABLE = 120
+STATUS_STYLES = {"active": "green", "expired": "yellow", "revoked": "red"}
 
 
 def register(app: typer.Typer) -> None:
@@ -166,6 +172,12 @@ def list_keys(
     if not records:
         console.print(f"No keys in {path}. Create one with [bold]futucli gen-key[/bold].")
         return
+    if console.width < WIDE_TABLE:
+        console.print(str(path), markup=False, highlight=False)
+        for record in records:
+            console.print()
+            console.print(_key_card(record, last_used.get(record.id), now))
+        return
     from rich import box
     from rich.markup import escape
 
@@ -176,7 +188,6 @@ def list_keys(
         table.add_column(column, overflow="fold", min_width=widths.get(column))
     table.add_column("last used", overflow="fold")
     table.add_column("note", overflow="fold")
-    styles = {"active": "green", "expired": "yellow", "revoked": "red"}
     for record in records:
         status = record.status(now)
         markets = record.limits.allowed_markets
@@ -188,11 +199,39 @@ def list_keys(
             escape(_limits_summary(record).replace("; ", "\n")),
             _when(record.created_at),
             _when(record.expires_at) if record.expires_at else "never",
-            f"[{styles[status]}]{status}[/]",
+            f"[{STATUS_STYLES[status]}]{status}[/]",
             _when(last_used[record.id]) if record.id in last_used else "never",
             escape(record.note or ""),
         )
     console.print(table)
+
+
+def _key_card(record: "KeyRecord", last_used: datetime | None, now: datetime) -> "Group":
+    """One key as labelled lines, for terminals too narrow for the ten-column table."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    status = record.status(now)
+    markets = record.limits.allowed_markets
+    title = Text.assemble((record.id, "bold"), f"  kid {record.kid}  ")
+    title.append(status, style=STATUS_STYLES[status])
+    fields = Table.grid(padding=(0, 2))
+    fields.add_column(style="dim", no_wrap=True)
+    fields.add_column(overflow="fold")
+    rows = [
+        ("scopes", ", ".join(sorted(record.scopes))),
+        ("markets", ",".join(sorted(markets)) if markets is not None else "all"),
+        ("limits", _limits_summary(record)),
+        ("created", _when(record.created_at).replace("\n", " ")),
+        ("expires", _when(record.expires_at).replace("\n", " ") if record.expires_at else "never"),
+        ("last used", _when(last_used).replace("\n", " ") if last_used else "never"),
+    ]
+    if record.note:
+        rows.append(("note", record.note))
+    for label, value in rows:
+        fields.add_row(f"  {label}", Text(value))
+    return Group(title, fields)
 
 
 def revoke_key(

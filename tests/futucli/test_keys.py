@@ -235,6 +235,33 @@ def test_list_keys_table_shows_the_note(keys_path: Path) -> None:
     assert "desk [red]bot[/red] for Ann" in out  # printed as typed, not read as markup
 
 
+def test_list_keys_at_80_columns_prints_one_block_per_key(keys_path: Path) -> None:
+    """The ten-column table would fold every cell at 80 columns: each key gets labelled lines."""
+    code, _, _ = run(
+        "gen-key", "--id", "paper-bot", "--scopes", "qot:read,trade:simulate",
+        "--allowed-markets", "HK,US", "--max-order-value", "HK=50000,US=6000",
+        "--max-orders-per-minute", "5", "--note", "desk bot",
+    )  # fmt: skip
+    assert code == 0
+    assert run("gen-key", "--id", "reader")[0] == 0
+    result = runner.invoke(app, ["list-keys"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    lines = [line.rstrip() for line in result.stdout.splitlines()]
+    assert all(len(line) <= 80 for line in lines), result.stdout
+    kid = KeyStore(keys_path).read().by_id("paper-bot").kid
+    assert f"paper-bot  kid {kid}  active" in lines
+    assert "  scopes     qot:read, trade:simulate" in lines
+    assert "  markets    HK,US" in lines
+    assert "  limits     order≤HK=50000,US=6000; 5/min" in lines
+    assert "  note       desk bot" in lines
+    reader = lines.index(next(line for line in lines if line.startswith("reader  kid ")))
+    assert lines[reader + 1 : reader + 4] == [
+        "  scopes     qot:read",
+        "  markets    all",
+        "  limits     none",
+    ]
+
+
 def test_list_keys_without_a_file(keys_path: Path) -> None:
     """A missing file is a wrong path far more often than "no keys yet": say where it looked."""
     for args in (("list-keys", "--json"), ("list-keys",)):
