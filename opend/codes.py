@@ -23,15 +23,30 @@ class QotMarket(IntEnum):
 
 
 class TrdMarket(IntEnum):
-    """Market authority of a trading account (Trd_Common.TrdMarket)."""
+    """Market authority of a trading account (Trd_Common.TrdMarket), named as the SDK's
+    `TrdMarket` spells them, so a futures, fund or crypto account is named rather than UNKNOWN."""
 
     HK = 1
     US = 2
     CN = 3
     HKCC = 4
+    FUTURES = 5
     SG = 6
+    CRYPTO = 7
     AU = 8
+    FUTURES_SIMULATE_HK = 10
+    FUTURES_SIMULATE_US = 11
+    FUTURES_SIMULATE_SG = 12
+    FUTURES_SIMULATE_JP = 13
     JP = 15
+    PREDICTION = 17
+    MY = 111
+    CA = 112
+    HKFUND = 113
+    USFUND = 123
+    SGFUND = 124
+    MYFUND = 125
+    JPFUND = 126
 
 
 class TrdSecMarket(IntEnum):

@@ -29,3 +29,21 @@ def test_parse(text: str, market: QotMarket, code: str) -> None:
 def test_bad_codes(text: str) -> None:
     with pytest.raises(BadCode):
         parse_code(text)
+
+
+def test_trd_market_names_every_official_market() -> None:
+    """Every account market OpenD can report has a name (SDK spelling), so none shows UNKNOWN."""
+    import importlib
+
+    from opend import pbschema
+    from opend.codes import TrdMarket
+    from opend.protoids import ProtoId
+
+    pbschema.pb_module(ProtoId.TRD_GET_ACC_LIST)  # puts the official pb2 folder on sys.path
+    official = importlib.import_module("Trd_Common_pb2").TrdMarket
+    expected = {
+        number: name.removeprefix("TrdMarket_").upper().replace("_FUND", "FUND")
+        for name, number in official.items()
+        if number != official.Value("TrdMarket_Unknown")
+    }
+    assert {int(m): m.name for m in TrdMarket} == expected
