@@ -3,6 +3,7 @@ the simulator as OpenD. Each mistake must end in a message that says what to do 
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import threading
@@ -27,18 +28,26 @@ CREATE = "futucli gen-key --id NAME --scopes qot:read"
 RETRYING = (
     "is OpenD running and listening there? --gateway sets the address; retrying in the background"
 )
-# chmod 000 does not stop root from reading: only there can an unreadable file not be made.
-needs_non_root = pytest.mark.skipif(
-    os.name == "posix" and os.geteuid() == 0, reason="root reads a file whatever its mode"
-)
+
+
+def bound_by_file_modes() -> tuple[str, ...]:
+    """A command prefix under which file modes bind: chmod 000 does not stop root, so as root the
+    command runs without the two capabilities that let root ignore them (util-linux setpriv)."""
+    if os.name != "posix" or os.geteuid() != 0:
+        return ()
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: root reads a file whatever its mode")
+    caps = "-dac_override,-dac_read_search"
+    return (setpriv, f"--bounding-set={caps}", f"--inh-caps={caps}")
 
 
 def start_up(
-    token: str | None, *args: str, env: dict[str, str] | None = None
+    token: str | None, *args: str, env: dict[str, str] | None = None, prefix: tuple[str, ...] = ()
 ) -> subprocess.CompletedProcess[str]:
     """futu-mcp over stdio with no client input: what a refused start-up prints, and its exit."""
     return subprocess.run(
-        [FUTU_MCP, *args],
+        [*prefix, FUTU_MCP, *args],
         input="",
         capture_output=True,
         text=True,
@@ -56,10 +65,16 @@ def refusal(done: subprocess.CompletedProcess[str]) -> str:
     return line.removeprefix("futu-mcp: ")
 
 
-def futucli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def futucli(
+    *args: str, env: dict[str, str] | None = None, prefix: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
     """One futucli command as a process."""
     return subprocess.run(
-        [FUTUCLI, *args], capture_output=True, text=True, env=env or server_env(), timeout=60
+        [*prefix, FUTUCLI, *args],
+        capture_output=True,
+        text=True,
+        env=env or server_env(),
+        timeout=60,
     )
 
 
@@ -214,14 +229,28 @@ def test_too_open_keys_file(make_key: Any, keys_file: Path) -> None:
     assert futucli("list-keys", "--json").returncode == 0
 
 
-@needs_non_root
 def test_unreadable_keys_file(make_key: Any, keys_file: Path) -> None:
     token = make_key("bot")
     keys_file.chmod(0)
+    prefix = bound_by_file_modes()
     expected = f"cannot read keys file {keys_file}: permission denied. Fix: chmod 600 {keys_file}"
-    assert refusal(start_up(token)) == expected
-    done = futucli("list-keys")
+    assert refusal(start_up(token, prefix=prefix)) == expected
+    done = futucli("list-keys", prefix=prefix)
     assert (done.returncode, done.stderr.strip()) == (1, f"error: {expected}")
+
+
+def test_unsearchable_keys_folder(make_key: Any, keys_file: Path) -> None:
+    token = make_key("bot")
+    keys_file.parent.chmod(0)
+    try:
+        prefix = bound_by_file_modes()
+        text = refusal(start_up(token, prefix=prefix))
+    finally:
+        keys_file.parent.chmod(0o700)
+    assert text == (
+        f"cannot read keys file {keys_file}: permission denied. Fix: make its folder "
+        f"{keys_file.parent} readable and searchable by you (chmod 700)"
+    )
 
 
 def test_a_folder_given_as_the_keys_file(make_key: Any, keys_file: Path) -> None:
