@@ -67,6 +67,13 @@ def sim(
         help="Play an OpenD that runs but has not logged in to Futu: quote and trade requests "
         "fail, as after a failed OpenD login (to see what futu-mcp then tells the user).",
     ),
+    quote_limits: bool = typer.Option(
+        False,
+        "--quote-limits",
+        help="Refuse quote requests past OpenD's documented limits, as OpenD does: per 30 s, "
+        "60 snapshots, 60 history K-line first pages, 10 plate lists, 10 plate member lists; "
+        "and history K-lines of at most 100 securities per 30 days.",
+    ),
 ) -> None:
     """Run a simulated OpenD: quotes, accounts and paper trading on the real wire protocol.
 
@@ -90,6 +97,7 @@ def sim(
             rsa_key_path=rsa_key,
             latency_ms=latency_ms,
             logged_in=not not_logged_in,
+            quote_limits=quote_limits,
         )
     except CryptoError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
@@ -107,8 +115,10 @@ def sim(
         )
         encryption = "RSA/AES (key given)" if rsa_key else "none"
         login = "NOT logged in to Futu (--not-logged-in)" if not_logged_in else "logged in"
+        limits = "; quote limits on" if quote_limits else ""
         print(
-            f"seed {seed}; encryption: {encryption}; latency {latency_ms} ms; {login}", flush=True
+            f"seed {seed}; encryption: {encryption}; latency {latency_ms} ms; {login}{limits}",
+            flush=True,
         )
         for account in simulator.state.accounts.values():
             markets = ",".join(m.name for m in account.markets)

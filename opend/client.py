@@ -2,8 +2,9 @@
 
 `start()` returns at once and connects in the background, reconnecting with capped exponential
 backoff and jitter whenever the link drops. While the link is down every call fails at once with
-`GatewayNotConnected`. Quote calls subscribe what they need on their own; order writes pass the
-per-account throttle and are never retried.
+`GatewayNotConnected`. Quote calls subscribe what they need on their own; the rate-limited ones
+(snapshots, history K-line, plates) and order writes pass a throttle mirroring OpenD's limits
+first, and order writes are never retried.
 """
 
 import asyncio
@@ -72,7 +73,7 @@ from opend.s2c import (
     parse_tickers,
 )
 from opend.subscriptions import OPEND_MIN_HOLD, Item, SubscriptionBook
-from opend.throttle import OrderThrottle, SendPermit
+from opend.throttle import OrderThrottle, QuoteThrottle, SendPermit
 from opend.wire import opt_str
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,7 @@ class OpenDClient:
         subscription_idle: float = OPEND_MIN_HOLD,
         release_interval: float = 15.0,
         throttle: OrderThrottle | None = None,
+        quote_throttle: QuoteThrottle | None = None,
         quote_cache_ttl: float = 2.0,
     ) -> None:
         self.host = host
@@ -134,6 +136,7 @@ class OpenDClient:
         self._subs_conn: Connection | None = None
         self._subs_lock = asyncio.Lock()
         self._throttle = throttle or OrderThrottle()
+        self._quote_throttle = quote_throttle or QuoteThrottle()
         # Basic quotes pushed by OpenD: get_stock_quote answers from here when fresh (0 = off).
         self._quotes = QuoteCache(quote_cache_ttl)
         self._conn: Connection | None = None
@@ -418,6 +421,13 @@ class OpenDClient:
         conn = self._conn
         return self._book_for(conn).held() if conn is not None else []
 
+    async def _limited(self, proto_id: int, body: Body) -> Body:
+        """Send one request of a rate-limited quote protocol: counted first, refused with
+        `Throttled` (nothing sent) when OpenD's window for it is full."""
+        conn = self._live()
+        self._quote_throttle.book(proto_id)
+        return await conn.request(proto_id, body)
+
     async def _quote(self, proto_id: int, body: Body, items: list[Item]) -> Body:
         conn = self._live()
         await self._subscribe(conn, items)
@@ -475,7 +485,10 @@ class OpenDClient:
         autype: AuType = AuType.QFQ,
         max_count: int = 1000,
     ) -> list[KLine]:
-        """Historical bars in [start, end], following OpenD's pages up to `max_count` bars."""
+        """Historical bars in [start, end], following OpenD's pages up to `max_count` bars.
+
+        Only the first page counts against OpenD's request limit; the pages after it do not.
+        """
         if max_count < 1:
             raise ValueError(f"max_count must be at least 1, got {max_count}")
         bars: list[KLine] = []
@@ -483,7 +496,10 @@ class OpenDClient:
         while len(bars) < max_count:
             page = min(c2s.MAX_KL_PAGE, max_count - len(bars))
             body = c2s.request_history_kl(code, start, end, ktype, autype, page, next_key)
-            s2c = await self.request(ProtoId.QOT_REQUEST_HISTORY_KL, body)
+            if next_key is None:
+                s2c = await self._limited(ProtoId.QOT_REQUEST_HISTORY_KL, body)
+            else:
+                s2c = await self.request(ProtoId.QOT_REQUEST_HISTORY_KL, body)
             rows = read_reply(parse_klines, s2c)
             bars.extend(rows)
             next_key = opt_str(s2c.get("nextReqKey"))
@@ -514,13 +530,22 @@ class OpenDClient:
         return read_reply(BrokerQueue.from_wire, s2c)
 
     async def get_market_snapshot(self, codes: Sequence[Security]) -> list[Snapshot]:
-        """Snapshots, in batches of at most 400 codes (no subscription needed)."""
+        """Snapshots, in batches of at most 400 codes (no subscription needed).
+
+        Every batch is counted against OpenD's request limit before the first is sent, so a
+        call is refused whole rather than cut off after some batches.
+        """
         if not codes:
             raise ValueError("give at least one code")
+        bodies = [
+            c2s.snapshot(codes[start : start + c2s.SNAPSHOT_BATCH])
+            for start in range(0, len(codes), c2s.SNAPSHOT_BATCH)
+        ]
+        conn = self._live()
+        self._quote_throttle.book(ProtoId.QOT_GET_SECURITY_SNAPSHOT, len(bodies))
         rows: list[Snapshot] = []
-        for start in range(0, len(codes), c2s.SNAPSHOT_BATCH):
-            batch = codes[start : start + c2s.SNAPSHOT_BATCH]
-            s2c = await self.request(ProtoId.QOT_GET_SECURITY_SNAPSHOT, c2s.snapshot(batch))
+        for body in bodies:
+            s2c = await conn.request(ProtoId.QOT_GET_SECURITY_SNAPSHOT, body)
             rows.extend(read_reply(parse_snapshots, s2c))
         return rows
 
@@ -540,12 +565,12 @@ class OpenDClient:
         self, market: QotMarket, plate_class: Plate = Plate.ALL
     ) -> list[PlateInfo]:
         """Plates (sectors, concepts, regions) of a market."""
-        s2c = await self.request(ProtoId.QOT_GET_PLATE_SET, c2s.plate_set(market, plate_class))
+        s2c = await self._limited(ProtoId.QOT_GET_PLATE_SET, c2s.plate_set(market, plate_class))
         return read_reply(parse_plates, s2c)
 
     async def get_plate_stock(self, plate: Security) -> list[StaticInfo]:
         """The securities in a plate."""
-        s2c = await self.request(ProtoId.QOT_GET_PLATE_SECURITY, c2s.plate_security(plate))
+        s2c = await self._limited(ProtoId.QOT_GET_PLATE_SECURITY, c2s.plate_security(plate))
         return read_reply(parse_static_infos, s2c)
 
     # ---- trade ---------------------------------------------------------------------------

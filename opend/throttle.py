@@ -1,4 +1,8 @@
-"""Client-side mirror of OpenD's per-account order limits, applied before anything is sent.
+"""Client-side mirror of OpenD's request limits, applied before anything is sent.
+
+Orders: per account, with a minimum gap. Quotes (snapshot, history K-line first pages, plate
+lists, plate members): per OpenD user, which for us is one window per protocol per client,
+since a client talks to one OpenD as one user.
 
 OpenD's rule "N per 30 s" means the 1st and the (N+1)th request must be more than 30 s apart,
 plus a minimum gap between consecutive requests. Refusing here gives the caller a clear
@@ -11,6 +15,7 @@ the jitter between our write and OpenD's reading of it.
 """
 
 import asyncio
+import bisect
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -18,6 +23,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
 from opend.errors import Throttled
+from opend.protoids import ProtoId
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +37,14 @@ class Limit:
 
 PLACE_ORDER_LIMIT = Limit(15, 30.0, 0.02)
 MODIFY_ORDER_LIMIT = Limit(20, 30.0, 0.04)
+# OpenD's documented quote request limits (no minimum gap is documented for these), with the
+# words a refusal uses for each. RequestHistoryKL counts only a security's first page.
+QUOTE_LIMITS: dict[int, tuple[str, Limit]] = {
+    ProtoId.QOT_GET_SECURITY_SNAPSHOT: ("security snapshot", Limit(60, 30.0)),
+    ProtoId.QOT_REQUEST_HISTORY_KL: ("history K-line (first page)", Limit(60, 30.0)),
+    ProtoId.QOT_GET_PLATE_SET: ("plate list", Limit(10, 30.0)),
+    ProtoId.QOT_GET_PLATE_SECURITY: ("plate securities", Limit(10, 30.0)),
+}
 # Added to every window: OpenD's clock starts when it receives, ours when we send.
 SAFETY_MARGIN = 0.25
 # Added to every minimum gap: two writes spaced exactly min_gap apart can arrive closer than that.
@@ -56,15 +70,25 @@ class SlidingWindow:
 
     def book(self, now: float) -> Slot:
         """Count a request at `now`, or raise `Throttled` (a refused attempt uses no slot)."""
+        return self.book_many(now, 1)[0]
+
+    def book_many(self, now: float, n: int) -> list[Slot]:
+        """Count `n` requests at `now`, all or none: a call that needs several requests is
+        refused before its first one rather than cut off half-way."""
+        if not 1 <= n <= self.limit.count:
+            raise ValueError(f"one call can book 1 to {self.limit.count} requests, not {n}")
         window = self.limit.window + SAFETY_MARGIN
-        if len(self._slots) == self.limit.count and now - self._slots[0].at <= window:
+        times = sorted(slot.at for slot in self._slots)
+        live = times[bisect.bisect_left(times, now - window) :]
+        excess = len(live) + n - self.limit.count
+        if excess > 0:
             raise Throttled(
                 f"{self.limit.count} per {self.limit.window:g} s",
-                window - (now - self._slots[0].at),
+                window - (now - live[excess - 1]),
             )
-        slot = Slot(now)
-        self._slots.append(slot)
-        return slot
+        slots = [Slot(now) for _ in range(n)]
+        self._slots.extend(slots)
+        return slots
 
     def wait_before_send(self, now: float) -> float:
         """Seconds to wait so this write arrives at least the minimum gap after the last one."""
@@ -147,3 +171,40 @@ class OrderThrottle:
     def modify(self, acc_id: int) -> AbstractAsyncContextManager[SendPermit]:
         """Book a modify or cancel for the account and wait for its turn; `Throttled` when full."""
         return self._permit("modify/cancel order", acc_id)
+
+
+class QuoteThrottle:
+    """One window per rate-limited quote protocol; quote requests need no turn-taking."""
+
+    def __init__(
+        self,
+        limits: dict[int, tuple[str, Limit]] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._windows = {
+            proto_id: (what, SlidingWindow(limit))
+            for proto_id, (what, limit) in (QUOTE_LIMITS if limits is None else limits).items()
+        }
+        self._clock = clock
+
+    def book(self, proto_id: int, requests: int = 1) -> None:
+        """Count `requests` of a protocol about to be sent, or raise `Throttled` and count none.
+
+        A protocol without a documented limit is never refused.
+        """
+        entry = self._windows.get(proto_id)
+        if entry is None:
+            return
+        what, window = entry
+        if requests > window.limit.count:
+            raise ValueError(
+                f"{what}: this call needs {requests} requests, more than OpenD allows "
+                f"in {window.limit.window:g} s ({window.limit.count}); split it"
+            )
+        try:
+            window.book_many(self._clock(), requests)
+        except Throttled as exc:
+            raise Throttled(
+                f"{what}: {window.limit.count} per {window.limit.window:g} s per OpenD user",
+                exc.retry_after,
+            ) from None

@@ -43,6 +43,7 @@ TRD_GET_MAX_TRD_QTYS = 2111
 TRD_GET_HISTORY_ORDER_LIST = 2221
 TRD_GET_HISTORY_ORDER_FILL_LIST = 2222
 QOT_GET_MARKET_STATE = 3223
+QOT_REQUEST_HISTORY_KL_QUOTA = 3104
 MAX_BARS = 1000
 _TIME = "%Y-%m-%d %H:%M:%S"
 # The simulator's own texts for an OpenD whose login failed (OpenD's wording is not documented):
@@ -485,6 +486,10 @@ def request_history_kl(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> 
     after = None
     if c2s.get("nextReqKey"):
         after = _decode_cursor(str(c2s["nextReqKey"]), sec)
+    try:
+        state.history_kl.use(sec.code, state.clock.now(), enforce=state.quote_limits)
+    except LimitExceeded as exc:
+        raise SimError(str(exc)) from None
     bars, more = state.market.bars_between(
         sec, kl_type, state.clock.now(), begin, end, after, limit
     )
@@ -495,6 +500,26 @@ def request_history_kl(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> 
     }
     if more and bars:
         s2c["nextReqKey"] = _encode_cursor(sec, bars[-1].time.timestamp())
+    return s2c
+
+
+def request_history_kl_quota(
+    state: SimState, conn: ConnInfo, c2s: dict[str, Any]
+) -> dict[str, Any]:
+    """Qot_RequestHistoryKLQuota (3104): securities counted in the history K-line window, and
+    when each was first fetched (bGetDetail)."""
+    quota = state.history_kl
+    used = quota.used(state.clock.now())
+    s2c: dict[str, Any] = {"usedQuota": len(used), "remainQuota": max(0, quota.quota - len(used))}
+    if c2s.get("bGetDetail"):
+        s2c["detailList"] = [
+            {
+                **_name(state.securities[code]),
+                "requestTime": _local(state, state.securities[code], at),
+                "requestTimeStamp": str(int(at)),
+            }
+            for code, at in sorted(used.items(), key=lambda item: item[1])
+        ]
     return s2c
 
 
@@ -1214,6 +1239,7 @@ HANDLERS: dict[int, Handler] = {
     TRD_GET_HISTORY_ORDER_LIST: get_order_list,
     TRD_GET_HISTORY_ORDER_FILL_LIST: get_order_fill_list,
     QOT_GET_MARKET_STATE: get_market_state,
+    QOT_REQUEST_HISTORY_KL_QUOTA: request_history_kl_quota,
 }
 
 
@@ -1227,6 +1253,7 @@ def respond(state: SimState, conn: ConnInfo, proto_id: int, c2s: dict[str, Any])
     if not isinstance(c2s, dict):
         return error_reply("invalid request: c2s must be an object")
     try:
+        _rate_check(state, proto_id, c2s)
         s2c = handler(state, conn, c2s)
     except SimError as exc:
         return error_reply(str(exc), exc.ret_type, exc.err_code)
@@ -1234,6 +1261,21 @@ def respond(state: SimState, conn: ConnInfo, proto_id: int, c2s: dict[str, Any])
     if s2c is not None:
         reply["s2c"] = s2c
     return reply
+
+
+def _rate_check(state: SimState, proto_id: int, c2s: dict[str, Any]) -> None:
+    """OpenD's quote request limits (with quote_limits on), counted at arrival like OpenD's:
+    a request refused afterwards for a bad field still counts. The retMsg texts are the
+    simulator's own; OpenD's exact wording is not documented."""
+    window = state.quote_windows.get(proto_id)
+    if window is None:
+        return
+    if proto_id == ProtoId.QOT_REQUEST_HISTORY_KL and c2s.get("nextReqKey"):
+        return  # only a security's first page counts
+    try:
+        window.check(state.clock.monotonic())
+    except LimitExceeded as exc:
+        raise SimError(str(exc)) from None
 
 
 def error_reply(message: str, ret_type: int = -1, err_code: int = 0) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""OpenD's own limits, enforced by the simulator: request rate windows and subscription quota.
+"""OpenD's own limits, enforced by the simulator: request rate windows, subscription quota and
+the history K-line quota.
 
 Times are the simulator clock's monotonic seconds, so a test can step past a window instead of
 sleeping through it.
@@ -7,7 +8,21 @@ sleeping through it.
 from collections import deque
 from dataclasses import dataclass, field
 
+from opend.protoids import ProtoId
+
 UNSUB_MIN_SECONDS = 60.0
+# OpenD's documented quote request limits (requests per 30 s, per OpenD user), enforced only
+# when the simulator is started with quote_limits. RequestHistoryKL counts first pages only.
+QUOTE_RATE_LIMITS: dict[int, tuple[int, str]] = {
+    ProtoId.QOT_GET_SECURITY_SNAPSHOT: (60, "Qot_GetSecuritySnapshot requests"),
+    ProtoId.QOT_REQUEST_HISTORY_KL: (60, "Qot_RequestHistoryKL first pages"),
+    ProtoId.QOT_GET_PLATE_SET: (10, "Qot_GetPlateSet requests"),
+    ProtoId.QOT_GET_PLATE_SECURITY: (10, "Qot_GetPlateSecurity requests"),
+}
+QUOTE_RATE_WINDOW = 30.0
+DEFAULT_HISTORY_KL_QUOTA = 100
+# Most copies of the docs say 30 days; the newest (2026) says 7. The longer one is the stricter.
+HISTORY_KL_QUOTA_DAYS = 30
 
 
 class LimitExceeded(Exception):
@@ -113,3 +128,40 @@ class Subscriptions:
             del self._holders[key]
             if linger and now - since < UNSUB_MIN_SECONDS:
                 self._lingering[key] = max(self._lingering.get(key, 0.0), since + UNSUB_MIN_SECONDS)
+
+
+class HistoryKLQuota:
+    """Distinct securities whose history K-lines were fetched within the last `days` days.
+
+    One unit per security (every K-line type of it included), taken by its first request in
+    the window; fetching it again inside the window is free. Times are simulated epoch seconds,
+    as Qot_RequestHistoryKLQuota reports them.
+    """
+
+    def __init__(self, quota: int, days: int = HISTORY_KL_QUOTA_DAYS) -> None:
+        if isinstance(quota, bool) or not isinstance(quota, int) or quota < 0:
+            raise ValueError(f"history K-line quota must be a whole number >= 0, got {quota!r}")
+        self.quota = quota
+        self.days = days
+        self._first: dict[str, float] = {}
+
+    def used(self, now: float) -> dict[str, float]:
+        """Securities counted at `now` and when each was first fetched in the window."""
+        start = now - self.days * 86400.0
+        for code in [c for c, t in self._first.items() if t < start]:
+            del self._first[code]
+        return dict(self._first)
+
+    def use(self, code: str, now: float, *, enforce: bool) -> None:
+        """Count a fetch of `code`; with `enforce`, raise LimitExceeded (counting nothing) when
+        it needs a unit and none is left."""
+        used = self.used(now)
+        if code in used:
+            return
+        if enforce and len(used) >= self.quota:
+            raise LimitExceeded(
+                f"History KL quota exhausted: {len(used)} of {self.quota} securities used in "
+                f"the last {self.days} days, {code} would need one more (securities already "
+                f"fetched in that window can still be fetched)"
+            )
+        self._first[code] = now

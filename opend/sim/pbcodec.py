@@ -42,6 +42,7 @@ EXTRA_MODULES: dict[int, str] = {
     2221: "Trd_GetHistoryOrderList",
     2222: "Trd_GetHistoryOrderFillList",
     3223: "Qot_GetMarketState",
+    3104: "Qot_RequestHistoryKLQuota",
     3005: "Qot_UpdateBasicQot",
     3007: "Qot_UpdateKL",
     3009: "Qot_UpdateRT",

@@ -5,7 +5,9 @@
 official SDK, subprocess-based end-to-end tests). Requests are processed in arrival order; the
 fault hooks act on the replies: `stall` holds them, `drop_after` processes a request and closes
 the connection instead of answering, `latency_ms` delays every reply; `set_logged_in(False)`
-(or `logged_in=False`) plays an OpenD that is up but whose login to Futu failed.
+(or `logged_in=False`) plays an OpenD that is up but whose login to Futu failed. With
+`quote_limits=True` it refuses quote requests past OpenD's documented rates and history K-line
+requests past the quota (`history_kl_quota` securities per 30 days); off by default.
 """
 
 import asyncio
@@ -30,6 +32,7 @@ from opend.framing import Frame, FrameDecoder, FramingError, ProtoFmt, check_sha
 from opend.protoids import ProtoId
 from opend.sim import pushes
 from opend.sim.handlers import ConnInfo, error_reply, respond
+from opend.sim.limits import DEFAULT_HISTORY_KL_QUOTA
 from opend.sim.pbcodec import BadRequest, decode_request, encode_response, formats
 from opend.sim.state import DEFAULT_TRADE_PASSWORD, SimState
 from opend.sim.trading import Deal, Order
@@ -272,6 +275,8 @@ class Simulator:
         subscription_quota: int = 100,
         push_interval: float = 1.0,
         logged_in: bool = True,
+        quote_limits: bool = False,
+        history_kl_quota: int = DEFAULT_HISTORY_KL_QUOTA,
     ) -> None:
         self.host = host
         self._port = port
@@ -281,6 +286,8 @@ class Simulator:
             start_time=start_time,
             subscription_quota=subscription_quota,
             logged_in=logged_in,
+            quote_limits=quote_limits,
+            history_kl_quota=history_kl_quota,
         )
         self.rsa_key = load_rsa_key(rsa_key_path) if rsa_key_path else None
         self.latency_ms = latency_ms

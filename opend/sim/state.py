@@ -7,7 +7,14 @@ import hashlib
 import hmac
 
 from opend.sim.clock import SimClock
-from opend.sim.limits import RateWindow, Subscriptions
+from opend.sim.limits import (
+    DEFAULT_HISTORY_KL_QUOTA,
+    QUOTE_RATE_LIMITS,
+    QUOTE_RATE_WINDOW,
+    HistoryKLQuota,
+    RateWindow,
+    Subscriptions,
+)
 from opend.sim.market import MarketData
 from opend.sim.trading import Account, Deal, Order, Trading
 from opend.sim.universe import PLATES, SECURITIES, SimPlate, SimSecurity
@@ -28,6 +35,8 @@ class SimState:
         start_time: float | None = None,
         subscription_quota: int = 100,
         logged_in: bool = True,
+        quote_limits: bool = False,
+        history_kl_quota: int = DEFAULT_HISTORY_KL_QUOTA,
     ) -> None:
         self.seed = seed
         # False plays an OpenD whose login to Futu failed: it accepts API connections and
@@ -44,6 +53,19 @@ class SimState:
         self.unlocked = False
         self.unlock_window = RateWindow(10, 30.0, 0.0, "Trd_UnlockTrade requests")
         self.refresh_windows: dict[tuple[int, int], RateWindow] = {}
+        # Off by default: tests and benchmarks make far more quote requests than OpenD allows.
+        self.quote_limits = quote_limits
+        # Quote limits are per OpenD user and the simulator has one: its connections share them.
+        self.quote_windows: dict[int, RateWindow] = (
+            {
+                proto_id: RateWindow(count, QUOTE_RATE_WINDOW, 0.0, what)
+                for proto_id, (count, what) in QUOTE_RATE_LIMITS.items()
+            }
+            if quote_limits
+            else {}
+        )
+        # Always counted (Qot_RequestHistoryKLQuota reports it), refused only with quote_limits.
+        self.history_kl = HistoryKLQuota(history_kl_quota)
         self.packet_ids: set[tuple[int, int]] = set()  # PlaceOrder/ModifyOrder anti-replay
         # Only the digest is kept: it is what Trd_UnlockTrade carries.
         self._password_md5 = hashlib.md5(trade_password.encode("utf-8")).hexdigest()

@@ -123,3 +123,31 @@ async def test_not_logged_in_plays_an_opend_whose_login_failed() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.anyio
+async def test_quote_limits_flag_turns_on_opends_quote_limits() -> None:
+    proc = subprocess.Popen(
+        [console_script("futucli"), "sim", "--listen", "127.0.0.1:0", "--quote-limits"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        match = BANNER.match(proc.stdout.readline().strip())
+        assert match
+        assert proc.stdout.readline().strip().endswith("; quote limits on")
+        conn = await RawConn.open(("127.0.0.1", int(match.group(1))))
+        plate_set = {"market": 1, "plateSetType": 0}
+        for _ in range(10):
+            await conn.ok(ProtoId.QOT_GET_PLATE_SET, plate_set)
+        message = await conn.error(ProtoId.QOT_GET_PLATE_SET, plate_set)
+        assert "at most 10 Qot_GetPlateSet requests per 30 s" in message
+        await conn.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

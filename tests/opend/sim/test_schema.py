@@ -97,6 +97,7 @@ VALID: dict[int, dict[str, Any]] = {
     },
     2222: {"header": SIM_HEADER, "filterConditions": {"codeList": ["00700"]}},
     3223: {"securityList": [HK, {"market": 11, "code": "AAPL"}]},
+    3104: {"bGetDetail": True},
     ProtoId.TRD_MODIFY_ORDER: {
         "packetID": _packet(2),
         "header": SIM_HEADER,
