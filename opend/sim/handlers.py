@@ -1253,7 +1253,8 @@ def respond(state: SimState, conn: ConnInfo, proto_id: int, c2s: dict[str, Any])
     if not isinstance(c2s, dict):
         return error_reply("invalid request: c2s must be an object")
     try:
-        _rate_check(state, proto_id, c2s)
+        if state.quote_windows:  # empty unless quote_limits is on
+            _rate_check(state, proto_id, c2s)
         s2c = handler(state, conn, c2s)
     except SimError as exc:
         return error_reply(str(exc), exc.ret_type, exc.err_code)
