@@ -159,6 +159,7 @@ class HistoryKLQuota:
         if code in used:
             return
         if enforce and len(used) >= self.quota:
+            # The simulator's own wording: OpenD's text for this refusal is not documented.
             raise LimitExceeded(
                 f"History KL quota exhausted: {len(used)} of {self.quota} securities used in "
                 f"the last {self.days} days, {code} would need one more (securities already "
