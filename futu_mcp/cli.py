@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
 
         print(tools_markdown(), end="")
         return
-    from futu_mcp.config import ConfigError, load_config
+    from futu_mcp.config import ConfigError, is_loopback, load_config, url_host
 
     flags = {
         "gateway": args.gateway,
@@ -211,10 +211,16 @@ def main(argv: list[str] | None = None) -> None:
             )
             return
         print(
-            f"futu-mcp: metrics on http://{metrics_at[0]}:{port}/metrics",
+            f"futu-mcp: metrics on http://{url_host(metrics_at[0])}:{port}/metrics",
             file=sys.stderr,
             flush=True,
         )
+        if not is_loopback(metrics_at[0]):
+            logging.getLogger("futu_mcp.metrics").warning(
+                "metrics on %s can be read from other machines, with no key asked: they show "
+                "key ids and call counts (bind 127.0.0.1, or firewall the port)",
+                config.metrics_listen,
+            )
     state = AppState(
         config=config,
         client=client,

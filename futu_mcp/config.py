@@ -5,6 +5,7 @@ so a team server is configured in one reviewed file. Values are checked here, on
 message naming the flag or key.
 """
 
+import ipaddress
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -41,24 +42,22 @@ class Config:
     @property
     def gateway_host_port(self) -> tuple[str, int]:
         """`--gateway` split into host and port."""
-        return split_host_port(self.gateway, "gateway")
+        return split_host_port(self.gateway)
 
     @property
     def http_host_port(self) -> tuple[str, int] | None:
         """`--http-listen` split into host and port, or None for stdio."""
-        return (
-            None if self.http_listen is None else split_host_port(self.http_listen, "http_listen")
-        )
+        return None if self.http_listen is None else split_host_port(self.http_listen)
 
     @property
     def metrics_host_port(self) -> tuple[str, int] | None:
         """`--metrics-listen` split into host and port, or None when stdio serves no metrics."""
         if self.metrics_listen is None:
             return None
-        return split_host_port(self.metrics_listen, "metrics_listen")
+        return split_host_port(self.metrics_listen)
 
 
-def split_host_port(text: str, name: str) -> tuple[str, int]:
+def split_host_port(text: str) -> tuple[str, int]:
     """`HOST:PORT` (IPv6 as `[::1]:PORT`). `:PORT` or `PORT` alone means 127.0.0.1: listening
     beyond this machine takes an explicit `0.0.0.0:PORT`."""
     raw = text.strip()
@@ -66,8 +65,22 @@ def split_host_port(text: str, name: str) -> tuple[str, int]:
     if not sep:
         host, port = "", raw
     if not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ConfigError(f"{name}: expected HOST:PORT, got {text!r}")
+        raise ConfigError(f"expected HOST:PORT, got {text!r}")
     return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def is_loopback(host: str) -> bool:
+    """True when `host` (a name or an address, IPv6 with or without brackets) is this machine
+    only: what listens there cannot be reached from the network."""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def url_host(host: str) -> str:
+    """`host` as it goes in a URL: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def _convert(name: str, raw: Any) -> Any:
@@ -86,7 +99,7 @@ def _convert(name: str, raw: Any) -> Any:
                 raise ValueError("expected true or false")
             return raw
         if name in ("http_listen", "metrics_listen", "gateway"):
-            split_host_port(str(raw), name)
+            split_host_port(str(raw))
         if not isinstance(raw, str):
             raise ValueError("expected a string")
         return raw

@@ -6,7 +6,6 @@ proxy or in a container, clients use a name the server cannot guess, and the SDK
 "421 Misdirected Request": `--allowed-hosts that.name` is the fix.
 """
 
-import ipaddress
 import json
 import logging
 import socket
@@ -19,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from futu_mcp.appstate import AppState
+from futu_mcp.config import is_loopback, url_host
 
 log = logging.getLogger("futu_mcp.http")
 
@@ -55,11 +55,7 @@ def transport_security(
 def warn_if_exposed(host: str) -> bool:
     """Log one warning when `host` is reachable from other machines: Bearer keys would cross
     the network in clear text. True when it warned."""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        loopback = False
-    if loopback:
+    if is_loopback(host):
         return False
     log.warning(
         "listening on %s, which other machines can reach: API keys travel in clear text over "
@@ -139,5 +135,8 @@ async def serve(server: MCPServer, state: AppState, sock: socket.socket) -> None
             if uv.should_exit:
                 return
             await anyio.sleep(0.02)
-        shown = f"[{host}]" if ":" in host else host
-        print(f"futu-mcp: listening on http://{shown}:{port}/mcp", file=sys.stderr, flush=True)
+        print(
+            f"futu-mcp: listening on http://{url_host(host)}:{port}/mcp",
+            file=sys.stderr,
+            flush=True,
+        )

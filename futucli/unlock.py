@@ -9,7 +9,6 @@ is no flag that takes it: an agent with a shell must not be able to unlock by it
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import os
 import socket
 import sys
@@ -137,28 +136,19 @@ def _flags_echo(gateway: str, rsa_key: Path | None) -> str:
 
 def _gateway(text: str, rsa_key: Path | None, *, needs_secrecy: bool = True) -> tuple[str, int]:
     """Parse HOST:PORT; refuse to send a password hash in clear text off this machine."""
-    from futu_mcp.config import ConfigError, split_host_port
+    from futu_mcp.config import ConfigError, is_loopback, split_host_port
 
     try:
-        host, port = split_host_port(text, "--gateway")
+        host, port = split_host_port(text)
     except ConfigError as exc:
-        raise _fail(str(exc), EXIT_USAGE) from None
-    if needs_secrecy and rsa_key is None and not _is_loopback(host):
+        raise _fail(f"--gateway: {exc}", EXIT_USAGE) from None
+    if needs_secrecy and rsa_key is None and not is_loopback(host):
         raise _fail(
             f"OpenD at {host}:{port} is not on this machine: the password hash would cross the "
             "network in clear text. Pass --gateway-rsa-key with OpenD's RSA private key.",
             EXIT_USAGE,
         )
     return host, port
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _require_terminal() -> None:

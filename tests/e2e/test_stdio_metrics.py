@@ -77,3 +77,31 @@ def test_metrics_listen_on_a_taken_port_fails_at_start(sim: Any, make_key: Any) 
         )
     assert done.returncode == 1
     assert f"cannot serve metrics on 127.0.0.1:{port}" in done.stderr
+
+
+def test_metrics_url_of_an_ipv6_address_has_brackets(sim: Any, make_key: Any) -> None:
+    """The printed URL is one a browser or Prometheus takes as it is."""
+    import socket
+
+    try:
+        socket.socket(socket.AF_INET6).close()
+    except OSError:
+        pytest.skip("no IPv6 on this machine")
+    token = make_key("metrics-bot", "qot:read")
+    proc = subprocess.Popen(
+        [FUTU_MCP, "--gateway", gateway_of(sim), "--metrics-listen", "[::1]:0"],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=server_env(token),
+    )
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        found = re.search(r"metrics on (http://\[::1\]:\d+/metrics)", line)
+        assert found, line
+        assert "futu_mcp_gateway_connected" in httpx2.get(found.group(1)).text
+    finally:
+        proc.kill()
+        proc.wait()

@@ -35,8 +35,9 @@ def test_toml_then_flags_win(tmp_path: Path) -> None:
         ('read_only = "yes"\n', {}, "read_only: expected true or false"),
         ("max_orders_per_minute = 0\n", {}, "max_orders_per_minute: expected a positive integer"),
         ("", {"max_order_value": "HK=abc"}, "max_order_value: not a number"),
-        ("", {"http_listen": "localhost"}, "http_listen: expected HOST:PORT"),
-        ("", {"gateway": "opend:port"}, "gateway: expected HOST:PORT"),
+        ("", {"http_listen": "localhost"}, "^http_listen: expected HOST:PORT"),
+        ("", {"gateway": "opend:port"}, "^gateway: expected HOST:PORT, got 'opend:port'$"),
+        ("", {"metrics_listen": "[::1]"}, "^metrics_listen: expected HOST:PORT"),
         ("gateway = [\n", {}, "config "),
     ],
 )
@@ -47,18 +48,30 @@ def test_bad_settings_are_named(tmp_path: Path, toml: str, flags: dict, message:
         load_config(path, flags)
 
 
+def test_loopback_and_url_hosts() -> None:
+    from futu_mcp.config import is_loopback, url_host
+
+    assert [is_loopback(h) for h in ("127.0.0.1", "::1", "[::1]", "localhost")] == [True] * 4
+    assert [is_loopback(h) for h in ("0.0.0.0", "10.0.0.1", "::", "example.com")] == [False] * 4
+    assert (url_host("::1"), url_host("[::1]"), url_host("127.0.0.1")) == (
+        "[::1]",
+        "[::1]",
+        "127.0.0.1",
+    )
+
+
 def test_missing_config_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"config .*nope\.toml"):
         load_config(tmp_path / "nope.toml", {})
 
 
 def test_host_port_forms() -> None:
-    assert split_host_port("[::1]:80", "x") == ("::1", 80)
-    assert split_host_port(":38765", "x") == ("127.0.0.1", 38765)
-    assert split_host_port("38765", "x") == ("127.0.0.1", 38765)
-    assert split_host_port("0.0.0.0:38765", "x") == ("0.0.0.0", 38765)
+    assert split_host_port("[::1]:80") == ("::1", 80)
+    assert split_host_port(":38765") == ("127.0.0.1", 38765)
+    assert split_host_port("38765") == ("127.0.0.1", 38765)
+    assert split_host_port("0.0.0.0:38765") == ("0.0.0.0", 38765)
     with pytest.raises(ConfigError):
-        split_host_port("host:99999", "x")
+        split_host_port("host:99999")
 
 
 def test_dns_rebinding_protection_is_on_for_every_bind() -> None:
