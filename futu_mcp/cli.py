@@ -22,8 +22,10 @@ examples:
       stdio, as Claude Desktop or Cursor starts it (key from FUTU_MCP_API_KEY)
   futu-mcp --http-listen 127.0.0.1:38765 --audit-log audit.jsonl
       one server for several agents; each request sends Authorization: Bearer <key>
-  futu-mcp --http-listen 0.0.0.0:38765 --allowed-hosts mcp.example.com
-      behind a reverse proxy that forwards mcp.example.com
+  futu-mcp --http-listen :38765 --allowed-hosts mcp.example.com
+      behind a TLS proxy on this machine for mcp.example.com (:PORT is 127.0.0.1)
+  futu-mcp --http-listen 0.0.0.0:38765 --allowed-hosts futu-mcp
+      in a container that other containers reach as futu-mcp
   futu-mcp --config futu-mcp.toml --read-only
       settings from a TOML file, trade tools hidden for every key
   futu-mcp --list-tools
