@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import tempfile
 import time
 from pathlib import Path
@@ -29,6 +30,8 @@ DEMO_KEY_ID = "demo-bot"
 DEMO_SCOPES = frozenset({"qot:read", "acc:read", "trade:simulate"})
 DEMO_LIMITS = {"max_order_value": "HK=100000,US=10000", "max_orders_per_minute": 5}
 FILL_WAIT_S = 10.0
+# The tour takes a few seconds; a server that stops answering ends it with a message, not a hang.
+TOUR_TIMEOUT_S = 60.0
 _METRICS_URL = re.compile(r"metrics on (http://\S+/metrics)")
 _FILLED = ("FILLED_ALL", "FILLED_PART")
 
@@ -112,6 +115,7 @@ async def run_tour(
 ) -> tuple[str | None, list[Any]]:
     """Drive futu-mcp over stdio: tools, quotes, a kline, the book, a filled paper buy, the
     positions, a refused order. Returns the metrics URL and the metrics read before it ended."""
+    import anyio
     from mcp import Client, StdioServerParameters
     from mcp.client.stdio import stdio_client
 
@@ -133,7 +137,10 @@ async def run_tour(
         ],
         env={"FUTU_MCP_API_KEY": token, "HOME": str(folder)},
     )
-    with stderr_file.open("w") as errlog:
+    with (
+        stderr_file.open("w") as errlog,
+        anyio.fail_after(TOUR_TIMEOUT_S),
+    ):
         async with Client(stdio_client(params, errlog=errlog), mode="legacy") as client:
             with console.status("Starting futu-mcp over stdio, as Claude Desktop would…"):
                 tools = (await client.list_tools()).tools
@@ -259,6 +266,18 @@ def metrics_table(families: list[Any]) -> Table:
     return table
 
 
+def _unwind_on_termination() -> None:
+    """SIGTERM, or SIGHUP from a closed terminal, unwinds the demo like Ctrl-C does, so the
+    temporary folder is removed and the server and simulator are stopped on those too."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), interrupt)
+
+
 def demo(
     seed: int = typer.Option(
         1, "--seed", help="Simulator seed: the same seed shows the same market."
@@ -284,6 +303,7 @@ def demo(
     from opend.sim import SimulatorThread
 
     console = Console()
+    _unwind_on_termination()
     with tempfile.TemporaryDirectory(prefix="futu-demo-") as tmp:
         folder = Path(tmp)
         with console.status("Starting the simulated OpenD and issuing a demo key…"):
@@ -311,7 +331,8 @@ def demo(
             )
             metrics_url, families = anyio.run(run_tour, gateway, folder, token, console)
         except Exception as exc:
-            console.print(f"[red]the demo stopped: {exc}[/red]")
+            why = f"no answer within {TOUR_TIMEOUT_S:g} s" if isinstance(exc, TimeoutError) else exc
+            console.print(f"[red]the demo stopped: {why}[/red]")
             server_log = folder / "futu-mcp.stderr"
             if server_log.exists():
                 console.print(server_log.read_text(), markup=False, highlight=False)

@@ -3,10 +3,13 @@ quote, the fill and the refusal, and leaves nothing behind: no files, no process
 
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import time
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import console_script
 
@@ -100,3 +103,34 @@ def test_demo_with_a_broken_server_says_why_and_fails(isolated_home: Path, tmp_p
     assert done.returncode == 1, done.stdout + done.stderr
     assert "the demo stopped" in done.stdout
     assert "futu-mcp: cannot start (test)" in done.stdout
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_demo_stopped_by_a_signal_leaves_nothing_behind(
+    isolated_home: Path, tmp_path: Path, signum: int
+) -> None:
+    """Ctrl-C, kill, or a closed terminal in the middle of the tour: the temporary folder goes,
+    and the server and simulator stop with the demo."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    proc = subprocess.Popen(
+        [console_script("futucli"), "demo"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={"HOME": str(isolated_home), "PATH": "/usr/bin:/bin", "TMPDIR": str(scratch)},
+    )
+    try:
+        # Mid-tour: the server has started writing its audit log in the demo's folder.
+        deadline = time.monotonic() + 30
+        while not list(scratch.glob("futu-demo-*/audit.jsonl")):
+            assert proc.poll() is None, "the demo ended before the tour began"
+            assert time.monotonic() < deadline, "the tour never began"
+            time.sleep(0.01)
+        proc.send_signal(signum)
+        assert proc.wait(timeout=30) != 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert list(scratch.iterdir()) == []
+    assert _processes_mentioning(str(scratch)) == []
