@@ -51,9 +51,12 @@ def _literals(path: Path) -> list[str]:
     return out
 
 
+def _our_files() -> list[Path]:
+    return [p for package in PACKAGES for p in (ROOT / package).rglob("*.py")]
+
+
 def _sources() -> str:
-    files = [p for package in PACKAGES for p in (ROOT / package).rglob("*.py")]
-    files += list(Path(mcp.__file__).parent.rglob("*.py"))
+    files = _our_files() + list(Path(mcp.__file__).parent.rglob("*.py"))
     return "\n".join(literal for p in files for literal in _literals(p))
 
 
@@ -78,18 +81,28 @@ def _pieces(message: str) -> list[str]:
     return [p.strip() for p in PLACEHOLDER.split(message) if len(p.strip()) >= SHORTEST_PIECE]
 
 
+COMPOSED = re.compile(r"invalid argument: ([a-z_]+): (.+)")
+
+
 def _printed(piece: str) -> bool:
-    """In one literal; or, for a text the code composes from parts (`invalid argument: <field>:
-    <why>` is one template filled by each caller), every `: `-separated part in one."""
+    """In one literal. The one text the code composes from parts, `invalid argument: <field>:
+    <why>` (one template, each caller filling it), also counts when our code has that template
+    and the field and the reason are each a whole string of our code."""
     if piece in SOURCES:
         return True
-    parts = [p for p in piece.split(": ") if p]
-    return len(parts) > 1 and all(p in SOURCES for p in parts)
+    composed = COMPOSED.fullmatch(piece)
+    return (
+        composed is not None
+        and "invalid argument: \0: \0" in OURS
+        and all(part in OUR_STRINGS for part in composed.groups())
+    )
 
 
 TROUBLESHOOTING = _first_column_messages(_section("Troubleshooting"))
 REFUSALS = _first_column_messages(_section("Refusal texts"))
 SOURCES = _sources()
+OURS = "\n".join(literal for p in _our_files() for literal in _literals(p))
+OUR_STRINGS = set(OURS.split("\n"))
 
 
 def test_the_tables_hold_the_messages_the_issue_names() -> None:
@@ -108,6 +121,17 @@ def test_the_tables_hold_the_messages_the_issue_names() -> None:
     ):
         assert must in joined, f"troubleshooting has no row for {must!r}"
     assert len(REFUSALS) >= 10
+
+
+def test_the_check_refuses_texts_nobody_prints() -> None:
+    """Parts that exist, joined in a way no code joins them, are not printed text."""
+    for invented in (
+        "missing scope: rate limit",
+        "gateway error: Authentication required",
+        "invalid argument: order_id: rate limit",
+        "invalid argument: nonsense_field: required",
+    ):
+        assert not all(_printed(p) for p in _pieces(invented)), invented
 
 
 @pytest.mark.parametrize("message", TROUBLESHOOTING + REFUSALS)
