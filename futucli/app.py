@@ -6,13 +6,11 @@ heavy dependencies (argon2, the OpenD client, the simulator) inside the command 
 `futucli --help` stays fast.
 """
 
-import inspect
-import re
 from importlib.metadata import version
 
 import typer
 
-from futucli import audit, demo, examples, keys, mcpconfig, sim, unlock
+from futucli import audit, demo, examples, helptext, keys, mcpconfig, sim, unlock
 
 app = typer.Typer(
     name="futucli",
@@ -51,24 +49,7 @@ unlock.register(app)
 sim.register(app)
 # After every register(): each command's --help ends with its examples (futucli/examples.py).
 examples.attach(app)
-
-
-def _one_line_paragraphs(text: str) -> str:
-    """Docstring paragraphs joined into single lines: Typer's rich help keeps the source's line
-    breaks after the first paragraph, which at 80 columns leaves half-empty lines."""
-    return "\n\n".join(re.sub(r"\s*\n\s*", " ", p) for p in re.split(r"\n\s*\n", text))
-
-
-def _reflow(group: typer.Typer) -> None:
-    for command in group.registered_commands:
-        if command.help is None and command.callback is not None:
-            command.help = _one_line_paragraphs(inspect.getdoc(command.callback) or "")
-    for sub in group.registered_groups:
-        if sub.typer_instance is not None:
-            _reflow(sub.typer_instance)
-
-
-_reflow(app)
+helptext.fill_paragraphs(app)
 
 
 def main() -> None:
