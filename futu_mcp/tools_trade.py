@@ -30,6 +30,7 @@ from futu_mcp.tradepath import (
     with_client_order_id,
 )
 from opend.codes import TRD_MARKET_OF, BadCode, Security, parse_code
+from opend.errors import Throttled
 
 MAX_QTY = 10_000_000
 NOT_OWNED = "not an order placed with this key"
@@ -232,7 +233,12 @@ def _confirming(call: Call, trd_env: str) -> bool:
 
 
 async def _name_of(call: Call, plan: OrderPlan) -> str | None:
-    snaps = await call.client.get_market_snapshot([plan.security])
+    """The security's name for the confirmation summary; None when OpenD's snapshot limit is
+    used up, since the order must not wait on a nicety (the summary then shows the code only)."""
+    try:
+        snaps = await call.client.get_market_snapshot([plan.security])
+    except Throttled:
+        return None
     return snaps[0].name if snaps else None
 
 

@@ -211,3 +211,23 @@ async def test_lost_reply_is_outcome_unknown_and_never_sent_twice(
         failed, again = await call(client, "futu_place_order", resting(client_order_id="lost-1"))
         assert (failed, again) == (True, text)
         assert len(sim.state.orders) <= before + 1
+
+
+async def test_a_confirmed_order_does_not_wait_on_the_snapshot_limit(
+    sim: Any, make_key: Any
+) -> None:
+    """The summary's security name comes from a snapshot; with OpenD's 60 snapshots per 30 s
+    used up, the person is still asked (code only) and the order still goes."""
+    token = make_key("careful", "qot:read,trade:simulate", confirm_orders="all")
+    person = Person()
+    async with stdio_client(
+        token, "--gateway", gateway_of(sim), elicitation_callback=person
+    ) as client:
+        for _ in range(60):
+            await ok(client, "futu_get_snapshot", {"codes": "HK.00700"})
+        failed, text = await call(client, "futu_get_snapshot", {"codes": "HK.00700"})
+        assert failed and "security snapshot: 60 per 30 s" in text
+        person.answers = ["accept"]
+        placed = await ok(client, "futu_place_order", resting())
+    assert placed["status"] and len(person.asked) == 1
+    assert "BUY 100 HK.00700" in person.asked[0] and "TENCENT" not in person.asked[0]
