@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from opend.client import OpenDClient
 from opend.codes import parse_code
+from opend.throttle import QuoteThrottle
 
 CODE = "HK.00700"
 SIM_SCRIPT = """
@@ -75,7 +76,9 @@ class Result:
 async def bench_ours(port: int, requests: int, in_flight: int) -> Result:
     """Sequential latency, then `in_flight` concurrent workers sharing one connection."""
     code = [parse_code(CODE)]
-    async with OpenDClient("127.0.0.1", port) as client:
+    # Without the mirror of OpenD's 60 snapshots per 30 s (the simulator does not enforce them
+    # unless asked): this measures the transport, as the SDK side does.
+    async with OpenDClient("127.0.0.1", port, quote_throttle=QuoteThrottle(limits={})) as client:
         if not await client.wait_connected(10):
             raise SystemExit(f"our client could not connect: {client.last_error}")
         for _ in range(50):
