@@ -16,8 +16,6 @@ if TYPE_CHECKING:
     from opend.client import OpenDClient
 
 INTERNAL_ERROR = "internal error (see server log)"
-# How long a failed call may wait for GetGlobalState to say whether OpenD is logged in.
-LOGIN_CHECK_TIMEOUT_S = 2.0
 
 
 class ToolFailure(Exception):
@@ -47,21 +45,6 @@ def ok_result(data: dict[str, Any]) -> CallToolResult:
 
 
 async def gateway_error_text(client: "OpenDClient", exc: OpenDError) -> str:
-    """`gateway error: <OpenD's message>`, plus what to do when OpenD is not logged in to Futu.
-
-    OpenD's own refusal rarely says it is not logged in, so only then (an error path) is
-    GetGlobalState asked; a call that succeeds costs no extra round trip.
-    """
-    import anyio
-
-    text = f"gateway error: {exc.message}"
-    if type(exc) is not OpenDError:  # ours (throttle, timeout, bad reply), not OpenD's refusal
-        return text
-    with anyio.move_on_after(LOGIN_CHECK_TIMEOUT_S):
-        try:
-            advice = (await client.get_global_state()).login_advice(client.address)
-        except OpenDError:
-            return text
-        if advice is not None:
-            return f"{text}; {advice}"
-    return text
+    """`gateway error: <OpenD's message>`, with what to do when OpenD is not logged in to Futu
+    (the reply and the order's audit line both use this text)."""
+    return f"gateway error: {await client.explain(exc)}"

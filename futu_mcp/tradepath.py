@@ -18,7 +18,7 @@ import anyio
 
 from futu_mcp.appstate import Call, trd_header
 from futu_mcp.confirm import ask, needs_confirmation
-from futu_mcp.errors import ToolFailure, invalid_argument
+from futu_mcp.errors import INTERNAL_ERROR, ToolFailure, gateway_error_text, invalid_argument
 from opend.codes import TRD_MARKET_OF, QotMarket, Security
 
 log = logging.getLogger("futu_mcp.trade")
@@ -279,7 +279,7 @@ async def execute(
                 # In a worker thread like every ledger call: it may wait on another process's lock.
                 await anyio.to_thread.run_sync(state.ledger.release, reservation)
             if sent:
-                error = OUTCOME_UNKNOWN if unknown else _error_text(exc)
+                error = OUTCOME_UNKNOWN if unknown else await _error_text(call, exc)
                 await state.audit_write(
                     {
                         **base,
@@ -401,7 +401,8 @@ def _is_outcome_unknown(exc: BaseException) -> bool:
     return isinstance(exc, OutcomeUnknown)
 
 
-def _error_text(exc: BaseException) -> str:
+async def _error_text(call: Call, exc: BaseException) -> str:
+    """The text the client gets for this failure, so the order's audit line says the same."""
     from opend.errors import GatewayNotConnected, OpenDError
 
     if isinstance(exc, ToolFailure):
@@ -409,8 +410,8 @@ def _error_text(exc: BaseException) -> str:
     if isinstance(exc, GatewayNotConnected):
         return str(exc)
     if isinstance(exc, OpenDError):
-        return f"gateway error: {exc.message}"
-    return "internal error (see server log)"
+        return await gateway_error_text(call.client, exc)
+    return INTERNAL_ERROR
 
 
 def _ms(started: float) -> float:

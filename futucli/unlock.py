@@ -276,7 +276,9 @@ def _run(
             except GatewayNotConnected as exc:
                 return f"gateway not reachable at {host}:{port} ({exc.reason})"
             except OpenDError as exc:
-                return f"OpenD at {host}:{port} said no: {explain(exc.message)}"
+                advice = await client.login_advice()
+                said = f"OpenD at {host}:{port} said no: {explain(exc.message)}"
+                return said if advice is None else f"{said}; {advice}"
             return None
         finally:
             await client.close()

@@ -12,6 +12,7 @@ import contextlib
 import functools
 import logging
 import random
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -79,6 +80,10 @@ from opend.wire import opt_str
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# How long one GetGlobalState answers "is OpenD logged in?" for `explain`, and how long a refused
+# call may wait for it: refusals in a burst ask once, and none waits long for the answer.
+LOGIN_STATE_TTL_S = 5.0
+LOGIN_CHECK_TIMEOUT_S = 2.0
 
 
 def read_reply(parser: Callable[[Body], T], s2c: Body, *, write_proto: int | None = None) -> T:
@@ -147,6 +152,8 @@ class OpenDClient:
         self._closing = False
         self.last_error: str | None = None
         self._login_warned: str | None = None
+        # (monotonic time, login advice or None) from the latest GetGlobalState on any path.
+        self._login_seen: tuple[float, str | None] | None = None
         self.reconnects = 0
         self.on_state_change: Callable[[bool], None] | None = None
 
@@ -309,6 +316,7 @@ class OpenDClient:
         except OpenDError as exc:
             log.debug("OpenD %s: no global state after connecting: %s", self.address, exc)
             return
+        self._login_seen = (time.monotonic(), advice)
         if advice is not None and advice != self._login_warned:
             log.warning("%s", advice)
         self._login_warned = advice
@@ -441,7 +449,31 @@ class OpenDClient:
         s2c = await conn.request(
             ProtoId.GET_GLOBAL_STATE, c2s.get_global_state(conn.info.login_user_id)
         )
-        return read_reply(GlobalState.from_wire, s2c)
+        state = read_reply(GlobalState.from_wire, s2c)
+        self._login_seen = (time.monotonic(), state.login_advice(self.address))
+        return state
+
+    async def explain(self, exc: OpenDError) -> str:
+        """OpenD's message for a refused request, plus what to do when the cause is that OpenD
+        is not logged in to Futu: its own refusals rarely say so. Only OpenD's refusals are
+        explained, not our throttles, timeouts or unreadable replies."""
+        if type(exc) is not OpenDError:
+            return exc.message
+        advice = await self.login_advice()
+        return exc.message if advice is None else f"{exc.message}; {advice}"
+
+    async def login_advice(self) -> str | None:
+        """What to do when OpenD is up but not logged in to Futu; None when it is logged in or
+        cannot say. Meant for error paths: GetGlobalState is asked at most once per
+        LOGIN_STATE_TTL_S, and never waited on for more than LOGIN_CHECK_TIMEOUT_S."""
+        seen = self._login_seen
+        if seen is None or time.monotonic() - seen[0] > LOGIN_STATE_TTL_S:
+            try:
+                await asyncio.wait_for(self.get_global_state(), LOGIN_CHECK_TIMEOUT_S)
+            except (OpenDError, TimeoutError):
+                return None
+            seen = self._login_seen
+        return seen[1] if seen is not None else None
 
     # ---- quotes --------------------------------------------------------------------------
 

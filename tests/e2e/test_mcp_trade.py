@@ -231,3 +231,20 @@ async def test_a_confirmed_order_does_not_wait_on_the_snapshot_limit(
         placed = await ok(client, "futu_place_order", resting())
     assert placed["status"] and len(person.asked) == 1
     assert "BUY 100 HK.00700" in person.asked[0] and "TENCENT" not in person.asked[0]
+
+
+async def test_an_order_opend_refuses_is_audited_with_the_text_the_client_got(
+    sim: Any, make_key: Any, tmp_path: Path
+) -> None:
+    token = make_key("big", "qot:read,trade:simulate")
+    audit = tmp_path / "audit.jsonl"
+    args = ("--gateway", gateway_of(sim), "--audit-log", str(audit))
+    async with stdio_client(token, *args) as client:
+        failed, text = await call(client, "futu_place_order", resting(qty=10_000_000))
+    assert failed and text.startswith("gateway error: ")
+    (result,) = [
+        json.loads(line)
+        for line in audit.read_text().splitlines()
+        if json.loads(line).get("phase") == "result"
+    ]
+    assert result["error"] == text
