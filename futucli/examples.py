@@ -97,8 +97,8 @@ EXAMPLES: dict[str, tuple[Example, ...]] = {
             "futucli mcp-config --client claude",
         ),
         _ex(
-            "Add the entry to ~/.cursor/mcp.json; other servers there stay",
-            "futucli mcp-config --client cursor --install",
+            "Add the entry to ~/.cursor/mcp.json (paste the key at the hidden prompt)",
+            "futucli mcp-config --client cursor --install --key-stdin",
         ),
         _ex(
             "The entry for a futu-mcp already running with --http-listen",

@@ -13,12 +13,22 @@ Decisions beyond the contract:
   refused (exit 2), because a config holding a placeholder fails only when the client starts
   the server, where a newcomer does not look. A key that fails the format or checksum check is
   a warning when printing and a refusal when installing, for the same reason.
-- `--install` never rewrites a file it cannot fully understand: invalid JSON, a top level or
-  `mcpServers` that is not an object, or a key repeated in one object (the rewrite would drop
-  one copy) exit 1 with nothing written. An empty file counts as `{}`.
+- `--install` also refuses (exit 1) what would make the installed server exit at the client's
+  start, for the same reason: a `--gateway` futu-mcp would not parse (exit 2, checked with
+  futu-mcp's own parser), a keys.json that is missing or unusable, and a key whose kid is not in
+  it (`gen-key --keys-file X | mcp-config --install` without the same `--keys-file`). The kid
+  lookup is a plain read of keys.json, never a hash.
+- In the recommended pipe, `futucli gen-key ... | futucli mcp-config --install --key-stdin`,
+  the key exists before mcp-config reads the client's file, and standard input cannot be read
+  twice; re-running the same pipe fails on gen-key's duplicate id. So when an install fails
+  after reading the key from standard input, the error says that key fc_<kid>_… was NOT
+  installed and gives the re-run that works (`futucli rotate-key ID | ...`: a new secret for
+  the same key) or the revoke, never "Nothing was changed" alone. Checking the client's file
+  before reading stdin would not help: gen-key has already run by then.
 - A re-run replaces the entry of the same `--name` without `--force`: that is what re-running
-  wants, the old entry is printed (secrets hidden) and the old file is in the backup.
-- A symlinked config file (dotfile managers) is written through the link, so the link stays.
+  wants; what was replaced is described without its values and the old file is in the backup.
+- How the client's file is merged and written (refusals, 0600, backup, lock, symlinks) is
+  futucli/clientconfig.py's job.
 - `--name` is limited to letters, digits, `.`, `_` and `-`: it is a key in the client's
   config, a YAML scalar for Continue and, for Continue's install, a file name.
 - For Continue, printing gives the YAML block for config.yaml, while `--install` writes
@@ -31,15 +41,20 @@ import getpass
 import json
 import os
 import re
+import shlex
 import sys
-import tempfile
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlsplit
 
 import typer
+
+from futucli import clientconfig
+
+if TYPE_CHECKING:
+    from keystore.records import KeyRecord
 
 PLACEHOLDER = "<paste the key printed by futucli gen-key>"
 DEFAULT_GATEWAY = "127.0.0.1:11111"
@@ -107,11 +122,11 @@ def render(client: ClientKind, name: str, entry: dict[str, object]) -> str:
 def default_config_file(client: ClientKind, name: str) -> Path | None:
     """The file `--install` edits when no --config-file is given; None for HTTP (no one file)."""
     # Claude Desktop keeps its file in the platform config folder, the one keys.json defaults to.
-    from keystore.paths import _config_dir
+    from keystore.paths import config_dir
 
     home = Path.home()
     if client is ClientKind.claude:
-        return _config_dir() / "Claude" / "claude_desktop_config.json"
+        return config_dir() / "Claude" / "claude_desktop_config.json"
     if client is ClientKind.cursor:
         return home / ".cursor" / "mcp.json"
     if client is ClientKind.continue_:
@@ -165,176 +180,108 @@ def _redacted(key: str) -> str:
     return f"fc_{kid}_…" if kid else "fc_…"
 
 
-def _hide_secrets(entry: object) -> object:
-    """A server entry with env and header values hidden, to show what a re-run replaced."""
-    if not isinstance(entry, dict):
-        return entry
-    return {
-        field: {k: "<hidden>" for k in value}
-        if field in ("env", "headers") and isinstance(value, dict)
-        else value
-        for field, value in entry.items()
-    }
+def _check_gateway(gateway: str) -> None:
+    """Refuse (exit 2) an address futu-mcp itself would refuse at the client's start."""
+    from futu_mcp.config import ConfigError, split_host_port
 
-
-class ConfigFileError(Exception):
-    """The existing config file cannot be merged safely; the message names the file and the fix."""
-
-
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in seen:
-            raise ConfigFileError(
-                f"the name {json.dumps(key)} appears twice in one object; the client uses only "
-                "one of them and rewriting the file would drop the other. Nothing was changed. "
-                "Remove one copy and run the command again."
-            )
-        seen[key] = value
-    return seen
-
-
-def _reject_constant(text: str) -> object:
-    raise ConfigFileError(
-        f"{text} is not a JSON value. Nothing was changed. Fix the file and run the command again."
-    )
-
-
-def load_config(path: Path, text: str) -> dict[str, Any]:
-    """The parsed config, or ConfigFileError when merging into it could lose or break anything."""
-    if not text.strip():
-        return {}
     try:
-        config = json.loads(
-            text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
+        split_host_port(gateway)
+    except ConfigError as exc:
+        _fail(
+            f"--gateway: {exc}; futu-mcp would not start with it. Give OpenD's address as "
+            f"HOST:PORT, e.g. {DEFAULT_GATEWAY}",
+            2,
         )
-    except json.JSONDecodeError as exc:
-        hint = ""
-        if text.startswith(("//", "/*"), exc.pos):
-            hint = " (a comment: this command only edits plain JSON; remove the comments)"
-        raise ConfigFileError(
-            f"{path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}{hint}. "
-            "Nothing was changed. Fix the file (or move it aside) and run the command again."
-        ) from None
-    except ConfigFileError as exc:
-        raise ConfigFileError(f"{path}: {exc}") from None
-    if not isinstance(config, dict):
-        raise ConfigFileError(
-            f"{path} holds a JSON {type(config).__name__}, not an object. Nothing was changed. "
-            "Fix the file (or move it aside) and run the command again."
+
+
+_KEYS_FILE_SOURCES = {
+    "flag": "given with --keys-file",
+    "env": "from $FUTU_KEYS_FILE",
+    "default": "the default location",
+}
+
+
+@dataclass(frozen=True)
+class _Install:
+    """An install under way: how to refuse it so that a key read from stdin is not lost unseen."""
+
+    key: str
+    from_stdin: bool
+    # mcp-config's own flags as given, without --keys-file, --install and --key-stdin.
+    flags: tuple[str, ...]
+    keys_file: str | None
+
+    def refuse(
+        self, message: str, key_id: str | None = None, keys_file: str | None = None
+    ) -> NoReturn:
+        """Exit 1 with `message`; after --key-stdin, also say the key is NOT installed and how to
+        re-run (rotate-key with the same --keys-file, `keys_file` overriding it) or revoke it."""
+        if not self.from_stdin:
+            _fail(message, 1)
+        keys_file = keys_file or self.keys_file
+        with_file = f" --keys-file {shlex.quote(keys_file)}" if keys_file else ""
+        who = shlex.quote(key_id) if key_id else "<id>"
+        rerun = (
+            f"futucli rotate-key {who}{with_file} | futucli mcp-config {shlex.join(self.flags)}"
+            f"{with_file} --install --key-stdin"
         )
-    if not isinstance(config.get("mcpServers", {}), dict):
-        raise ConfigFileError(
-            f'{path}: "mcpServers" is not an object. Nothing was changed. Make it an object '
-            '({"name": {...}, ...}) and run the command again.'
+        _fail(
+            f"{message} The key {_redacted(self.key)} read from standard input was NOT "
+            "installed. If futucli gen-key printed it, that key now exists unused: once the "
+            f"problem is fixed, run `{rerun}` (rotate-key gives the key a new secret; the one "
+            f"read here then stops working), or revoke it with `futucli revoke-key {who}"
+            f"{with_file}`.",
+            1,
         )
-    return config
 
 
-def merge_entry(
-    config: dict[str, Any], name: str, entry: dict[str, object]
-) -> tuple[dict[str, Any], object | None]:
-    """The config with `entry` under mcpServers[name], and the entry it replaced (None if new).
+def _find_record(keys_path: Path, key: str) -> "KeyRecord | None":
+    """The record of `key` in keys.json by its kid (a plain read, no hash); None when the file
+    does not hold it or the key is a legacy one, which names no kid. Raises KeysFileError."""
+    from keystore.store import read_keys_file
+    from keystore.tokens import parse_token
 
-    Every other top-level key and every other server stays as it was, in its place.
-    """
-    merged = dict(config)
-    servers = dict(merged.get("mcpServers", {}))
-    replaced = servers.get(name)
-    servers[name] = entry
-    merged["mcpServers"] = servers
-    return merged, replaced
+    kid = parse_token(key).kid
+    records = read_keys_file(keys_path).records
+    return next((r for r in records if kid is not None and r.kid == kid), None)
 
 
-def _backup(real: Path, data: bytes) -> Path:
-    """Copy the old file beside itself, private to the user; never over an existing backup."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    for n in range(1000):
-        candidate = real.with_name(f"{real.name}.bak-{stamp}" + (f"-{n}" if n else ""))
-        try:
-            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            continue
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        return candidate
-    raise FileExistsError(f"{real.name}.bak-{stamp}")
+def _issued_key_id(install: _Install) -> str | None:
+    """The id of the key in the keys.json the installed futu-mcp will read; refuses the install
+    when that file is unusable or does not hold the key (futu-mcp would refuse it at start)."""
+    from keystore.errors import KeysFileError
+    from keystore.paths import locate_keys_file
+    from keystore.tokens import parse_token
 
-
-def _write_atomically(real: Path, data: bytes, mode: int) -> None:
-    """Replace `real` by `data` in one step: a reader sees the old file or the new, never half."""
-    fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".tmp")
+    where = locate_keys_file(install.keys_file)
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, real)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    if os.name == "posix":
-        dir_fd = os.open(real.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
-def install(path: Path, name: str, entry: dict[str, object]) -> list[str]:
-    """Merge `entry` into the config at `path`; the lines that tell the user what happened.
-
-    Raises ConfigFileError (nothing written) when the file cannot be merged, OSError when it
-    cannot be read or written.
-    """
-    from keystore.private_files import privacy_problem
-
-    real = Path(os.path.realpath(path))
-    report: list[str] = []
-    try:
-        st = real.stat()
-    except FileNotFoundError:
-        st = None
-    if st is None:
-        old_data, config, mode = None, {}, 0o600
-    else:
-        old_data = real.read_bytes()
-        try:
-            text = old_data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ConfigFileError(
-                f"{path} is not UTF-8 text (byte {exc.start}). Nothing was changed. "
-                "Save it as UTF-8 (or move it aside) and run the command again."
-            ) from None
-        config = load_config(path, text)
-        mode = st.st_mode & 0o7777
-    merged, replaced = merge_entry(config, name, entry)
-    try:
-        data = (json.dumps(merged, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode()
-    except ValueError:
-        raise ConfigFileError(
-            f"{path} holds a number too large to write back unchanged. Nothing was changed. "
-            "Add the entry by hand from the snippet `futucli mcp-config` prints."
-        ) from None
-    if old_data is None:
-        real.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _write_atomically(real, data, mode)
-        report.append(f"created {path} (mode 0600: it holds the key)")
-    else:
-        report.append(f"backed up {path} to {_backup(real, old_data)}")
-        _write_atomically(real, data, mode)
-        problem = privacy_problem(real, real.stat())
-        if problem:
-            _warn(f"{problem} (it now holds your API key)")
-    if replaced is not None:
-        report.append(
-            f'replaced the existing "{name}" entry, which was: '
-            f"{json.dumps(_hide_secrets(replaced), ensure_ascii=False)}"
+        record = _find_record(where.path, install.key)
+    except KeysFileError as exc:
+        install.refuse(
+            f"{exc}. The installed futu-mcp would stop at the client's start. Nothing was changed."
         )
-    return report
+    if record is None and parse_token(install.key).kid is not None:
+        shown = f"{os.path.abspath(where.path)} ({_KEYS_FILE_SOURCES[where.source]})"
+        install.refuse(
+            f"the key {_redacted(install.key)} is not in {shown}, "
+            "the keys file the installed futu-mcp would read, so it would refuse the key. If "
+            "futucli gen-key wrote the key to another file with --keys-file, give mcp-config "
+            "the same --keys-file. Nothing was changed.",
+            keys_file="FILE",
+        )
+    return None if record is None else record.id
+
+
+def _key_id_for_message(key: str) -> str | None:
+    """The key's id in the default keys.json, for a message only (None when not found there)."""
+    from keystore.errors import KeystoreError
+    from keystore.paths import resolve_keys_file
+
+    try:
+        record = _find_record(resolve_keys_file(), key)
+    except (KeystoreError, OSError):
+        return None
+    return None if record is None else record.id
 
 
 def _check_url(url: str) -> None:
@@ -417,7 +364,7 @@ def mcp_config(
 
     The key comes from --key-stdin or the variable --key-env names (FUTU_MCP_API_KEY), never from a flag. Without one, a placeholder is printed.
 
-    --install merges the entry into the client's config file instead (Claude Desktop's claude_desktop_config.json, ~/.cursor/mcp.json, ~/.continue/mcpServers/NAME.json, or --config-file): other servers and settings stay, the old file is backed up first, an entry of the same name is replaced, a file that is not valid JSON is reported and left alone, and the key is not printed. Installing needs a valid key.
+    --install merges the entry into the client's config file instead (Claude Desktop's claude_desktop_config.json, ~/.cursor/mcp.json, ~/.continue/mcpServers/NAME.json, or --config-file): other servers and settings stay, the old file is backed up first, an entry of the same name is replaced, a file that is not valid JSON is reported and left alone, the file is made readable by you only (0600), and the key is not printed. Installing needs a valid key that the keys file holds.
     """
     if not _NAME.fullmatch(name):
         _fail(
@@ -430,6 +377,16 @@ def mcp_config(
         _fail("--audit-log and --no-audit-log contradict each other: give one of them", 2)
     if not key_env:
         _fail("--key-env needs the name of an environment variable, e.g. FUTU_MCP_API_KEY", 2)
+    flags = ["--client", client.value]
+    if name != "futu":
+        flags += ["--name", name]
+    for flag, value in (("--gateway", gateway), ("--audit-log", audit_log)):
+        if value is not None:
+            flags += [flag, value]
+    if no_audit_log:
+        flags.append("--no-audit-log")
+    if config_file is not None:
+        flags += ["--config-file", str(config_file)]
     if client is ClientKind.http:
         stdio_only = (
             ("--gateway", gateway),
@@ -443,6 +400,8 @@ def mcp_config(
                     f"Give {flag} to `futu-mcp --http-listen` instead, or drop it here.",
                     2,
                 )
+        if url is not None:
+            flags += ["--url", url]
         url = url or DEFAULT_URL
         _check_url(url)
     elif url is not None:
@@ -451,6 +410,8 @@ def mcp_config(
             "itself. Drop --url, or use --client http.",
             2,
         )
+    if gateway is not None:
+        _check_gateway(gateway)
     target = config_file or default_config_file(client, name)
     if install_it and target is None:
         _fail(
@@ -467,8 +428,9 @@ def mcp_config(
                 f"no API key to install: {_nothing_from(source)}"
                 + ("" if key_stdin else " and --key-stdin was not given")
                 + ". Pipe the key in, e.g. `futucli gen-key --id claude | futucli mcp-config "
-                "--install --key-stdin`, or leave out --install to print the snippet with a "
-                "placeholder to paste the key into.",
+                "--install --key-stdin` (for a key that exists already, `futucli rotate-key "
+                "claude | ...` gives it a new secret), or leave out --install to print the "
+                "snippet with a placeholder to paste the key into.",
                 2,
             )
         _warn(
@@ -489,23 +451,22 @@ def mcp_config(
                 "be refused until you paste the whole fc_... line futucli gen-key printed."
             )
 
+    command_missing = None
     if client is ClientKind.http:
         assert url is not None
         entry = http_entry(url, key or PLACEHOLDER)
     else:
+        from futu_mcp.audit import default_audit_path
         from keystore.paths import resolve_keys_file
 
         command = futu_mcp_command()
         if not Path(command).is_file():
-            message = (
+            command_missing = (
                 f"{command} does not exist. Install futu-mcp in the same environment as futucli "
                 "(pip install futu-mcp) and run this command from there"
             )
-            if install_it:
-                _fail(f"{message}. Nothing was changed.", 1)
-            _warn(f'{message}, or fix "command" in the snippet.')
-        from futu_mcp.audit import default_audit_path
-
+            if not install_it:
+                _warn(f'{command_missing}, or fix "command" in the snippet.')
         keys_path = os.path.abspath(resolve_keys_file(keys_file))
         audit_path = None if no_audit_log else os.path.abspath(audit_log or default_audit_path())
         entry = stdio_entry(
@@ -516,15 +477,21 @@ def mcp_config(
         typer.echo(render(client, name, entry))
         return
     assert target is not None and key is not None
+    install = _Install(key, key_stdin, tuple(flags), keys_file)
+    # The keys.json of a server already running (http) is not known here: the id only helps the
+    # message then. futu-mcp started by the client reads the one pinned in the entry.
+    key_id = _key_id_for_message(key) if client is ClientKind.http else _issued_key_id(install)
+    if command_missing:
+        install.refuse(f"{command_missing}. Nothing was changed.", key_id)
     try:
-        report = install(target, name, entry)
-    except ConfigFileError as exc:
-        _fail(str(exc), 1)
+        report = clientconfig.install(target, name, entry)
+    except clientconfig.ConfigFileError as exc:
+        install.refuse(str(exc), key_id)
     except OSError as exc:
-        _fail(
-            f"cannot update {target}: {exc.strerror or exc}. Fix the permissions (or give "
-            "another --config-file) and run the command again.",
-            1,
+        install.refuse(
+            f"cannot update {target}: {exc.strerror or exc}. Nothing was changed. Fix the "
+            "permissions (or give another --config-file) and run the command again.",
+            key_id,
         )
     for line in report:
         typer.echo(line)

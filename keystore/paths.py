@@ -33,7 +33,7 @@ def locate_keys_file(explicit: str | os.PathLike[str] | None = None) -> KeysFile
     from_env = os.environ.get(KEYS_FILE_ENV)
     if from_env:
         return KeysFileLocation(Path(from_env).expanduser(), "env")
-    return KeysFileLocation(_config_dir() / "futu" / "keys.json", "default")
+    return KeysFileLocation(config_dir() / "futu" / "keys.json", "default")
 
 
 def resolve_keys_file(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -78,7 +78,9 @@ def ledger_path(keys_file: Path) -> Path:
     return keys_file.with_name(f"{keys_file.stem}.ledger.sqlite")
 
 
-def _config_dir() -> Path:
+def config_dir() -> Path:
+    """The platform's per-user config folder (APPDATA, Application Support, XDG_CONFIG_HOME):
+    keys.json's default home, and Claude Desktop's, so both follow the same rule."""
     if sys.platform == "win32":
         appdata = os.environ.get("APPDATA")
         return Path(appdata) if appdata else Path.home() / "AppData" / "Roaming"

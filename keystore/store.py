@@ -277,10 +277,11 @@ class KeyStore:
         atomic_write(self.path, (json.dumps(doc, indent=2) + "\n").encode("utf-8"))
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes, before_replace: Callable[[], None] | None = None) -> None:
     """Replace `path` with `data` so that a crash leaves the old or the new file, never a mix.
 
     Temp file in the same folder (mode 0600 from mkstemp), fsync, os.replace, fsync the folder.
+    `before_replace` runs just before os.replace; if it raises, nothing is replaced.
     """
     fd, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX, dir=path.parent)
     try:
@@ -288,6 +289,8 @@ def atomic_write(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        if before_replace is not None:
+            before_replace()
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

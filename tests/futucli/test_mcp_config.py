@@ -3,6 +3,7 @@ and `--install` merges it into a client's config without losing or breaking anyt
 
 import json
 import os
+import platform
 import pty
 import stat
 import subprocess
@@ -13,10 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from futucli import mcpconfig
+from futucli import clientconfig
+from keystore.hashing import TEST_ONLY_CHEAP_PARAMS
+from keystore.issuing import issue_key, new_key_id
+from keystore.paths import resolve_keys_file
+from keystore.records import Limits
+from keystore.store import KeyStore
 from keystore.tokens import generate_token
+from keystore.verify import KeyVerifier
 from tests.conftest import console_script
-from tests.futucli.test_unlock_e2e import _read_to_end, _read_until, _reap
+from tests.ptyhelpers import read_to_end, read_until, reap
 
 OTHER_SERVERS = {
     "github": {
@@ -26,6 +33,8 @@ OTHER_SERVERS = {
     },
     "remote": {"type": "http", "url": "https://mcp.example.com/mcp", "timeout": 1.5e3},
 }
+# read(2)'s number in /proc/PID/syscall, by CPU.
+READ_SYSCALL = {"x86_64": 0, "aarch64": 63}.get(platform.machine())
 EXTRA_TOP_LEVEL = {"globalShortcut": "Ctrl+Space", "preferences": {"theme": "dark", "n": [1, None]}}
 
 
@@ -49,6 +58,18 @@ def run_mcp_config(
         env=full_env,
         cwd=cwd,
     )
+
+
+def issued(key_id: str | None = None) -> tuple[str, str]:
+    """A key (token, kid) issued into the keys.json mcp-config pins, as gen-key would issue it."""
+    token, record = issue_key(
+        KeyStore(resolve_keys_file()),
+        key_id=key_id or new_key_id(),
+        scopes=frozenset({"qot:read"}),
+        limits=Limits(),
+        argon2_params=TEST_ONLY_CHEAP_PARAMS,  # the hash is not what these tests look at
+    )
+    return token, record.kid
 
 
 def snippet(*args: str, **kwargs: object) -> str:
@@ -216,6 +237,8 @@ def test_continue_yaml() -> None:
         (["--client", "http", "--url", "ftp://host/mcp"], "not an http(s) URL"),
         (["--name", "../evil"], "--name"),
         (["--key-env", ""], "--key-env needs"),
+        (["--gateway", "localhost"], "--gateway: expected HOST:PORT, got 'localhost'"),
+        (["--gateway", "127.0.0.1:99999"], "futu-mcp would not start with it"),
         (["--client", "vscode"], "vscode"),
     ],
 )
@@ -233,7 +256,7 @@ def test_usage_errors_exit_2_and_write_nothing(
 def test_install_keeps_other_servers_and_settings(cfg: Path) -> None:
     config = cfg / "claude_desktop_config.json"
     old = write_existing(config)
-    key, kid = generate_token()
+    key, kid = issued()
     done = install(config, key, "--gateway", "127.0.0.1:22222")
     merged = json.loads(config.read_text())
     assert {k: v for k, v in merged.items() if k != "mcpServers"} == EXTRA_TOP_LEVEL
@@ -269,17 +292,24 @@ def test_install_refuses_a_file_it_cannot_merge(
     config = cfg / "mcp.json"
     data = content.encode() if isinstance(content, str) else content
     config.write_bytes(data)
-    key, _ = generate_token()
+    key, kid = issued("cur")
     done = install(config, key, "--client", "cursor", expect=1)
     assert str(config) in done.stderr
     assert wanted in done.stderr
     assert "Nothing was changed" in done.stderr
+    # The key came from stdin and is gone with this process: the user is told, with the re-run.
+    assert f"The key fc_{kid}_… read from standard input was NOT installed" in done.stderr
+    assert (
+        f"`futucli rotate-key cur | futucli mcp-config --client cursor --config-file {config} "
+        "--install --key-stdin`" in done.stderr
+    )
+    assert "futucli revoke-key cur" in done.stderr
     assert config.read_bytes() == data
     assert [p.name for p in cfg.iterdir()] == ["mcp.json"]
 
 
 def test_install_creates_a_missing_file_private(isolated_home: Path) -> None:
-    key, _ = generate_token()
+    key, _ = issued()
     done = install(None, key, "--client", "cursor")
     config = isolated_home / ".cursor" / "mcp.json"
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
@@ -291,18 +321,23 @@ def test_install_creates_a_missing_file_private(isolated_home: Path) -> None:
 def test_rerun_replaces_only_the_futu_entry(cfg: Path) -> None:
     config = cfg / "mcp.json"
     write_existing(config)
-    first_key, _ = generate_token()
+    first_key, _ = issued()
     install(config, first_key, "--gateway", "127.0.0.1:1111")
     after_first = config.read_bytes()
-    second_key, _ = generate_token()
+    second_key, _ = issued()
     done = install(config, second_key, "--gateway", "127.0.0.1:2222")
     merged = json.loads(config.read_text())
     assert list(merged["mcpServers"]) == [*OTHER_SERVERS, "futu"]
     assert {k: v for k, v in merged["mcpServers"].items() if k != "futu"} == OTHER_SERVERS
     assert merged["mcpServers"]["futu"]["env"]["FUTU_MCP_API_KEY"] == second_key
     assert merged["mcpServers"]["futu"]["args"][1] == "127.0.0.1:2222"
-    assert 'replaced the existing "futu" entry' in done.stdout
-    assert "127.0.0.1:1111" in done.stdout
+    command = json.dumps(merged["mcpServers"]["futu"]["command"])
+    assert (
+        f'replaced the existing "futu" entry (fields: command, args, env; command {command})'
+        in done.stdout
+    )
+    # Argument values are never shown: they can hold secrets (the backup keeps them).
+    assert "127.0.0.1:1111" not in done.stdout
     assert first_key not in done.stdout
     assert any(b.read_bytes() == after_first for b in backups(config))
     assert len(backups(config)) == 2
@@ -332,7 +367,7 @@ def test_install_needs_a_valid_key(cfg: Path) -> None:
 
 
 def test_continue_install_writes_json_into_mcpservers(isolated_home: Path) -> None:
-    key, _ = generate_token()
+    key, _ = issued()
     install(None, key, "--client", "continue")
     config = isolated_home / ".continue" / "mcpServers" / "futu.json"
     assert json.loads(config.read_text())["mcpServers"]["futu"]["env"]["FUTU_MCP_API_KEY"] == key
@@ -341,7 +376,7 @@ def test_continue_install_writes_json_into_mcpservers(isolated_home: Path) -> No
 @pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="Linux location of Claude's file")
 def test_claude_default_path_honours_xdg_config_home(tmp_path: Path, isolated_home: Path) -> None:
     xdg = tmp_path / "xdg"
-    key, _ = generate_token()
+    key, _ = issued()
     done = run_mcp_config(
         "--install", "--key-stdin", stdin=key + "\n", env={"XDG_CONFIG_HOME": str(xdg)}
     )
@@ -351,14 +386,27 @@ def test_claude_default_path_honours_xdg_config_home(tmp_path: Path, isolated_ho
     assert not (isolated_home / ".config" / "Claude").exists()
 
 
-def test_install_keeps_a_shared_files_mode_and_warns(cfg: Path) -> None:
+@pytest.mark.parametrize("mode", [0o644, 0o666, 0o640, 0o604])
+def test_install_makes_a_shared_file_private_and_says_so(cfg: Path, mode: int) -> None:
+    """The clients create their files 0644; once it holds the key, nobody else may read it."""
     config = cfg / "mcp.json"
     write_existing(config)
-    config.chmod(0o644)
-    key, _ = generate_token()
+    config.chmod(mode)
+    key, _ = issued()
     done = install(config, key)
-    assert stat.S_IMODE(config.stat().st_mode) == 0o644
-    assert "chmod 600" in done.stderr and "now holds your API key" in done.stderr
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    assert f"tightened {config} from {mode:04o} to 0600: it now holds your API key" in done.stdout
+    assert done.stderr == ""
+
+
+def test_install_into_a_private_file_does_not_claim_to_tighten(cfg: Path) -> None:
+    config = cfg / "mcp.json"
+    write_existing(config)
+    config.chmod(0o400)
+    key, _ = issued()
+    done = install(config, key)
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    assert "tightened" not in done.stdout
 
 
 def test_install_writes_through_a_symlink(cfg: Path) -> None:
@@ -367,10 +415,14 @@ def test_install_writes_through_a_symlink(cfg: Path) -> None:
     write_existing(real)
     link = cfg / "claude_desktop_config.json"
     link.symlink_to(real)
-    key, _ = generate_token()
-    install(link, key)
+    real.chmod(0o666)
+    key, _ = issued()
+    done = install(link, key)
     assert link.is_symlink()
     assert json.loads(real.read_text())["mcpServers"]["futu"]["env"]["FUTU_MCP_API_KEY"] == key
+    # The file the link points at is the one that holds the key: it is the one made private.
+    assert stat.S_IMODE(real.stat().st_mode) == 0o600
+    assert f"tightened {link} from 0666 to 0600" in done.stdout
 
 
 def test_backup_never_overwrites_an_earlier_backup(
@@ -381,10 +433,10 @@ def test_backup_never_overwrites_an_earlier_backup(
         def now(cls, tz: object = None) -> "FrozenClock":
             return cls(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
-    monkeypatch.setattr(mcpconfig, "datetime", FrozenClock)
+    monkeypatch.setattr(clientconfig, "datetime", FrozenClock)
     config = tmp_path / "mcp.json"
-    first = mcpconfig._backup(config, b"first")
-    second = mcpconfig._backup(config, b"second")
+    first = clientconfig._backup(config, b"first")
+    second = clientconfig._backup(config, b"second")
     assert first.name == "mcp.json.bak-20260102T030405Z"
     assert second.name == "mcp.json.bak-20260102T030405Z-1"
     assert (first.read_bytes(), second.read_bytes()) == (b"first", b"second")
@@ -392,7 +444,7 @@ def test_backup_never_overwrites_an_earlier_backup(
 
 def test_merge_keeps_order_and_values() -> None:
     config = {"a": 1, "mcpServers": {"x": {"command": "x"}, "futu": {"old": True}}, "z": [2]}
-    merged, replaced = mcpconfig.merge_entry(config, "futu", {"command": "new"})
+    merged, replaced = clientconfig.merge_entry(config, "futu", {"command": "new"})
     assert replaced == {"old": True}
     assert list(merged) == ["a", "mcpServers", "z"]
     assert list(merged["mcpServers"]) == ["x", "futu"]
@@ -403,7 +455,7 @@ def test_merge_keeps_order_and_values() -> None:
 def test_key_typed_at_a_terminal_is_not_echoed(cfg: Path) -> None:
     """At a terminal --key-stdin prompts with echo off, so the key never shows on screen."""
     config = cfg / "mcp.json"
-    key, kid = generate_token()
+    key, kid = issued()
     argv = [console_script("futucli"), "mcp-config", "--install", "--key-stdin"]
     pid, master = pty.fork()
     if pid == 0:  # the child: the pty is its controlling terminal, as in a real shell
@@ -413,13 +465,211 @@ def test_key_typed_at_a_terminal_is_not_echoed(cfg: Path) -> None:
             os._exit(127)
     deadline = time.monotonic() + 60
     try:
-        screen = _read_until(master, b"(input hidden): ", deadline)
+        screen = read_until(master, b"(input hidden): ", deadline)
         os.write(master, key.encode() + b"\n")
-        screen += _read_to_end(master, deadline)
+        screen += read_to_end(master, deadline)
     finally:
-        status = _reap(pid, deadline)
+        status = reap(pid, deadline)
         os.close(master)
     assert os.waitstatus_to_exitcode(status) == 0, screen
     assert key.encode() not in screen
     assert f"fc_{kid}_".encode() in screen
     assert json.loads(config.read_text())["mcpServers"]["futu"]["env"]["FUTU_MCP_API_KEY"] == key
+
+
+def run_shell(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """A command line as a user types it, with this installation's scripts on PATH."""
+    env = {**os.environ, "PATH": f"{Path(console_script('futucli')).parent}:{os.environ['PATH']}"}
+    return subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {command}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=cwd,
+    )
+
+
+def issued_kid(key_id: str) -> str:
+    record = KeyStore(resolve_keys_file()).read().by_id(key_id)
+    assert record is not None
+    return record.kid
+
+
+def test_the_rerun_a_failed_pipe_suggests_installs_the_key(cfg: Path) -> None:
+    """gen-key | mcp-config into a broken file: the key exists but was not installed, and the
+    command the error gives, run as printed once the file is fixed, installs a working key."""
+    config = cfg / "mcp.json"
+    config.write_text('{"mcpServers": {"x": {"command": "y"},}}')
+    pipe = "futucli gen-key --id cur | futucli mcp-config --client cursor --install --key-stdin"
+    failed = run_shell(f"{pipe} --config-file {config}", cfg)
+    assert failed.returncode == 1
+    assert "Nothing was changed" in failed.stderr and "was NOT installed" in failed.stderr
+    assert "fc_" not in failed.stderr.replace(f"fc_{issued_kid('cur')}_…", "")
+    [rerun] = [part for part in failed.stderr.split("`") if part.startswith("futucli rotate-key")]
+    config.write_text('{"mcpServers": {"x": {"command": "y"}}}')
+    done = run_shell(rerun, cfg)
+    assert done.returncode == 0, done.stderr
+    installed = json.loads(config.read_text())["mcpServers"]
+    assert installed["x"] == {"command": "y"}
+    key = installed["futu"]["env"]["FUTU_MCP_API_KEY"]
+    assert KeyVerifier(resolve_keys_file()).verify(key).id == "cur"
+
+
+def test_a_key_from_the_environment_is_still_there_for_a_rerun(cfg: Path) -> None:
+    config = cfg / "mcp.json"
+    config.write_text("[")
+    key, _ = issued()
+    done = run_mcp_config("--install", "--config-file", str(config), env_key=key)
+    assert done.returncode == 1
+    assert "Nothing was changed" in done.stderr
+    assert "NOT installed" not in done.stderr and "rotate-key" not in done.stderr
+
+
+def test_install_refuses_a_keys_file_that_does_not_exist(cfg: Path, isolated_home: Path) -> None:
+    config = cfg / "mcp.json"
+    key, _ = generate_token()
+    done = install(config, key, expect=1)
+    assert f"keys file not found: {os.environ['FUTU_KEYS_FILE']}" in done.stderr
+    assert "futu-mcp would stop at the client's start" in done.stderr
+    assert "was NOT installed" in done.stderr and "rotate-key <id> |" in done.stderr
+    assert list(cfg.iterdir()) == []
+
+
+def test_install_refuses_a_key_the_keys_file_does_not_hold(cfg: Path, tmp_path: Path) -> None:
+    """`gen-key --keys-file X | mcp-config --install` without the same --keys-file pins a file
+    that does not know the key: refused, saying to repeat --keys-file; with it, installed."""
+    issued()  # the default keys.json exists, with another key
+    other = tmp_path / "other" / "keys.json"
+    made = run_shell(f"futucli gen-key --id elsewhere --keys-file {other}", tmp_path)
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip()
+    config = cfg / "mcp.json"
+    done = install(config, key, expect=1)
+    assert f"is not in {os.environ['FUTU_KEYS_FILE']} (from $FUTU_KEYS_FILE)" in done.stderr
+    assert "give mcp-config the same --keys-file" in done.stderr
+    assert "futucli rotate-key <id> --keys-file FILE |" in done.stderr
+    assert list(cfg.iterdir()) == []
+    install(config, key, "--keys-file", str(other))
+    args = json.loads(config.read_text())["mcpServers"]["futu"]["args"]
+    assert args[2:4] == ["--keys-file", str(other)]
+
+
+def test_the_replaced_entry_is_described_without_its_secrets(cfg: Path) -> None:
+    config = cfg / "mcp.json"
+    old = {
+        "type": "http",
+        "url": "https://u:s3cr3t@h.example:8443/mcp?token=abc123#frag",
+        "args": ["--api-key", "sk-live-xyz"],
+        "headers": {"Authorization": "Bearer hdr-secret"},
+    }
+    config.write_text(json.dumps({"mcpServers": {"futu": old}}))
+    key, _ = issued()
+    done = install(config, key)
+    assert (
+        'replaced the existing "futu" entry (fields: type, url, args, headers; type "http"; '
+        'url "https://h.example:8443/mcp")' in done.stdout
+    )
+    for secret in ("s3cr3t", "abc123", "frag", "sk-live-xyz", "--api-key", "hdr-secret", "u:"):
+        assert secret not in done.stdout + done.stderr
+    [backup] = backups(config)
+    assert json.loads(backup.read_text())["mcpServers"]["futu"] == old
+
+
+@pytest.mark.parametrize(
+    ("entry", "wanted"),
+    [
+        ("fc_plain_string", "a JSON str"),
+        ({"command": ["not", "a", "string"], "url": "u:pw@host/x"}, "fields: command, url"),
+        ({}, "fields: none"),
+    ],
+)
+def test_describe_entry_shows_only_names_for_odd_values(entry: object, wanted: str) -> None:
+    described = clientconfig.describe_entry(entry)
+    assert described == wanted
+    assert "pw" not in described and "fc_plain" not in described
+
+
+def waiting_for_stdin(pid: int) -> bool:
+    """True while the process is blocked in read(0, ...) (Linux: /proc/PID/syscall)."""
+    fields = Path(f"/proc/{pid}/syscall").read_text().split()
+    return fields[:2] == [str(READ_SYSCALL), "0x0"]
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux" or READ_SYSCALL is None, reason="/proc/PID/syscall tells when all wait"
+)
+def test_concurrent_installs_keep_every_entry(cfg: Path) -> None:
+    """Installs of different --name into one file at once: each one's entry survives."""
+    config = cfg / "mcp.json"
+    write_existing(config)
+    key, _ = issued()
+    names = [f"n{i}" for i in range(6)]
+    argv = [console_script("futucli"), "mcp-config", "--install", "--key-stdin"]
+    procs = [
+        subprocess.Popen(
+            [*argv, "--config-file", str(config), "--name", name],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in names
+    ]
+    # All of them at the starting line (blocked reading the key) before any gets its key, so
+    # that they read, merge and write the file at the same moment.
+    deadline = time.monotonic() + 60
+    for proc in procs:
+        while not waiting_for_stdin(proc.pid):
+            assert proc.poll() is None and time.monotonic() < deadline, "never asked for the key"
+            time.sleep(0.01)
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(key + "\n")
+        proc.stdin.flush()
+    outputs = [proc.communicate(timeout=120) for proc in procs]
+    for proc, (out, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, out + err
+    servers = json.loads(config.read_text())["mcpServers"]
+    assert sorted(servers) == sorted([*OTHER_SERVERS, *names])
+    assert len(backups(config)) == len(names)
+
+
+def test_a_file_changed_during_the_update_is_not_overwritten(cfg: Path) -> None:
+    """The client saving its settings between our read and our replace: we write nothing."""
+    config = cfg / "mcp.json"
+    write_existing(config)
+    config.chmod(0o644)
+    read, old_data, old_st = clientconfig.read_config(config)
+    merged, _ = clientconfig.merge_entry(read, "futu", {"command": "x"})
+    saved_by_client = b'{"mcpServers": {"new": {"command": "client"}}}'
+    config.write_bytes(saved_by_client)
+    with pytest.raises(clientconfig.ConfigFileError, match="changed while it was being updated"):
+        clientconfig.replace_config(config, merged, old_data, old_st)
+    assert config.read_bytes() == saved_by_client
+    assert stat.S_IMODE(config.stat().st_mode) == 0o644
+    assert [p.name for p in cfg.iterdir()] == ["mcp.json"]  # no backup, no temp file
+
+
+def test_a_file_created_during_the_update_is_not_overwritten(cfg: Path) -> None:
+    config = cfg / "mcp.json"
+    read, old_data, old_st = clientconfig.read_config(config)
+    assert (read, old_data, old_st) == ({}, None, None)
+    config.write_text("{}")
+    with pytest.raises(clientconfig.ConfigFileError, match="is the client running"):
+        clientconfig.replace_config(config, {"mcpServers": {}}, old_data, old_st)
+    assert config.read_text() == "{}"
+
+
+def test_the_lock_does_not_litter_the_clients_folder(cfg: Path, isolated_home: Path) -> None:
+    config = cfg / "mcp.json"
+    link = cfg / "link.json"
+    link.symlink_to(config)
+    lock = clientconfig.lock_path(Path(os.path.realpath(link)))
+    assert lock == clientconfig.lock_path(config)
+    assert lock != clientconfig.lock_path(cfg / "other.json")
+    assert lock.is_relative_to(Path(os.environ["XDG_STATE_HOME"]) / "futu")
+    key, _ = issued()
+    install(link, key)
+    assert lock.exists()
+    assert sorted(p.name for p in cfg.iterdir()) == ["link.json", "mcp.json"]

@@ -10,8 +10,6 @@ import hashlib
 import logging
 import os
 import pty
-import select
-import signal
 import termios
 import time
 from collections.abc import Iterator
@@ -28,6 +26,7 @@ from opend.models import TrdAccount
 from opend.sim import SimulatorThread
 from tests.conftest import console_script
 from tests.futucli.test_unlock import run_futucli
+from tests.ptyhelpers import read_to_end, read_until, reap
 
 PASSWORD = "Canary-Trade-Pw-9413"
 PASSWORD_MD5 = hashlib.md5(PASSWORD.encode()).hexdigest()
@@ -74,52 +73,6 @@ class PtyRun:
     echo_restored: bool
 
 
-def _read_until(fd: int, needle: bytes, deadline: float) -> bytes:
-    data = b""
-    while needle not in data:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise AssertionError(f"{needle!r} never came; got {data!r}")
-        ready, _, _ = select.select([fd], [], [], remaining)
-        if not ready:
-            continue
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:  # EIO: the child closed the terminal
-            chunk = b""
-        if not chunk:
-            raise AssertionError(f"{needle!r} never came; got {data!r}")
-        data += chunk
-    return data
-
-
-def _read_to_end(fd: int, deadline: float) -> bytes:
-    data = b""
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], deadline - time.monotonic())
-        if not ready:
-            continue
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        data += chunk
-    return data
-
-
-def _reap(pid: int, deadline: float) -> int:
-    """The child's wait status; killed if it is still running at the deadline (a hung prompt)."""
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return status
-        time.sleep(0.05)
-    os.kill(pid, signal.SIGKILL)
-    return os.waitpid(pid, 0)[1]
-
-
 def run_on_pty(args: list[str], typed: bytes, timeout: float = 60) -> PtyRun:
     """Run futucli with a pseudo-terminal as its controlling terminal and type at its prompt."""
     env = {**os.environ, "COLUMNS": "200"}
@@ -132,14 +85,14 @@ def run_on_pty(args: list[str], typed: bytes, timeout: float = 60) -> PtyRun:
             os._exit(127)
     deadline = time.monotonic() + timeout
     try:
-        before = _read_until(master, PROMPT, deadline)
+        before = read_until(master, PROMPT, deadline)
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         environ = Path(f"/proc/{pid}/environ").read_bytes()
         os.write(master, typed)
-        after = _read_to_end(master, deadline)
+        after = read_to_end(master, deadline)
         echo_restored = bool(termios.tcgetattr(master)[3] & termios.ECHO)
     finally:
-        status = _reap(pid, deadline)
+        status = reap(pid, deadline)
         os.close(master)
     return PtyRun(
         os.waitstatus_to_exitcode(status),
