@@ -1,6 +1,5 @@
 """The keys-file mistakes a newcomer makes each get a message naming the file and the fix."""
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,10 +10,8 @@ from keystore.store import KeyStore, read_keys_file
 from keystore.verify import KeyVerifier
 from tests.keystore.conftest import cheap_key
 
-# chmod 000 does not stop root from reading: only there can the unreadable case not be made.
-needs_non_root = pytest.mark.skipif(
-    os.name == "posix" and os.geteuid() == 0, reason="root reads a file whatever its mode"
-)
+# The unreadable file and folder are made for real in tests/e2e/test_setup_mistakes.py, where
+# the commands run without root's file-mode override (chmod 000 does not stop root in-process).
 
 
 def messages(*readers: Callable[[], object]) -> set[str]:
@@ -58,29 +55,6 @@ def test_a_folder_where_the_file_should_be(store: KeyStore, keys_path: Path) -> 
     )
     readers = (store.read, lambda: read_keys_file(keys_path), lambda: KeyVerifier(keys_path))
     assert messages(*readers) == {expected}
-
-
-@needs_non_root
-def test_an_unreadable_file_names_the_chmod(store: KeyStore, keys_path: Path) -> None:
-    cheap_key(store, "bot")
-    keys_path.chmod(0)
-    expected = f"cannot read keys file {keys_path}: permission denied. Fix: chmod 600 {keys_path}"
-    assert messages(store.read, lambda: KeyVerifier(keys_path)) == {expected}
-
-
-@needs_non_root
-def test_an_unsearchable_folder_is_a_message_not_a_crash(store: KeyStore, keys_path: Path) -> None:
-    cheap_key(store, "bot")
-    keys_path.parent.chmod(0)
-    try:
-        with pytest.raises(KeysFileError) as exc:
-            KeyVerifier(keys_path)
-    finally:
-        keys_path.parent.chmod(0o700)
-    assert str(exc.value) == (
-        f"cannot read keys file {keys_path}: permission denied. Fix: make its folder "
-        f"{keys_path.parent} readable and searchable by you (chmod 700)"
-    )
 
 
 def test_a_too_open_file_names_the_chmod(store: KeyStore, keys_path: Path) -> None:
