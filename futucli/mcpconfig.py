@@ -13,11 +13,11 @@ Decisions beyond the contract:
   refused (exit 2), because a config holding a placeholder fails only when the client starts
   the server, where a newcomer does not look. A key that fails the format or checksum check is
   a warning when printing and a refusal when installing, for the same reason.
-- `--install` also refuses (exit 1) what would make the installed server exit at the client's
-  start, for the same reason: a `--gateway` futu-mcp would not parse (exit 2, checked with
-  futu-mcp's own parser), a keys.json that is missing or unusable, and a key whose kid is not in
-  it (`gen-key --keys-file X | mcp-config --install` without the same `--keys-file`). The kid
-  lookup is a plain read of keys.json, never a hash.
+- What would make the installed server exit at the client's start is refused for the same
+  reason: a `--gateway` futu-mcp's own parser rejects (a usage error, exit 2, printing too)
+  and, with `--install` (exit 1), a keys.json that is missing or unusable or does not hold the
+  key's kid (`gen-key --keys-file X | mcp-config --install` without the same `--keys-file`).
+  The kid lookup is a plain read of keys.json, never a hash.
 - In the recommended pipe, `futucli gen-key ... | futucli mcp-config --install --key-stdin`,
   the key exists before mcp-config reads the client's file, and standard input cannot be read
   twice; re-running the same pipe fails on gen-key's duplicate id. So when an install fails
