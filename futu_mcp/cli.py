@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from futu_mcp.caller import StartupError, env_token, stdio_key
     from keystore.errors import KeystoreError
-    from keystore.paths import ledger_path, resolve_keys_file
+    from keystore.paths import keys_file_not_found, ledger_path, resolve_keys_file
     from keystore.verify import KeyVerifier
 
     keys_file = resolve_keys_file(config.keys_file)
@@ -163,6 +163,10 @@ def main(argv: list[str] | None = None) -> None:
         token = env_token(dict(os.environ)) if config.http_listen is None else None
         # Read once, then gone: no child process or later environ reader gets the key.
         os.environ.pop("FUTU_MCP_API_KEY", None)
+        if args.keys_file is None and config.keys_file is not None and not keys_file.exists():
+            # Set in the TOML file, not by a flag: say so, or the fix offered is the wrong one.
+            _fail(keys_file_not_found(keys_file, setting=f"keys_file in {args.config}"))
+            return
         verifier = KeyVerifier(keys_file)
         key = None
         if token is not None:

@@ -41,22 +41,23 @@ def resolve_keys_file(explicit: str | os.PathLike[str] | None = None) -> Path:
     return locate_keys_file(explicit).path
 
 
-def keys_file_not_found(path: Path) -> str:
+def keys_file_not_found(path: Path, setting: str = "--keys-file") -> str:
     """`keys file not found: <path>`, why that path was used, and how to fix it, in one line.
 
     Callers hold only the path, so its source is found again: a path other than the one the
-    environment or the default gives came from --keys-file (a --keys-file naming that same path
-    is reported as the environment or default, which is where it would have looked anyway).
+    environment or the default gives came from `setting` (--keys-file, or futu-mcp's
+    `keys_file` in its TOML file); the same path given explicitly is reported as the
+    environment or default, which is where it would have looked anyway.
     """
     shown = Path(os.path.abspath(path))
     implicit = locate_keys_file()
     source = implicit.source if implicit.path == path else "flag"
     create = "futucli gen-key --id NAME --scopes qot:read"
     if source == "flag":
-        why = "the path given with --keys-file"
+        why = f"the path given with {setting}"
         fix = (
             f"create it with `{create} --keys-file {shown}`, "
-            "or give --keys-file the path of your keys.json"
+            f"or set {setting} to the path of your keys.json"
         )
     elif source == "env":
         why = f"from ${KEYS_FILE_ENV}"

@@ -182,7 +182,20 @@ def test_missing_keys_file_from_the_flag(tmp_path: Path) -> None:
     text = refusal(start_up(ANY_TOKEN, "--keys-file", str(path)))
     assert text == (
         f"keys file not found: {path} (the path given with --keys-file); create it with "
-        f"`{CREATE} --keys-file {path}`, or give --keys-file the path of your keys.json"
+        f"`{CREATE} --keys-file {path}`, or set --keys-file to the path of your keys.json"
+    )
+
+
+def test_missing_keys_file_from_the_config_file(tmp_path: Path) -> None:
+    """A keys_file set in futu-mcp's TOML is named as that setting, not as a flag."""
+    path = tmp_path / "team" / "keys.json"
+    config = tmp_path / "futu-mcp.toml"
+    config.write_text(f'keys_file = "{path}"\n', encoding="utf-8")
+    text = refusal(start_up(ANY_TOKEN, "--config", str(config)))
+    assert text == (
+        f"keys file not found: {path} (the path given with keys_file in {config}); create it "
+        f"with `{CREATE} --keys-file {path}`, or set keys_file in {config} to the path of your "
+        "keys.json"
     )
 
 
