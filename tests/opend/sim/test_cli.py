@@ -3,6 +3,9 @@
 import re
 import signal
 import subprocess
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import pytest
 
@@ -12,6 +15,44 @@ from tests.conftest import console_script
 from tests.opend.sim.rawwire import RawConn
 
 BANNER = re.compile(r"^OpenD simulator listening on 127\.0\.0\.1:(\d+) \(formats: ([a-z, ]+)\)$")
+
+
+@dataclass
+class RunningSim:
+    """A `futucli sim` process as a user starts it: its banner, the second line, a connection."""
+
+    formats: str
+    settings: str
+    conn: RawConn
+
+
+@asynccontextmanager
+async def running_sim(*flags: str) -> AsyncIterator[RunningSim]:
+    """`futucli sim --listen 127.0.0.1:0 FLAGS`, connected; stopped with SIGTERM at the end,
+    which must end it with exit 0."""
+    proc = subprocess.Popen(
+        [console_script("futucli"), "sim", "--listen", "127.0.0.1:0", *flags],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline().strip()
+        match = BANNER.match(first)
+        assert match, first
+        settings = proc.stdout.readline().strip()
+        conn = await RawConn.open(("127.0.0.1", int(match.group(1))))
+        try:
+            yield RunningSim(match.group(2), settings, conn)
+        finally:
+            await conn.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def test_help_documents_the_default_trade_password() -> None:
@@ -53,30 +94,11 @@ def test_missing_rsa_key_is_a_usage_error() -> None:
 
 @pytest.mark.anyio
 async def test_runs_in_the_foreground_and_stops_on_sigterm() -> None:
-    proc = subprocess.Popen(
-        [console_script("futucli"), "sim", "--listen", "127.0.0.1:0", "--seed", "3"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline().strip()
-        match = BANNER.match(first)
-        assert match, first
-        port = int(match.group(1))
-        expected = "json, protobuf" if pbschema.available() else "json"
-        assert match.group(2) == expected
-        conn = await RawConn.open(("127.0.0.1", port))
-        accounts = await conn.ok(ProtoId.TRD_GET_ACC_LIST, {"userID": "0"})
+    async with running_sim("--seed", "3") as sim:
+        assert sim.formats == ("json, protobuf" if pbschema.available() else "json")
+        assert sim.settings.startswith("seed 3;")
+        accounts = await sim.conn.ok(ProtoId.TRD_GET_ACC_LIST, {"userID": "0"})
         assert len(accounts["accList"]) == 6
-        await conn.close()
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def test_port_in_use_fails_cleanly() -> None:
@@ -98,56 +120,22 @@ def test_port_in_use_fails_cleanly() -> None:
 @pytest.mark.anyio
 async def test_not_logged_in_plays_an_opend_whose_login_failed() -> None:
     """`--not-logged-in`: GetGlobalState says so, and quote requests fail, as on such an OpenD."""
-    proc = subprocess.Popen(
-        [console_script("futucli"), "sim", "--listen", "127.0.0.1:0", "--not-logged-in"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        match = BANNER.match(proc.stdout.readline().strip())
-        assert match
-        assert "NOT logged in to Futu" in proc.stdout.readline()
-        conn = await RawConn.open(("127.0.0.1", int(match.group(1))))
-        state = await conn.ok(ProtoId.GET_GLOBAL_STATE, {"userID": "0"})
+    async with running_sim("--not-logged-in") as sim:
+        assert "NOT logged in to Futu" in sim.settings
+        state = await sim.conn.ok(ProtoId.GET_GLOBAL_STATE, {"userID": "0"})
         assert state["qotLogined"] is False and state["trdLogined"] is False
-        refusal = await conn.error(
+        refusal = await sim.conn.error(
             ProtoId.QOT_GET_SECURITY_SNAPSHOT, {"securityList": [{"market": 1, "code": "00700"}]}
         )
         assert "log" in refusal.lower()
-        await conn.close()
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.mark.anyio
 async def test_quote_limits_flag_turns_on_opends_quote_limits() -> None:
-    proc = subprocess.Popen(
-        [console_script("futucli"), "sim", "--listen", "127.0.0.1:0", "--quote-limits"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        match = BANNER.match(proc.stdout.readline().strip())
-        assert match
-        assert proc.stdout.readline().strip().endswith("; quote limits on")
-        conn = await RawConn.open(("127.0.0.1", int(match.group(1))))
+    async with running_sim("--quote-limits") as sim:
+        assert sim.settings.endswith("; quote limits on")
         plate_set = {"market": 1, "plateSetType": 0}
         for _ in range(10):
-            await conn.ok(ProtoId.QOT_GET_PLATE_SET, plate_set)
-        message = await conn.error(ProtoId.QOT_GET_PLATE_SET, plate_set)
+            await sim.conn.ok(ProtoId.QOT_GET_PLATE_SET, plate_set)
+        message = await sim.conn.error(ProtoId.QOT_GET_PLATE_SET, plate_set)
         assert "at most 10 Qot_GetPlateSet requests per 30 s" in message
-        await conn.close()
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
