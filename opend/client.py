@@ -464,10 +464,14 @@ class OpenDClient:
 
     async def login_advice(self) -> str | None:
         """What to do when OpenD is up but not logged in to Futu; None when it is logged in or
-        cannot say. Meant for error paths: GetGlobalState is asked at most once per
-        LOGIN_STATE_TTL_S, and never waited on for more than LOGIN_CHECK_TIMEOUT_S."""
+        cannot say. Meant for error paths, never waited on for more than LOGIN_CHECK_TIMEOUT_S.
+
+        "Logged in" is trusted for LOGIN_STATE_TTL_S, so a burst of refusals asks once; "not
+        logged in" is asked again every time, so the advice stops the moment the person has
+        logged OpenD in (it must never blame a login that is already fixed).
+        """
         seen = self._login_seen
-        if seen is None or time.monotonic() - seen[0] > LOGIN_STATE_TTL_S:
+        if seen is None or seen[1] is not None or time.monotonic() - seen[0] > LOGIN_STATE_TTL_S:
             try:
                 await asyncio.wait_for(self.get_global_state(), LOGIN_CHECK_TIMEOUT_S)
             except (OpenDError, TimeoutError):

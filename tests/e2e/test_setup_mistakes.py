@@ -330,8 +330,11 @@ def test_opend_not_logged_in(make_key: Any) -> None:
         failed, ping = session.tool("futu_ping", {})
         assert not failed and ping["connected"] is True and ping["hint"] == advice
         assert ping["global_state"]["qot_logined"] is False
-        # Logging OpenD in is the whole fix: the same session then works.
+        # Logging OpenD in is the whole fix: the same session then works, and a refusal for
+        # another reason no longer blames the login.
         sim.set_logged_in(True)
+        failed, text = session.tool("futu_get_snapshot", {"codes": "HK.99999"})
+        assert failed and text == "gateway error: Unknown stock HK.99999"
         failed, data = session.tool("futu_get_snapshot", {"codes": "HK.00700"})
         assert not failed and data["snapshots"][0]["code"] == "HK.00700"
         assert "hint" not in session.tool("futu_ping", {})[1]
