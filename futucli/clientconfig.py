@@ -5,11 +5,17 @@ claude_desktop_config.json, ~/.cursor/mcp.json, ...), so this module holds the r
 edit, apart from the command that renders the entry.
 
 Decisions:
-- A file it cannot fully understand is never rewritten: invalid JSON, a top level or
-  `mcpServers` that is not an object, or a key repeated in one object (the rewrite would drop
-  one copy) raise ConfigFileError with nothing written. An empty file counts as `{}`.
-- The rewritten file is always 0600, whatever the old mode: it now holds an API key, and the
-  clients create their files 0644. A looser old mode is reported, not kept.
+- Clients differ in where the servers live: `mcpServers` for most, `servers` for VS Code
+  (`servers_key`). VS Code also keeps a top-level `inputs` list (the prompts its `${input:id}`
+  references name); the inputs given are merged by `id`: one with the same id is replaced in
+  its place, the others are kept, and a new one is appended.
+- A file it cannot fully understand is never rewritten: invalid JSON, a top level or servers
+  object that is not an object, an `inputs` that is not a list or repeats the id being merged,
+  or a key repeated in one object (the rewrite would drop one copy) raise ConfigFileError with
+  nothing written. An empty file counts as `{}`.
+- The rewritten file is always 0600, whatever the old mode: it usually holds an API key, and
+  the clients create their files 0644. A looser old mode is reported, not kept; when the entry
+  holds no key (VS Code's `${input:id}` form, `holds_key=False`) the report does not say it does.
 - A symlinked config file (dotfile managers) is written through the link, so the link stays.
 - Two installs into one file take turns on a lock kept in futu's own state folder (named by a
   hash of the file's path), not beside the client's file, where a `.lock` would litter
@@ -24,7 +30,7 @@ import hashlib
 import json
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +38,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from keystore.store import LOCK_TIMEOUT_S, Fingerprint, atomic_write, fingerprint_of
+
+INPUTS_KEY = "inputs"  # VS Code: the prompts that `${input:id}` in a server entry names
 
 
 class ConfigFileError(Exception):
@@ -57,8 +65,11 @@ def _reject_constant(text: str) -> object:
     )
 
 
-def load_config(path: Path, text: str) -> dict[str, Any]:
-    """The parsed config, or ConfigFileError when merging into it could lose or break anything."""
+def load_config(
+    path: Path, text: str, servers_key: str = "mcpServers", input_ids: Collection[str] = ()
+) -> dict[str, Any]:
+    """The parsed config, or ConfigFileError when merging into it (servers under `servers_key`,
+    inputs with `input_ids`) could lose or break anything."""
     if not text.strip():
         return {}
     try:
@@ -80,26 +91,64 @@ def load_config(path: Path, text: str) -> dict[str, Any]:
             f"{path} holds a JSON {type(config).__name__}, not an object. Nothing was changed. "
             "Fix the file (or move it aside) and run the command again."
         )
-    if not isinstance(config.get("mcpServers", {}), dict):
+    if not isinstance(config.get(servers_key, {}), dict):
         raise ConfigFileError(
-            f'{path}: "mcpServers" is not an object. Nothing was changed. Make it an object '
+            f'{path}: "{servers_key}" is not an object. Nothing was changed. Make it an object '
             '({"name": {...}, ...}) and run the command again.'
         )
+    if input_ids:
+        _check_inputs(path, config.get(INPUTS_KEY, []), input_ids)
     return config
 
 
-def merge_entry(
-    config: dict[str, Any], name: str, entry: dict[str, object]
-) -> tuple[dict[str, Any], object | None]:
-    """The config with `entry` under mcpServers[name], and the entry it replaced (None if new).
+def _check_inputs(path: Path, inputs: object, input_ids: Collection[str]) -> None:
+    """Refuse an `inputs` that is not a list, or holds one of `input_ids` more than once (which
+    of the copies the client uses is not known, so replacing one could leave the wrong one)."""
+    if not isinstance(inputs, list):
+        raise ConfigFileError(
+            f'{path}: "{INPUTS_KEY}" is not a list. Nothing was changed. Make it a list '
+            '([{"type": "promptString", ...}, ...]) and run the command again.'
+        )
+    for input_id in input_ids:
+        count = sum(1 for item in inputs if isinstance(item, dict) and item.get("id") == input_id)
+        if count > 1:
+            raise ConfigFileError(
+                f"{path}: the input id {json.dumps(input_id)} appears {count} times in "
+                f'"{INPUTS_KEY}"; the client uses only one of them. Nothing was changed. Remove '
+                "the extra copies and run the command again."
+            )
 
-    Every other top-level key and every other server stays as it was, in its place.
+
+def merge_entry(
+    config: dict[str, Any],
+    name: str,
+    entry: dict[str, object],
+    servers_key: str = "mcpServers",
+    inputs: Sequence[dict[str, object]] = (),
+) -> tuple[dict[str, Any], object | None]:
+    """The config with `entry` under config[servers_key][name] and `inputs` merged by id, and the
+    entry it replaced (None if new).
+
+    Every other top-level key, server and input stays as it was, in its place.
     """
     merged = dict(config)
-    servers = dict(merged.get("mcpServers", {}))
+    servers = dict(merged.get(servers_key, {}))
     replaced = servers.get(name)
     servers[name] = entry
-    merged["mcpServers"] = servers
+    merged[servers_key] = servers
+    if inputs:
+        merged_inputs = list(merged.get(INPUTS_KEY, []))
+        for new in inputs:
+            same = [
+                i
+                for i, item in enumerate(merged_inputs)
+                if isinstance(item, dict) and item.get("id") == new["id"]
+            ]
+            if same:
+                merged_inputs[same[0]] = new
+            else:
+                merged_inputs.append(new)
+        merged[INPUTS_KEY] = merged_inputs
     return merged, replaced
 
 
@@ -189,8 +238,11 @@ def _still(path: Path, real: Path, read: Fingerprint | None) -> None:
         )
 
 
-def read_config(path: Path) -> tuple[dict[str, Any], bytes | None, os.stat_result | None]:
-    """The parsed config at `path`, its bytes and its stat (None and None when it is missing)."""
+def read_config(
+    path: Path, servers_key: str = "mcpServers", input_ids: Collection[str] = ()
+) -> tuple[dict[str, Any], bytes | None, os.stat_result | None]:
+    """The parsed config at `path` (checked as load_config does), its bytes and its stat (None
+    and None when it is missing)."""
     real = Path(os.path.realpath(path))
     st = _stat_or_none(real)
     if st is None:
@@ -203,16 +255,21 @@ def read_config(path: Path) -> tuple[dict[str, Any], bytes | None, os.stat_resul
             f"{path} is not UTF-8 text (byte {exc.start}). Nothing was changed. "
             "Save it as UTF-8 (or move it aside) and run the command again."
         ) from None
-    return load_config(path, text), data, st
+    return load_config(path, text, servers_key, input_ids), data, st
 
 
 def replace_config(
-    path: Path, config: dict[str, Any], old_data: bytes | None, old_st: os.stat_result | None
+    path: Path,
+    config: dict[str, Any],
+    old_data: bytes | None,
+    old_st: os.stat_result | None,
+    holds_key: bool = True,
 ) -> list[str]:
     """Write `config` over the version of `path` read as (old_data, old_st); what was done.
 
     The old file is backed up first. Raises ConfigFileError (nothing written, no backup left)
-    when the file changed since it was read, OSError when it cannot be written.
+    when the file changed since it was read, OSError when it cannot be written. `holds_key`
+    only changes the words of the report (why the file is 0600).
     """
     real = Path(os.path.realpath(path))
     try:
@@ -226,7 +283,8 @@ def replace_config(
     if old_data is None:
         real.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         atomic_write(real, data, before_replace=lambda: _still(path, real, read))
-        return [f"created {path} (mode 0600: it holds the key)"]
+        why = ": it holds the key" if holds_key else ", readable by you only"
+        return [f"created {path} (mode 0600{why})"]
     backup = _backup(real, old_data)
     try:
         atomic_write(real, data, before_replace=lambda: _still(path, real, read))
@@ -237,20 +295,34 @@ def replace_config(
     assert old_st is not None
     old_mode = stat.S_IMODE(old_st.st_mode)
     if os.name == "posix" and old_mode & 0o077:
-        report.append(f"tightened {path} from {old_mode:04o} to 0600: it now holds your API key")
+        why = (
+            ": it now holds your API key"
+            if holds_key
+            else " (futucli writes client configs readable by you only; no key was written)"
+        )
+        report.append(f"tightened {path} from {old_mode:04o} to 0600{why}")
     return report
 
 
-def install(path: Path, name: str, entry: dict[str, object]) -> list[str]:
-    """Merge `entry` into the config at `path` under the lock; the lines that say what happened.
+def install(
+    path: Path,
+    name: str,
+    entry: dict[str, object],
+    servers_key: str = "mcpServers",
+    inputs: Sequence[dict[str, object]] = (),
+    holds_key: bool = True,
+) -> list[str]:
+    """Merge `entry` (under `servers_key`) and `inputs` into the config at `path` under the lock;
+    the lines that say what happened.
 
     Raises ConfigFileError (nothing written) when the file cannot be merged or changed while it
     was merged, OSError when it cannot be read or written.
     """
+    input_ids = [str(item["id"]) for item in inputs]
     with _locked(path, Path(os.path.realpath(path))):
-        config, old_data, old_st = read_config(path)
-        merged, replaced = merge_entry(config, name, entry)
-        report = replace_config(path, merged, old_data, old_st)
+        config, old_data, old_st = read_config(path, servers_key, input_ids)
+        merged, replaced = merge_entry(config, name, entry, servers_key, inputs)
+        report = replace_config(path, merged, old_data, old_st, holds_key)
     if replaced is not None:
         report.append(
             f'replaced the existing "{name}" entry ({describe_entry(replaced)}); '

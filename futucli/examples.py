@@ -93,12 +93,12 @@ EXAMPLES: dict[str, tuple[Example, ...]] = {
     ),
     "futucli mcp-config": (
         _ex(
-            "Print Claude Desktop's entry for futu-mcp (key from FUTU_MCP_API_KEY)",
-            "futucli mcp-config --client claude",
-        ),
-        _ex(
             "Add the entry to ~/.cursor/mcp.json (paste the key at the hidden prompt)",
             "futucli mcp-config --client cursor --install --key-stdin",
+        ),
+        _ex(
+            "Add futu to this folder's .vscode/mcp.json (VS Code asks for the key)",
+            "futucli mcp-config --client vscode --install",
         ),
         _ex(
             "The entry for a futu-mcp already running with --http-listen",

@@ -33,8 +33,33 @@ Decisions beyond the contract:
   config, a YAML scalar for Continue and, for Continue's install, a file name.
 - For Continue, printing gives the YAML block for config.yaml, while `--install` writes
   `~/.continue/mcpServers/<name>.json` in the Claude Desktop format, which Continue loads too.
-- `--url` belongs to `--client http` only, `--gateway` and `--keys-file` to the other clients
-  only; mixing them is a usage error, so nobody believes a flag took effect when it did not.
+- `--url` belongs to `--client http` and `--client vscode` (an http entry) only, `--gateway`,
+  `--keys-file` and `--audit-log` to the stdio entries only; mixing them is a usage error, so
+  nobody believes a flag took effect when it did not.
+
+VS Code (GitHub Copilot agent mode), `--client vscode`:
+- Its mcp.json keeps the servers under `"servers"` (each with `"type": "stdio"`, or `"http"`
+  with `"url"` and `"headers"`) beside an `"inputs"` list. The key is never written: the entry
+  says `${input:NAME-api-key}` and the input is a `promptString` with `"password": true`, so
+  VS Code asks for the key (hidden) when it first starts the server and keeps it in its own
+  secret storage. The file then holds no secret, which is what makes it fit to commit.
+- So no key is read for vscode: `--key-stdin` and `--key-env` are usage errors (exit 2),
+  rather than flags that silently do nothing, and FUTU_MCP_API_KEY is not looked at. A key
+  piped in from gen-key is not read either; the error says to rotate or revoke it. Writing the
+  key into the file (as for the other clients) is not offered: the default file is a project
+  file people commit, and VS Code's prompt keeps the key out of every file.
+- `--install` writes the workspace file `.vscode/mcp.json` under the current directory by
+  default, not the user-level mcp.json: that path is the same on every OS, while the user file
+  moves with the OS, the VS Code flavour (Insiders, VSCodium), the profile
+  (`User/profiles/<id>/mcp.json`) and remote hosts, and a guessed path VS Code does not read
+  fails only when the user looks for the tools. It also keeps brokerage tools out of the
+  other workspaces the agent works in. The user-level file is one `--config-file` away
+  (Linux `~/.config/Code/User/mcp.json`, macOS `~/Library/Application Support/Code/User/mcp.json`,
+  Windows `%APPDATA%\\Code\\User\\mcp.json`).
+- An input with the same id is replaced (a re-run), other inputs and servers stay. Installing
+  still refuses a keys.json futu-mcp could not use, since that fails at VS Code's start; whether
+  it holds the key cannot be checked, as the key is typed into VS Code later.
+- With `--url`, the entry is VS Code's http form with `"Authorization": "Bearer ${input:...}"`.
 """
 
 import getpass
@@ -71,6 +96,7 @@ class ClientKind(StrEnum):
     claude = "claude"
     cursor = "cursor"
     continue_ = "continue"
+    vscode = "vscode"
     http = "http"
 
 
@@ -78,6 +104,7 @@ CLIENT_NAMES = {
     ClientKind.claude: "Claude Desktop",
     ClientKind.cursor: "Cursor",
     ClientKind.continue_: "Continue (reload the editor window)",
+    ClientKind.vscode: "VS Code",
     ClientKind.http: "the MCP client that reads it",
 }
 
@@ -105,8 +132,32 @@ def http_entry(url: str, key: str) -> dict[str, object]:
     return {"type": "http", "url": url, "headers": {"Authorization": f"Bearer {key}"}}
 
 
+def key_input(name: str) -> dict[str, object]:
+    """VS Code's hidden prompt for server `name`'s key; one per server name, so two servers never
+    share a key by accident."""
+    return {
+        "type": "promptString",
+        "id": f"{name}-api-key",
+        "description": f"futu-mcp API key for server {name} (the fc_... line futucli gen-key "
+        "printed)",
+        "password": True,
+    }
+
+
+def key_reference(name: str) -> str:
+    """What stands for the key in a VS Code entry: the value typed at key_input(name)'s prompt."""
+    return "${input:" + str(key_input(name)["id"]) + "}"
+
+
+def vscode_entry(entry: dict[str, object]) -> dict[str, object]:
+    """`entry` as VS Code wants it: a stdio entry gains `"type": "stdio"`, first."""
+    return entry if "type" in entry else {"type": "stdio", **entry}
+
+
 def render(client: ClientKind, name: str, entry: dict[str, object]) -> str:
     """The snippet as the client's config file wants it."""
+    if client is ClientKind.vscode:
+        return json.dumps({"servers": {name: entry}, "inputs": [key_input(name)]}, indent=2)
     if client is ClientKind.continue_:
         lines = ["mcpServers:", f"  - name: {name}"]
         for field, value in entry.items():
@@ -120,7 +171,8 @@ def render(client: ClientKind, name: str, entry: dict[str, object]) -> str:
 
 
 def default_config_file(client: ClientKind, name: str) -> Path | None:
-    """The file `--install` edits when no --config-file is given; None for HTTP (no one file)."""
+    """The file `--install` edits when no --config-file is given; None for HTTP (no one file).
+    For VS Code, the workspace file of the current directory (see the module docstring)."""
     # Claude Desktop keeps its file in the platform config folder, the one keys.json defaults to.
     from keystore.paths import config_dir
 
@@ -131,6 +183,8 @@ def default_config_file(client: ClientKind, name: str) -> Path | None:
         return home / ".cursor" / "mcp.json"
     if client is ClientKind.continue_:
         return home / ".continue" / "mcpServers" / f"{name}.json"
+    if client is ClientKind.vscode:
+        return Path.cwd() / ".vscode" / "mcp.json"
     return None
 
 
@@ -156,6 +210,60 @@ def _read_key(key_stdin: bool, key_env: str) -> tuple[str | None, str]:
 
 def _nothing_from(source: str) -> str:
     return "standard input is empty" if source == "standard input" else f"{source} is not set"
+
+
+def _refuse_key_flags(key_stdin: bool, key_env: str | None) -> None:
+    """Exit 2 when a key flag is given for VS Code, which is never given the key."""
+    flag = "--key-stdin" if key_stdin else "--key-env" if key_env is not None else None
+    if flag is None:
+        return
+    piped = (
+        " If futucli gen-key printed a key into this pipe, it was not read: `futucli rotate-key "
+        "ID` gives it a new secret to paste into VS Code, `futucli revoke-key ID` ends it."
+        if key_stdin
+        else ""
+    )
+    _fail(
+        f"{flag} does not apply to --client vscode: VS Code asks for the key itself (a hidden "
+        "prompt when it first starts the server) and keeps it in its secret storage, so the key "
+        f"is never written to mcp.json. Run the command without {flag}.{piped}",
+        2,
+    )
+
+
+def _key(install_it: bool, key_stdin: bool, key_env: str | None) -> str | None:
+    """The key to write (None: print the placeholder); exits 2 when installing without a valid
+    key, and warns when printing without one."""
+    key, source = _read_key(key_stdin, key_env or DEFAULT_KEY_ENV)
+    if key is None:
+        if install_it:
+            _fail(
+                f"no API key to install: {_nothing_from(source)}"
+                + ("" if key_stdin else " and --key-stdin was not given")
+                + ". Pipe the key in, e.g. `futucli gen-key --id claude | futucli mcp-config "
+                "--install --key-stdin` (for a key that exists already, `futucli rotate-key "
+                "claude | ...` gives it a new secret), or leave out --install to print the "
+                "snippet with a placeholder to paste the key into.",
+                2,
+            )
+        _warn(
+            f"no API key ({_nothing_from(source)}): paste the key futucli gen-key printed in "
+            "place of the placeholder, or re-run with --key-stdin."
+        )
+        return None
+    problem = _key_problem(key)
+    if problem and install_it:
+        _fail(
+            f"the key from {source} is not a futu-mcp API key: {problem}. Give the whole "
+            "fc_... line futucli gen-key printed. Nothing was changed.",
+            2,
+        )
+    if problem:
+        _warn(
+            f"the key from {source} is not a futu-mcp API key: {problem}. The client will "
+            "be refused until you paste the whole fc_... line futucli gen-key printed."
+        )
+    return key
 
 
 def _key_problem(key: str) -> str | None:
@@ -272,6 +380,22 @@ def _issued_key_id(install: _Install) -> str | None:
     return None if record is None else record.id
 
 
+def _check_keys_file_usable(keys_file: str | None) -> None:
+    """Refuse (exit 1) an install whose keys.json futu-mcp could not use at the client's start,
+    when the key itself is not known here (VS Code asks for it later)."""
+    from keystore.errors import KeysFileError
+    from keystore.paths import locate_keys_file
+    from keystore.store import read_keys_file
+
+    try:
+        read_keys_file(locate_keys_file(keys_file).path)
+    except KeysFileError as exc:
+        _fail(
+            f"{exc}. The installed futu-mcp would stop at the client's start. Nothing was changed.",
+            1,
+        )
+
+
 def _key_id_for_message(key: str) -> str | None:
     """The key's id in the default keys.json, for a message only (None when not found there)."""
     from keystore.errors import KeystoreError
@@ -303,27 +427,30 @@ def mcp_config(
     client: ClientKind = typer.Option(
         ClientKind.claude,
         "--client",
-        help="Config to produce: claude (Claude Desktop), cursor, continue, or http "
-        "(a futu-mcp already running with --http-listen).",
+        help="Config to produce: claude (Claude Desktop), cursor, continue, vscode (VS Code's "
+        "mcp.json; VS Code asks for the key), or http (a futu-mcp already running with "
+        "--http-listen).",
     ),
     gateway: str | None = typer.Option(
         None,
         "--gateway",
-        help=f"OpenD address futu-mcp connects to. Default {DEFAULT_GATEWAY}. Not with http.",
+        help=f"OpenD address futu-mcp connects to. Default {DEFAULT_GATEWAY}. Not with http "
+        "or vscode --url.",
         show_default=False,
     ),
     keys_file: str | None = typer.Option(
         None,
         "--keys-file",
         help="keys.json futu-mcp should read, written as an absolute path. Default: "
-        "$FUTU_KEYS_FILE, else ~/.config/futu/keys.json. Not with http.",
+        "$FUTU_KEYS_FILE, else ~/.config/futu/keys.json. Not with http or vscode --url.",
         show_default=False,
     ),
     audit_log: str | None = typer.Option(
         None,
         "--audit-log",
         help="Audit log futu-mcp should write, as an absolute path. Default: "
-        "~/.local/state/futu/audit.jsonl, where futucli audit tail looks. Not with http.",
+        "~/.local/state/futu/audit.jsonl, where futucli audit tail looks. Not with http or "
+        "vscode --url.",
         show_default=False,
     ),
     no_audit_log: bool = typer.Option(
@@ -332,19 +459,23 @@ def mcp_config(
     url: str | None = typer.Option(
         None,
         "--url",
-        help=f"With --client http: the server's MCP URL. Default {DEFAULT_URL}.",
+        help=f"With --client http: the server's MCP URL. Default {DEFAULT_URL}. With --client "
+        "vscode: an http entry for that URL instead of starting futu-mcp.",
         show_default=False,
     ),
     name: str = typer.Option("futu", "--name", help="Server name in the client's config."),
     key_stdin: bool = typer.Option(
         False,
         "--key-stdin",
-        help="Read the API key from standard input (a hidden prompt at a terminal).",
+        help="Read the API key from standard input (a hidden prompt at a terminal). Not with "
+        "vscode.",
     ),
-    key_env: str = typer.Option(
-        DEFAULT_KEY_ENV,
+    key_env: str | None = typer.Option(
+        None,
         "--key-env",
-        help="Environment variable to read the API key from when --key-stdin is not given.",
+        help="Environment variable to read the API key from when --key-stdin is not given. "
+        f"Default {DEFAULT_KEY_ENV}. Not with vscode.",
+        show_default=False,
     ),
     install_it: bool = typer.Option(
         False,
@@ -354,7 +485,8 @@ def mcp_config(
     config_file: Path | None = typer.Option(
         None,
         "--config-file",
-        help="File --install edits, instead of the client's default (needed for http).",
+        help="File --install edits, instead of the client's default (needed for http; for "
+        "vscode, e.g. the user-level ~/.config/Code/User/mcp.json).",
         show_default=False,
     ),
 ) -> None:
@@ -365,6 +497,8 @@ def mcp_config(
     The key comes from --key-stdin or the variable --key-env names (FUTU_MCP_API_KEY), never from a flag. Without one, a placeholder is printed.
 
     --install merges the entry into the client's config file instead (Claude Desktop's claude_desktop_config.json, ~/.cursor/mcp.json, ~/.continue/mcpServers/NAME.json, or --config-file): other servers and settings stay, the old file is backed up first, an entry of the same name is replaced, a file that is not valid JSON is reported and left alone, the file is made readable by you only (0600), and the key is not printed. Installing needs a valid key that the keys file holds.
+
+    --client vscode writes no key at all: the entry reads it from a VS Code input ("password": true), so VS Code asks for the key when it first starts the server and keeps it in its secret storage: the file holds no secret. --key-stdin and --key-env do not apply. --install edits .vscode/mcp.json under the current directory (the workspace); for every workspace, give --config-file with the user-level mcp.json: ~/.config/Code/User/mcp.json on Linux, ~/Library/Application Support/Code/User/mcp.json on macOS, %APPDATA%\\Code\\User\\mcp.json on Windows.
     """
     if not _NAME.fullmatch(name):
         _fail(
@@ -375,8 +509,10 @@ def mcp_config(
         )
     if audit_log is not None and no_audit_log:
         _fail("--audit-log and --no-audit-log contradict each other: give one of them", 2)
-    if not key_env:
+    if key_env is not None and not key_env:
         _fail("--key-env needs the name of an environment variable, e.g. FUTU_MCP_API_KEY", 2)
+    if client is ClientKind.vscode:
+        _refuse_key_flags(key_stdin, key_env)
     flags = ["--client", client.value]
     if name != "futu":
         flags += ["--name", name]
@@ -387,16 +523,18 @@ def mcp_config(
         flags.append("--no-audit-log")
     if config_file is not None:
         flags += ["--config-file", str(config_file)]
-    if client is ClientKind.http:
+    remote = client is ClientKind.http or (client is ClientKind.vscode and url is not None)
+    if remote:
         stdio_only = (
             ("--gateway", gateway),
             ("--keys-file", keys_file),
             ("--audit-log", audit_log),
         )
+        given = "--client http" if client is ClientKind.http else "--client vscode --url"
         for flag, value in stdio_only:
             if value is not None:
                 _fail(
-                    f"{flag} does not apply to --client http: the server is already running. "
+                    f"{flag} does not apply to {given}: the server is already running. "
                     f"Give {flag} to `futu-mcp --http-listen` instead, or drop it here.",
                     2,
                 )
@@ -406,8 +544,8 @@ def mcp_config(
         _check_url(url)
     elif url is not None:
         _fail(
-            f"--url applies to --client http only; --client {client.value} starts futu-mcp "
-            "itself. Drop --url, or use --client http.",
+            f"--url applies to --client http and vscode only; --client {client.value} starts "
+            "futu-mcp itself. Drop --url, or use --client http.",
             2,
         )
     if gateway is not None:
@@ -421,40 +559,14 @@ def mcp_config(
             2,
         )
 
-    key, source = _read_key(key_stdin, key_env)
-    if key is None:
-        if install_it:
-            _fail(
-                f"no API key to install: {_nothing_from(source)}"
-                + ("" if key_stdin else " and --key-stdin was not given")
-                + ". Pipe the key in, e.g. `futucli gen-key --id claude | futucli mcp-config "
-                "--install --key-stdin` (for a key that exists already, `futucli rotate-key "
-                "claude | ...` gives it a new secret), or leave out --install to print the "
-                "snippet with a placeholder to paste the key into.",
-                2,
-            )
-        _warn(
-            f"no API key ({_nothing_from(source)}): paste the key futucli gen-key printed in place of "
-            "the placeholder, or re-run with --key-stdin."
-        )
-    else:
-        problem = _key_problem(key)
-        if problem and install_it:
-            _fail(
-                f"the key from {source} is not a futu-mcp API key: {problem}. Give the whole "
-                "fc_... line futucli gen-key printed. Nothing was changed.",
-                2,
-            )
-        if problem:
-            _warn(
-                f"the key from {source} is not a futu-mcp API key: {problem}. The client will "
-                "be refused until you paste the whole fc_... line futucli gen-key printed."
-            )
+    # VS Code is given a reference to its own prompt, never the key (see the module docstring).
+    key = None if client is ClientKind.vscode else _key(install_it, key_stdin, key_env)
+    secret = key_reference(name) if client is ClientKind.vscode else key or PLACEHOLDER
 
     command_missing = None
-    if client is ClientKind.http:
+    if remote:
         assert url is not None
-        entry = http_entry(url, key or PLACEHOLDER)
+        entry = http_entry(url, secret)
     else:
         from futu_mcp.audit import default_audit_path
         from keystore.paths import resolve_keys_file
@@ -469,14 +581,18 @@ def mcp_config(
                 _warn(f'{command_missing}, or fix "command" in the snippet.')
         keys_path = os.path.abspath(resolve_keys_file(keys_file))
         audit_path = None if no_audit_log else os.path.abspath(audit_log or default_audit_path())
-        entry = stdio_entry(
-            command, gateway or DEFAULT_GATEWAY, keys_path, key or PLACEHOLDER, audit_path
-        )
+        entry = stdio_entry(command, gateway or DEFAULT_GATEWAY, keys_path, secret, audit_path)
+    if client is ClientKind.vscode:
+        entry = vscode_entry(entry)
 
     if not install_it:
         typer.echo(render(client, name, entry))
         return
-    assert target is not None and key is not None
+    assert target is not None
+    if client is ClientKind.vscode:
+        _install_vscode(target, name, entry, not remote, keys_file, command_missing)
+        return
+    assert key is not None
     install = _Install(key, key_stdin, tuple(flags), keys_file)
     # The keys.json of a server already running (http) is not known here: the id only helps the
     # message then. futu-mcp started by the client reads the one pinned in the entry.
@@ -499,6 +615,48 @@ def mcp_config(
     typer.echo(
         f'installed server "{name}" (key {_redacted(key)}) in {target}; '
         f"restart {client_name} to load it."
+    )
+
+
+def _install_vscode(
+    target: Path,
+    name: str,
+    entry: dict[str, object],
+    stdio: bool,
+    keys_file: str | None,
+    command_missing: str | None,
+) -> None:
+    """Merge the entry and its key prompt into VS Code's mcp.json; no key is involved, so a
+    refusal is a plain exit 1. Only a stdio entry's keys.json is checked: a running server's
+    (http) is not known here."""
+    if stdio:
+        _check_keys_file_usable(keys_file)
+    if command_missing:
+        _fail(f"{command_missing}. Nothing was changed.", 1)
+    try:
+        report = clientconfig.install(
+            target, name, entry, servers_key="servers", inputs=[key_input(name)], holds_key=False
+        )
+    except clientconfig.ConfigFileError as exc:
+        _fail(str(exc), 1)
+    except OSError as exc:
+        _fail(
+            f"cannot update {target}: {exc.strerror or exc}. Nothing was changed. Fix the "
+            "permissions (or give another --config-file) and run the command again.",
+            1,
+        )
+    for line in report:
+        typer.echo(line)
+    folder = Path(os.path.abspath(target)).parent
+    load = (
+        f"open {folder.parent} in VS Code (or reload its window)"
+        if folder.name == ".vscode"
+        else "reload the VS Code window"
+    )
+    typer.echo(
+        f'installed server "{name}" in {target}, without a key: VS Code asks for it (the fc_... '
+        "line futucli gen-key printed) when it first starts the server and keeps it in its "
+        f"secret storage; {load} to load it."
     )
 
 

@@ -239,7 +239,14 @@ def test_continue_yaml() -> None:
         (["--key-env", ""], "--key-env needs"),
         (["--gateway", "localhost"], "--gateway: expected HOST:PORT, got 'localhost'"),
         (["--gateway", "127.0.0.1:99999"], "futu-mcp would not start with it"),
-        (["--client", "vscode"], "vscode"),
+        (["--client", "vscode", "--key-stdin"], "--key-stdin does not apply to --client vscode"),
+        (["--client", "vscode", "--key-env", "K"], "--key-env does not apply to --client vscode"),
+        (
+            ["--client", "vscode", "--url", "http://127.0.0.1:1/mcp", "--gateway", "h:1"],
+            "--gateway does not apply to --client vscode --url",
+        ),
+        (["--client", "vscode", "--url", "ftp://host/mcp"], "not an http(s) URL"),
+        (["--client", "windsurf"], "windsurf"),
     ],
 )
 def test_usage_errors_exit_2_and_write_nothing(
@@ -673,3 +680,208 @@ def test_the_lock_does_not_litter_the_clients_folder(cfg: Path, isolated_home: P
     install(link, key)
     assert lock.exists()
     assert sorted(p.name for p in cfg.iterdir()) == ["link.json", "mcp.json"]
+
+
+# --- VS Code: "servers" and "inputs", the key typed into VS Code's own prompt -------------------
+
+VSCODE_OTHER_INPUTS = [
+    {"type": "promptString", "id": "gh-token", "description": "GitHub", "password": True},
+    "not an object, kept as it is",
+]
+
+
+def vscode_snippet(*args: str) -> dict:
+    """The printed VS Code config; a key in the environment must not show up anywhere in it."""
+    key, _ = generate_token()
+    done = run_mcp_config("--client", "vscode", *args, env_key=key)
+    assert done.returncode == 0, done.stderr
+    assert key not in done.stdout + done.stderr
+    assert "fc_" not in done.stdout.replace("the fc_... line", "")
+    return json.loads(done.stdout)
+
+
+def prompted_input(config: dict, reference: str) -> dict:
+    """The one input a `${input:ID}` reference names: what VS Code prompts with."""
+    assert reference.startswith("${input:") and reference.endswith("}")
+    [found] = [i for i in config["inputs"] if isinstance(i, dict) and i["id"] == reference[8:-1]]
+    return found
+
+
+def install_vscode(project: Path, *args: str, expect: int = 0) -> subprocess.CompletedProcess[str]:
+    """Install into VS Code's file from `project`, with a key in the environment to show that
+    the key is not what gets written."""
+    key, _ = generate_token()
+    done = run_mcp_config("--client", "vscode", "--install", *args, env_key=key, cwd=project)
+    assert done.returncode == expect, done.stdout + done.stderr
+    assert key not in done.stdout + done.stderr
+    for written in project.rglob("*"):
+        assert not written.is_file() or key.encode() not in written.read_bytes()
+    return done
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A workspace folder, the current directory of `mcp-config --client vscode --install`."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    return folder
+
+
+def write_vscode_existing(project: Path, inputs: list[object]) -> Path:
+    config = project / ".vscode" / "mcp.json"
+    config.parent.mkdir()
+    text = json.dumps({**EXTRA_TOP_LEVEL, "servers": OTHER_SERVERS, "inputs": inputs}, indent=4)
+    config.write_text(text)
+    return config
+
+
+def test_vscode_snippet_names_an_input_instead_of_the_key() -> None:
+    config = vscode_snippet("--gateway", "127.0.0.1:22222")
+    assert list(config) == ["servers", "inputs"]
+    entry = config["servers"]["futu"]
+    assert entry["type"] == "stdio"
+    assert Path(entry["command"]) == Path(console_script("futu-mcp")).resolve()
+    assert Path(entry["command"]).is_absolute()
+    assert entry["args"][:4] == [
+        "--gateway",
+        "127.0.0.1:22222",
+        "--keys-file",
+        os.environ["FUTU_KEYS_FILE"],
+    ]
+    assert list(entry["env"]) == ["FUTU_MCP_API_KEY"]
+    prompt = prompted_input(config, entry["env"]["FUTU_MCP_API_KEY"])
+    assert prompt["type"] == "promptString" and prompt["password"] is True
+
+
+def test_vscode_http_snippet_puts_the_input_in_the_bearer_header() -> None:
+    config = vscode_snippet("--url", "https://mcp.example.com/mcp", "--name", "desk")
+    entry = config["servers"]["desk"]
+    assert set(entry) == {"type", "url", "headers"}
+    assert (entry["type"], entry["url"]) == ("http", "https://mcp.example.com/mcp")
+    scheme, reference = entry["headers"]["Authorization"].split(" ")
+    assert scheme == "Bearer"
+    assert prompted_input(config, reference)["password"] is True
+
+
+def test_vscode_servers_of_different_names_get_different_prompts() -> None:
+    """Two futu servers (two keys, e.g. read-only and trading) must not share one prompt."""
+    first = vscode_snippet("--name", "futu-read")
+    second = vscode_snippet("--name", "futu-trade")
+    assert first["inputs"][0]["id"] != second["inputs"][0]["id"]
+
+
+def test_vscode_install_writes_the_workspace_file(project: Path, isolated_home: Path) -> None:
+    issued()
+    done = install_vscode(project)
+    config = project / ".vscode" / "mcp.json"
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    written = json.loads(config.read_text())
+    entry = written["servers"]["futu"]
+    prompted_input(written, entry["env"]["FUTU_MCP_API_KEY"])
+    assert f"created {config} (mode 0600, readable by you only)" in done.stdout
+    assert f"open {project} in VS Code" in done.stdout
+    assert "holds the key" not in done.stdout
+    # Nothing in the user's VS Code folder, and no other file in the project.
+    assert not (isolated_home / ".config" / "Code").exists()
+    assert [p.relative_to(project) for p in project.rglob("*")] == [
+        Path(".vscode"),
+        Path(".vscode/mcp.json"),
+    ]
+
+
+def test_vscode_install_keeps_other_servers_inputs_and_settings(project: Path) -> None:
+    issued()
+    config = write_vscode_existing(project, VSCODE_OTHER_INPUTS)
+    old = config.read_bytes()
+    done = install_vscode(project, "--gateway", "127.0.0.1:22222")
+    merged = json.loads(config.read_text())
+    assert {k: v for k, v in merged.items() if k not in ("servers", "inputs")} == EXTRA_TOP_LEVEL
+    assert list(merged["servers"]) == [*OTHER_SERVERS, "futu"]
+    assert {k: v for k, v in merged["servers"].items() if k != "futu"} == OTHER_SERVERS
+    assert merged["inputs"][:2] == VSCODE_OTHER_INPUTS
+    assert len(merged["inputs"]) == 3
+    futu = merged["servers"]["futu"]
+    assert futu["args"][:2] == ["--gateway", "127.0.0.1:22222"]
+    assert prompted_input(merged, futu["env"]["FUTU_MCP_API_KEY"]) == merged["inputs"][2]
+    [backup] = backups(config)
+    assert backup.read_bytes() == old
+    assert "mcpServers" not in merged
+    assert "tightened" in done.stdout and "no key was written" in done.stdout
+
+
+def test_vscode_rerun_replaces_only_its_server_and_its_input(project: Path) -> None:
+    issued()
+    ours = {"type": "promptString", "id": "futu-api-key", "description": "old", "password": False}
+    config = write_vscode_existing(project, [VSCODE_OTHER_INPUTS[0], ours, VSCODE_OTHER_INPUTS[1]])
+    install_vscode(project, "--gateway", "127.0.0.1:1111")
+    done = install_vscode(project, "--gateway", "127.0.0.1:2222")
+    merged = json.loads(config.read_text())
+    assert list(merged["servers"]) == [*OTHER_SERVERS, "futu"]
+    assert {k: v for k, v in merged["servers"].items() if k != "futu"} == OTHER_SERVERS
+    assert merged["servers"]["futu"]["args"][1] == "127.0.0.1:2222"
+    # Replaced where it was, once; the inputs around it untouched.
+    assert merged["inputs"][0] == VSCODE_OTHER_INPUTS[0]
+    assert merged["inputs"][2] == VSCODE_OTHER_INPUTS[1]
+    assert len(merged["inputs"]) == 3
+    assert merged["inputs"][1]["id"] == "futu-api-key"
+    assert merged["inputs"][1]["password"] is True
+    assert 'replaced the existing "futu" entry (fields: type, command, args, env;' in done.stdout
+    assert "127.0.0.1:1111" not in done.stdout
+    assert len(backups(config)) == 2
+
+
+def test_vscode_install_of_an_http_entry_into_the_user_file(cfg: Path) -> None:
+    """An http entry needs no keys.json here (the running server has its own)."""
+    config = cfg / "Code" / "User" / "mcp.json"
+    done = install_vscode(cfg, "--url", "http://127.0.0.1:40000/mcp", "--config-file", str(config))
+    written = json.loads(config.read_text())
+    entry = written["servers"]["futu"]
+    assert entry["url"] == "http://127.0.0.1:40000/mcp"
+    prompted_input(written, entry["headers"]["Authorization"].removeprefix("Bearer "))
+    assert "reload the VS Code window" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "wanted"),
+    [
+        ('{"servers": []}', '"servers" is not an object'),
+        ('{"servers": {}, "inputs": {}}', '"inputs" is not a list'),
+        (
+            '{"inputs": [{"id": "futu-api-key"}, {"id": "gh"}, {"id": "futu-api-key"}]}',
+            'the input id "futu-api-key" appears 2 times',
+        ),
+        ('{\n  // mine\n  "servers": {}\n}', "(a comment"),
+    ],
+)
+def test_vscode_install_refuses_a_file_it_cannot_merge(
+    content: str, wanted: str, project: Path
+) -> None:
+    issued()
+    config = project / ".vscode" / "mcp.json"
+    config.parent.mkdir()
+    config.write_text(content)
+    done = install_vscode(project, expect=1)
+    assert wanted in done.stderr and "Nothing was changed" in done.stderr
+    assert "NOT installed" not in done.stderr  # no key was read, so none is lost
+    assert config.read_text() == content
+    assert [p.name for p in config.parent.iterdir()] == ["mcp.json"]
+
+
+def test_vscode_install_refuses_a_keys_file_futu_mcp_could_not_use(project: Path) -> None:
+    done = install_vscode(project, expect=1)
+    assert f"keys file not found: {os.environ['FUTU_KEYS_FILE']}" in done.stderr
+    assert "futu-mcp would stop at the client's start" in done.stderr
+    assert list(project.iterdir()) == []
+
+
+def test_merge_of_inputs_by_id() -> None:
+    config = {"servers": {"x": {}}, "inputs": [{"id": "a"}, 7, {"id": "futu-api-key", "v": 1}]}
+    new = {"id": "futu-api-key", "v": 2}
+    merged, replaced = clientconfig.merge_entry(
+        config, "futu", {"command": "c"}, servers_key="servers", inputs=[new, {"id": "b"}]
+    )
+    assert replaced is None
+    assert merged["inputs"] == [{"id": "a"}, 7, new, {"id": "b"}]
+    assert list(merged["servers"]) == ["x", "futu"]
+    assert "mcpServers" not in merged
+    assert config["inputs"][2] == {"id": "futu-api-key", "v": 1}
