@@ -335,5 +335,6 @@ def modify_order(
         if qty is None or price is None:
             raise ValueError("a modify needs both qty (the new total) and price")
         body["qty"] = _positive("qty", qty)
-        body["price"] = _non_negative("price", price)
+        # OpenD does not read a price of 0 as "unchanged": a normal modify needs the new price.
+        body["price"] = _positive("price", price)
     return body

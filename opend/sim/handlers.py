@@ -79,6 +79,8 @@ class ConnInfo:
     push_keys: set[tuple[str, int]] = field(default_factory=set)
     last_push: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     push_accounts: set[int] = field(default_factory=set)  # Trd_SubAccPush
+    # packetID.serialNo of every PlaceOrder/ModifyOrder seen here: OpenD's anti-replay memory.
+    packet_serials: set[int] = field(default_factory=set)
 
 
 Handler = Callable[[SimState, ConnInfo, dict[str, Any]], dict[str, Any] | None]
@@ -1135,17 +1137,23 @@ def get_max_trd_qtys(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> di
     }
 
 
-def _packet_id(c2s: dict[str, Any], conn: ConnInfo, seen: set[tuple[int, int]]) -> None:
+def _packet_id(c2s: dict[str, Any], conn: ConnInfo) -> None:
+    """OpenD's anti-replay gate for trade writes: packetID must carry this connection's connID
+    (from InitConnect) and a serialNo not used before on it. The retMsg texts are the
+    simulator's own; OpenD's wording is not documented."""
     packet = _req(c2s, "packetID")
     if not isinstance(packet, dict):
         raise SimError("invalid request: packetID must be a PacketID")
-    key = (
-        _int(_req(packet, "connID"), "packetID.connID"),
-        _int(_req(packet, "serialNo"), "packetID.serialNo"),
-    )
-    if key in seen:
-        raise SimError(f"Duplicate packetID (connID {key[0]}, serialNo {key[1]}): request ignored")
-    seen.add(key)
+    conn_id = _int(_req(packet, "connID"), "packetID.connID")
+    serial = _int(_req(packet, "serialNo"), "packetID.serialNo")
+    if conn_id != conn.conn_id:
+        raise SimError(
+            f"Invalid packetID: connID {conn_id} is not the connID InitConnect gave this "
+            "connection: request ignored"
+        )
+    if serial in conn.packet_serials:
+        raise SimError(f"Duplicate packetID (connID {conn_id}, serialNo {serial}): request ignored")
+    conn.packet_serials.add(serial)
 
 
 def _float(value: Any, name: str) -> float | None:
@@ -1163,8 +1171,8 @@ def _float(value: Any, name: str) -> float | None:
 
 def place_order(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
     """Trd_PlaceOrder (2202): validate, accept, fill what the book allows now."""
+    _packet_id(c2s, conn)
     account, echo = _account(state, c2s)
-    _packet_id(c2s, conn, state.packet_ids)
     try:
         order = state.trading.place(
             account,
@@ -1185,8 +1193,8 @@ def place_order(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[st
 
 def modify_order(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
     """Trd_ModifyOrder (2205): change, cancel (op 2), disable, enable, delete; or cancel all."""
+    _packet_id(c2s, conn)
     account, echo = _account(state, c2s)
-    _packet_id(c2s, conn, state.packet_ids)
     op = _int(_req(c2s, "modifyOrderOp"), "modifyOrderOp")
     order_id = _int(_req(c2s, "orderID"), "orderID")
     try:

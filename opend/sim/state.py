@@ -66,13 +66,13 @@ class SimState:
         )
         # Always counted (Qot_RequestHistoryKLQuota reports it), refused only with quote_limits.
         self.history_kl = HistoryKLQuota(history_kl_quota)
-        self.packet_ids: set[tuple[int, int]] = set()  # PlaceOrder/ModifyOrder anti-replay
         # Only the digest is kept: it is what Trd_UnlockTrade carries.
         self._password_md5 = hashlib.md5(trade_password.encode("utf-8")).hexdigest()
 
     def password_matches(self, pwd_md5: str) -> bool:
-        """True if `pwd_md5` is the MD5 of the trade password (hex, any case)."""
-        return hmac.compare_digest(pwd_md5.strip().lower().encode(), self._password_md5.encode())
+        """True only for the lowercase hex MD5 of the trade password, the one form OpenD takes:
+        an uppercase or padded digest is a wrong password, so a client sending one fails here."""
+        return hmac.compare_digest(pwd_md5.encode(), self._password_md5.encode())
 
     def advance(self, seconds: float) -> None:
         """Move the simulated clock forward and let resting orders meet the new prices."""

@@ -421,12 +421,18 @@ class Trading:
             )
         if order.order_type is OrderType.MARKET:
             raise TradeError("A market order cannot be modified")
-        new_qty = _check_qty(order.sec, qty if qty else order.qty)
+        # A normal modify carries the new total qty and the price, both required: OpenD does
+        # not read 0 or a missing field as "unchanged". The texts are the simulator's own.
+        if qty is None or qty <= 0:
+            raise TradeError("Invalid modify: qty (the order's new total quantity) must be above 0")
+        if price is None or price <= 0:
+            raise TradeError("Invalid modify: price (the order's new price) must be above 0")
+        new_qty = _check_qty(order.sec, qty)
         if new_qty <= order.fill_qty:
             raise TradeError(
                 f"The new quantity {new_qty} must exceed the filled quantity {order.fill_qty}"
             )
-        new_price = float(price) if price else order.price
+        new_price = float(price)
         _check_price(order.sec, new_price)
         old_qty, old_price = order.qty, order.price
         order.qty, order.price = new_qty, new_price

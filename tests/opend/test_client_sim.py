@@ -190,7 +190,8 @@ async def test_real_account_needs_unlock(client: OpenDClient) -> None:
         await client.place_order(acc, HK, TrdSide.BUY, OrderType.NORMAL, 100, 1.0)
     with pytest.raises(OpenDError, match="incorrect"):
         await client.unlock_trade(hashlib.md5(b"wrong").hexdigest())
-    await client.unlock_trade(MD5)
+    # Sent lowercased: the sim, like OpenD, takes no other spelling of the digest.
+    await client.unlock_trade(MD5.upper())
     placed = await client.place_order(acc, HK, TrdSide.BUY, OrderType.NORMAL, 100, 1.0)
     assert placed.order_id
     await client.unlock_trade(None, unlock=False)
@@ -210,6 +211,9 @@ async def test_order_reply_lost_is_outcome_unknown_and_sent_once(
     await until(lambda: client.connected, what="reconnect")
     listed = await client.order_list_query(acc)
     assert len(listed) == before + 1
+    # The next write carries the new connection's connID (the sim refuses any other).
+    again = await client.place_order(acc, HK, TrdSide.BUY, OrderType.NORMAL, 100, 1.0)
+    assert int(again.order_id) in sim.state.orders  # type: ignore[arg-type]
 
 
 async def test_stalled_reply_times_out(sim: Simulator) -> None:

@@ -231,6 +231,10 @@ def test_every_protocol_the_client_sends_is_covered() -> None:
             "64 bytes",
         ),
         (lambda: c2s.modify_order(PACKET, ACC, "1", ModifyOrderOp.NORMAL), "qty"),
+        (
+            lambda: c2s.modify_order(PACKET, ACC, "1", ModifyOrderOp.NORMAL, 100, 0),
+            "price must be a positive",
+        ),
         (lambda: c2s.modify_order(PACKET, ACC, " ", ModifyOrderOp.CANCEL), "order_id"),
         (lambda: c2s.position_list(ACC, ["HK00700"]), "MARKET.CODE"),
         (

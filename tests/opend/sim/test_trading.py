@@ -54,12 +54,11 @@ class Trader:
             ProtoId.TRD_PLACE_ORDER, self.order_c2s(code, side, qty, price, order_type)
         )
 
-    async def modify(
+    def modify_c2s(
         self, order_id: str, op: int, qty: float = 0, price: float = 0, **extra: Any
     ) -> dict[str, Any]:
-        self.sim.advance(0.05)
         self.packet += 1
-        c2s = {
+        return {
             "packetID": {"connID": str(self.conn.conn_id), "serialNo": self.packet},
             "header": self.header(),
             "orderID": order_id,
@@ -68,6 +67,12 @@ class Trader:
             "price": price,
             **extra,
         }
+
+    async def modify(
+        self, order_id: str, op: int, qty: float = 0, price: float = 0, **extra: Any
+    ) -> dict[str, Any]:
+        self.sim.advance(0.05)
+        c2s = self.modify_c2s(order_id, op, qty, price, **extra)
         return await self.conn.request(ProtoId.TRD_MODIFY_ORDER, c2s)
 
     async def order(self, order_id: str) -> dict[str, Any]:
@@ -155,12 +160,124 @@ async def test_account_header_must_match(sim: Simulator) -> None:
 
 
 async def test_replayed_packet_id_is_refused(sim: Simulator) -> None:
+    """OpenD's anti-replay: a serialNo already used on this connection is refused whatever the
+    request carries, in PlaceOrder and ModifyOrder alike; nothing is recorded or changed."""
     t = await _trader(sim, TrdEnv.SIMULATE)
     c2s = t.order_c2s("00700", 1, 100, 300.0)
-    _ok(await t.conn.request(ProtoId.TRD_PLACE_ORDER, c2s))
+    placed = _ok(await t.conn.request(ProtoId.TRD_PLACE_ORDER, c2s))
+    replayed = f"Duplicate packetID (connID {t.conn.conn_id}, serialNo {t.packet}): request ignored"
     sim.advance(1)
-    assert "Duplicate packetID" in _err(await t.conn.request(ProtoId.TRD_PLACE_ORDER, c2s))
+    assert _err(await t.conn.request(ProtoId.TRD_PLACE_ORDER, c2s)) == replayed
+    bigger = t.order_c2s("00700", 1, 200, 300.0)
+    bigger["packetID"] = c2s["packetID"]  # another order under a used serial
+    sim.advance(1)
+    assert _err(await t.conn.request(ProtoId.TRD_PLACE_ORDER, bigger)) == replayed
+    cancel = t.modify_c2s(placed["orderID"], 2)
+    cancel["packetID"] = c2s["packetID"]
+    sim.advance(1)
+    assert _err(await t.conn.request(ProtoId.TRD_MODIFY_ORDER, cancel)) == replayed
     assert len(sim.state.orders) == 1
+    assert (await t.order(placed["orderID"]))["orderStatus"] == OrderStatus.SUBMITTED
+    # A serial used by a modify is spent for orders too.
+    _ok(await t.modify(placed["orderID"], 1, qty=200, price=300.0))
+    reuse = t.order_c2s("00700", 1, 100, 300.0)
+    reuse["packetID"]["serialNo"] = t.packet - 1
+    sim.advance(1)
+    assert "Duplicate packetID" in _err(await t.conn.request(ProtoId.TRD_PLACE_ORDER, reuse))
+    # The memory is per connection: another one may use the same number with its own connID.
+    other = await _trader(sim, TrdEnv.SIMULATE)
+    again = other.order_c2s("00700", 1, 100, 300.0)
+    again["packetID"]["serialNo"] = c2s["packetID"]["serialNo"]
+    sim.advance(1)
+    _ok(await other.conn.request(ProtoId.TRD_PLACE_ORDER, again))
+    assert len(sim.state.orders) == 2
+    await t.conn.close()
+    await other.conn.close()
+
+
+@pytest.mark.parametrize("proto_id", [ProtoId.TRD_PLACE_ORDER, ProtoId.TRD_MODIFY_ORDER])
+async def test_packet_id_must_carry_this_connections_conn_id(sim: Simulator, proto_id: int) -> None:
+    """Another connection's connID, 0 or any other number is refused and changes nothing; the
+    refused request does not spend its serial (sent again with the right connID, it is new)."""
+    t = await _trader(sim, TrdEnv.SIMULATE)
+    resting = _ok(await t.place("00700", 1, 100, 300.0))["orderID"]
+    other = await RawConn.open(sim.address)
+    if proto_id == ProtoId.TRD_PLACE_ORDER:
+        c2s = t.order_c2s("00700", 1, 100, 300.0)
+    else:
+        c2s = t.modify_c2s(resting, 2)
+    for wrong in (other.conn_id, 0, (1 << 64) - 1):
+        c2s["packetID"]["connID"] = str(wrong)
+        sim.advance(1)
+        message = _err(await t.conn.request(proto_id, c2s))
+        assert message == (
+            f"Invalid packetID: connID {wrong} is not the connID InitConnect gave this "
+            "connection: request ignored"
+        )
+    assert list(sim.state.orders) == [int(resting)]
+    assert (await t.order(resting))["orderStatus"] == OrderStatus.SUBMITTED
+    c2s["packetID"]["connID"] = str(t.conn.conn_id)
+    sim.advance(1)
+    _ok(await t.conn.request(proto_id, c2s))
+    await t.conn.close()
+    await other.close()
+
+
+async def test_normal_modify_needs_qty_and_price(sim: Simulator) -> None:
+    """ModifyOrderOp 1 carries the new total qty and the price: 0, negative or missing is
+    refused, never read as "unchanged", and the order stays as it was."""
+    t = await _trader(sim, TrdEnv.SIMULATE)
+    oid = _ok(await t.place("00700", 1, 100, 300.0))["orderID"]
+    no_qty = "Invalid modify: qty (the order's new total quantity) must be above 0"
+    no_price = "Invalid modify: price (the order's new price) must be above 0"
+    for qty, price, expected in [
+        (0, 300.2, no_qty),
+        (-100, 300.2, no_qty),
+        (None, 300.2, no_qty),
+        (200, 0, no_price),
+        (200, -300.2, no_price),
+        (200, None, no_price),
+    ]:
+        c2s = t.modify_c2s(oid, 1, qty=qty, price=price)  # type: ignore[arg-type]
+        for name, value in (("qty", qty), ("price", price)):
+            if value is None:
+                del c2s[name]
+        sim.advance(1)
+        assert _err(await t.conn.request(ProtoId.TRD_MODIFY_ORDER, c2s)) == expected
+        order = await t.order(oid)
+        assert (order["qty"], order["price"]) == (100, 300.0)
+    _ok(await t.modify(oid, 1, qty=200, price=300.2))
+    order = await t.order(oid)
+    assert (order["qty"], order["price"]) == (200, 300.2)
+    # Only op 1 reads them: a cancel with qty 0 and price 0 (as the SDK sends it) is fine.
+    sim.advance(1)
+    _ok(await t.modify(oid, 2, qty=0, price=0))
+    assert (await t.order(oid))["orderStatus"] == OrderStatus.CANCELLED_ALL
+    await t.conn.close()
+
+
+async def test_unlock_takes_only_the_lowercase_hex_md5(sim: Simulator) -> None:
+    """OpenD wants the 32-character lowercase hex MD5: any other spelling of the right digest
+    is a wrong password (and the digest is never echoed)."""
+    t = await _trader(sim, TrdEnv.REAL)
+    right = hashlib.md5(DEFAULT_TRADE_PASSWORD.encode()).hexdigest()
+    assert right != right.upper()  # the digest has letters, so case matters
+    for digest in (
+        right.upper(),
+        right[0].upper() + right[1:],
+        f" {right}",
+        f"{right}\n",
+        right[:-1],
+        right + "0",
+        right[:-1] + "g",
+    ):
+        message = _err(
+            await t.conn.request(ProtoId.TRD_UNLOCK_TRADE, {"unlock": True, "pwdMD5": digest})
+        )
+        assert message == "Unlock failed: the trade password is incorrect"
+        assert not sim.state.unlocked
+    _ok(await t.conn.request(ProtoId.TRD_UNLOCK_TRADE, {"unlock": True, "pwdMD5": right}))
+    assert sim.state.unlocked
     await t.conn.close()
 
 
@@ -174,7 +291,7 @@ async def test_real_orders_need_unlock_with_the_trade_password(sim: Simulator) -
     assert "incorrect" in message and wrong not in message
     assert "pwdMD5" in _err(await t.conn.request(ProtoId.TRD_UNLOCK_TRADE, {"unlock": True}))
     right = hashlib.md5(DEFAULT_TRADE_PASSWORD.encode()).hexdigest()
-    _ok(await t.conn.request(ProtoId.TRD_UNLOCK_TRADE, {"unlock": True, "pwdMD5": right.upper()}))
+    _ok(await t.conn.request(ProtoId.TRD_UNLOCK_TRADE, {"unlock": True, "pwdMD5": right}))
     placed = _ok(await t.place("00700", 1, 100, 300.0))
     # Unlocking is gateway-wide: a second connection may trade too, until someone locks.
     other = await _trader(sim, TrdEnv.REAL)
