@@ -42,7 +42,8 @@ VS Code (GitHub Copilot agent mode), `--client vscode`:
   with `"url"` and `"headers"`) beside an `"inputs"` list. The key is never written: the entry
   says `${input:NAME-api-key}` and the input is a `promptString` with `"password": true`, so
   VS Code asks for the key (hidden) when it first starts the server and keeps it in its own
-  secret storage. The file then holds no secret, which is what makes it fit to commit.
+  secret storage. The file then holds no secret (only this machine's paths), which is what
+  makes a workspace file fit to commit.
 - So no key is read for vscode: `--key-stdin` and `--key-env` are usage errors (exit 2),
   rather than flags that silently do nothing, and FUTU_MCP_API_KEY is not looked at. A key
   piped in from gen-key is not read either; the error says to rotate or revoke it. Writing the
@@ -104,7 +105,6 @@ CLIENT_NAMES = {
     ClientKind.claude: "Claude Desktop",
     ClientKind.cursor: "Cursor",
     ClientKind.continue_: "Continue (reload the editor window)",
-    ClientKind.vscode: "VS Code",
     ClientKind.http: "the MCP client that reads it",
 }
 
