@@ -326,7 +326,7 @@ FUTUCLI_ENVIRONMENT = [
         "FUTU_MCP_API_KEY",
         "Where mcp-config reads the key when --key-stdin is not given (--key-env names another "
         "variable); the key goes only into the printed snippet or, with --install, the client's "
-        "config file.",
+        "config file. Not read for --client vscode, whose entry has VS Code ask for the key.",
     ),
     ("XDG_CONFIG_HOME", "Base of the default keys.json location (default ~/.config)."),
     ("XDG_STATE_HOME", "Base of the default audit log location (default ~/.local/state)."),
