@@ -154,6 +154,7 @@ class OpenDClient:
         self._login_warned: str | None = None
         # (monotonic time, login advice or None) from the latest GetGlobalState on any path.
         self._login_seen: tuple[float, str | None] | None = None
+        self._login_check: asyncio.Future[str | None] | None = None  # shared by login_advice
         self.reconnects = 0
         self.on_state_change: Callable[[bool], None] | None = None
 
@@ -202,11 +203,11 @@ class OpenDClient:
     async def close(self) -> None:
         """Stop reconnecting, close the link and wait for every background task to end."""
         self._closing = True
-        tasks = [t for t in (self._runner, self._releaser) if t is not None]
+        tasks = [t for t in (self._runner, self._releaser, self._login_check) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self._runner = self._releaser = None
+        self._runner = self._releaser = self._login_check = None
         conn, self._conn = self._conn, None
         self._quotes.clear()
         if conn is not None:
@@ -466,17 +467,30 @@ class OpenDClient:
         """What to do when OpenD is up but not logged in to Futu; None when it is logged in or
         cannot say. Meant for error paths, never waited on for more than LOGIN_CHECK_TIMEOUT_S.
 
-        "Logged in" is trusted for LOGIN_STATE_TTL_S, so a burst of refusals asks once; "not
-        logged in" is asked again every time, so the advice stops the moment the person has
-        logged OpenD in (it must never blame a login that is already fixed).
+        "Logged in" is trusted for LOGIN_STATE_TTL_S; "not logged in" is asked again every time,
+        so the advice stops the moment the person has logged OpenD in (it must never blame a
+        login that is already fixed). Refusals arriving together share one GetGlobalState.
         """
         seen = self._login_seen
-        if seen is None or seen[1] is not None or time.monotonic() - seen[0] > LOGIN_STATE_TTL_S:
-            try:
-                await asyncio.wait_for(self.get_global_state(), LOGIN_CHECK_TIMEOUT_S)
-            except (OpenDError, TimeoutError):
-                return None
-            seen = self._login_seen
+        if seen is not None and seen[1] is None and time.monotonic() - seen[0] <= LOGIN_STATE_TTL_S:
+            return None
+        check = self._login_check
+        if check is None or check.done():
+            check = self._login_check = asyncio.ensure_future(self._ask_login_state())
+        try:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation. The
+            # shared check is shielded: one caller giving up does not cancel it for the others.
+            async with asyncio.timeout(LOGIN_CHECK_TIMEOUT_S):
+                return await asyncio.shield(check)
+        except TimeoutError:
+            return None
+
+    async def _ask_login_state(self) -> str | None:
+        try:
+            await self.get_global_state()
+        except OpenDError:
+            return None
+        seen = self._login_seen
         return seen[1] if seen is not None else None
 
     # ---- quotes --------------------------------------------------------------------------

@@ -185,3 +185,36 @@ async def test_a_call_just_after_start_learns_why_without_waiting_out_the_timeou
     assert asyncio.get_running_loop().time() - started < 5
     assert client.last_error == "connection refused"
     await client.close()
+
+
+async def test_refusals_arriving_together_share_one_login_check() -> None:
+    async with Simulator(logged_in=False) as sim, fast_client(sim.address[1]) as client:
+        assert await client.wait_connected(5)
+        await until(lambda: sim.requests_seen[ProtoId.GET_GLOBAL_STATE] == 1, what="the check")
+        # "Not logged in" is asked again on every refusal, but 20 at once ask once.
+        sim.stall(ProtoId.GET_GLOBAL_STATE)
+        callers = [asyncio.ensure_future(client.login_advice()) for _ in range(20)]
+        await until(
+            lambda: sim.requests_seen[ProtoId.GET_GLOBAL_STATE] == 2, what="the shared check"
+        )
+        sim.unstall()
+        answers = await asyncio.gather(*callers)
+        assert len(set(answers)) == 1 and "is not logged in to Futu" in answers[0]
+        assert sim.requests_seen[ProtoId.GET_GLOBAL_STATE] == 2
+
+
+async def test_a_caller_cancelled_during_the_login_check_is_cancelled() -> None:
+    """The check is shared and shielded, but the caller's own cancellation still ends it, and
+    the check goes on for the others."""
+    async with Simulator(logged_in=False) as sim, fast_client(sim.address[1]) as client:
+        assert await client.wait_connected(5)
+        await until(lambda: sim.requests_seen[ProtoId.GET_GLOBAL_STATE] == 1, what="the check")
+        sim.stall(ProtoId.GET_GLOBAL_STATE)
+        leaving = asyncio.ensure_future(client.login_advice())
+        staying = asyncio.ensure_future(client.login_advice())
+        await until(lambda: sim.requests_seen[ProtoId.GET_GLOBAL_STATE] == 2, what="the check")
+        leaving.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await leaving
+        sim.unstall()
+        assert "is not logged in to Futu" in (await staying or "")
