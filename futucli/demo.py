@@ -12,11 +12,13 @@ The paper order is a limit buy at the best ask, so it fills at once against the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import signal
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -266,16 +268,22 @@ def metrics_table(families: list[Any]) -> Table:
     return table
 
 
-def _unwind_on_termination() -> None:
-    """SIGTERM, or SIGHUP from a closed terminal, unwinds the demo like Ctrl-C does, so the
-    temporary folder is removed and the server and simulator are stopped on those too."""
+@contextlib.contextmanager
+def _termination_unwinds() -> Iterator[None]:
+    """While the demo runs, SIGTERM, or SIGHUP from a closed terminal, unwinds it like Ctrl-C
+    does, so the temporary folder is removed and the server and simulator are stopped on those
+    too. The previous handlers come back afterwards."""
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), interrupt)
+    signums = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    previous = {signum: signal.signal(signum, interrupt) for signum in signums}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def demo(
@@ -303,8 +311,7 @@ def demo(
     from opend.sim import SimulatorThread
 
     console = Console()
-    _unwind_on_termination()
-    with tempfile.TemporaryDirectory(prefix="futu-demo-") as tmp:
+    with _termination_unwinds(), tempfile.TemporaryDirectory(prefix="futu-demo-") as tmp:
         folder = Path(tmp)
         with console.status("Starting the simulated OpenD and issuing a demo key…"):
             sim = SimulatorThread(seed=seed)

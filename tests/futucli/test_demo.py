@@ -6,6 +6,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -134,3 +135,28 @@ def test_demo_stopped_by_a_signal_leaves_nothing_behind(
             proc.wait()
     assert list(scratch.iterdir()) == []
     assert _processes_mentioning(str(scratch)) == []
+
+
+def test_a_server_that_never_answers_ends_the_tour_with_a_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In-process, with a futu-mcp stand-in that never answers and a short tour timeout: the
+    demo says why and exits 1, the stand-in is stopped, and the signal handlers come back."""
+    from typer.testing import CliRunner
+
+    import futucli.demo
+    import futucli.mcpconfig
+    from futucli.app import app
+
+    mute = tmp_path / "futu-mcp"
+    # A Python script, so its command line names it (an exec'd sleep would not).
+    mute.write_text(f"#!{sys.executable}\nimport time\ntime.sleep(600)\n")
+    mute.chmod(0o755)
+    monkeypatch.setattr(futucli.mcpconfig, "futu_mcp_command", lambda: str(mute))
+    monkeypatch.setattr(futucli.demo, "TOUR_TIMEOUT_S", 1.0)
+    before = signal.getsignal(signal.SIGTERM)
+    result = CliRunner().invoke(app, ["demo"], env={"COLUMNS": "200"})
+    assert result.exit_code == 1, result.output
+    assert "the demo stopped: no answer within 1 s" in result.output
+    assert signal.getsignal(signal.SIGTERM) is before
+    assert _processes_mentioning(str(mute)) == []
