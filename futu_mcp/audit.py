@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 from filelock import FileLock
 
+from keystore.paths import state_dir
 from keystore.private_files import privacy_problem
 
 FORMAT_VERSION = 1
@@ -69,9 +70,8 @@ class VerifyResult(NamedTuple):
 
 
 def default_audit_path() -> Path:
-    """Where `futucli audit tail` looks when no path is given: the XDG state folder."""
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "futu" / "audit.jsonl"
+    """Where `futucli audit tail` looks when no path is given: futu's state folder."""
+    return state_dir() / "audit.jsonl"
 
 
 def canonical_json(record: Mapping[str, Any]) -> str:

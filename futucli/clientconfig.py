@@ -21,6 +21,10 @@ Decisions:
   hash of the file's path), not beside the client's file, where a `.lock` would litter
   Claude's or Cursor's folder. The client itself does not honour that lock, so the file is
   looked at again just before the replace, and an install that finds it changed writes nothing.
+- The old file is backed up into futu's state folder, as
+  `backups/<name>.<hash of its real path>.bak-<time>` (0600), not beside it: the client's file
+  is often in a project (`.vscode/mcp.json`, `.cursor/mcp.json`), where a backup holding a key
+  would be committed by `git add .` even when a .gitignore keeps the config itself out.
 - The entry a re-run replaces is described by its field names, `command`, `type` and `url`
   (without user, password, query or fragment) only: other values can hold secrets, and the
   backup keeps the whole old file.
@@ -37,6 +41,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from keystore.paths import state_dir
 from keystore.store import LOCK_TIMEOUT_S, Fingerprint, atomic_write, fingerprint_of
 
 INPUTS_KEY = "inputs"  # VS Code: the prompts that `${input:id}` in a server entry names
@@ -180,11 +185,26 @@ def describe_entry(entry: object) -> str:
     return f"fields: {fields}" + "".join(f"; {item}" for item in shown)
 
 
+def _path_digest(real: Path, length: int) -> str:
+    """A hash of the file's real path, so files of the same name get separate locks and backups."""
+    return hashlib.sha256(os.fsencode(real)).hexdigest()[:length]
+
+
+def backup_dir() -> Path:
+    """Where the backups go: futu's state folder, never beside the client's file, where a
+    project's `git add .` would commit the old key (a .gitignore names the config, not its
+    backups)."""
+    return state_dir() / "backups"
+
+
 def _backup(real: Path, data: bytes) -> Path:
-    """Copy the old file beside itself, private to the user; never over an existing backup."""
+    """Copy the old file into backup_dir(), private to the user; never over an existing backup."""
+    folder = backup_dir()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    base = f"{real.name}.{_path_digest(real, 12)}.bak-{stamp}"
     for n in range(1000):
-        candidate = real.with_name(f"{real.name}.bak-{stamp}" + (f"-{n}" if n else ""))
+        candidate = Path(os.path.abspath(folder / (base + (f"-{n}" if n else ""))))
         try:
             fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
@@ -194,15 +214,12 @@ def _backup(real: Path, data: bytes) -> Path:
             out.flush()
             os.fsync(out.fileno())
         return candidate
-    raise FileExistsError(f"{real.name}.bak-{stamp}")
+    raise FileExistsError(base)
 
 
 def lock_path(real: Path) -> Path:
-    """The lock `install` holds while it edits `real`: in futu's state folder, the audit log's."""
-    from futu_mcp.audit import default_audit_path
-
-    digest = hashlib.sha256(os.fsencode(real)).hexdigest()[:32]
-    return default_audit_path().parent / "locks" / f"client-config-{digest}.lock"
+    """The lock `install` holds while it edits `real`: in futu's state folder."""
+    return state_dir() / "locks" / f"client-config-{_path_digest(real, 32)}.lock"
 
 
 @contextmanager

@@ -16,7 +16,8 @@ Decisions beyond the contract:
 - What would make the installed server exit at the client's start is refused for the same
   reason: a `--gateway` futu-mcp's own parser rejects (a usage error, exit 2, printing too)
   and, with `--install` (exit 1), a keys.json that is missing or unusable or does not hold the
-  key's kid (`gen-key --keys-file X | mcp-config --install` without the same `--keys-file`).
+  key's kid (`gen-key --keys-file X | mcp-config --install` without the same `--keys-file`),
+  or holds it revoked or expired (the fix is a new key: rotate-key does not revive either).
   The kid lookup is a plain read of keys.json, never a hash.
 - In the recommended pipe, `futucli gen-key ... | futucli mcp-config --install --key-stdin`,
   the key exists before mcp-config reads the client's file, and standard input cannot be read
@@ -45,8 +46,11 @@ VS Code (GitHub Copilot agent mode), `--client vscode`:
   secret storage. The file then holds no secret (only this machine's paths), which is what
   makes a workspace file fit to commit.
 - So no key is read for vscode: `--key-stdin` and `--key-env` are usage errors (exit 2),
-  rather than flags that silently do nothing, and FUTU_MCP_API_KEY is not looked at. A key
-  piped in from gen-key is not read either; the error says to rotate or revoke it. Writing the
+  rather than flags that silently do nothing, and FUTU_MCP_API_KEY is not looked at. Standard
+  input that is not a terminal and already holds data (`gen-key | mcp-config --client vscode`)
+  is refused the same way, so the key gen-key printed is not lost unseen; that check never
+  waits (a writer that has not written yet goes unnoticed) and is skipped on Windows. Both
+  errors say to rotate or revoke that key. Writing the
   key into the file (as for the other clients) is not offered: the default file is a project
   file people commit, and VS Code's prompt keeps the key out of every file.
 - `--install` writes the workspace file `.vscode/mcp.json` under the current directory by
@@ -54,7 +58,9 @@ VS Code (GitHub Copilot agent mode), `--client vscode`:
   moves with the OS, the VS Code flavour (Insiders, VSCodium), the profile
   (`User/profiles/<id>/mcp.json`) and remote hosts, and a guessed path VS Code does not read
   fails only when the user looks for the tools. It also keeps brokerage tools out of the
-  other workspaces the agent works in. The user-level file is one `--config-file` away
+  other workspaces the agent works in. Run from the home folder, that default would be
+  `~/.vscode/mcp.json`, inside VS Code's extensions folder, so it is a usage error there
+  (exit 2) asking for the project folder or --config-file. The user-level file is one `--config-file` away
   (Linux `~/.config/Code/User/mcp.json`, macOS `~/Library/Application Support/Code/User/mcp.json`,
   Windows `%APPDATA%\\Code\\User\\mcp.json`).
 - An input with the same id is replaced (a re-run), other inputs and servers stay. Installing
@@ -67,10 +73,13 @@ import getpass
 import json
 import os
 import re
+import select
 import shlex
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlsplit
@@ -89,6 +98,15 @@ DEFAULT_KEY_ENV = "FUTU_MCP_API_KEY"
 SERVER_KEY_ENV = "FUTU_MCP_API_KEY"  # what futu-mcp itself reads on stdio, whatever --key-env says
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+VSCODE_USER_FILES = (
+    "~/.config/Code/User/mcp.json on Linux, ~/Library/Application Support/Code/User/mcp.json on "
+    "macOS, %APPDATA%\\Code\\User\\mcp.json on Windows"
+)
+# What becomes of a key gen-key printed into a pipe whose reader is --client vscode.
+PIPED_KEY_ADVICE = (
+    "If futucli gen-key printed a key into this pipe, it was not read: `futucli rotate-key ID` "
+    "gives it a new secret to paste into VS Code, `futucli revoke-key ID` ends it."
+)
 
 
 class ClientKind(StrEnum):
@@ -217,18 +235,54 @@ def _refuse_key_flags(key_stdin: bool, key_env: str | None) -> None:
     flag = "--key-stdin" if key_stdin else "--key-env" if key_env is not None else None
     if flag is None:
         return
-    piped = (
-        " If futucli gen-key printed a key into this pipe, it was not read: `futucli rotate-key "
-        "ID` gives it a new secret to paste into VS Code, `futucli revoke-key ID` ends it."
-        if key_stdin
-        else ""
-    )
+    piped = f" {PIPED_KEY_ADVICE}" if key_stdin else ""
     _fail(
         f"{flag} does not apply to --client vscode: VS Code asks for the key itself (a hidden "
         "prompt when it first starts the server) and keeps it in its secret storage, so the key "
         f"is never written to mcp.json. Run the command without {flag}.{piped}",
         2,
     )
+
+
+def _stdin_holds_data() -> bool:
+    """True when standard input is not a terminal and already holds bytes (a key piped in);
+    an empty pipe, end of file or nothing ready yet count as nothing. Never waits. Not checked
+    on Windows, whose select() takes sockets only."""
+    if sys.platform == "win32" or sys.stdin is None:
+        return False
+    try:
+        if sys.stdin.isatty():
+            return False
+        ready, _, _ = select.select([sys.stdin], [], [], 0)
+        return bool(ready) and os.read(sys.stdin.fileno(), 1) != b""
+    except (OSError, ValueError):  # closed or not a real file: nothing can have been piped
+        return False
+
+
+def _refuse_piped_key() -> None:
+    """Exit 2 when something was piped into --client vscode, which reads no key: the key
+    gen-key printed into the pipe would be lost unseen while VS Code later asks for it."""
+    if _stdin_holds_data():
+        _fail(
+            "a key was piped into standard input, but --client vscode does not read it: VS "
+            "Code's entry never holds the key, VS Code asks for it (a hidden prompt when it first "
+            "starts the server) and keeps it in its secret storage. Run the command without the "
+            f"pipe. {PIPED_KEY_ADVICE}",
+            2,
+        )
+
+
+def _refuse_home_workspace() -> None:
+    """Exit 2 when the default vscode target would be ~/.vscode/mcp.json: that folder holds VS
+    Code's extensions, and VS Code reads an mcp.json there only for a workspace opened at ~."""
+    if Path.cwd().resolve() == Path.home().resolve():
+        _fail(
+            "--client vscode --install writes .vscode/mcp.json under the current folder, which is "
+            "your home folder: ~/.vscode is VS Code's extensions folder, not a place VS Code "
+            "reads mcp.json from. Run the command in the project folder, or give --config-file "
+            f"with the user-level mcp.json: {VSCODE_USER_FILES}.",
+            2,
+        )
 
 
 def _key(install_it: bool, key_stdin: bool, key_env: str | None) -> str | None:
@@ -377,7 +431,57 @@ def _issued_key_id(install: _Install) -> str | None:
             "the same --keys-file. Nothing was changed.",
             keys_file="FILE",
         )
+    if record is not None and record.status() != "active":
+        _refuse_dead_key(install, record, where.path)
     return None if record is None else record.id
+
+
+def _refuse_dead_key(install: _Install, record: "KeyRecord", keys_path: Path) -> NoReturn:
+    """Exit 1: a revoked or expired key would be refused by the installed futu-mcp at the
+    client's start. Rotation does not bring it back, so the fix is a new key (gen-key)."""
+    from keystore.records import format_time
+
+    status = record.status()
+    when = record.revoked_at if status == "revoked" else record.expires_at
+    assert when is not None
+    with_file = f" --keys-file {shlex.quote(install.keys_file)}" if install.keys_file else ""
+    _fail(
+        f"the key {record.id} ({_redacted(install.key)}) in {os.path.abspath(keys_path)} is "
+        f"{status} (since {format_time(when)}): the installed futu-mcp would refuse it at the "
+        "client's start. Nothing was changed. Create a new key and install it: "
+        f"`futucli gen-key --id NEW_ID{with_file} | futucli mcp-config "
+        f"{shlex.join(install.flags)}{with_file} --install --key-stdin`.",
+        1,
+    )
+
+
+def _install_entry(
+    target: Path,
+    name: str,
+    entry: dict[str, object],
+    refuse: Callable[[str], NoReturn],
+    vscode: bool = False,
+) -> list[str]:
+    """clientconfig.install, with what it refuses passed to `refuse` (which exits) as one message:
+    `install.refuse` when a key read here could be lost, a plain exit 1 for VS Code."""
+    try:
+        if vscode:
+            return clientconfig.install(
+                target,
+                name,
+                entry,
+                servers_key="servers",
+                inputs=[key_input(name)],
+                holds_key=False,
+            )
+        return clientconfig.install(target, name, entry)
+    except clientconfig.ConfigFileError as exc:
+        refuse(str(exc))
+    except OSError as exc:
+        refuse(
+            f"cannot update {target}: {exc.strerror or exc}. Nothing was changed. Fix the "
+            "permissions (or give another --config-file) and run the command again."
+        )
 
 
 def _check_keys_file_usable(keys_file: str | None) -> None:
@@ -496,7 +600,7 @@ def mcp_config(
 
     The key comes from --key-stdin or the variable --key-env names (FUTU_MCP_API_KEY), never from a flag. Without one, a placeholder is printed.
 
-    --install merges the entry into the client's config file instead (Claude Desktop's claude_desktop_config.json, ~/.cursor/mcp.json, ~/.continue/mcpServers/NAME.json, or --config-file): other servers and settings stay, the old file is backed up first, an entry of the same name is replaced, a file that is not valid JSON is reported and left alone, the file is made readable by you only (0600), and the key is not printed. Installing needs a valid key that the keys file holds.
+    --install merges the entry into the client's config file instead (Claude Desktop's claude_desktop_config.json, ~/.cursor/mcp.json, ~/.continue/mcpServers/NAME.json, or --config-file): other servers and settings stay, the old file is backed up first (into ~/.local/state/futu/backups), an entry of the same name is replaced, a file that is not valid JSON is reported and left alone, the file is made readable by you only (0600), and the key is not printed. Installing needs a valid key that the keys file holds.
 
     --client vscode writes no key at all: the entry reads it from a VS Code input ("password": true), so VS Code asks for the key when it first starts the server and keeps it in its secret storage: the file holds no secret. --key-stdin and --key-env do not apply. --install edits .vscode/mcp.json under the current directory (the workspace); for every workspace, give --config-file with the user-level mcp.json: ~/.config/Code/User/mcp.json on Linux, ~/Library/Application Support/Code/User/mcp.json on macOS, %APPDATA%\\Code\\User\\mcp.json on Windows.
     """
@@ -513,6 +617,7 @@ def mcp_config(
         _fail("--key-env needs the name of an environment variable, e.g. FUTU_MCP_API_KEY", 2)
     if client is ClientKind.vscode:
         _refuse_key_flags(key_stdin, key_env)
+        _refuse_piped_key()
     flags = ["--client", client.value]
     if name != "futu":
         flags += ["--name", name]
@@ -550,6 +655,8 @@ def mcp_config(
         )
     if gateway is not None:
         _check_gateway(gateway)
+    if client is ClientKind.vscode and install_it and config_file is None:
+        _refuse_home_workspace()
     target = config_file or default_config_file(client, name)
     if install_it and target is None:
         _fail(
@@ -599,16 +706,7 @@ def mcp_config(
     key_id = _key_id_for_message(key) if client is ClientKind.http else _issued_key_id(install)
     if command_missing:
         install.refuse(f"{command_missing}. Nothing was changed.", key_id)
-    try:
-        report = clientconfig.install(target, name, entry)
-    except clientconfig.ConfigFileError as exc:
-        install.refuse(str(exc), key_id)
-    except OSError as exc:
-        install.refuse(
-            f"cannot update {target}: {exc.strerror or exc}. Nothing was changed. Fix the "
-            "permissions (or give another --config-file) and run the command again.",
-            key_id,
-        )
+    report = _install_entry(target, name, entry, partial(install.refuse, key_id=key_id))
     for line in report:
         typer.echo(line)
     client_name = CLIENT_NAMES[client]
@@ -633,18 +731,7 @@ def _install_vscode(
         _check_keys_file_usable(keys_file)
     if command_missing:
         _fail(f"{command_missing}. Nothing was changed.", 1)
-    try:
-        report = clientconfig.install(
-            target, name, entry, servers_key="servers", inputs=[key_input(name)], holds_key=False
-        )
-    except clientconfig.ConfigFileError as exc:
-        _fail(str(exc), 1)
-    except OSError as exc:
-        _fail(
-            f"cannot update {target}: {exc.strerror or exc}. Nothing was changed. Fix the "
-            "permissions (or give another --config-file) and run the command again.",
-            1,
-        )
+    report = _install_entry(target, name, entry, partial(_fail, code=1), vscode=True)
     for line in report:
         typer.echo(line)
     folder = Path(os.path.abspath(target)).parent

@@ -89,3 +89,11 @@ def config_dir() -> Path:
         return Path.home() / "Library" / "Application Support"
     xdg = os.environ.get("XDG_CONFIG_HOME")
     return Path(xdg) if xdg else Path.home() / ".config"
+
+
+def state_dir() -> Path:
+    """futu's per-user state folder ($XDG_STATE_HOME/futu, else ~/.local/state/futu, on every
+    OS): the audit log, install locks and client-config backups, kept out of the client's and
+    the project's folders."""
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "futu"

@@ -1,6 +1,7 @@
 """`futucli mcp-config` prints a snippet that points at this installation and never leaks via argv,
 and `--install` merges it into a client's config without losing or breaking anything there."""
 
+import hashlib
 import json
 import os
 import platform
@@ -9,7 +10,7 @@ import stat
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -105,8 +106,16 @@ def write_existing(path: Path) -> bytes:
     return data
 
 
+def state_folder() -> Path:
+    """futu's state folder under the temporary HOME (conftest sets XDG_STATE_HOME)."""
+    return Path(os.environ["XDG_STATE_HOME"]) / "futu"
+
+
 def backups(path: Path) -> list[Path]:
-    return sorted(path.parent.glob(f"{path.name}.bak-*"))
+    """The backups of the file `path` leads to: in the state folder, named by its real path."""
+    real = os.path.realpath(path)
+    digest = hashlib.sha256(os.fsencode(real)).hexdigest()[:12]
+    return sorted((state_folder() / "backups").glob(f"{Path(real).name}.{digest}.bak-*"))
 
 
 def test_stdio_snippet_uses_absolute_command_and_placeholder() -> None:
@@ -278,7 +287,7 @@ def test_install_keeps_other_servers_and_settings(cfg: Path) -> None:
     assert str(backup) in done.stdout
     assert f"fc_{kid}_" in done.stdout
     assert "restart Claude Desktop" in done.stdout
-    assert sorted(p.name for p in cfg.iterdir()) == sorted([config.name, backup.name])
+    assert [p.name for p in cfg.iterdir()] == [config.name]
 
 
 @pytest.mark.parametrize(
@@ -444,9 +453,54 @@ def test_backup_never_overwrites_an_earlier_backup(
     config = tmp_path / "mcp.json"
     first = clientconfig._backup(config, b"first")
     second = clientconfig._backup(config, b"second")
-    assert first.name == "mcp.json.bak-20260102T030405Z"
-    assert second.name == "mcp.json.bak-20260102T030405Z-1"
+    other = clientconfig._backup(tmp_path / "elsewhere" / "mcp.json", b"other")
+    digest = hashlib.sha256(os.fsencode(config)).hexdigest()[:12]
+    assert first == state_folder() / "backups" / f"mcp.json.{digest}.bak-20260102T030405Z"
+    assert second == first.with_name(f"{first.name}-1")
+    assert other.parent == first.parent and other.name.startswith("mcp.json.")
+    assert other.name not in (first.name, second.name)
     assert (first.read_bytes(), second.read_bytes()) == (b"first", b"second")
+    assert stat.S_IMODE(first.parent.stat().st_mode) == 0o700
+    assert list(tmp_path.iterdir()) == [tmp_path / "home"]
+
+
+def test_state_dir_is_where_the_audit_log_always_was(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from futu_mcp.audit import default_audit_path
+    from keystore.paths import state_dir
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(isolated_home / "xdg-state"))
+    assert state_dir() == isolated_home / "xdg-state" / "futu"
+    assert default_audit_path() == isolated_home / "xdg-state" / "futu" / "audit.jsonl"
+    monkeypatch.delenv("XDG_STATE_HOME")
+    assert default_audit_path() == isolated_home / ".local" / "state" / "futu" / "audit.jsonl"
+    assert clientconfig.lock_path(Path("/x")).parent == state_dir() / "locks"
+
+
+@pytest.mark.parametrize("folder", [".cursor", ".vscode"])
+def test_backups_stay_out_of_a_project(folder: str, tmp_path: Path) -> None:
+    """A project's config is often git-ignored while a backup beside it would not be: the old
+    file (maybe holding a key) goes to the state folder, and the project gains no file."""
+    project = tmp_path / "project"
+    config = project / folder / "mcp.json"
+    config.parent.mkdir(parents=True)
+    old = json.dumps({"servers": OTHER_SERVERS, "mcpServers": OTHER_SERVERS}).encode()
+    config.write_bytes(old)
+    key, _ = issued()
+    if folder == ".vscode":
+        done = install_vscode(project)
+    else:
+        done = install(config, key, "--client", "cursor")
+    [backup] = backups(config)
+    assert backup.read_bytes() == old
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert backup.is_relative_to(state_folder() / "backups")
+    assert f"backed up {config} to {backup}" in done.stdout
+    assert [p.relative_to(project) for p in sorted(project.rglob("*"))] == [
+        Path(folder),
+        Path(folder) / "mcp.json",
+    ]
 
 
 def test_merge_keeps_order_and_values() -> None:
@@ -562,6 +616,39 @@ def test_install_refuses_a_key_the_keys_file_does_not_hold(cfg: Path, tmp_path: 
     assert args[2:4] == ["--keys-file", str(other)]
 
 
+@pytest.mark.parametrize("status", ["revoked", "expired"])
+def test_install_refuses_a_revoked_or_expired_key(status: str, cfg: Path) -> None:
+    """futu-mcp would refuse the key at the client's start; rotate-key cannot revive it."""
+    store = KeyStore(resolve_keys_file())
+    if status == "revoked":
+        key, kid = issued("dead")
+        store.revoke("dead")
+    else:
+        created = datetime(2026, 1, 1, tzinfo=UTC)
+        key, record = issue_key(
+            store,
+            key_id="dead",
+            scopes=frozenset({"qot:read"}),
+            limits=Limits(),
+            expires_at=created + timedelta(hours=1),
+            now=created,
+            argon2_params=TEST_ONLY_CHEAP_PARAMS,
+        )
+        kid = record.kid
+    config = cfg / "mcp.json"
+    old = write_existing(config)
+    done = install(config, key, "--client", "cursor", expect=1)
+    assert f"the key dead (fc_{kid}_…) in {os.environ['FUTU_KEYS_FILE']} is {status}" in done.stderr
+    assert (
+        f"`futucli gen-key --id NEW_ID | futucli mcp-config --client cursor --config-file {config}"
+        " --install --key-stdin`" in done.stderr
+    )
+    assert "rotate-key" not in done.stderr
+    assert config.read_bytes() == old
+    assert backups(config) == []
+    assert [p.name for p in cfg.iterdir()] == ["mcp.json"]
+
+
 def test_the_replaced_entry_is_described_without_its_secrets(cfg: Path) -> None:
     config = cfg / "mcp.json"
     old = {
@@ -655,7 +742,8 @@ def test_a_file_changed_during_the_update_is_not_overwritten(cfg: Path) -> None:
         clientconfig.replace_config(config, merged, old_data, old_st)
     assert config.read_bytes() == saved_by_client
     assert stat.S_IMODE(config.stat().st_mode) == 0o644
-    assert [p.name for p in cfg.iterdir()] == ["mcp.json"]  # no backup, no temp file
+    assert [p.name for p in cfg.iterdir()] == ["mcp.json"]  # no temp file
+    assert backups(config) == []  # the backup made before the replace was taken back
 
 
 def test_a_file_created_during_the_update_is_not_overwritten(cfg: Path) -> None:
@@ -872,6 +960,73 @@ def test_vscode_install_refuses_a_keys_file_futu_mcp_could_not_use(project: Path
     assert f"keys file not found: {os.environ['FUTU_KEYS_FILE']}" in done.stderr
     assert "futu-mcp would stop at the client's start" in done.stderr
     assert list(project.iterdir()) == []
+
+
+def vscode_with_stdin(project: Path, stdin: int, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [console_script("futucli"), "mcp-config", "--client", "vscode", *args],
+        stdin=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=project,
+    )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the check is POSIX-only")
+@pytest.mark.parametrize("args", [["--install"], []])
+def test_vscode_refuses_a_key_piped_in_without_key_stdin(args: list[str], project: Path) -> None:
+    """`gen-key | mcp-config --client vscode --install`: the key would be lost unseen while VS
+    Code asks for it later, so the pipe is refused and the key's fate explained."""
+    issued()
+    key, _ = generate_token()
+    read_end, write_end = os.pipe()
+    os.write(write_end, (key + "\n").encode())
+    os.close(write_end)
+    try:
+        done = vscode_with_stdin(project, read_end, *args)
+    finally:
+        os.close(read_end)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "a key was piped into standard input, but --client vscode does not read it" in (
+        done.stderr
+    )
+    assert "`futucli rotate-key ID` gives it a new secret" in done.stderr
+    assert "`futucli revoke-key ID` ends it" in done.stderr
+    assert key not in done.stdout + done.stderr
+    assert done.stdout == ""
+    assert list(project.iterdir()) == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the check is POSIX-only")
+def test_vscode_install_with_an_open_pipe_that_holds_nothing_does_not_wait(
+    project: Path,
+) -> None:
+    """Nothing ready on standard input is nothing piped: the install goes ahead at once."""
+    issued()
+    read_end, write_end = os.pipe()
+    try:
+        done = vscode_with_stdin(project, read_end, "--install")
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert done.returncode == 0, done.stderr
+    assert (project / ".vscode" / "mcp.json").is_file()
+
+
+def test_vscode_install_from_the_home_folder_is_refused(isolated_home: Path) -> None:
+    """~/.vscode is VS Code's extensions folder, not a workspace's settings."""
+    issued()
+    before = sorted(isolated_home.rglob("*"))
+    done = install_vscode(isolated_home, expect=2)
+    assert "~/.vscode is VS Code's extensions folder" in done.stderr
+    assert "Run the command in the project folder, or give --config-file" in done.stderr
+    assert "~/.config/Code/User/mcp.json on Linux" in done.stderr
+    assert "%APPDATA%\\Code\\User\\mcp.json on Windows" in done.stderr
+    assert sorted(isolated_home.rglob("*")) == before
+    user_file = isolated_home / ".config" / "Code" / "User" / "mcp.json"
+    install_vscode(isolated_home, "--config-file", str(user_file))
+    assert "futu" in json.loads(user_file.read_text())["servers"]
 
 
 def test_merge_of_inputs_by_id() -> None:
