@@ -75,6 +75,7 @@ import os
 import re
 import select
 import shlex
+import stat
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -97,6 +98,9 @@ DEFAULT_URL = "http://127.0.0.1:38765/mcp"
 DEFAULT_KEY_ENV = "FUTU_MCP_API_KEY"
 SERVER_KEY_ENV = "FUTU_MCP_API_KEY"  # what futu-mcp itself reads on stdio, whatever --key-env says
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# How long --client vscode waits for a pipe on standard input to say whether a key came in
+# (gen-key hashes for a fraction of a second before it prints).
+PIPE_WAIT_S = 2.0
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 VSCODE_USER_FILES = (
     "~/.config/Code/User/mcp.json on Linux, ~/Library/Application Support/Code/User/mcp.json on "
@@ -245,15 +249,20 @@ def _refuse_key_flags(key_stdin: bool, key_env: str | None) -> None:
 
 
 def _stdin_holds_data() -> bool:
-    """True when standard input is not a terminal and already holds bytes (a key piped in);
-    an empty pipe, end of file or nothing ready yet count as nothing. Never waits. Not checked
-    on Windows, whose select() takes sockets only."""
+    """True when standard input is not a terminal and holds bytes (a key piped in).
+
+    A pipe's writer may still be busy (`futucli gen-key` hashes the key before it prints it),
+    so a pipe is given up to PIPE_WAIT_S to deliver data or close; a file or an empty, closed
+    pipe answers at once, a terminal is never read. Not checked on Windows, whose select()
+    takes sockets only.
+    """
     if sys.platform == "win32" or sys.stdin is None:
         return False
     try:
         if sys.stdin.isatty():
             return False
-        ready, _, _ = select.select([sys.stdin], [], [], 0)
+        is_pipe = stat.S_ISFIFO(os.fstat(sys.stdin.fileno()).st_mode)
+        ready, _, _ = select.select([sys.stdin], [], [], PIPE_WAIT_S if is_pipe else 0)
         return bool(ready) and os.read(sys.stdin.fileno(), 1) != b""
     except (OSError, ValueError):  # closed or not a real file: nothing can have been piped
         return False

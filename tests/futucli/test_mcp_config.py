@@ -999,10 +999,32 @@ def test_vscode_refuses_a_key_piped_in_without_key_stdin(args: list[str], projec
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="the check is POSIX-only")
-def test_vscode_install_with_an_open_pipe_that_holds_nothing_does_not_wait(
+def test_the_gen_key_pipeline_into_vscode_is_refused(project: Path) -> None:
+    """The pipeline as a person types it: gen-key prints only after hashing, so the check must
+    wait for the pipe, not just look at it."""
+    issued()
+    done = subprocess.run(
+        f"{console_script('futucli')} gen-key --id vs --scopes qot:read | "
+        f"{console_script('futucli')} mcp-config --client vscode --install",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=project,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "a key was piped into standard input, but --client vscode does not read it" in (
+        done.stderr
+    )
+    assert not (project / ".vscode").exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the check is POSIX-only")
+def test_vscode_install_with_an_open_pipe_that_holds_nothing_goes_ahead(
     project: Path,
 ) -> None:
-    """Nothing ready on standard input is nothing piped: the install goes ahead at once."""
+    """A pipe that stays open and empty is nothing piped: after the short wait, the install
+    goes ahead."""
     issued()
     read_end, write_end = os.pipe()
     try:
