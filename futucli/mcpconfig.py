@@ -101,7 +101,6 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 # How long --client vscode waits for a pipe on standard input to say whether a key came in
 # (gen-key hashes for a fraction of a second before it prints).
 PIPE_WAIT_S = 2.0
-_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 VSCODE_USER_FILES = (
     "~/.config/Code/User/mcp.json on Linux, ~/Library/Application Support/Code/User/mcp.json on "
     "macOS, %APPDATA%\\Code\\User\\mcp.json on Windows"
@@ -529,7 +528,9 @@ def _check_url(url: str) -> None:
             f"serves, e.g. {DEFAULT_URL}",
             2,
         )
-    if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
+    from futu_mcp.config import is_loopback
+
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         _warn(
             f"{url} is plain HTTP to another host: the key would cross the network unencrypted. "
             "Use https:// (a TLS proxy in front of futu-mcp) or an SSH tunnel to 127.0.0.1."

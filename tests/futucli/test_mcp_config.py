@@ -228,6 +228,9 @@ def test_http_to_another_host_in_clear_text_warns() -> None:
     done = run_mcp_config("--client", "http", "--url", "http://10.1.2.3:38765/mcp", env_key="k")
     assert done.returncode == 0
     assert "unencrypted" in done.stderr
+    for local in ("http://127.0.0.1:38765/mcp", "http://localhost:38765/mcp", "http://[::1]:1/mcp"):
+        quiet = run_mcp_config("--client", "http", "--url", local, env_key="k")
+        assert quiet.returncode == 0 and "unencrypted" not in quiet.stderr, local
 
 
 def test_continue_yaml() -> None:
