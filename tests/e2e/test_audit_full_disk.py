@@ -1,7 +1,8 @@
 """A full disk under the audit log, for real: a file-size limit (RLIMIT_FSIZE) on the running
 futu-mcp process cuts an audit line short. Orders and modifies are refused, a cancel still goes
 out, reads keep working; once the limit is lifted the server cuts its torn line back by itself,
-orders go through again and `futucli audit verify` passes."""
+orders go through again and `futucli audit verify` passes. A 600 KB argument then costs one
+short line."""
 
 import resource
 import subprocess
@@ -77,6 +78,11 @@ async def test_a_full_disk_refuses_orders_lets_cancels_through_and_recovers_by_i
         space_writes(sim)
         again = await ok(client, "futu_place_order", resting())
         assert int(again["order_id"]) in sim.state.orders
+        # A hostile argument costs one short line, not megabytes (stored once, not twice).
+        failed, _ = await call(client, "futu_place_order", resting(remark="r" * 600_000))
+        assert failed
+    last = audit.read_bytes().splitlines()[-1]
+    assert len(last) < 2048 and b"[600000 chars, sha256 " in last
     verify = subprocess.run(
         [console_script("futucli"), "audit", "verify", str(audit)],
         capture_output=True,
