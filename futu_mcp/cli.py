@@ -221,6 +221,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     metrics = Metrics(enabled=config.http_listen is not None or metrics_at is not None)
     metrics.watch_gateway(lambda: client.connected, lambda: client.reconnects)
+    if audit is not None:
+        metrics.watch_audit(lambda: audit.repairs)
     if metrics_at is not None:
         try:
             port = metrics.serve(*metrics_at)

@@ -1,9 +1,10 @@
 """THE one path every order takes: place, modify and cancel differ only in how they are planned.
 
 policy + ledger reservation → confirmation (if the key asks for it) → audit intent line
-(fsynced; unwritable means refused) → send → ownership row (a placed order) → audit result
-line; the reservation is released when nothing was placed. A send whose reply was lost is reported as outcome unknown and never
-retried. `dry_run` runs every check and computes the value, sends nothing, touches no ledger.
+(fsynced; unwritable means refused, but a cancel is logged at ERROR and sent) → send →
+ownership row (a placed order) → audit result line; the reservation is released when nothing
+was placed. A send whose reply was lost is reported as outcome unknown and never retried.
+`dry_run` runs every check and computes the value, sends nothing, touches no ledger.
 """
 
 import hashlib
@@ -268,7 +269,16 @@ async def execute(
             },
             fsync=True,
         ):
-            raise ToolFailure("audit log not writable: order refused (see server log)", "audit")
+            if plan.kind != "cancel":
+                raise ToolFailure("audit log not writable: order refused (see server log)", "audit")
+            # A cancel only lowers risk: a person must always be able to pull an order.
+            state.metrics.unaudited_cancel()
+            log.error(
+                "audit log not writable: cancel of order %s in account %s sent without its "
+                "audit line",
+                plan.order_id,
+                plan.acc.acc_id,
+            )
         sent = call.order_sent = True
         result = await _send(call, plan)
     except BaseException as exc:
