@@ -38,6 +38,8 @@ class Config:
     rsa_key: str | None = None
     max_body_bytes: int = DEFAULT_BODY_LIMIT
     log_level: str = "WARNING"
+    ledger: str | None = None
+    replica_id: str | None = None
 
     @property
     def gateway_host_port(self) -> tuple[str, int]:
@@ -100,6 +102,8 @@ def _convert(name: str, raw: Any) -> Any:
             return raw
         if name in ("http_listen", "metrics_listen", "gateway"):
             split_host_port(str(raw))
+        if name == "ledger" and not str(raw).startswith(("redis://", "rediss://")):
+            raise ValueError("expected redis://HOST:PORT/DB or rediss://HOST:PORT/DB")
         if not isinstance(raw, str):
             raise ValueError("expected a string")
         return raw

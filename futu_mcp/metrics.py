@@ -1,4 +1,5 @@
-"""Prometheus metrics of the server: calls, latency, limit denials, gateway state, audit failures.
+"""Prometheus metrics of the server: calls, latency, limit denials, gateway and ledger state,
+audit failures.
 
 HTTP mode serves `/metrics` beside `/mcp`; a stdio server serves them only when asked
 (`--metrics-listen`), so a plain stdio start-up imports no prometheus-client (it is measured).
@@ -65,6 +66,22 @@ class Metrics:
                 )
 
         self.registry.register(_Gateway())
+
+    def watch_ledger(self, up: Callable[[], bool]) -> None:
+        """Report whether the limit ledger answered its last probe (orders need it)."""
+        if not self.enabled:
+            return
+        from prometheus_client.core import GaugeMetricFamily
+
+        class _Ledger:
+            def collect(self) -> Iterator[Any]:
+                yield GaugeMetricFamily(
+                    "futu_mcp_ledger_up",
+                    "1 when the limit ledger answered its last probe; 0 means orders are refused.",
+                    value=1.0 if up() else 0.0,
+                )
+
+        self.registry.register(_Ledger())
 
     def call(self, tool: str, outcome: str, key_id: str, seconds: float) -> None:
         """Count one tool call."""

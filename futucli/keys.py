@@ -430,14 +430,14 @@ def _confirm(raw: str | None) -> Any:
 
 def _last_used(keys_path: Path) -> dict[str, datetime]:
     from keystore.errors import KeystoreError
-    from keystore.ledger import Ledger
+    from keystore.ledger import SqliteLedger
     from keystore.paths import ledger_path
 
     path = ledger_path(keys_path)
     if not path.exists():
         return {}
     try:
-        return Ledger(path).last_used()
+        return SqliteLedger(path).last_used()
     except (KeystoreError, OSError):
         return {}
 
