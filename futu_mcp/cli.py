@@ -11,7 +11,12 @@ import os
 import sys
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from keystore.ledger import Ledger
+    from opend.throttle import OrderThrottle
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -121,6 +126,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def shared_throttle(ledger: "Ledger") -> "OrderThrottle | None":
+    """With a Redis ledger, OpenD's per-account order windows are counted there, across
+    replicas; otherwise each process counts its own (None: the client's default)."""
+    from keystore.ledger import SqliteLedger
+
+    if isinstance(ledger, SqliteLedger):
+        return None
+    from futu_mcp.sharedthrottle import LedgerWindows
+    from opend.throttle import OrderThrottle
+
+    return OrderThrottle(shared=LedgerWindows(ledger))  # type: ignore[arg-type]
+
+
 def _fail(message: str, code: int = EXIT_USAGE) -> None:
     print(f"futu-mcp: {message}", file=sys.stderr, flush=True)
     sys.exit(code)
@@ -220,11 +238,14 @@ def main(argv: list[str] | None = None) -> None:
 
         audit = AuditLog(Path(config.audit_log).expanduser())
     try:
-        client = OpenDClient(
-            gw_host, gw_port, rsa_key_path=Path(config.rsa_key) if config.rsa_key else None
-        )
         ledger = open_ledger(
             config.ledger, keys_file, password=os.environ.pop(LEDGER_PASSWORD_ENV, None)
+        )
+        client = OpenDClient(
+            gw_host,
+            gw_port,
+            rsa_key_path=Path(config.rsa_key) if config.rsa_key else None,
+            throttle=shared_throttle(ledger),
         )
     except (OSError, ValueError, KeystoreError) as exc:
         _fail(str(exc))
