@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
+    from futu_mcp.config import Config
     from keystore.ledger import Ledger
     from opend.throttle import OrderThrottle
 
@@ -139,6 +140,13 @@ def shared_throttle(ledger: "Ledger") -> "OrderThrottle | None":
     return OrderThrottle(shared=LedgerWindows(ledger))  # type: ignore[arg-type]
 
 
+def replica_name(config: "Config") -> str:
+    """This replica's name in audit lines: --replica-id, else HOSTNAME-PID."""
+    import socket
+
+    return config.replica_id or f"{socket.gethostname()}-{os.getpid()}"
+
+
 def _fail(message: str, code: int = EXIT_USAGE) -> None:
     print(f"futu-mcp: {message}", file=sys.stderr, flush=True)
     sys.exit(code)
@@ -236,7 +244,7 @@ def main(argv: list[str] | None = None) -> None:
     if config.audit_log:
         from futu_mcp.audit import AuditLog
 
-        audit = AuditLog(Path(config.audit_log).expanduser())
+        audit = AuditLog(Path(config.audit_log).expanduser(), replica=replica_name(config))
     try:
         ledger = open_ledger(
             config.ledger, keys_file, password=os.environ.pop(LEDGER_PASSWORD_ENV, None)
