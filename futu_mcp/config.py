@@ -42,6 +42,8 @@ class Config:
     max_sessions_per_key: int = DEFAULT_SESSIONS_PER_KEY
     session_idle_timeout: float = DEFAULT_SESSION_IDLE_TIMEOUT
     log_level: str = "WARNING"
+    ledger: str | None = None
+    replica_id: str | None = None
 
     @property
     def gateway_host_port(self) -> tuple[str, int]:
@@ -108,6 +110,8 @@ def _convert(name: str, raw: Any) -> Any:
             return raw
         if name in ("http_listen", "metrics_listen", "gateway"):
             split_host_port(str(raw))
+        if name == "ledger" and not str(raw).startswith(("redis://", "rediss://")):
+            raise ValueError("expected redis://HOST:PORT/DB or rediss://HOST:PORT/DB")
         if not isinstance(raw, str):
             raise ValueError("expected a string")
         return raw

@@ -87,6 +87,13 @@ def add_routes(server: MCPServer, state: AppState) -> None:
         }
         if client.last_error and not client.connected:
             body["gateway_error"] = client.last_error
+        watch = state.ledger_watch
+        if watch is not None:
+            body["ledger"] = watch.ledger.describe()
+            body["ledger_up"] = watch.up
+            if not watch.up:
+                body["status"] = "degraded"
+                body["ledger_error"] = watch.error
         return Response(json.dumps(body), media_type="application/json")
 
 

@@ -1,4 +1,5 @@
-"""Prometheus metrics of the server: calls, latency, limit denials, gateway state, audit health.
+"""Prometheus metrics of the server: calls, latency, limit denials, gateway and ledger state,
+sessions, audit health.
 
 HTTP mode serves `/metrics` beside `/mcp`; a stdio server serves them only when asked
 (`--metrics-listen`), so a plain stdio start-up imports no prometheus-client (it is measured).
@@ -109,16 +110,31 @@ class Metrics:
             return
         from prometheus_client.core import GaugeMetricFamily
 
-        class _Sessions:
-            def collect(self) -> Iterator[Any]:
-                family = GaugeMetricFamily(
-                    "futu_mcp_open_sessions", "Open MCP sessions by key id.", labels=["key_id"]
-                )
-                for key_id, n in sorted(counts().items()):
-                    family.add_metric([key_id], float(n))
-                yield family
+        def families() -> list[Any]:
+            family = GaugeMetricFamily(
+                "futu_mcp_open_sessions", "Open MCP sessions by key id.", labels=["key_id"]
+            )
+            for key_id, n in sorted(counts().items()):
+                family.add_metric([key_id], float(n))
+            return [family]
 
-        self.registry.register(_Sessions())
+        self._at_scrape(families)
+
+    def watch_ledger(self, up: Callable[[], bool]) -> None:
+        """Report whether the limit ledger answered its last probe (orders need it)."""
+        if not self.enabled:
+            return
+        from prometheus_client.core import GaugeMetricFamily
+
+        self._at_scrape(
+            lambda: [
+                GaugeMetricFamily(
+                    "futu_mcp_ledger_up",
+                    "1 when the limit ledger answered its last probe; 0 means orders are refused.",
+                    value=1.0 if up() else 0.0,
+                )
+            ]
+        )
 
     def call(self, tool: str, outcome: str, key_id: str, seconds: float) -> None:
         """Count one tool call."""

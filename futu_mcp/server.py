@@ -30,7 +30,7 @@ from futu_mcp.errors import (
     ok_result,
 )
 from futu_mcp.toolspec import ToolSpec, all_tools, visible_tools
-from keystore.errors import KeystoreError, Unauthorized
+from keystore.errors import KeystoreError, LedgerError, Unauthorized
 from keystore.policy import Request, authorize
 from opend.errors import GatewayNotConnected, OpenDError
 
@@ -120,6 +120,9 @@ async def run_tool(
             outcome = "invalid" if reason == "invalid_argument" else "error"
     except GatewayNotConnected as exc:
         outcome, reason, error = "error", "gateway", str(exc)
+    except LedgerError as exc:
+        # A client_order_id claim or an owner lookup the ledger could not answer: fail closed.
+        outcome, reason, error = "error", "ledger", str(exc)
     except OpenDError as exc:
         outcome, reason, error = "error", "gateway", await gateway_error_text(state.client, exc)
     except Exception:

@@ -180,7 +180,8 @@ async def execute(
     call: Call, plan: OrderPlan, arguments: dict[str, Any], *, dry_run: bool
 ) -> dict[str, Any]:
     """Check, reserve, confirm, audit, send, audit: the steps no trade tool implements itself."""
-    from keystore.policy import Request, authorize
+    from keystore.errors import LedgerUnavailable
+    from keystore.policy import Decision, Request, authorize
 
     state = call.state
     started = time.perf_counter()
@@ -198,11 +199,15 @@ async def execute(
     )
     base = audit_base(call, arguments)
     # In a worker thread: the ledger's check-and-reserve may wait on another process's lock.
-    decision = await anyio.to_thread.run_sync(
-        lambda: authorize(
-            call.key, request, ledger=state.ledger, caps=state.caps, reserve=not dry_run
+    try:
+        decision = await anyio.to_thread.run_sync(
+            lambda: authorize(
+                call.key, request, ledger=state.ledger, caps=state.caps, reserve=not dry_run
+            )
         )
-    )
+    except LedgerUnavailable as exc:
+        # Fail closed: no shared count, no order (refused and audited like any denial).
+        decision = Decision(False, "ledger_unavailable", str(exc))
     if not decision.allowed:
         reason = decision.reason or "policy"
         state.metrics.denial(reason)
