@@ -101,6 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("--rsa-key", metavar="PATH", help="RSA private key for an OpenD that encrypts its protocol")
     add(
+        "--request-timeout",
+        metavar="SECONDS",
+        help="how long a call waits for OpenD's reply before it answers 'gateway not connected' "
+        "(default 5); a link whose KeepAlive goes unanswered that long is dropped",
+    )
+    add(
         "--log-level",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="stderr log level (default WARNING)",
@@ -136,6 +142,7 @@ def main(argv: list[str] | None = None) -> None:
         "max_daily_value": args.max_daily_value,
         "max_orders_per_minute": args.max_orders_per_minute,
         "rsa_key": args.rsa_key,
+        "request_timeout": args.request_timeout,
         "log_level": args.log_level,
     }
     try:
@@ -199,7 +206,10 @@ def main(argv: list[str] | None = None) -> None:
         audit = AuditLog(Path(config.audit_log).expanduser())
     try:
         client = OpenDClient(
-            gw_host, gw_port, rsa_key_path=Path(config.rsa_key) if config.rsa_key else None
+            gw_host,
+            gw_port,
+            rsa_key_path=Path(config.rsa_key) if config.rsa_key else None,
+            request_timeout=config.request_timeout,
         )
         ledger = Ledger(ledger_path(keys_file))
     except (OSError, ValueError, KeystoreError) as exc:
