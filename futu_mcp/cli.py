@@ -131,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("--rsa-key", metavar="PATH", help="RSA private key for an OpenD that encrypts its protocol")
     add(
+        "--request-timeout",
+        metavar="SECONDS",
+        help="how long a call waits for OpenD's reply before it answers 'gateway not connected' "
+        "(default 5); a link whose KeepAlive goes unanswered that long is dropped",
+    )
+    add(
         "--log-level",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="stderr log level (default WARNING)",
@@ -188,6 +194,7 @@ def main(argv: list[str] | None = None) -> None:
         "max_sessions_per_key": args.max_sessions_per_key,
         "session_idle_timeout": args.session_idle_timeout,
         "rsa_key": args.rsa_key,
+        "request_timeout": args.request_timeout,
         "log_level": args.log_level,
         "ledger": args.ledger,
         "replica_id": args.replica_id,
@@ -268,6 +275,7 @@ def main(argv: list[str] | None = None) -> None:
             gw_port,
             rsa_key_path=Path(config.rsa_key) if config.rsa_key else None,
             throttle=shared_throttle(ledger),
+            request_timeout=config.request_timeout,
         )
     except (OSError, ValueError, KeystoreError) as exc:
         _fail(str(exc))
