@@ -223,6 +223,10 @@ def build_server(state: AppState, table: Sequence[ToolSpec] | None = None) -> MC
             resource_server_url=None,
             required_scopes=[],
         )
+    if state.request_state_key is not None:
+        from mcp.server.request_state import RequestStateSecurity
+
+        kwargs["request_state_security"] = RequestStateSecurity(keys=[state.request_state_key])
     return MCPServer(
         "futu-mcp",
         version=version("futu-mcp"),

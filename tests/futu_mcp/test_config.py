@@ -39,6 +39,9 @@ def test_toml_then_flags_win(tmp_path: Path) -> None:
         ("", {"gateway": "opend:port"}, "^gateway: expected HOST:PORT, got 'opend:port'$"),
         ("", {"metrics_listen": "[::1]"}, "^metrics_listen: expected HOST:PORT"),
         ("gateway = [\n", {}, "config "),
+        ('ledger = "postgres://db/1"\n', {}, "^ledger: expected redis://HOST:PORT/DB"),
+        ("stateless = 1\n", {}, "^stateless: expected true or false"),
+        ("stateless = true\n", {}, "^stateless: only with http_listen"),
     ],
 )
 def test_bad_settings_are_named(tmp_path: Path, toml: str, flags: dict, message: str) -> None:
