@@ -47,6 +47,7 @@ class Config:
     log_level: str = "WARNING"
     ledger: str | None = None
     replica_id: str | None = None
+    stateless: bool = False
 
     @property
     def gateway_host_port(self) -> tuple[str, int]:
@@ -109,7 +110,7 @@ def _convert(name: str, raw: Any) -> Any:
         if name == "allowed_hosts":
             items = raw.split(",") if isinstance(raw, str) else list(raw)
             return tuple(str(h).strip() for h in items if str(h).strip())
-        if name == "read_only":
+        if name in ("read_only", "stateless"):
             if not isinstance(raw, bool):
                 raise ValueError("expected true or false")
             return raw
@@ -155,6 +156,8 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> Config:
     for name, raw in overrides.items():
         if raw is not None:
             values[name] = _convert(name, raw)
+    if values.get("stateless") and values.get("http_listen") is None:
+        raise ConfigError("stateless: only with http_listen (stdio has no HTTP sessions)")
     if values.get("http_listen") is not None and values.get("metrics_listen") is not None:
         raise ConfigError(
             "metrics_listen: only for stdio; with http_listen, /metrics is served on that address"

@@ -221,6 +221,11 @@ def build_server(state: AppState, table: Sequence[ToolSpec] | None = None) -> MC
             await state.client.close()
             await state.audit_close()
 
+    kwargs: dict[str, Any] = {}
+    if state.request_state_key is not None:
+        from mcp.server.request_state import RequestStateSecurity
+
+        kwargs["request_state_security"] = RequestStateSecurity(keys=[state.request_state_key])
     server = MCPServer(
         "futu-mcp",
         version=version("futu-mcp"),
@@ -229,6 +234,7 @@ def build_server(state: AppState, table: Sequence[ToolSpec] | None = None) -> MC
         lifespan=lifespan,
         middleware=[list_visible_tools],
         log_level=state.config.log_level,  # type: ignore[arg-type]
+        **kwargs,
     )
     drop_unserved_methods(server)
     return server

@@ -246,7 +246,11 @@ async def execute(
     try:
         if plan.kind != "cancel" and needs_confirmation(call.key.confirm_orders, plan.trd_env):
             answer = await ask(
-                call.ctx, plan.summary(), key_id=call.key.id, confirm_orders=call.key.confirm_orders
+                call.ctx,
+                plan.summary(),
+                key_id=call.key.id,
+                confirm_orders=call.key.confirm_orders,
+                stateless=state.config.stateless,
             )
             if answer != "accept":
                 call.audited = True

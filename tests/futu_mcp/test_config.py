@@ -56,6 +56,9 @@ def test_request_timeout_from_toml_and_flag(tmp_path: Path) -> None:
         ("", {"request_timeout": "soon"}, "^request_timeout: expected seconds.*got 'soon'$"),
         ("", {"request_timeout": "nan"}, "^request_timeout: expected seconds"),
         ("", {"request_timeout": "301"}, "at most 300, got '301'$"),
+        ('ledger = "postgres://db/1"\n', {}, "^ledger: expected redis://HOST:PORT/DB"),
+        ("stateless = 1\n", {}, "^stateless: expected true or false"),
+        ("stateless = true\n", {}, "^stateless: only with http_listen"),
     ],
 )
 def test_bad_settings_are_named(tmp_path: Path, toml: str, flags: dict, message: str) -> None:
