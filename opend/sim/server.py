@@ -277,6 +277,7 @@ class Simulator:
         logged_in: bool = True,
         quote_limits: bool = False,
         history_kl_quota: int = DEFAULT_HISTORY_KL_QUOTA,
+        real_hours: bool = False,
     ) -> None:
         self.host = host
         self._port = port
@@ -288,6 +289,7 @@ class Simulator:
             logged_in=logged_in,
             quote_limits=quote_limits,
             history_kl_quota=history_kl_quota,
+            real_hours=real_hours,
         )
         self.rsa_key = load_rsa_key(rsa_key_path) if rsa_key_path else None
         self.latency_ms = latency_ms

@@ -37,8 +37,12 @@ class SimState:
         logged_in: bool = True,
         quote_limits: bool = False,
         history_kl_quota: int = DEFAULT_HISTORY_KL_QUOTA,
+        real_hours: bool = False,
     ) -> None:
         self.seed = seed
+        # Off: every market trades around the clock (the demo works at any hour). On: orders
+        # match only in each exchange's sessions on its trading days (opend.sim.exchange).
+        self.real_hours = real_hours
         # False plays an OpenD whose login to Futu failed: it accepts API connections and
         # answers GetGlobalState, but refuses every quote and trade request.
         self.logged_in = logged_in
