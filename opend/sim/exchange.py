@@ -231,16 +231,23 @@ def _stamp(exchange: Exchange, day: date, clock: time) -> float:
     return datetime.combine(day, clock, ZONE[exchange]).timestamp()
 
 
+def trading_sessions(exchange: Exchange, day: date) -> list[tuple[float, float]]:
+    """The day's continuous sessions as (start, end) timestamps (none on a closed day)."""
+    return [
+        (_stamp(exchange, day, p.start), _stamp(exchange, day, p.end))
+        for p in phases(exchange, day)
+        if p.trading
+    ]
+
+
 def trading_day_close(exchange: Exchange, t: float) -> float:
     """End of continuous trading on the trading day whose session `t` is in or before: when an
     order placed at `t` that is good for the day expires."""
     day = local(exchange, t).date()
     for _ in range(30):  # no exchange closes for 30 days in a row
-        sessions = [p for p in phases(exchange, day) if p.trading]
-        if sessions:
-            close = _stamp(exchange, day, sessions[-1].end)
-            if close > t:
-                return close
+        sessions = trading_sessions(exchange, day)
+        if sessions and sessions[-1][1] > t:
+            return sessions[-1][1]
         day += timedelta(days=1)
     raise RuntimeError(f"no trading day within 30 days after {day} on {exchange.value}")
 
@@ -251,9 +258,8 @@ def next_trading_moment(exchange: Exchange, t: float) -> float:
         return t
     day = local(exchange, t).date()
     for _ in range(30):
-        for phase in phases(exchange, day):
-            start = _stamp(exchange, day, phase.start)
-            if phase.trading and start > t:
+        for start, _end in trading_sessions(exchange, day):
+            if start > t:
                 return start
         day += timedelta(days=1)
     raise RuntimeError(f"no trading day within 30 days after {day} on {exchange.value}")

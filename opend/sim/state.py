@@ -6,6 +6,7 @@ Tests inspect it as `sim.state` (securities, accounts, orders, deals) and step i
 import hashlib
 import hmac
 
+from opend.sim import history
 from opend.sim.clock import SimClock
 from opend.sim.limits import (
     DEFAULT_HISTORY_KL_QUOTA,
@@ -51,6 +52,7 @@ class SimState:
         self.plates: dict[str, SimPlate] = PLATES
         self.market = MarketData(SECURITIES, seed)
         self.trading = Trading(self.market, self.clock)
+        self.deposits = history.seed(self.trading, self.clock.now())
         self.subscriptions = Subscriptions(subscription_quota)
         self.login_user_id = 18_800_000 + seed
         # Unlocking is instance-wide on OpenD: one connection unlocks for all.
