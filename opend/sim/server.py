@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from opend.codes import QotMarket
 from opend.crypto import (
     AesCodec,
     CryptoError,
@@ -414,6 +415,10 @@ class Simulator:
         """Move the simulated clock forward (prices move, resting orders may fill)."""
         self.state.advance(seconds)
 
+    def roll_over(self, market: QotMarket = QotMarket.HK) -> float:
+        """Move on to the next trading day of `market` (see `SimState.roll_over`)."""
+        return self.state.roll_over(market)
+
     def set_logged_in(self, logged_in: bool) -> None:
         """Play OpenD's login to Futu succeeding or failing (GetGlobalState and every quote
         and trade request follow it at once)."""
@@ -578,6 +583,10 @@ class SimulatorThread:
     def advance(self, seconds: float) -> None:
         """Thread-safe `Simulator.advance`."""
         self.call(lambda s: s.advance(seconds))
+
+    def roll_over(self, market: QotMarket = QotMarket.HK) -> float:
+        """Thread-safe `Simulator.roll_over`."""
+        return self.call(lambda s: s.roll_over(market))
 
     def set_logged_in(self, logged_in: bool) -> None:
         """Thread-safe `Simulator.set_logged_in`."""

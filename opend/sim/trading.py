@@ -22,7 +22,7 @@ from opend.enums import (
     TrdEnv,
     TrdSide,
 )
-from opend.sim import margin
+from opend.sim import exchange, margin
 from opend.sim.clock import SimClock
 from opend.sim.fees import Fee, order_fees, total
 from opend.sim.limits import LimitExceeded, RateWindow
@@ -174,9 +174,12 @@ def _sec_trd_markets(sec: SimSecurity) -> set[TrdMarket]:
 class Trading:
     """All accounts, orders and deals of one simulated OpenD."""
 
-    def __init__(self, market: MarketData, clock: SimClock) -> None:
+    def __init__(self, market: MarketData, clock: SimClock, *, real_hours: bool = False) -> None:
         self.market = market
         self.clock = clock
+        # Off: every market trades around the clock. On: orders match only in their exchange's
+        # continuous sessions on its trading days, and DAY orders end with the day's session.
+        self.real_hours = real_hours
         self.accounts: dict[int, Account] = {}
         self.orders: dict[int, Order] = {}
         self.deals: list[Deal] = []
@@ -306,6 +309,13 @@ class Trading:
         sec = self.security(account, code, sec_market)
         lots = _check_qty(sec, qty)
         is_market = order_type == OrderType.MARKET
+        if is_market and not self.is_open(sec, now):
+            venue = exchange.EXCHANGE_OF[sec.security.market]
+            raise TradeError(
+                f"Market orders are accepted only while the {venue.value} market trades "
+                f"(it is {exchange.state_at(venue, now).name} now): place a limit order to "
+                "wait for the open"
+            )
         if not is_market:
             _check_price(sec, price)
         limit = 0.0 if is_market else float(price or 0.0)
@@ -326,13 +336,12 @@ class Trading:
             remark=remark,
             create_time=now,
             update_time=now,
-            expires_at=self.market.session_end(sec, now)
-            if time_in_force == TimeInForce.DAY
-            else None,
+            expires_at=self._day_end(sec, now) if time_in_force == TimeInForce.DAY else None,
         )
         self.orders[order.order_id] = order
         self._notify(order, None)
-        self._take_book(order, now, levels=10)
+        if self.is_open(sec, now):
+            self._take_book(order, now, levels=10)
         if order.remaining and (is_market or order.time_in_force is TimeInForce.IOC):
             # Whatever the book could not give a market or IOC order is cancelled, not rested.
             order.status = (
@@ -392,7 +401,11 @@ class Trading:
             raise TradeError(f"Unknown modifyOrderOp {op}")
         order.update_time = now
         self._notify(order, None)
-        if op in (ModifyOrderOp.NORMAL, ModifyOrderOp.ENABLE) and order.status in _OPEN:
+        if (
+            op in (ModifyOrderOp.NORMAL, ModifyOrderOp.ENABLE)
+            and order.status in _OPEN
+            and self.is_open(order.sec, now)
+        ):
             self._take_book(order, now, levels=10)
         return order
 
@@ -577,7 +590,7 @@ class Trading:
             for order in resting:
                 if order.expires_at is not None and moment >= order.expires_at:
                     self._expire(order)
-                else:
+                elif self.is_open(order.sec, moment):
                     self._take_book(order, moment, levels=1)
             resting = [o for o in resting if o.status in _OPEN]
             if not resting:
@@ -653,6 +666,19 @@ class Trading:
             listener(order, deal)
 
     # --- days ------------------------------------------------------------------------------
+
+    def is_open(self, sec: SimSecurity, t: float) -> bool:
+        """True when orders in the security match at `t`: always, unless real hours are on."""
+        if not self.real_hours:
+            return True
+        return exchange.is_trading(exchange.EXCHANGE_OF[sec.security.market], t)
+
+    def _day_end(self, sec: SimSecurity, t: float) -> float:
+        """When a DAY order placed at `t` expires: the end of its trading day's session (with
+        real hours), else the next local midnight."""
+        if self.real_hours:
+            return exchange.trading_day_close(exchange.EXCHANGE_OF[sec.security.market], t)
+        return self.market.session_end(sec, t)
 
     def is_today(self, sec: SimSecurity, t: float, now: float) -> bool:
         """True when `t` falls on the same local day as `now` in the security's market."""
