@@ -29,7 +29,8 @@ from futu_mcp.errors import (
     gateway_error_text,
     ok_result,
 )
-from futu_mcp.toolspec import ToolSpec, all_tools, visible_tools
+from futu_mcp.tools.registry import all_tools
+from futu_mcp.toolspec import ToolSpec, visible_tools
 from keystore.errors import KeystoreError, LedgerError, Unauthorized
 from keystore.policy import Request, authorize
 from opend.errors import GatewayNotConnected, OpenDError
@@ -193,11 +194,14 @@ def _sdk_tool(spec: ToolSpec) -> Tool:
 
 
 def build_server(state: AppState, table: Sequence[ToolSpec] | None = None) -> MCPServer:
-    """The MCPServer for `state`: tools from the table, tools/list filtered per caller."""
+    """The MCPServer for `state`: the tools of its toolsets (not hidden by `--read-only`) from
+    the table, tools/list filtered per caller. A tool not served answers `unknown tool`, as one
+    that does not exist."""
     from importlib.metadata import version
 
+    config = state.config
     table = all_tools() if table is None else table
-    specs = [s for s in table if not (state.config.read_only and s.kind == "trade")]
+    specs = visible_tools(table, toolsets=config.toolsets, read_only=config.read_only)
     published = {s.name: _published(s) for s in specs}
 
     async def list_visible_tools(mctx: Any, call_next: Any) -> Any:
@@ -209,7 +213,9 @@ def build_server(state: AppState, table: Sequence[ToolSpec] | None = None) -> MC
             scopes = key.scopes if key.status() == "active" else frozenset()
         except ToolFailure:
             scopes = frozenset()
-        shown = visible_tools(scopes, read_only=state.config.read_only, table=specs)
+        shown = visible_tools(
+            specs, toolsets=config.toolsets, read_only=config.read_only, scopes=scopes
+        )
         return ListToolsResult(tools=[published[s.name] for s in shown])
 
     @asynccontextmanager

@@ -13,12 +13,13 @@ from mcp import Client
 from futu_mcp.appstate import AppState, Call
 from futu_mcp.args import ToolArgs
 from futu_mcp.caller import stdio_key
-from futu_mcp.config import Config
+from futu_mcp.config import DEFAULT_TOOLSETS, Config
 from futu_mcp.errors import ToolFailure
 from futu_mcp.metrics import Metrics
 from futu_mcp.results import object_schema
 from futu_mcp.server import build_server
-from futu_mcp.toolspec import ToolSpec, all_tools
+from futu_mcp.tools.registry import all_tools
+from futu_mcp.toolspec import ToolSpec
 from keystore.ledger import SqliteLedger
 from keystore.paths import ledger_path
 from keystore.policy import ServerCaps
@@ -54,6 +55,7 @@ def spec(name: str, handler: Any) -> ToolSpec:
         output_schema=object_schema({}),
         handler=handler,
         scope="qot:read",
+        toolset="quote",
     )
 
 
@@ -107,7 +109,8 @@ async def test_tools_list_is_filtered_by_the_stdio_key(
     token = make_key("accounts", "acc:read")
     async with in_memory(sim, keys_file, token) as client:
         names = {t.name for t in (await client.list_tools()).tools}
-        assert names == {t.name for t in all_tools() if t.scope == "acc:read"}
+        default = {t.name for t in all_tools() if t.toolset in DEFAULT_TOOLSETS}
+        assert names == {t.name for t in all_tools() if t.scope == "acc:read"} & default
         result = await client.call_tool("futu_get_quote", {"codes": "HK.00700"})
     assert result.is_error and result.content[0].text == "missing scope: qot:read"
 
