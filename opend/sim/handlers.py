@@ -30,9 +30,10 @@ from opend.enums import (
     SubType,
     TrdEnv,
 )
+from opend.exchanges import MARKET_TZ
 from opend.protoids import ProtoId
 from opend.sim.limits import LimitExceeded, RateWindow
-from opend.sim.market import MARKET_TZ, Bar
+from opend.sim.market import Bar
 from opend.sim.state import SERVER_BUILD, SERVER_VERSION, SimState
 from opend.sim.trading import FX_TO_HKD, Account, Deal, Order, Position, TradeError
 from opend.sim.universe import PLATE_MARKETS, SimSecurity, round_to_tick, tick_size
