@@ -254,11 +254,14 @@ def _market_of(code: Any) -> QotMarket | None:
 
 
 def _places(price: float, market: QotMarket | None) -> int:
+    """Decimal places of the tick at `price`. Where the grid depends on more than the price
+    (A-share ETFs step in 0.001, stocks in 0.01), the finest step: an extra place shows no
+    noise, a missing one would hide a real price."""
     if market is QotMarket.HK:
         return next((places for upper, places in _HK_PLACES if price <= upper), 0)
-    if market is QotMarket.US and abs(price) < 1:
-        return 4  # US sub-dollar quotes step in 0.0001 (Reg NMS rule 612)
-    return 2
+    if market is QotMarket.US:
+        return 4 if abs(price) < 1 else 2  # US sub-dollar quotes step in 0.0001 (Reg NMS 612)
+    return 3
 
 
 # The HK spread table as (upper bound, decimal places of its tick), in floats: this runs for

@@ -115,3 +115,10 @@ def test_instant_orders_times_of_different_markets() -> None:
     us = instant("2026-12-07 09:00:00", "US.AAPL")  # 14:00 UTC
     assert hk < us and us - hk == 3600
     assert instant(None, "US.AAPL") == 0.0 and instant("2026-12-07 09:00:00", None) == 0.0
+
+
+def test_a_price_keeps_every_place_its_market_can_quote() -> None:
+    """A-share ETFs step in 0.001: their prices keep three places, stocks' two show as two."""
+    assert present({"code": "SH.510300", "price": 3.9870000000000001})["price"] == 3.987
+    assert present({"code": "SH.600519", "last_price": 1421.5500000000002})["last_price"] == 1421.55
+    assert present({"code": "HK.00005", "price": 62.150000000000006})["price"] == 62.15
