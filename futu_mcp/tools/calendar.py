@@ -55,15 +55,9 @@ async def _trading_days(call: Call, args: TradingDaysArgs) -> dict[str, Any]:
     code = parse_code(args.code) if args.code else None
     days = await call.client.request_trading_days(market, start, end, code)
     days.sort(key=lambda d: d.time or "")
-    return capped(
-        "trading_days",
-        days,
-        len(days) or 1,
-        market=args.market,
-        code=args.code,
-        start=start,
-        end=end,
-    )
+    asked = {"market": args.market, "code": args.code}
+    echo = {k: v for k, v in asked.items() if v is not None}
+    return capped("trading_days", days, len(days) or 1, **echo, start=start, end=end)
 
 
 TOOLS: tuple[ToolSpec, ...] = (
@@ -94,7 +88,12 @@ TOOLS: tuple[ToolSpec, ...] = (
         output_schema=list_schema(
             "trading_days",
             "trading days, oldest first; trade_date_type WHOLE, MORNING or AFTERNOON",
-            {"start": {"type": "string"}, "end": {"type": "string"}},
+            {
+                "market": {"type": "string"},
+                "code": {"type": "string"},
+                "start": {"type": "string"},
+                "end": {"type": "string"},
+            },
         ),
         handler=_trading_days,
         scope=SCOPE,

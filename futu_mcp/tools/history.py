@@ -1,16 +1,18 @@
 """The `history` toolset (`acc:read`): past orders and fills, buying power, order fees, margin
-terms and cash flow of one account. Read-only.
+terms and cash flow. Read-only. Accounts are chosen as by the account tools (acc_id; else the
+account trading the code's market; else every account of trd_env the key may use), each row
+carrying its acc_id.
 
 OpenD serves fills, fees, margin ratios and cash flow for real accounts only; for a paper account
 its refusal is passed on as `gateway error: ...` (these tools say so in their descriptions).
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from futu_mcp.appstate import Call, trd_header
 from futu_mcp.args import (
@@ -23,20 +25,26 @@ from futu_mcp.args import (
     ToolArgs,
     TrdEnvArg,
     num_field,
+    split_list,
 )
 from futu_mcp.errors import invalid_argument
-from futu_mcp.results import capped, list_schema, object_schema, plain
-from futu_mcp.tools_account import _ACC, SCOPE, _unique
+from futu_mcp.results import ID_SCHEMA, capped, instant, list_schema, object_schema, plain
+from futu_mcp.tools_account import (
+    _COVERED,
+    ACCOUNTS_RULE,
+    SCOPE,
+    _account_rows,
+    _accounts,
+    _covered,
+)
 from futu_mcp.tools_quote import DATE, _calendar_date
 from futu_mcp.tools_trade import Price
 from futu_mcp.toolspec import ToolSpec
 from opend.codes import TRD_MARKET_OF, parse_code
 from opend.enums import CashFlowDirection, OrderStatus, OrderType
+from opend.errors import OpenDError
 
 CashFlowDirectionName = Literal["NONE", "IN", "OUT"]  # opend.enums.CashFlowDirection
-if TYPE_CHECKING:
-    from opend.models import TrdAccount
-
 HISTORY_DAYS = 30
 MAX_HISTORY = 500
 MAX_FEE_ORDERS = 50
@@ -66,27 +74,9 @@ def window(start: str | None, end: str | None, days: int) -> tuple[str, str]:
     return first.isoformat(), last.isoformat()
 
 
-def _market_of(code: str | None) -> str | None:
-    """The trading market of `code`, which picks the account when no acc_id is given."""
-    return None if code is None else TRD_MARKET_OF[parse_code(code).market].name
-
-
-async def _checked(call: Call, trd_env: str, acc_id: int | None, code: str | None) -> Any:
-    """The account a call is for (by acc_id, else the first one trading `code`'s market), refused
-    when the key's `allowed_acc_ids` leaves it out."""
-    acc = await call.account_for(trd_env, acc_id, _market_of(code))
-    call.check_account(int(acc.acc_id or 0), SCOPE)
-    return acc
-
-
-async def _each_market(
-    acc: Any, unique_by: str, query: Callable[["TrdAccount"], Awaitable[list[Any]]]
-) -> list[Any]:
-    """`query`'s rows under each market the account trades, each row once, oldest first."""
-    rows: list[Any] = []
-    for market in acc.trdmarket_authority or [None]:
-        rows += await query(trd_header(acc, market))
-    return sorted(_unique(rows, unique_by), key=lambda r: r.create_time or "")
+def _market_of(code: str) -> str:
+    """The trading market of `code`."""
+    return TRD_MARKET_OF[parse_code(code).market].name
 
 
 class HistoryOrdersArgs(ToolArgs):
@@ -107,17 +97,17 @@ class HistoryOrdersArgs(ToolArgs):
 
 async def _history_orders(call: Call, args: HistoryOrdersArgs) -> dict[str, Any]:
     start, end = window(args.start, args.end, HISTORY_DAYS)
-    acc = await _checked(call, args.trd_env, args.acc_id, args.code)
     states = [OrderStatus[s] for s in args.status_filter_list or []]
     codes = [parse_code(args.code)] if args.code else []
-    rows = await _each_market(
-        acc,
+    accounts, rows = await _account_rows(
+        call,
+        args,
         "order_id",
         lambda header: call.client.history_order_list_query(header, start, end, states, codes),
     )
-    return capped(
-        "orders", rows, args.num, acc_id=acc.acc_id, trd_env=args.trd_env, start=start, end=end
-    )
+    rows.sort(key=lambda r: instant(r["create_time"], r["code"]))
+    covered = _covered(args.trd_env, accounts)
+    return capped("orders", rows, args.num, **covered, start=start, end=end)
 
 
 class HistoryDealsArgs(ToolArgs):
@@ -135,16 +125,16 @@ class HistoryDealsArgs(ToolArgs):
 
 async def _history_deals(call: Call, args: HistoryDealsArgs) -> dict[str, Any]:
     start, end = window(args.start, args.end, HISTORY_DAYS)
-    acc = await _checked(call, args.trd_env, args.acc_id, args.code)
     codes = [parse_code(args.code)] if args.code else []
-    rows = await _each_market(
-        acc,
+    accounts, rows = await _account_rows(
+        call,
+        args,
         "deal_id",
         lambda header: call.client.history_deal_list_query(header, start, end, codes),
     )
-    return capped(
-        "deals", rows, args.num, acc_id=acc.acc_id, trd_env=args.trd_env, start=start, end=end
-    )
+    rows.sort(key=lambda r: instant(r["create_time"], r["code"]))
+    covered = _covered(args.trd_env, accounts)
+    return capped("deals", rows, args.num, **covered, start=start, end=end)
 
 
 class MaxTrdQtysArgs(ToolArgs):
@@ -169,7 +159,7 @@ async def _max_trd_qtys(call: Call, args: MaxTrdQtysArgs) -> dict[str, Any]:
         raise invalid_argument("price", "required for a NORMAL (limit) order")
     if args.order_type == "MARKET" and args.price is not None:
         raise invalid_argument("price", "must be omitted for a MARKET order")
-    acc = await _checked(call, args.trd_env, args.acc_id, args.code)
+    [acc] = await _accounts(call, args.trd_env, args.acc_id, args.code)
     security = parse_code(args.code)
     header = trd_header(acc, TRD_MARKET_OF[security.market].name)
     qtys = await call.client.acctradinginfo_query(
@@ -181,7 +171,7 @@ async def _max_trd_qtys(call: Call, args: MaxTrdQtysArgs) -> dict[str, Any]:
         "code": args.code,
         "order_type": args.order_type,
         **({"price": args.price} if args.price is not None else {}),
-        **plain(qtys),
+        **{k: v for k, v in plain(qtys).items() if v is not None},  # none: OpenD left it out
     }
 
 
@@ -190,6 +180,7 @@ class OrderFeeArgs(ToolArgs):
 
     order_id_list: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9]+$")]],
+        BeforeValidator(split_list),
         Field(
             min_length=1,
             max_length=MAX_FEE_ORDERS,
@@ -204,9 +195,28 @@ class OrderFeeArgs(ToolArgs):
 
 
 async def _order_fee(call: Call, args: OrderFeeArgs) -> dict[str, Any]:
-    acc = await _checked(call, args.trd_env, args.acc_id, None)
-    fees = await call.client.order_fee_query(trd_header(acc), args.order_id_list)
-    return capped("fees", fees, MAX_FEE_ORDERS, acc_id=acc.acc_id, trd_env=args.trd_env)
+    accounts = await _accounts(call, args.trd_env, args.acc_id, None)
+    rows: list[dict[str, Any]] = []
+    refusal: OpenDError | None = None
+    for acc in accounts:
+        try:
+            fees = await call.client.order_fee_query(trd_header(acc), args.order_id_list)
+        except OpenDError as exc:
+            # Without acc_id every account is asked; one not holding the orders refuses. A
+            # link, rate or reply problem is no refusal: it ends the call.
+            if type(exc) is not OpenDError or len(accounts) == 1:
+                raise
+            refusal = exc
+            continue
+        rows += _with_acc(acc, fees)
+    if not rows and refusal is not None:
+        raise refusal
+    return capped("fees", rows, MAX_FEE_ORDERS, **_covered(args.trd_env, accounts))
+
+
+def _with_acc(acc: Any, rows: Iterable[Any]) -> list[dict[str, Any]]:
+    """Each row as a dict carrying its account's acc_id first."""
+    return [{"acc_id": acc.acc_id, **plain(r)} for r in rows]
 
 
 class MarginRatioArgs(ToolArgs):
@@ -218,10 +228,20 @@ class MarginRatioArgs(ToolArgs):
 
 
 async def _margin_ratio(call: Call, args: MarginRatioArgs) -> dict[str, Any]:
-    acc = await _checked(call, args.trd_env, args.acc_id, args.codes[0])
-    header = trd_header(acc, _market_of(args.codes[0]))
-    rows = await call.client.get_margin_ratio(header, [parse_code(c) for c in args.codes])
-    return capped("margin_ratios", rows, len(rows) or 1, acc_id=acc.acc_id, trd_env=args.trd_env)
+    by_market: dict[str, list[str]] = {}
+    for code in args.codes:
+        by_market.setdefault(_market_of(code), []).append(code)
+    rows: list[dict[str, Any]] = []
+    accounts = []
+    for market, codes in by_market.items():
+        # Each market's codes in the account trading it (or the acc_id given).
+        [acc] = await _accounts(call, args.trd_env, args.acc_id, codes[0])
+        header = trd_header(acc, market)
+        rows += _with_acc(
+            acc, await call.client.get_margin_ratio(header, [parse_code(c) for c in codes])
+        )
+        accounts.append(acc)
+    return capped("margin_ratios", rows, len(rows) or 1, **_covered(args.trd_env, accounts))
 
 
 class CashFlowArgs(ToolArgs):
@@ -242,17 +262,15 @@ class CashFlowArgs(ToolArgs):
 
 
 async def _cash_flow(call: Call, args: CashFlowArgs) -> dict[str, Any]:
-    acc = await _checked(call, args.trd_env, args.acc_id, None)
+    accounts = await _accounts(call, args.trd_env, args.acc_id, None)
     direction = CashFlowDirection[args.cashflow_direction]
-    rows = await call.client.get_acc_cash_flow(trd_header(acc), args.clearing_date, direction)
+    rows: list[dict[str, Any]] = []
+    for acc in accounts:
+        flows = await call.client.get_acc_cash_flow(trd_header(acc), args.clearing_date, direction)
+        rows += _with_acc(acc, flows)
+    covered = _covered(args.trd_env, accounts)
     return capped(
-        "cash_flows",
-        rows,
-        args.num,
-        keep_first=True,
-        acc_id=acc.acc_id,
-        trd_env=args.trd_env,
-        clearing_date=args.clearing_date,
+        "cash_flows", rows, args.num, keep_first=True, **covered, clearing_date=args.clearing_date
     )
 
 
@@ -269,14 +287,17 @@ TOOLS: tuple[ToolSpec, ...] = (
             "Orders of one account created in a date range (start/end YYYY-MM-DD, default the "
             f"last {HISTORY_DAYS} days up to today), oldest first (default 100, at most "
             f"{MAX_HISTORY}, the most recent kept), by code and status_filter_list. Answers "
-            "'what did I trade last month?'; today's orders are also in futu_get_orders. Without "
-            "acc_id, a code picks the account trading its market. Returns {orders: [{order_id, "
+            "'what did I trade last month?'; today's orders are also in futu_get_orders. "
+            + ACCOUNTS_RULE
+            + "Returns {orders: [{acc_id, order_id, "
             "order_id_ex, code, stock_name, trd_side, order_type, order_status, qty, price, "
             "dealt_qty, dealt_avg_price, create_time, updated_time, currency}], start, end, "
             "truncated, total}."
         ),
         args=HistoryOrdersArgs,
-        output_schema=list_schema("orders", "orders, oldest first", {**_ACC, **_WINDOW}),
+        output_schema=list_schema(
+            "orders", "orders, oldest first", {**_COVERED, **_WINDOW}, ids=["acc_id", "order_id"]
+        ),
         handler=_history_orders,
         scope=SCOPE,
     ),
@@ -286,12 +307,19 @@ TOOLS: tuple[ToolSpec, ...] = (
         description=(
             "Fills (executions) of one account in a date range (start/end YYYY-MM-DD, default "
             f"the last {HISTORY_DAYS} days), oldest first (default 100, at most {MAX_HISTORY}, "
-            "the most recent kept), optionally for one code. Returns {deals: [{deal_id, "
-            "order_id, code, stock_name, trd_side, qty, price, create_time}], start, end, "
+            "the most recent kept), optionally for one code. "
+            + ACCOUNTS_RULE
+            + "Returns {deals: [{acc_id, deal_id, order_id, code, stock_name, trd_side, qty, "
+            "price, create_time}], start, end, "
             "truncated, total}." + _REAL_ONLY
         ),
         args=HistoryDealsArgs,
-        output_schema=list_schema("deals", "fills, oldest first", {**_ACC, **_WINDOW}),
+        output_schema=list_schema(
+            "deals",
+            "fills, oldest first",
+            {**_COVERED, **_WINDOW},
+            ids=["acc_id", "deal_id", "order_id"],
+        ),
         handler=_history_deals,
         scope=SCOPE,
     ),
@@ -310,7 +338,8 @@ TOOLS: tuple[ToolSpec, ...] = (
         args=MaxTrdQtysArgs,
         output_schema=object_schema(
             {
-                **_ACC,
+                "acc_id": ID_SCHEMA,
+                "trd_env": {"type": "string"},
                 "code": {"type": "string"},
                 "order_type": {"type": "string"},
                 "price": {"type": "number"},
@@ -319,6 +348,9 @@ TOOLS: tuple[ToolSpec, ...] = (
                 "max_position_sell": {"type": "number"},
                 "max_sell_short": {"type": "number"},
                 "max_buy_back": {"type": "number"},
+                "long_required_im": {"type": "number", "description": "initial margin of a buy"},
+                "short_required_im": {"type": "number"},
+                "session": {"type": "string"},
             },
             ["acc_id", "trd_env", "code", "max_cash_buy", "max_position_sell"],
         ),
@@ -335,7 +367,9 @@ TOOLS: tuple[ToolSpec, ...] = (
             "{fees: [{order_id, fee_amount, fee_details: [{title, value}]}]}." + _REAL_ONLY
         ),
         args=OrderFeeArgs,
-        output_schema=list_schema("fees", "one row per order: total and items", _ACC),
+        output_schema=list_schema(
+            "fees", "one row per order: total and items", _COVERED, ids=["acc_id"]
+        ),
         handler=_order_fee,
         scope=SCOPE,
     ),
@@ -350,7 +384,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             + _REAL_ONLY
         ),
         args=MarginRatioArgs,
-        output_schema=list_schema("margin_ratios", "one row per code", _ACC),
+        output_schema=list_schema("margin_ratios", "one row per code", _COVERED, ids=["acc_id"]),
         handler=_margin_ratio,
         scope=SCOPE,
     ),
@@ -360,13 +394,17 @@ TOOLS: tuple[ToolSpec, ...] = (
         description=(
             "Every movement of cash in one account on a clearing day (YYYY-MM-DD): deposits, "
             "each fill's amount and each of its fees, with its settlement date; "
-            "cashflow_direction IN or OUT keeps one side. Returns {cash_flows: [{cashflow_type, "
+            "cashflow_direction IN or OUT keeps one side. Without acc_id: every account of "
+            "trd_env this key may use. Returns {cash_flows: [{acc_id, cashflow_type, "
             "cashflow_direction, cashflow_amount, currency, cashflow_remark, clearing_date, "
             "settlement_date}], truncated, total}." + _REAL_ONLY
         ),
         args=CashFlowArgs,
         output_schema=list_schema(
-            "cash_flows", "cash movements", {**_ACC, "clearing_date": {"type": "string"}}
+            "cash_flows",
+            "cash movements",
+            {**_COVERED, "clearing_date": {"type": "string"}},
+            ids=["acc_id", "cashflow_id"],
         ),
         handler=_cash_flow,
         scope=SCOPE,
