@@ -5,8 +5,10 @@ folder, so nothing ever reads or writes the real home directory (the official SD
 writes logs under HOME when imported).
 """
 
+import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -36,3 +38,12 @@ def anyio_backend() -> str:
 def console_script(name: str) -> str:
     """Path of one of the project's console scripts in the running virtual environment."""
     return str(BIN_DIR / name)
+
+
+def missing_tool(message: str) -> NoReturn:
+    """A program a test needs is not installed: skip the test, except under CI=true, where
+    .ci/run installs every such program, so a missing one fails the run instead of passing
+    unseen."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message} (CI=true: .ci/run installs it; a skip would hide the test)")
+    pytest.skip(message)
