@@ -106,12 +106,15 @@ async def test_one_keys_session_flood_stops_at_its_cap_and_others_are_served(
     server = http_server("--gateway", gateway_of(sim), "--max-sessions-per-key", "4")
     statuses: list[int] = []
     bodies: list[str] = []
+    opened: list[str] = []
     async with httpx2.AsyncClient(headers=bearer(flood), timeout=30) as http:
 
         async def initialize() -> None:
             response = await http.post(server.url, json=INIT)
             statuses.append(response.status_code)
             bodies.append(response.text)
+            if "mcp-session-id" in response.headers:
+                opened.append(response.headers["mcp-session-id"])
 
         async with anyio.create_task_group() as tg:
             for _ in range(20):
@@ -125,9 +128,14 @@ async def test_one_keys_session_flood_stops_at_its_cap_and_others_are_served(
     assert 'futu_mcp_http_refusals_total{reason="session_cap"} 16.0' in metrics
     async with http_client(server.url, calm) as client:
         assert len((await client.list_tools()).tools) == 11
+    # Another key can neither use nor end the flood's sessions.
+    foreign = {**bearer(calm), "mcp-session-id": opened[0]}
+    assert httpx2.post(server.url, json=PING, headers=foreign).status_code == 404
+    assert httpx2.delete(server.url, headers=foreign).status_code == 404
+    assert open_sessions(server) == {"flood": 4.0}
     # A session the client ends frees its slot.
-    opened = httpx2.post(server.url, json=INIT, headers=bearer(calm))
-    session = {"mcp-session-id": opened.headers["mcp-session-id"]}
+    mine = httpx2.post(server.url, json=INIT, headers=bearer(calm))
+    session = {"mcp-session-id": mine.headers["mcp-session-id"]}
     assert httpx2.delete(server.url, headers={**bearer(calm), **session}).status_code == 200
     assert (
         httpx2.post(server.url, json=PING, headers={**bearer(calm), **session}).status_code == 404
