@@ -84,6 +84,9 @@ T = TypeVar("T")
 # call may wait for it: refusals in a burst ask once, and none waits long for the answer.
 LOGIN_STATE_TTL_S = 5.0
 LOGIN_CHECK_TIMEOUT_S = 2.0
+# How long one account list answers for its link: every account and trade call needs it, and it
+# changes only when an account is opened or closed.
+ACC_LIST_TTL_S = 30.0
 
 
 def read_reply(parser: Callable[[Body], T], s2c: Body, *, write_proto: int | None = None) -> T:
@@ -155,6 +158,7 @@ class OpenDClient:
         # (monotonic time, login advice or None) from the latest GetGlobalState on any path.
         self._login_seen: tuple[float, str | None] | None = None
         self._login_check: asyncio.Future[str | None] | None = None  # shared by login_advice
+        self._accounts: tuple[Connection, float, list[TrdAcc]] | None = None  # link, when, list
         self.reconnects = 0
         self.on_state_change: Callable[[bool], None] | None = None
 
@@ -626,10 +630,20 @@ class OpenDClient:
     # ---- trade ---------------------------------------------------------------------------
 
     async def get_acc_list(self) -> list[TrdAcc]:
-        """Every trading account OpenD's user has (real and paper)."""
+        """Every trading account OpenD's user has (real and paper); one answer serves its link
+        for ACC_LIST_TTL_S, so an account call costs OpenD one request, not two."""
         conn = self._live()
+        cached = self._accounts
+        if (
+            cached is not None
+            and cached[0] is conn
+            and time.monotonic() - cached[1] < ACC_LIST_TTL_S
+        ):
+            return list(cached[2])
         s2c = await conn.request(ProtoId.TRD_GET_ACC_LIST, c2s.acc_list(conn.info.login_user_id))
-        return read_reply(parse_acc_list, s2c)
+        accounts = read_reply(parse_acc_list, s2c)
+        self._accounts = (conn, time.monotonic(), accounts)
+        return list(accounts)
 
     async def unlock_trade(
         self,
