@@ -475,10 +475,12 @@ class Trading:
         try:
             extra = new_qty - order.fill_qty
             if order.side is TrdSide.BUY:
-                # The order's own reservation is already counted in frozen cash.
-                available = account.cash - self.frozen_cash(account) + extra * new_price
-                if extra * new_price > available + 1e-6:
-                    raise TradeError(_insufficient_cash(extra * new_price, available, account))
+                need, available = self.buy_need(
+                    account, order.sec, extra, extra * new_price, now, use_margin=True
+                )
+                available += extra * new_price  # frozen cash already holds the order itself
+                if need > available + 1e-6:
+                    raise TradeError(_insufficient_cash(need, available, account))
             elif self.can_sell(account, order.sec) < 0:
                 raise TradeError(
                     f"Insufficient sellable quantity of {order.sec.code} for {new_qty} shares"

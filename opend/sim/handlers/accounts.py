@@ -13,7 +13,7 @@ from opend.sim.handlers.common import (
     SimError,
     as_int,
     required,
-    securities_of,
+    securities_between,
     wire_sec,
 )
 from opend.sim.handlers.trdargs import (
@@ -229,11 +229,7 @@ def get_margin_ratio(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> di
         raise SimError(
             "Trd_GetMarginRatio (margin ratios) is not available for paper trading (simulate) accounts"
         )
-    securities = securities_of(state, c2s)
-    if not securities or len(securities) > MAX_MARGIN_CODES:
-        raise SimError(
-            f"invalid request: securityList must hold 1 to {MAX_MARGIN_CODES} securities"
-        )
+    securities = securities_between(state, c2s, MAX_MARGIN_CODES)
     rows = []
     for sec in securities:
         if sec.security.market not in margin.MARGIN_MARKETS:
