@@ -15,7 +15,7 @@ import pytest
 from opend.client import OpenDClient
 from opend.codes import QotMarket, TrdMarket, parse_code
 from opend.enums import CashFlowDirection, OrderType, TimeInForce, TrdEnv, TrdSide
-from opend.errors import OpenDError
+from opend.errors import OpenDError, Throttled
 from opend.models import TrdAccount
 from opend.sim import DEFAULT_TRADE_PASSWORD, Simulator, SimulatorThread, exchange
 from opend.sim.state import SimState
@@ -357,3 +357,16 @@ def test_sdk_reads_the_account_history_as_our_client(ft: ModuleType, fmt: str) -
                     assert float(a) == pytest.approx(float(b)), (key, k)
                 else:
                     assert str(a) == str(b), (key, k)
+
+
+@pytest.mark.anyio
+async def test_client_keeps_opends_per_account_limit(sim: Simulator, client: OpenDClient) -> None:
+    """Ten history queries per account in 30 s (OpenD's rule): the eleventh is refused before
+    it is sent, while another account still has its own ten."""
+    real = _header(_account(sim.state, TrdEnv.REAL, TrdMarket.HK))
+    paper = _header(_account(sim.state, TrdEnv.SIMULATE, TrdMarket.HK))
+    for _ in range(10):
+        await client.history_order_list_query(real, *WINDOW)
+    with pytest.raises(Throttled, match=f"history orders: 10 per 30 s for account {real.acc_id}"):
+        await client.history_order_list_query(real, *WINDOW)
+    assert await client.history_order_list_query(paper, *WINDOW)
