@@ -691,11 +691,11 @@ class Trading:
     ) -> tuple[int, float, int, float]:
         """Today's bought quantity and value, then sold quantity and value, of one security."""
         buy_qty, buy_val, sell_qty, sell_val = 0, 0.0, 0, 0.0
-        for deal in reversed(self.deals):
+        for deal in self.deals:
             order = deal.order
-            if not self.is_today(order.sec, deal.time, now):
-                break  # deals are in time order
             if order.acc_id != account.acc_id or order.sec is not sec:
+                continue
+            if not self.is_today(sec, deal.time, now):
                 continue
             if order.side is TrdSide.BUY:
                 buy_qty, buy_val = buy_qty + deal.qty, buy_val + deal.qty * deal.price
@@ -750,9 +750,10 @@ def _check_price(sec: SimSecurity, price: float | None) -> None:
 
 
 def _insufficient_cash(need: float, available: float, account: Account) -> str:
-    what = "margin and fees" if account.acc_type is TrdAccType.MARGIN else "cost and fees"
-    if not account.pays_fees and account.acc_type is not TrdAccType.MARGIN:
-        what = "cost"
+    if account.acc_type is TrdAccType.MARGIN:
+        what = "margin and fees"
+    else:
+        what = "cost and fees" if account.pays_fees else "cost"
     return (
         f"Insufficient buying power: the order needs {need:,.2f} {account.currency.name} "
         f"({what}), available {available:,.2f}"
