@@ -7,6 +7,7 @@ import hashlib
 import hmac
 
 from opend.sim.clock import SimClock
+from opend.sim.derivatives import Derivatives
 from opend.sim.limits import (
     DEFAULT_HISTORY_KL_QUOTA,
     QUOTE_RATE_LIMITS,
@@ -46,7 +47,8 @@ class SimState:
         self.securities: dict[str, SimSecurity] = SECURITIES
         self.plates: dict[str, SimPlate] = PLATES
         self.market = MarketData(SECURITIES, seed)
-        self.trading = Trading(self.market, self.clock)
+        self.derivatives = Derivatives(self.market)
+        self.trading = Trading(self.market, self.clock, self.derivatives)
         self.subscriptions = Subscriptions(subscription_quota)
         self.login_user_id = 18_800_000 + seed
         # Unlocking is instance-wide on OpenD: one connection unlocks for all.

@@ -11,17 +11,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from opend.codes import SEC_MARKET_OF, QotMarket, TrdMarket
+from opend.codes import SEC_MARKET_OF, BadCode, QotMarket, TrdMarket, parse_code
 from opend.enums import (
     Currency,
     ModifyOrderOp,
     OrderStatus,
     OrderType,
+    SecurityType,
     TimeInForce,
     TrdEnv,
     TrdSide,
 )
 from opend.sim.clock import SimClock
+from opend.sim.derivatives import Derivatives
 from opend.sim.limits import LimitExceeded, RateWindow
 from opend.sim.market import HK_BROKERS, MarketData, noise
 from opend.sim.universe import SECURITIES, SimSecurity, on_tick_grid, tick_size
@@ -55,8 +57,9 @@ class Position:
 
     @property
     def cost_price(self) -> float:
-        """Average cost per share of what is held."""
-        return self.cost_total / self.qty if self.qty else 0.0
+        """Average cost per share of what is held (per underlying share for a contract, as
+        premiums are quoted): cost over quantity times the multiplier."""
+        return self.cost_total / (self.qty * self.sec.multiplier) if self.qty else 0.0
 
 
 @dataclass
@@ -91,7 +94,7 @@ class Order:
     update_time: float
     status: OrderStatus = OrderStatus.SUBMITTED
     fill_qty: int = 0
-    fill_value: float = 0.0
+    fill_value: float = 0.0  # sum of qty x price, without the multiplier
     last_err: str = ""
     enabled_status: OrderStatus = OrderStatus.SUBMITTED
     expires_at: float | None = None  # end of the session for DAY orders
@@ -155,9 +158,12 @@ def _sec_trd_markets(sec: SimSecurity) -> set[TrdMarket]:
 class Trading:
     """All accounts, orders and deals of one simulated OpenD."""
 
-    def __init__(self, market: MarketData, clock: SimClock) -> None:
+    def __init__(
+        self, market: MarketData, clock: SimClock, derivatives: Derivatives | None = None
+    ) -> None:
         self.market = market
         self.clock = clock
+        self.derivatives = derivatives
         self.accounts: dict[int, Account] = {}
         self.orders: dict[int, Order] = {}
         self.deals: list[Deal] = []
@@ -209,16 +215,26 @@ class Trading:
         return account
 
     def security(self, account: Account, code: str, sec_market: int | None) -> SimSecurity:
-        """The security an order's code (without market prefix) names in this account's markets."""
-        candidates = [
-            SECURITIES.get(f"{m.name}.{code.upper() if m is QotMarket.US else code}")
-            for m in account.qot_markets
-        ]
-        found = [s for s in candidates if s is not None]
+        """The security an order's code (without market prefix) names in this account's markets:
+        a stock, or a live option, warrant or future (which trade in the same accounts here)."""
+        now = self.clock.now()
+        found: list[SimSecurity] = []
+        for market in account.qot_markets:
+            try:
+                full = str(parse_code(f"{market.name}.{code}"))
+            except BadCode:
+                continue
+            sec = SECURITIES.get(full)
+            if sec is None and self.derivatives is not None:
+                sec = self.derivatives.lookup(full, now)
+            if sec is not None:
+                found.append(sec)
         if sec_market:
             found = [s for s in found if _sec_market_of(s) == int(sec_market)]
         if not found:
             raise TradeError(f"Unknown stock code {code}")
+        if found[0].sec_type is SecurityType.IDX:
+            raise TradeError(f"{found[0].code} is an index: it cannot be traded")
         return found[0]
 
     def _position(self, account: Account, sec: SimSecurity) -> Position:
@@ -232,7 +248,7 @@ class Trading:
     def frozen_cash(self, account: Account) -> float:
         """Cash reserved by open buy orders."""
         return sum(
-            o.remaining * o.price
+            o.remaining * o.price * o.sec.multiplier
             for o in self.orders.values()
             if o.acc_id == account.acc_id and o.side is TrdSide.BUY and o.status in _LIVE
         )
@@ -440,9 +456,10 @@ class Trading:
             extra = new_qty - order.fill_qty
             if order.side is TrdSide.BUY:
                 # The order's own reservation is already counted in frozen cash.
-                available = account.cash - self.frozen_cash(account) + extra * new_price
-                if extra * new_price > available + 1e-6:
-                    raise TradeError(_insufficient_cash(extra * new_price, available, account))
+                needed = extra * new_price * order.sec.multiplier
+                available = account.cash - self.frozen_cash(account) + needed
+                if needed > available + 1e-6:
+                    raise TradeError(_insufficient_cash(needed, available, account))
             elif self.can_sell(account, order.sec) < 0:
                 raise TradeError(
                     f"Insufficient sellable quantity of {order.sec.code} for {new_qty} shares"
@@ -471,6 +488,7 @@ class Trading:
                 cost += take * level_price
                 left -= take
             cost += left * asks[-1][0]
+        cost *= sec.multiplier
         available = account.cash - self.frozen_cash(account)
         if cost > available + 1e-6:
             raise TradeError(_insufficient_cash(cost, available, account))
@@ -523,7 +541,7 @@ class Trading:
     def _fill(self, order: Order, qty: int, price: float, when: float) -> None:
         account = self.accounts[order.acc_id]
         position = self._position(account, order.sec)
-        value = qty * price
+        value = qty * price * order.sec.multiplier
         if order.side is TrdSide.BUY:
             account.cash -= value
             position.qty += qty
@@ -533,13 +551,13 @@ class Trading:
         else:
             average = position.cost_price
             account.cash += value
-            position.realized_pl += (price - average) * qty
-            position.cost_total -= average * qty
+            position.realized_pl += (price - average) * qty * order.sec.multiplier
+            position.cost_total -= average * qty * order.sec.multiplier
             position.qty -= qty
             position.td_sell_qty += qty
             position.td_sell_val += value
         order.fill_qty += qty
-        order.fill_value += value
+        order.fill_value += qty * price  # premium terms: fill_avg_price is a price
         order.status = OrderStatus.FILLED_ALL if not order.remaining else OrderStatus.FILLED_PART
         order.update_time = when
         seq = len(self.deals) + 1
@@ -559,7 +577,9 @@ class Trading:
     def market_value(self, account: Account, now: float) -> float:
         """Value of all holdings at the last price."""
         return sum(
-            p.qty * self.market.last_price(p.sec, now) for p in account.positions.values() if p.qty
+            p.qty * self.market.last_price(p.sec, now) * p.sec.multiplier
+            for p in account.positions.values()
+            if p.qty
         )
 
     def local_time(self, sec: SimSecurity, t: float) -> datetime:
@@ -582,9 +602,9 @@ def _require_unlocked(account: Account, unlocked: bool) -> None:
 def _check_qty(sec: SimSecurity, qty: float | None) -> int:
     if qty is None or qty <= 0 or qty != int(qty):
         raise TradeError(f"Invalid quantity {qty}: must be a positive whole number of shares")
-    if int(qty) % sec.lot_size:
+    if int(qty) % sec.order_lot:
         raise TradeError(
-            f"The quantity {int(qty)} must be a multiple of the lot size {sec.lot_size} of {sec.code}"
+            f"The quantity {int(qty)} must be a multiple of the lot size {sec.order_lot} of {sec.code}"
         )
     return int(qty)
 
@@ -592,8 +612,8 @@ def _check_qty(sec: SimSecurity, qty: float | None) -> int:
 def _check_price(sec: SimSecurity, price: float | None) -> None:
     if price is None or price <= 0:
         raise TradeError(f"Invalid price {price}: a limit order needs a positive price")
-    if not on_tick_grid(sec.security.market, price):
-        tick = tick_size(sec.security.market, price)
+    if not on_tick_grid(sec.tick_rule, price):
+        tick = tick_size(sec.tick_rule, price)
         raise TradeError(
             f"The price {price:g} is not a valid price for {sec.code}: "
             f"prices move in steps of {tick} at this level"

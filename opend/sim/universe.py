@@ -381,6 +381,13 @@ def _build_plates() -> dict[str, SimPlate]:
 
 PLATES: dict[str, SimPlate] = _build_plates()
 
+
+def owner_plates(code: str) -> list[SimPlate]:
+    """The plates a security belongs to (Qot_GetOwnerPlate), the same membership
+    Qot_GetPlateSecurity lists."""
+    return [plate for plate in PLATES.values() if code in plate.members]
+
+
 # The quote markets whose plates a Qot_GetPlateSet for a market returns (A-shares share one list).
 PLATE_MARKETS: dict[QotMarket, QotMarket] = {_HK: _HK, _US: _US, _SH: _SH, _SZ: _SH}
 
