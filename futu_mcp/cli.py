@@ -99,6 +99,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         help="server-wide cap per key (60 s sliding window)",
     )
+    add(
+        "--max-sessions-per-key",
+        metavar="N",
+        type=int,
+        help="HTTP: open MCP sessions one key may hold (default 16); more get HTTP 429",
+    )
+    add(
+        "--session-idle-timeout",
+        metavar="SECONDS",
+        type=float,
+        help="HTTP: close a session after this long without a request (default 600)",
+    )
     add("--rsa-key", metavar="PATH", help="RSA private key for an OpenD that encrypts its protocol")
     add(
         "--log-level",
@@ -135,6 +147,8 @@ def main(argv: list[str] | None = None) -> None:
         "max_order_value": args.max_order_value,
         "max_daily_value": args.max_daily_value,
         "max_orders_per_minute": args.max_orders_per_minute,
+        "max_sessions_per_key": args.max_sessions_per_key,
+        "session_idle_timeout": args.session_idle_timeout,
         "rsa_key": args.rsa_key,
         "log_level": args.log_level,
     }

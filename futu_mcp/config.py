@@ -15,6 +15,8 @@ from keystore.records import ValueLimit
 
 DEFAULT_GATEWAY = "127.0.0.1:11111"
 DEFAULT_BODY_LIMIT = 1 << 20  # 1 MiB: the largest legitimate request is a few KiB
+DEFAULT_SESSIONS_PER_KEY = 16  # an agent opens one or two; a flood by one key stops here
+DEFAULT_SESSION_IDLE_TIMEOUT = 600.0  # seconds without a request before a session is closed
 
 
 class ConfigError(ValueError):
@@ -37,6 +39,8 @@ class Config:
     max_orders_per_minute: int | None = None
     rsa_key: str | None = None
     max_body_bytes: int = DEFAULT_BODY_LIMIT
+    max_sessions_per_key: int = DEFAULT_SESSIONS_PER_KEY
+    session_idle_timeout: float = DEFAULT_SESSION_IDLE_TIMEOUT
     log_level: str = "WARNING"
 
     @property
@@ -87,10 +91,14 @@ def _convert(name: str, raw: Any) -> Any:
     try:
         if name in ("max_order_value", "max_daily_value"):
             return ValueLimit.parse(raw)
-        if name in ("max_orders_per_minute", "max_body_bytes"):
+        if name in ("max_orders_per_minute", "max_body_bytes", "max_sessions_per_key"):
             if isinstance(raw, bool) or int(raw) <= 0:
                 raise ValueError("expected a positive integer")
             return int(raw)
+        if name == "session_idle_timeout":
+            if isinstance(raw, bool) or not 0 < float(raw) < float("inf"):
+                raise ValueError("expected a positive number of seconds")
+            return float(raw)
         if name == "allowed_hosts":
             items = raw.split(",") if isinstance(raw, str) else list(raw)
             return tuple(str(h).strip() for h in items if str(h).strip())

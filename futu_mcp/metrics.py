@@ -39,6 +39,13 @@ class Metrics:
             ["reason"],
             registry=self.registry,
         )
+        self._http_refusals = Counter(
+            "futu_mcp_http_refusals",
+            "HTTP requests refused before any tool ran, by reason (missing_key, invalid_key, "
+            "revoked, expired, keys_file, session_cap).",
+            ["reason"],
+            registry=self.registry,
+        )
         self._audit_failures = Counter(
             "futu_mcp_audit_write_failures",
             "Audit lines that could not be written.",
@@ -66,6 +73,23 @@ class Metrics:
 
         self.registry.register(_Gateway())
 
+    def watch_sessions(self, counts: Callable[[], dict[str, int]]) -> None:
+        """Report open MCP sessions by key id (HTTP), read at scrape time."""
+        if not self.enabled:
+            return
+        from prometheus_client.core import GaugeMetricFamily
+
+        class _Sessions:
+            def collect(self) -> Iterator[Any]:
+                family = GaugeMetricFamily(
+                    "futu_mcp_open_sessions", "Open MCP sessions by key id.", labels=["key_id"]
+                )
+                for key_id, n in sorted(counts().items()):
+                    family.add_metric([key_id], float(n))
+                yield family
+
+        self.registry.register(_Sessions())
+
     def call(self, tool: str, outcome: str, key_id: str, seconds: float) -> None:
         """Count one tool call."""
         if self.enabled:
@@ -76,6 +100,11 @@ class Metrics:
         """Count one refusal by the policy (scope, market, rate, ...)."""
         if self.enabled:
             self._denials.labels(reason).inc()
+
+    def http_refusal(self, reason: str) -> None:
+        """Count one HTTP request refused at the door (no key, bad key, session cap)."""
+        if self.enabled:
+            self._http_refusals.labels(reason).inc()
 
     def audit_failure(self) -> None:
         """Count one audit line that could not be written."""

@@ -208,18 +208,6 @@ def build_server(state: AppState, table: Sequence[ToolSpec] | None = None) -> MC
             await state.client.close()
             await state.audit_close()
 
-    kwargs: dict[str, Any] = {}
-    if state.config.http_listen is not None:
-        from mcp.server.auth.settings import AuthSettings
-
-        from futu_mcp.caller import BearerVerifier
-
-        kwargs["token_verifier"] = BearerVerifier(state.verifier)
-        kwargs["auth"] = AuthSettings(
-            issuer_url="http://127.0.0.1",  # required by the SDK; no OAuth server is offered
-            resource_server_url=None,
-            required_scopes=[],
-        )
     return MCPServer(
         "futu-mcp",
         version=version("futu-mcp"),
@@ -228,5 +216,4 @@ def build_server(state: AppState, table: Sequence[ToolSpec] | None = None) -> MC
         lifespan=lifespan,
         middleware=[list_visible_tools],
         log_level=state.config.log_level,  # type: ignore[arg-type]
-        **kwargs,
     )

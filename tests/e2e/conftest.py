@@ -21,6 +21,17 @@ from tests.conftest import console_script
 
 FUTU_MCP = console_script("futu-mcp")
 START_TIMEOUT = 20.0
+# A handshake-era initialize, as raw HTTP and stdio tests send it.
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
 
 
 @pytest.fixture

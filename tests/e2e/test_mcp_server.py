@@ -15,7 +15,15 @@ from futu_mcp.audit import verify_file
 from keystore.store import KeyStore
 from opend.sim import SimulatorThread
 from tests.conftest import console_script
-from tests.e2e.conftest import FUTU_MCP, gateway_of, http_client, server_env, stdio_client, wait_for
+from tests.e2e.conftest import (
+    FUTU_MCP,
+    INITIALIZE,
+    gateway_of,
+    http_client,
+    server_env,
+    stdio_client,
+    wait_for,
+)
 from tests.e2e.test_mcp_tools import call, ok
 from tests.e2e.test_mcp_trade import resting
 
@@ -66,16 +74,7 @@ def test_a_revoked_key_cannot_start_a_stdio_server(make_key: Any, keys_file: Pat
 def test_stdout_carries_only_json_rpc(sim: Any, make_key: Any) -> None:
     token = make_key("pure", "qot:read")
     messages = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        },
+        INITIALIZE,
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
         {
@@ -227,16 +226,7 @@ async def test_http_host_origin_body_checks_and_the_allowed_hosts_fix(
     sim: Any, make_key: Any, http_server: Any
 ) -> None:
     token = make_key("web", "qot:read")
-    init = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
+    init = INITIALIZE
     auth = {"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream"}
     plain = http_server("--gateway", gateway_of(sim))
     port = plain.url.split(":")[2].split("/")[0]

@@ -166,6 +166,34 @@ def test_unlock_digest_is_lowercased() -> None:
     assert body["pwdMD5"] == "e10adc3949ba59abbe56e057f20f883e"
 
 
+# Protocols the simulator serves (or will) that the client does not send yet.
+NOT_SENT = {
+    ProtoId.TRD_GET_MAX_TRD_QTYS,
+    ProtoId.TRD_GET_HISTORY_ORDER_LIST,
+    ProtoId.TRD_GET_HISTORY_ORDER_FILL_LIST,
+    ProtoId.TRD_GET_MARGIN_RATIO,
+    ProtoId.TRD_GET_ORDER_FEE,
+    ProtoId.TRD_FLOW_SUMMARY,
+    ProtoId.QOT_REQUEST_HISTORY_KL_QUOTA,
+    ProtoId.QOT_REQUEST_REHAB,
+    ProtoId.QOT_GET_REFERENCE,
+    ProtoId.QOT_GET_OWNER_PLATE,
+    ProtoId.QOT_GET_OPTION_CHAIN,
+    ProtoId.QOT_GET_WARRANT,
+    ProtoId.QOT_GET_CAPITAL_FLOW,
+    ProtoId.QOT_GET_CAPITAL_DISTRIBUTION,
+    ProtoId.QOT_GET_USER_SECURITY,
+    ProtoId.QOT_STOCK_FILTER,
+    ProtoId.QOT_GET_IPO_LIST,
+    ProtoId.QOT_GET_FUTURE_INFO,
+    ProtoId.QOT_REQUEST_TRADE_DATE,
+    ProtoId.QOT_GET_PRICE_REMINDER,
+    ProtoId.QOT_GET_USER_SECURITY_GROUP,
+    ProtoId.QOT_GET_MARKET_STATE,
+    ProtoId.QOT_GET_OPTION_EXPIRATION_DATE,
+}
+
+
 def test_every_protocol_the_client_sends_is_covered() -> None:
     sent = {
         ProtoId.INIT_CONNECT,
@@ -175,9 +203,8 @@ def test_every_protocol_the_client_sends_is_covered() -> None:
     } - {
         ProtoId.QOT_GET_SUB_INFO,
         ProtoId.TRD_SUB_ACC_PUSH,
-        ProtoId.TRD_UPDATE_ORDER,
-        ProtoId.TRD_UPDATE_ORDER_FILL,
-        *PUSHES_READ,
+        *(p for p in ProtoId if "_UPDATE_" in p.name),
+        *NOT_SENT,
     }
     assert {p for p, _n, _b in REQUESTS} == sent
     assert (

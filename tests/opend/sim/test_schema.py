@@ -7,9 +7,10 @@ import pytest
 from google.protobuf import json_format
 
 from opend.framing import ProtoFmt
+from opend.pbschema import pb_module
 from opend.protoids import ProtoId
 from opend.sim.handlers import HANDLERS, ConnInfo, respond
-from opend.sim.pbcodec import encode_response, schema_module
+from opend.sim.pbcodec import encode_response
 from opend.sim.state import SimState
 
 START = 1_780_000_000.0
@@ -116,13 +117,13 @@ def test_every_handler_is_covered() -> None:
 def test_reply_fits_the_official_schema(proto_id: int) -> None:
     state = SimState(seed=4, start_time=START)
     conn = ConnInfo(1, 10, "k" * 16, "i" * 16)
-    request = schema_module(proto_id).Request()
+    request = pb_module(proto_id).Request()
     json_format.ParseDict({"c2s": VALID[proto_id]}, request)
     assert request.IsInitialized(), request.FindInitializationErrors()
     assert respond(state, conn, ProtoId.QOT_SUB, VALID[ProtoId.QOT_SUB])["retType"] == 0
     reply = respond(state, conn, proto_id, VALID[proto_id])
     assert reply["retType"] == 0, reply
-    message = schema_module(proto_id).Response()
+    message = pb_module(proto_id).Response()
     json_format.ParseDict(reply, message)
     assert message.IsInitialized(), message.FindInitializationErrors()
     # The protobuf path's own dict-to-message copy gives exactly what json_format gives.
@@ -180,7 +181,7 @@ ODD: list[tuple[int, dict[str, Any]]] = [
 def test_odd_requests_are_refused_cleanly(proto_id: int, c2s: dict[str, Any]) -> None:
     state = SimState(seed=4, start_time=START)
     conn = ConnInfo(1, 10, "k" * 16, "i" * 16)
-    request = schema_module(proto_id).Request()
+    request = pb_module(proto_id).Request()
     json_format.ParseDict({"c2s": c2s}, request)  # valid per the schema
     reply = respond(state, conn, proto_id, c2s)
     assert reply["retType"] == -1 and reply["retMsg"] and "s2c" not in reply
