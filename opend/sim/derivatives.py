@@ -141,6 +141,14 @@ class Derivatives:
             return None
         return sec
 
+    def known(self, code: str) -> SimSecurity:
+        """A derivative or index resolved before, live or not (KeyError if never)."""
+        return self._secs[code]
+
+    def open_interest(self, contract: OptionContract) -> int:
+        """Open contracts of a series."""
+        return open_interest(contract, self.market.seed)
+
     def terms(self, sec: SimSecurity) -> Terms | None:
         """The contract behind a derivative security (None for stocks and indexes)."""
         return self._terms.get(sec.code)

@@ -6,6 +6,7 @@ Tests inspect it as `sim.state` (securities, accounts, orders, deals) and step i
 import hashlib
 import hmac
 
+from opend.sim.capflow import CapitalFlows
 from opend.sim.clock import SimClock
 from opend.sim.derivatives import Derivatives
 from opend.sim.limits import (
@@ -17,6 +18,7 @@ from opend.sim.limits import (
     Subscriptions,
 )
 from opend.sim.market import MarketData
+from opend.sim.screener import Screener
 from opend.sim.trading import Account, Deal, Order, Trading
 from opend.sim.universe import PLATES, SECURITIES, SimPlate, SimSecurity
 
@@ -48,6 +50,8 @@ class SimState:
         self.plates: dict[str, SimPlate] = PLATES
         self.market = MarketData(SECURITIES, seed)
         self.derivatives = Derivatives(self.market)
+        self.screener = Screener(self.market)
+        self.capital_flows = CapitalFlows(self.market)
         self.trading = Trading(self.market, self.clock, self.derivatives)
         self.subscriptions = Subscriptions(subscription_quota)
         self.login_user_id = 18_800_000 + seed
@@ -75,6 +79,15 @@ class SimState:
         """True only for the lowercase hex MD5 of the trade password, the one form OpenD takes:
         an uppercase or padded digest is a wrong password, so a client sending one fails here."""
         return hmac.compare_digest(pwd_md5.encode(), self._password_md5.encode())
+
+    def resolve(self, code: str) -> SimSecurity | None:
+        """The security a full code names now: a stock, an index or a live derivative."""
+        return self.securities.get(code) or self.derivatives.lookup(code, self.clock.now())
+
+    def known(self, code: str) -> SimSecurity:
+        """A security this simulator has served, even a derivative that has since expired
+        (a subscription or position may still name it)."""
+        return self.securities.get(code) or self.derivatives.known(code)
 
     def advance(self, seconds: float) -> None:
         """Move the simulated clock forward and let resting orders meet the new prices."""

@@ -141,12 +141,13 @@ def get_max_trd_qtys(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> di
     if as_int(required(c2s, "orderType"), "orderType") == 2 or price <= 0:
         price = state.market.book(sec, now, 1)[0][0][0]  # a market buy pays the ask
     available = account.cash - trading.frozen_cash(account)
-    lots = int(max(available, 0.0) // (price * sec.lot_size))
+    # A lot of shares, or one contract worth the multiplier.
+    lots = int(max(available, 0.0) // (price * sec.multiplier * sec.order_lot))
     return {
         "header": echo,
         "maxTrdQtys": {
-            "maxCashBuy": float(lots * sec.lot_size),
-            "maxCashAndMarginBuy": float(lots * sec.lot_size),
+            "maxCashBuy": float(lots * sec.order_lot),
+            "maxCashAndMarginBuy": float(lots * sec.order_lot),
             "maxPositionSell": float(max(trading.can_sell(account, sec), 0)),
             "maxSellShort": 0.0,
             "maxBuyBack": 0.0,
