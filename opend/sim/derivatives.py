@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from opend.codes import BadCode, QotMarket, Security, parse_code
-from opend.enums import SecurityType
+from opend.enums import ExpirationCycle, SecurityType
 from opend.sim import futures, options, warrants
 from opend.sim.blackscholes import Greeks
 from opend.sim.futures import INDEXES, FutureContract
@@ -101,7 +101,7 @@ def open_interest(contract: OptionContract, seed: int) -> int:
     level = contract.option_class.underlying.base_price
     moneyness = math.log(float(contract.strike) / level)
     peak = 30_000 if contract.option_class.market is QotMarket.US else 3_000
-    if contract.cycle is options.ExpirationCycle.WEEK:
+    if contract.cycle is ExpirationCycle.WEEK:
         peak //= 3
     shape = math.exp(-((moneyness / 0.12) ** 2))
     return int(peak * shape * (0.4 + 0.8 * noise(seed, "oi", contract.code))) + 10

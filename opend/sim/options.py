@@ -16,21 +16,13 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from enum import IntEnum
 from functools import cache
 
 from opend.codes import QotMarket
+from opend.enums import ExpirationCycle
 from opend.sim.blackscholes import YEAR_SECONDS, Greeks, black_scholes, smile_vol
 from opend.sim.market import MARKET_TZ
 from opend.sim.universe import SECURITIES, SimSecurity
-
-
-class ExpirationCycle(IntEnum):
-    """Qot_Common.ExpirationCycle (the ones the simulator lists)."""
-
-    WEEK = 1
-    MONTH = 2
-    QUARTER = 4
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,37 +12,13 @@ like an expired issue. Codes follow HKEX's numbering (warrants 1xxxx-2xxxx, CBBC
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from enum import IntEnum
 from functools import cache
 
 from opend.codes import QotMarket
+from opend.enums import Issuer, WrtType
 from opend.sim.blackscholes import YEAR_SECONDS, Greeks, black_scholes
 from opend.sim.market import MARKET_TZ, noise
 from opend.sim.universe import SECURITIES, SimSecurity
-
-
-class WarrantType(IntEnum):
-    """Qot_Common.WarrantType."""
-
-    BUY = 1
-    SELL = 2
-    BULL = 3
-    BEAR = 4
-
-
-class Issuer(IntEnum):
-    """Qot_Common.Issuer (the issuers most active in HK)."""
-
-    SG = 1
-    BP = 2
-    GS = 6
-    HS = 7
-    JP = 8
-    MB = 9
-    UB = 11
-    BI = 12
-    CI = 28
-
 
 # The underlyings and the short names issuers print in their warrants' names.
 _SHORT_NAMES: dict[str, str] = {
@@ -55,7 +31,18 @@ _SHORT_NAMES: dict[str, str] = {
     "HK.01299": "AIA",
 }
 WARRANT_UNDERLYINGS: tuple[str, ...] = tuple(_SHORT_NAMES)
-_ISSUERS = tuple(Issuer)
+# The issuers most active in HK.
+_ISSUERS = (
+    Issuer.SG,
+    Issuer.BP,
+    Issuer.GS,
+    Issuer.HS,
+    Issuer.JP,
+    Issuer.MB,
+    Issuer.UB,
+    Issuer.BI,
+    Issuer.CI,
+)
 _RATE = 0.035
 _FIRST_MONTH = (2024, 1)  # the oldest generation the simulator knows of
 _PER_MONTH = 4  # issues per underlying per month: a call, a put, a bull and a bear
@@ -67,7 +54,7 @@ class Warrant:
 
     code: str  # five digits
     owner: str  # the underlying's code
-    kind: WarrantType
+    kind: WrtType
     issuer: Issuer
     strike: float  # CBBCs: the financing level
     call_level: float  # CBBCs only (OpenD: recoveryPrice); 0 for warrants
@@ -97,7 +84,7 @@ class Warrant:
     @property
     def is_cbbc(self) -> bool:
         """True for bull and bear contracts."""
-        return self.kind in (WarrantType.BULL, WarrantType.BEAR)
+        return self.kind in (WrtType.BULL, WrtType.BEAR)
 
     def years(self, t: float) -> float:
         """Time to maturity in years."""
@@ -115,13 +102,13 @@ class Warrant:
     def value(self, spot: float, t: float) -> float:
         """Price per warrant when the underlying is at `spot`."""
         years = self.years(t)
-        if self.kind is WarrantType.BULL:
+        if self.kind is WrtType.BULL:
             per_share = max(spot - self.strike, 0.0) + self.strike * _RATE * years
-        elif self.kind is WarrantType.BEAR:
+        elif self.kind is WrtType.BEAR:
             per_share = max(self.strike - spot, 0.0) + self.strike * _RATE * years * 0.5
         else:
             per_share = black_scholes(
-                self.kind is WarrantType.BUY,
+                self.kind is WrtType.CALL,
                 spot,
                 self.strike,
                 years,
@@ -135,10 +122,10 @@ class Warrant:
         """A warrant's price and greeks per warrant (the option's over the conversion ratio);
         a CBBC moves one-for-one with its underlying over the ratio."""
         if self.is_cbbc:
-            sign = 1.0 if self.kind is WarrantType.BULL else -1.0
+            sign = 1.0 if self.kind is WrtType.BULL else -1.0
             return Greeks(self.value(spot, t), sign / self.ratio, 0.0, 0.0, 0.0, 0.0)
         g = black_scholes(
-            self.kind is WarrantType.BUY,
+            self.kind is WrtType.CALL,
             spot,
             self.strike,
             self.years(t),
@@ -153,9 +140,9 @@ class Warrant:
 
     def knocked_out(self, low: float, high: float) -> bool:
         """True once the underlying traded at or through the call level (CBBCs only)."""
-        if self.kind is WarrantType.BULL:
+        if self.kind is WrtType.BULL:
             return low <= self.call_level
-        if self.kind is WarrantType.BEAR:
+        if self.kind is WrtType.BEAR:
             return high >= self.call_level
         return False
 
@@ -191,7 +178,7 @@ def issues(seed: int, generation: int, closes: dict[str, float]) -> list[Warrant
     found: list[Warrant] = []
     for u, owner in enumerate(WARRANT_UNDERLYINGS):
         spot = closes[owner]
-        for k, kind in enumerate(WarrantType):
+        for k, kind in enumerate((WrtType.CALL, WrtType.PUT, WrtType.BULL, WrtType.BEAR)):
             r = [noise(seed, "warrant", generation, owner, k, i) for i in range(6)]
             issuer = _ISSUERS[int(r[0] * len(_ISSUERS))]
             months = 6 + int(r[1] * 7)
@@ -200,28 +187,28 @@ def issues(seed: int, generation: int, closes: dict[str, float]) -> list[Warrant
                 maturity -= timedelta(days=1)
             away = 0.05 + 0.20 * r[2]
             sign = {
-                WarrantType.BUY: 1,
-                WarrantType.SELL: -1,
-                WarrantType.BULL: -1,
-                WarrantType.BEAR: 1,
+                WrtType.CALL: 1,
+                WrtType.PUT: -1,
+                WrtType.BULL: -1,
+                WrtType.BEAR: 1,
             }[kind]
             strike = _round_sig(spot * (1 + sign * away))
             call_level = 0.0
-            if kind in (WarrantType.BULL, WarrantType.BEAR):
+            if kind in (WrtType.BULL, WrtType.BEAR):
                 # The call level sits between the financing level and spot.
                 call_level = _round_sig(strike * (1 - sign * (0.01 + 0.02 * r[3])))
             ratio = (
                 (10.0, 50.0, 100.0)[int(r[4] * 3)] if spot > 50 else (1.0, 5.0, 10.0)[int(r[4] * 3)]
             )
-            cbbc = kind in (WarrantType.BULL, WarrantType.BEAR)
+            cbbc = kind in (WrtType.BULL, WrtType.BEAR)
             number = (generation % 24) * 100 + u * _PER_MONTH + k
             code = f"{(60000 if cbbc else 20000) + number:05d}"
             letter = "ABCDEFGH"[(generation + k) % 8]
             mark = {
-                WarrantType.BUY: "C",
-                WarrantType.SELL: "P",
-                WarrantType.BULL: "R BULL",
-                WarrantType.BEAR: "R BEAR",
+                WrtType.CALL: "C",
+                WrtType.PUT: "P",
+                WrtType.BULL: "R BULL",
+                WrtType.BEAR: "R BEAR",
             }[kind]
             name = f"{_SHORT_NAMES[owner]} {issuer.name} {maturity:%y%m}{letter} {mark}"
             found.append(

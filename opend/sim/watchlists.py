@@ -9,20 +9,11 @@ usual price, on the tick grid, as a user would set them.
 
 from dataclasses import dataclass
 from datetime import date
-from enum import IntEnum
 
 from opend.codes import QotMarket
+from opend.enums import PriceReminderFreq, PriceReminderType, UserSecurityGroupType
 from opend.sim import options
 from opend.sim.universe import SECURITIES, round_to_tick
-
-
-class GroupType(IntEnum):
-    """Qot_GetUserSecurityGroup.GroupType."""
-
-    CUSTOM = 1
-    SYSTEM = 2
-    ALL = 3
-
 
 CUSTOM_GROUPS: dict[str, tuple[str, ...]] = {
     "Tech Leaders": ("US.AAPL", "US.MSFT", "US.NVDA", "HK.00700", "HK.09988", "US.GOOGL"),
@@ -40,13 +31,13 @@ SYSTEM_GROUPS: dict[str, tuple[QotMarket, ...] | None] = {
 }
 
 
-def groups(kind: GroupType) -> list[tuple[str, GroupType]]:
+def groups(kind: UserSecurityGroupType) -> list[tuple[str, UserSecurityGroupType]]:
     """The groups of a kind (ALL: system groups first, as Futu lists them)."""
-    found: list[tuple[str, GroupType]] = []
-    if kind in (GroupType.SYSTEM, GroupType.ALL):
-        found += [(name, GroupType.SYSTEM) for name in SYSTEM_GROUPS]
-    if kind in (GroupType.CUSTOM, GroupType.ALL):
-        found += [(name, GroupType.CUSTOM) for name in CUSTOM_GROUPS]
+    found: list[tuple[str, UserSecurityGroupType]] = []
+    if kind in (UserSecurityGroupType.SYSTEM, UserSecurityGroupType.ALL):
+        found += [(name, UserSecurityGroupType.SYSTEM) for name in SYSTEM_GROUPS]
+    if kind in (UserSecurityGroupType.CUSTOM, UserSecurityGroupType.ALL):
+        found += [(name, UserSecurityGroupType.CUSTOM) for name in CUSTOM_GROUPS]
     return found
 
 
@@ -85,54 +76,78 @@ def members(name: str, today: date) -> list[str] | None:
     return [code for code in watched if SECURITIES[code].security.market in markets]
 
 
-class ReminderType(IntEnum):
-    """Qot_Common.PriceReminderType (the kinds seeded here)."""
-
-    PRICE_UP = 1
-    PRICE_DOWN = 2
-    CHANGE_RATE_UP = 3
-    CHANGE_RATE_DOWN = 4
-    VOLUME_UP = 7
-
-
-class ReminderFreq(IntEnum):
-    """Qot_Common.PriceReminderFreq."""
-
-    ALWAYS = 1
-    ONCE_A_DAY = 2
-    ONLY_ONCE = 3
-
-
 @dataclass(frozen=True, slots=True)
 class Reminder:
     """One price reminder."""
 
     key: int
     code: str
-    kind: ReminderType
+    kind: PriceReminderType
     value: float
     note: str
-    freq: ReminderFreq
+    freq: PriceReminderFreq
     enabled: bool
 
 
 def _reminders() -> tuple[Reminder, ...]:
     rows: list[Reminder] = []
     plan = (
-        ("HK.00700", ReminderType.PRICE_UP, 1.08, "take profit", ReminderFreq.ONLY_ONCE, True),
-        ("HK.00700", ReminderType.PRICE_DOWN, 0.92, "add below", ReminderFreq.ONCE_A_DAY, True),
-        ("US.AAPL", ReminderType.PRICE_DOWN, 0.90, "buy the dip", ReminderFreq.ONLY_ONCE, True),
-        ("US.TSLA", ReminderType.CHANGE_RATE_UP, 5.0, "big move", ReminderFreq.ONCE_A_DAY, True),
-        ("US.TSLA", ReminderType.CHANGE_RATE_DOWN, 5.0, "big drop", ReminderFreq.ONCE_A_DAY, True),
-        ("US.NVDA", ReminderType.PRICE_UP, 1.15, "earnings run", ReminderFreq.ALWAYS, False),
-        ("SH.600519", ReminderType.PRICE_DOWN, 0.95, "", ReminderFreq.ONLY_ONCE, True),
-        ("HK.09988", ReminderType.VOLUME_UP, 1.5, "volume spike", ReminderFreq.ONCE_A_DAY, True),
+        ("HK.00700", PriceReminderType.PRICE_UP, 1.08, "take profit", PriceReminderFreq.ONCE, True),
+        (
+            "HK.00700",
+            PriceReminderType.PRICE_DOWN,
+            0.92,
+            "add below",
+            PriceReminderFreq.ONCE_A_DAY,
+            True,
+        ),
+        (
+            "US.AAPL",
+            PriceReminderType.PRICE_DOWN,
+            0.90,
+            "buy the dip",
+            PriceReminderFreq.ONCE,
+            True,
+        ),
+        (
+            "US.TSLA",
+            PriceReminderType.CHANGE_RATE_UP,
+            5.0,
+            "big move",
+            PriceReminderFreq.ONCE_A_DAY,
+            True,
+        ),
+        (
+            "US.TSLA",
+            PriceReminderType.CHANGE_RATE_DOWN,
+            5.0,
+            "big drop",
+            PriceReminderFreq.ONCE_A_DAY,
+            True,
+        ),
+        (
+            "US.NVDA",
+            PriceReminderType.PRICE_UP,
+            1.15,
+            "earnings run",
+            PriceReminderFreq.ALWAYS,
+            False,
+        ),
+        ("SH.600519", PriceReminderType.PRICE_DOWN, 0.95, "", PriceReminderFreq.ONCE, True),
+        (
+            "HK.09988",
+            PriceReminderType.VOLUME_UP,
+            1.5,
+            "volume spike",
+            PriceReminderFreq.ONCE_A_DAY,
+            True,
+        ),
     )
     for n, (code, kind, level, note, freq, enabled) in enumerate(plan, start=1):
         sec = SECURITIES[code]
-        if kind in (ReminderType.PRICE_UP, ReminderType.PRICE_DOWN):
+        if kind in (PriceReminderType.PRICE_UP, PriceReminderType.PRICE_DOWN):
             value = round_to_tick(sec.tick_rule, sec.base_price * level)
-        elif kind is ReminderType.VOLUME_UP:
+        elif kind is PriceReminderType.VOLUME_UP:
             value = float(int(sec.avg_volume * level))
         else:
             value = level

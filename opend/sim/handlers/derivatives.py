@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from opend.codes import QotMarket
-from opend.enums import SecurityType
+from opend.enums import SecurityType, WrtType
 from opend.protoids import ProtoId
 from opend.sim import futures, options
 from opend.sim.futures import FutureContract
@@ -28,7 +28,7 @@ from opend.sim.market import MARKET_TZ
 from opend.sim.options import OptionContract
 from opend.sim.state import SimState
 from opend.sim.universe import SimSecurity
-from opend.sim.warrants import Warrant, WarrantType
+from opend.sim.warrants import Warrant
 
 MAX_CHAIN_DAYS = 30  # OpenD: an option chain request spans at most 30 days of expiries
 MAX_WARRANTS = 200
@@ -174,7 +174,7 @@ def _warrant_values(state: SimState, sec: SimSecurity, w: Warrant, now: float) -
     spot = state.market.last_price(w.underlying, now)
     price = state.market.last_price(sec, now)
     greeks = w.greeks(spot, now)
-    sign = 1.0 if w.kind in (WarrantType.BUY, WarrantType.BULL) else -1.0
+    sign = 1.0 if w.kind in (WrtType.CALL, WrtType.BULL) else -1.0
     breakeven = w.strike + sign * price * w.ratio
     street = int(w.issue_size * (0.05 + 0.6 * abs(greeks.delta * w.ratio) * 0.5))
     leverage = spot / (price * w.ratio)

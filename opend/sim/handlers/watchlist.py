@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from opend.codes import QotMarket
+from opend.enums import UserSecurityGroupType
 from opend.protoids import ProtoId
 from opend.sim import watchlists
 from opend.sim.handlers.common import (
@@ -18,7 +19,6 @@ from opend.sim.handlers.common import (
 from opend.sim.handlers.derivatives import static_with_ex
 from opend.sim.market import MARKET_TZ
 from opend.sim.state import SimState
-from opend.sim.watchlists import GroupType
 
 # Futu's app offers these sessions for a US reminder; other markets remind in the open session.
 _US_SESSIONS = [1, 2, 3]
@@ -28,7 +28,7 @@ def get_user_security_group(state: SimState, conn: ConnInfo, c2s: dict[str, Any]
     """Qot_GetUserSecurityGroup (3222): the custom groups, the system groups, or both."""
     raw = as_int(required(c2s, "groupType"), "groupType")
     try:
-        kind = GroupType(raw)
+        kind = UserSecurityGroupType(raw)
     except ValueError:
         raise SimError(f"Unknown groupType {raw}") from None
     return {

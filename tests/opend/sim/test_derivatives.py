@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from opend.codes import QotMarket, parse_code
-from opend.enums import SecurityType
+from opend.enums import ExpirationCycle, SecurityType, WrtType
 from opend.sim import futures, options, warrants
 from opend.sim.blackscholes import YEAR_SECONDS, black_scholes, smile_vol
 from opend.sim.derivatives import Derivatives
@@ -90,14 +90,14 @@ def test_bad_inputs_are_refused() -> None:
 def test_us_expiries_are_fridays_with_third_friday_monthlies_and_holiday_thursdays() -> None:
     aapl = options.OPTION_CLASSES["US.AAPL"]
     listed = options.expiries(aapl, TODAY)
-    assert listed[0] == (date(2026, 12, 11), options.ExpirationCycle.WEEK)
-    assert (date(2026, 12, 18), options.ExpirationCycle.MONTH) in listed
-    assert (date(2027, 1, 15), options.ExpirationCycle.MONTH) in listed
+    assert listed[0] == (date(2026, 12, 11), ExpirationCycle.WEEK)
+    assert (date(2026, 12, 18), ExpirationCycle.MONTH) in listed
+    assert (date(2027, 1, 15), ExpirationCycle.MONTH) in listed
     # Christmas 2026 and New Year 2027 are Fridays: those weeks expire on Thursday.
-    assert (date(2026, 12, 24), options.ExpirationCycle.WEEK) in listed
-    assert (date(2026, 12, 31), options.ExpirationCycle.WEEK) in listed
+    assert (date(2026, 12, 24), ExpirationCycle.WEEK) in listed
+    assert (date(2026, 12, 31), ExpirationCycle.WEEK) in listed
     for expiry, cycle in listed:
-        if cycle is options.ExpirationCycle.MONTH:
+        if cycle is ExpirationCycle.MONTH:
             assert expiry == options.third_friday(expiry.year, expiry.month)
         assert expiry.weekday() in (3, 4)
     assert options.third_friday(2026, 1) == date(2026, 1, 16)
@@ -131,7 +131,7 @@ def test_strikes_sit_on_the_exchange_grid_around_the_underlying(owner: str) -> N
 def test_codes_are_spelt_as_opend_spells_them_and_resolve_until_expiry() -> None:
     aapl = options.OPTION_CLASSES["US.AAPL"]
     contract = options.OptionContract(
-        aapl, date(2026, 12, 18), options.ExpirationCycle.MONTH, True, Decimal(200)
+        aapl, date(2026, 12, 18), ExpirationCycle.MONTH, True, Decimal(200)
     )
     assert contract.full_code == "US.AAPL261218C200000"
     assert options.find(QotMarket.US, "AAPL261218C200000", TODAY) == contract
@@ -248,14 +248,14 @@ def test_warrants_and_cbbcs_have_consistent_terms(data) -> None:
     market, derivs = data
     live = derivs.warrants_on(TODAY)
     assert len({w.code for w in live}) == len(live) > 50
-    assert {w.kind for w in live} == set(warrants.WarrantType)
+    assert {w.kind for w in live} == {WrtType.CALL, WrtType.PUT, WrtType.BULL, WrtType.BEAR}
     resolved = 0
     for w in live:
         assert w.list_date <= TODAY <= w.last_trade_day < w.maturity
         assert w.owner in warrants.WARRANT_UNDERLYINGS
-        if w.kind is warrants.WarrantType.BULL:
+        if w.kind is WrtType.BULL:
             assert w.strike < w.call_level
-        if w.kind is warrants.WarrantType.BEAR:
+        if w.kind is WrtType.BEAR:
             assert w.strike > w.call_level
         sec = derivs.lookup(f"HK.{w.code}", T0)
         if derivs.called(w, T0):
@@ -265,7 +265,7 @@ def test_warrants_and_cbbcs_have_consistent_terms(data) -> None:
         assert sec is not None and sec.sec_type is SecurityType.WARRANT
         spot = market.price(w.underlying, T0)
         assert market.price(sec, T0) == pytest.approx(w.value(spot, T0), rel=0.05, abs=0.002)
-        if w.kind is warrants.WarrantType.BULL:
+        if w.kind is WrtType.BULL:
             assert spot > w.call_level
     assert resolved > 30
 

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from opend.codes import QotMarket
-from opend.enums import TickerDirect
+from opend.enums import PriceReminderType, TickerDirect, UserSecurityGroupType
 from opend.sim import ipo, rehab, watchlists
 from opend.sim.capflow import CapitalFlows, order_class
 from opend.sim.derivatives import Derivatives
@@ -221,13 +221,13 @@ def test_rehab_events_are_the_real_history_with_consistent_factors() -> None:
 
 
 def test_watchlists_have_system_and_custom_groups_with_live_codes(market: MarketData) -> None:
-    kinds = watchlists.groups(watchlists.GroupType.ALL)
-    assert kinds[0] == ("All", watchlists.GroupType.SYSTEM)
-    assert {n for n, k in kinds if k is watchlists.GroupType.CUSTOM} == set(
+    kinds = watchlists.groups(UserSecurityGroupType.ALL)
+    assert kinds[0] == ("All", UserSecurityGroupType.SYSTEM)
+    assert {n for n, k in kinds if k is UserSecurityGroupType.CUSTOM} == set(
         watchlists.CUSTOM_GROUPS
     )
-    assert watchlists.groups(watchlists.GroupType.CUSTOM) == [
-        (n, watchlists.GroupType.CUSTOM) for n in watchlists.CUSTOM_GROUPS
+    assert watchlists.groups(UserSecurityGroupType.CUSTOM) == [
+        (n, UserSecurityGroupType.CUSTOM) for n in watchlists.CUSTOM_GROUPS
     ]
     everything = watchlists.members("All", TODAY)
     assert everything is not None
@@ -246,7 +246,7 @@ def test_watchlists_have_system_and_custom_groups_with_live_codes(market: Market
 def test_price_reminders_are_on_the_tick_grid_and_filter_by_code_or_market() -> None:
     for reminder in watchlists.REMINDERS:
         sec = SECURITIES[reminder.code]
-        if reminder.kind in (watchlists.ReminderType.PRICE_UP, watchlists.ReminderType.PRICE_DOWN):
+        if reminder.kind in (PriceReminderType.PRICE_UP, PriceReminderType.PRICE_DOWN):
             assert on_tick_grid(sec.tick_rule, reminder.value)
     keys = [r.key for r in watchlists.REMINDERS]
     assert len(set(keys)) == len(keys)
