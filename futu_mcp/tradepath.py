@@ -1,9 +1,10 @@
 """THE one path every order takes: place, modify and cancel differ only in how they are planned.
 
 policy + ledger reservation → confirmation (if the key asks for it) → audit intent line
-(fsynced; unwritable means refused) → send → ownership row (a placed order) → audit result
-line; the reservation is released when nothing was placed. A send whose reply was lost is reported as outcome unknown and never
-retried. `dry_run` runs every check and computes the value, sends nothing, touches no ledger.
+(fsynced; unwritable means refused, but a cancel is logged at ERROR and sent) → send →
+ownership row (a placed order) → audit result line; the reservation is released when nothing
+was placed. A send whose reply was lost is reported as outcome unknown and never retried.
+`dry_run` runs every check and computes the value, sends nothing, touches no ledger.
 """
 
 import hashlib
@@ -179,7 +180,8 @@ async def execute(
     call: Call, plan: OrderPlan, arguments: dict[str, Any], *, dry_run: bool
 ) -> dict[str, Any]:
     """Check, reserve, confirm, audit, send, audit: the steps no trade tool implements itself."""
-    from keystore.policy import Request, authorize
+    from keystore.errors import LedgerUnavailable
+    from keystore.policy import Decision, Request, authorize
 
     state = call.state
     started = time.perf_counter()
@@ -197,11 +199,15 @@ async def execute(
     )
     base = audit_base(call, arguments)
     # In a worker thread: the ledger's check-and-reserve may wait on another process's lock.
-    decision = await anyio.to_thread.run_sync(
-        lambda: authorize(
-            call.key, request, ledger=state.ledger, caps=state.caps, reserve=not dry_run
+    try:
+        decision = await anyio.to_thread.run_sync(
+            lambda: authorize(
+                call.key, request, ledger=state.ledger, caps=state.caps, reserve=not dry_run
+            )
         )
-    )
+    except LedgerUnavailable as exc:
+        # Fail closed: no shared count, no order (refused and audited like any denial).
+        decision = Decision(False, "ledger_unavailable", str(exc))
     if not decision.allowed:
         reason = decision.reason or "policy"
         state.metrics.denial(reason)
@@ -240,7 +246,11 @@ async def execute(
     try:
         if plan.kind != "cancel" and needs_confirmation(call.key.confirm_orders, plan.trd_env):
             answer = await ask(
-                call.ctx, plan.summary(), key_id=call.key.id, confirm_orders=call.key.confirm_orders
+                call.ctx,
+                plan.summary(),
+                key_id=call.key.id,
+                confirm_orders=call.key.confirm_orders,
+                stateless=state.config.stateless,
             )
             if answer != "accept":
                 call.audited = True
@@ -268,7 +278,16 @@ async def execute(
             },
             fsync=True,
         ):
-            raise ToolFailure("audit log not writable: order refused (see server log)", "audit")
+            if plan.kind != "cancel":
+                raise ToolFailure("audit log not writable: order refused (see server log)", "audit")
+            # A cancel only lowers risk: a person must always be able to pull an order.
+            state.metrics.unaudited_cancel()
+            log.error(
+                "audit log not writable: cancel of order %s in account %s sent without its "
+                "audit line",
+                plan.order_id,
+                plan.acc.acc_id,
+            )
         sent = call.order_sent = True
         result = await _send(call, plan)
     except BaseException as exc:

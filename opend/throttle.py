@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 from opend.errors import Throttled
 from opend.protoids import ProtoId
@@ -139,18 +140,30 @@ class SendPermit:
             self._window.gate.release()
 
 
+class SharedWindows(Protocol):
+    """Order windows several processes share (futu-mcp replicas on one OpenD account)."""
+
+    async def book(self, kind: str, acc_id: int, limit: Limit) -> tuple[bool, float]:
+        """Count one request: (True, seconds to wait before sending it) or (False, seconds
+        until a slot frees). Counts nothing when it cannot answer, and says (True, 0)."""
+        ...
+
+
 class OrderThrottle:
-    """Per-account windows for place orders and for modify/cancel orders."""
+    """Per-account windows for place orders and for modify/cancel orders; with `shared`, a
+    request must also fit the windows every process of the account shares."""
 
     def __init__(
         self,
         place: Limit = PLACE_ORDER_LIMIT,
         modify: Limit = MODIFY_ORDER_LIMIT,
         clock: Callable[[], float] = time.monotonic,
+        shared: SharedWindows | None = None,
     ) -> None:
         self._limits = {"place order": place, "modify/cancel order": modify}
         self._windows: dict[tuple[str, int], SlidingWindow] = {}
         self._clock = clock
+        self._shared = shared
 
     def _book(self, kind: str, acc_id: int) -> tuple[SlidingWindow, Slot]:
         window = self._windows.get((kind, acc_id))
@@ -166,12 +179,21 @@ class OrderThrottle:
 
     @asynccontextmanager
     async def _permit(self, kind: str, acc_id: int) -> AsyncIterator[SendPermit]:
+        shared_wait = 0.0
+        if self._shared is not None:
+            limit = self._limits[kind]
+            booked, shared_wait = await self._shared.book(kind, acc_id, limit)
+            if not booked:
+                raise Throttled(
+                    f"{kind}: {limit.count} per {limit.window:g} s for account {acc_id}",
+                    shared_wait,
+                )
         # Booked before queueing: the 16th order of a burst is refused at once, not after a wait.
         window, slot = self._book(kind, acc_id)
         await window.gate.acquire()
         permit = SendPermit(window, slot, self._clock)
         try:
-            delay = window.wait_before_send(self._clock())
+            delay = max(window.wait_before_send(self._clock()), shared_wait)
             if delay > 0:
                 await asyncio.sleep(delay)
             yield permit

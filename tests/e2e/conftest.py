@@ -125,9 +125,7 @@ async def http_client(
     headers = {"Authorization": f"Bearer {token}"}
     async with (
         httpx2.AsyncClient(headers=headers, timeout=30) as http,
-        Client(
-            streamable_http_client(url, http_client=http), mode="legacy", **client_kwargs
-        ) as client,
+        Client(streamable_http_client(url, http_client=http), mode=mode, **client_kwargs) as client,
     ):
         yield client
 
