@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from opend.codes import QotMarket
-from opend.exchanges import HK_SPREADS, MARKET_TZ
+from opend.market_rules import HK_SPREADS, MARKET_TZ
 
 # uint64 ids (and int64 ones such as ticker sequences): strings, so no client rounds them.
 ID_FIELDS = frozenset(

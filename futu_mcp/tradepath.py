@@ -1,9 +1,10 @@
 """THE one path every order takes: place, modify and cancel differ only in how they are planned.
 
 policy + ledger reservation → confirmation (if the key asks for it) → audit intent line
-(fsynced; unwritable means refused) → send → ownership row (a placed order) → audit result
-line; the reservation is released when nothing was placed. A send whose reply was lost is reported as outcome unknown and never
-retried. `dry_run` runs every check and computes the value, sends nothing, touches no ledger.
+(fsynced; unwritable means refused, but a cancel is logged at ERROR and sent) → send →
+ownership row (a placed order) → audit result line; the reservation is released when nothing
+was placed. A send whose reply was lost is reported as outcome unknown and never retried.
+`dry_run` runs every check and computes the value, sends nothing, touches no ledger.
 """
 
 import hashlib
@@ -180,7 +181,8 @@ async def execute(
     call: Call, plan: OrderPlan, arguments: dict[str, Any], *, dry_run: bool
 ) -> dict[str, Any]:
     """Check, reserve, confirm, audit, send, audit: the steps no trade tool implements itself."""
-    from keystore.policy import Request, authorize
+    from keystore.errors import LedgerUnavailable
+    from keystore.policy import Decision, Request, authorize
 
     state = call.state
     started = time.perf_counter()
@@ -198,11 +200,15 @@ async def execute(
     )
     base = audit_base(call, arguments)
     # In a worker thread: the ledger's check-and-reserve may wait on another process's lock.
-    decision = await anyio.to_thread.run_sync(
-        lambda: authorize(
-            call.key, request, ledger=state.ledger, caps=state.caps, reserve=not dry_run
+    try:
+        decision = await anyio.to_thread.run_sync(
+            lambda: authorize(
+                call.key, request, ledger=state.ledger, caps=state.caps, reserve=not dry_run
+            )
         )
-    )
+    except LedgerUnavailable as exc:
+        # Fail closed: no shared count, no order (refused and audited like any denial).
+        decision = Decision(False, "ledger_unavailable", str(exc))
     if not decision.allowed:
         reason = decision.reason or "policy"
         state.metrics.denial(reason)
@@ -241,7 +247,11 @@ async def execute(
     try:
         if plan.kind != "cancel" and needs_confirmation(call.key.confirm_orders, plan.trd_env):
             answer = await ask(
-                call.ctx, plan.summary(), key_id=call.key.id, confirm_orders=call.key.confirm_orders
+                call.ctx,
+                plan.summary(),
+                key_id=call.key.id,
+                confirm_orders=call.key.confirm_orders,
+                stateless=state.config.stateless,
             )
             if answer != "accept":
                 call.audited = True
@@ -269,7 +279,16 @@ async def execute(
             },
             fsync=True,
         ):
-            raise ToolFailure("audit log not writable: order refused (see server log)", "audit")
+            if plan.kind != "cancel":
+                raise ToolFailure("audit log not writable: order refused (see server log)", "audit")
+            # A cancel only lowers risk: a person must always be able to pull an order.
+            state.metrics.unaudited_cancel()
+            log.error(
+                "audit log not writable: cancel of order %s in account %s sent without its "
+                "audit line",
+                plan.order_id,
+                plan.acc.acc_id,
+            )
         sent = call.order_sent = True
         result = await _send(call, plan)
     except BaseException as exc:
@@ -471,14 +490,24 @@ async def with_client_order_id(
         with anyio.CancelScope(shield=True):
             if maybe_out:
                 stored = {"error": OUTCOME_UNKNOWN}
-                await anyio.to_thread.run_sync(
-                    ledger.finish_client_order, key_id, client_order_id, stored
-                )
+                await _settle(ledger.finish_client_order, key_id, client_order_id, stored)
             else:
-                await anyio.to_thread.run_sync(ledger.abandon_client_order, key_id, client_order_id)
+                await _settle(ledger.abandon_client_order, key_id, client_order_id)
         raise
-    await anyio.to_thread.run_sync(ledger.finish_client_order, key_id, client_order_id, result)
+    await _settle(ledger.finish_client_order, key_id, client_order_id, result)
     return {**result, "client_order_id": client_order_id}
+
+
+async def _settle(step: Any, *args: Any) -> None:
+    """Record how a client_order_id ended. The call's own outcome is what the caller must hear:
+    if the ledger cannot take it (Redis down), the id stays claimed, so a repeat says it is in
+    flight rather than placing a second order; logged, never raised."""
+    from keystore.errors import LedgerError
+
+    try:
+        await anyio.to_thread.run_sync(step, *args)
+    except LedgerError as exc:
+        log.warning("client_order_id %s: outcome not recorded (%s)", args[1], exc)
 
 
 def _replay(stored: dict[str, Any] | None, client_order_id: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from opend.codes import QotMarket, Security
 from opend.enums import Currency, Plate, SecurityType
-from opend.exchanges import HK_SPREADS, tick_size
+from opend.market_rules import HK_SPREADS, tick_size
 
 
 @dataclass(frozen=True, slots=True)
