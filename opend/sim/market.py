@@ -19,12 +19,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta
 from itertools import pairwise
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from opend.codes import QotMarket
 from opend.enums import KLType, TickerDirect
+from opend.market_rules import MARKET_TZ
 from opend.sim.universe import SimSecurity, round_to_tick, step_price
 
 EPOCH = date(2018, 1, 1)
@@ -33,20 +33,6 @@ _PHI = 0.95  # daily mean reversion of the log price
 _TICK_EVERY = 3.0  # seconds between simulated trades
 _BOOK_REFRESH = 5.0  # seconds a book's volumes stay the same
 
-
-def _zone(name: str, fallback_hours: int) -> tzinfo:
-    try:
-        return ZoneInfo(name)
-    except ZoneInfoNotFoundError:
-        return timezone(timedelta(hours=fallback_hours))
-
-
-MARKET_TZ: dict[QotMarket, tzinfo] = {
-    QotMarket.HK: _zone("Asia/Hong_Kong", 8),
-    QotMarket.SH: _zone("Asia/Shanghai", 8),
-    QotMarket.SZ: _zone("Asia/Shanghai", 8),
-    QotMarket.US: _zone("America/New_York", -5),
-}
 
 _MINUTE_KL = {
     KLType.K_1M: 1,

@@ -23,13 +23,14 @@ from opend.enums import (
     TrdEnv,
     TrdSide,
 )
+from opend.market_rules import tick_size
 from opend.sim import exchange, margin
 from opend.sim.clock import SimClock
 from opend.sim.derivatives import Derivatives
 from opend.sim.fees import Fee, order_fees, total
 from opend.sim.limits import LimitExceeded, RateWindow
 from opend.sim.market import HK_BROKERS, MarketData, noise
-from opend.sim.universe import SECURITIES, SimSecurity, on_tick_grid, tick_size
+from opend.sim.universe import SECURITIES, SimSecurity, on_tick_grid
 
 # Fixed conversion rates into HKD, for funds asked in another currency than the account's.
 FX_TO_HKD: dict[Currency, float] = {Currency.HKD: 1.0, Currency.USD: 7.8, Currency.CNH: 1.08}

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from opend.codes import QotMarket, Security
 from opend.enums import Currency, Plate, SecurityType
+from opend.market_rules import HK_SPREADS, TickRule, tick_size
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +64,6 @@ class Derivation(Protocol):
         """Its price at each of `spots`, the underlying's prices a minute apart from `start`
         (a whole day at once, which a model can do faster than one minute at a time)."""
         ...
-
-
-TickRule = QotMarket | Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,40 +389,6 @@ def owner_plates(code: str) -> list[SimPlate]:
 # The quote markets whose plates a Qot_GetPlateSet for a market returns (A-shares share one list).
 PLATE_MARKETS: dict[QotMarket, QotMarket] = {_HK: _HK, _US: _US, _SH: _SH, _SZ: _SH}
 
-# HKEX spread table (part A): (upper bound of the band, tick within it). A price on a boundary
-# belongs to the lower band.
-_HK_SPREADS: tuple[tuple[Decimal, Decimal], ...] = tuple(
-    (Decimal(hi), Decimal(tick))
-    for hi, tick in (
-        ("0.25", "0.001"),
-        ("0.50", "0.005"),
-        ("10.00", "0.01"),
-        ("20.00", "0.02"),
-        ("100.00", "0.05"),
-        ("200.00", "0.10"),
-        ("500.00", "0.20"),
-        ("1000.00", "0.50"),
-        ("2000.00", "1.00"),
-        ("5000.00", "2.00"),
-        ("9995.00", "5.00"),
-    )
-)
-_CENT = Decimal("0.01")
-
-
-def tick_size(market: TickRule, price: float | Decimal) -> Decimal:
-    """Smallest price step at `price`: a fixed step (derivatives), HKEX's spread table for HK,
-    one cent elsewhere."""
-    if isinstance(market, Decimal):
-        return market
-    if market is not QotMarket.HK:
-        return _CENT
-    value = Decimal(str(price))
-    for upper, tick in _HK_SPREADS:
-        if value <= upper:
-            return tick
-    return _HK_SPREADS[-1][1]
-
 
 def on_tick_grid(market: TickRule, price: float) -> bool:
     """True when `price` is a whole number of ticks of its band (OpenD rejects other prices)."""
@@ -433,7 +397,7 @@ def on_tick_grid(market: TickRule, price: float) -> bool:
 
 
 _HK_SPREADS_FLOAT: tuple[tuple[float, float], ...] = tuple(
-    (float(hi), float(tick)) for hi, tick in _HK_SPREADS
+    (float(hi), float(tick)) for hi, tick in HK_SPREADS
 )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from opend.codes import QotMarket
 from opend.enums import SubType
-from opend.sim.market import MARKET_TZ
+from opend.market_rules import MARKET_TZ
 from opend.sim.state import SimState
 from opend.sim.universe import SimSecurity, round_to_tick
 

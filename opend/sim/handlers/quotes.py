@@ -8,6 +8,7 @@ from typing import Any
 
 from opend.codes import QotMarket
 from opend.enums import SUBTYPE_OF_KLTYPE, KLType, SubType
+from opend.market_rules import tick_size
 from opend.protoids import ProtoId
 from opend.sim.handlers.common import (
     TIME_FORMAT,
@@ -31,7 +32,7 @@ from opend.sim.handlers.common import (
 from opend.sim.limits import LimitExceeded
 from opend.sim.market import Bar
 from opend.sim.state import SimState
-from opend.sim.universe import SimSecurity, tick_size
+from opend.sim.universe import SimSecurity
 
 MAX_BARS = 1000
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from opend.codes import QotMarket
 from opend.enums import Plate, SecurityType
+from opend.market_rules import tick_size
 from opend.protoids import ProtoId
 from opend.sim.handlers.common import (
     ConnInfo,
@@ -23,7 +24,7 @@ from opend.sim.handlers.common import (
 )
 from opend.sim.handlers.derivatives import snapshot_ex, static_with_ex
 from opend.sim.state import SimState
-from opend.sim.universe import PLATE_MARKETS, SimSecurity, tick_size
+from opend.sim.universe import PLATE_MARKETS, SimSecurity
 
 MAX_SNAPSHOT_CODES = 400
 
