@@ -87,6 +87,13 @@ def add_routes(server: MCPServer, state: AppState) -> None:
         }
         if client.last_error and not client.connected:
             body["gateway_error"] = client.last_error
+        watch = state.ledger_watch
+        if watch is not None:
+            body["ledger"] = watch.ledger.describe()
+            body["ledger_up"] = watch.up
+            if not watch.up:
+                body["status"] = "degraded"
+                body["ledger_error"] = watch.error
         return Response(json.dumps(body), media_type="application/json")
 
 
@@ -120,6 +127,7 @@ async def serve(server: MCPServer, state: AppState, sock: socket.socket) -> None
     security = transport_security(host, port, config.allowed_hosts)
     sdk_app = server.streamable_http_app(
         streamable_http_path="/mcp",
+        stateless_http=config.stateless,
         max_request_body_size=config.max_body_bytes,
         transport_security=security,
         host=host,

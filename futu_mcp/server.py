@@ -30,7 +30,7 @@ from futu_mcp.errors import (
     ok_result,
 )
 from futu_mcp.toolspec import ToolSpec, all_tools, visible_tools
-from keystore.errors import KeystoreError, Unauthorized
+from keystore.errors import KeystoreError, LedgerError, Unauthorized
 from keystore.policy import Request, authorize
 from opend.errors import GatewayNotConnected, OpenDError
 
@@ -130,6 +130,9 @@ async def run_tool(
             outcome = "invalid" if reason == "invalid_argument" else "error"
     except GatewayNotConnected as exc:
         outcome, reason, error = "error", "gateway", str(exc)
+    except LedgerError as exc:
+        # A client_order_id claim or an owner lookup the ledger could not answer: fail closed.
+        outcome, reason, error = "error", "ledger", str(exc)
     except OpenDError as exc:
         outcome, reason, error = "error", "gateway", await gateway_error_text(state.client, exc)
     except Exception:
@@ -218,6 +221,11 @@ def build_server(state: AppState, table: Sequence[ToolSpec] | None = None) -> MC
             await state.client.close()
             await state.audit_close()
 
+    kwargs: dict[str, Any] = {}
+    if state.request_state_key is not None:
+        from mcp.server.request_state import RequestStateSecurity
+
+        kwargs["request_state_security"] = RequestStateSecurity(keys=[state.request_state_key])
     server = MCPServer(
         "futu-mcp",
         version=version("futu-mcp"),
@@ -226,6 +234,7 @@ def build_server(state: AppState, table: Sequence[ToolSpec] | None = None) -> MC
         lifespan=lifespan,
         middleware=[list_visible_tools],
         log_level=state.config.log_level,  # type: ignore[arg-type]
+        **kwargs,
     )
     drop_unserved_methods(server)
     return server

@@ -11,12 +11,14 @@ from typing import Any, Self
 
 from opend.codes import QotMarket, TrdMarket, TrdSecMarket
 from opend.enums import (
+    CashFlowDirection,
     CltRiskLevel,
     CltRiskStatus,
     Currency,
     DarkStatus,
     DealStatus,
     ExchType,
+    OptionType,
     OrderStatus,
     OrderType,
     Plate,
@@ -32,10 +34,12 @@ from opend.enums import (
     TickerDirect,
     TickerType,
     TimeInForce,
+    TradeDateType,
     TrdAccRole,
     TrdAccType,
     TrdEnv,
     TrdSide,
+    WrtType,
 )
 from opend.wire import (
     code_of,
@@ -459,12 +463,48 @@ class Snapshot(Model):
     pe_ttm_ratio: float | None
     dividend_ttm: float | None
     dividend_ratio_ttm: float | None
+    # Options, warrants and futures (None for other securities), named as the SDK names them.
+    stock_owner: str | None = None
+    option_type: str | None = None
+    strike_time: str | None = None
+    option_strike_price: float | None = None
+    option_contract_size: int | None = None
+    option_open_interest: int | None = None
+    option_implied_volatility: float | None = None
+    option_premium: float | None = None
+    option_delta: float | None = None
+    option_gamma: float | None = None
+    option_vega: float | None = None
+    option_theta: float | None = None
+    option_rho: float | None = None
+    option_expiry_date_distance: int | None = None
+    option_contract_multiplier: float | None = None
+    wrt_type: str | None = None
+    wrt_conversion_ratio: float | None = None
+    wrt_strike_price: float | None = None
+    wrt_maturity_date: str | None = None
+    wrt_end_trade: str | None = None
+    wrt_recovery_price: float | None = None
+    wrt_street_vol: int | None = None
+    wrt_issue_vol: int | None = None
+    wrt_street_ratio: float | None = None
+    wrt_delta: float | None = None
+    wrt_implied_volatility: float | None = None
+    wrt_premium: float | None = None
+    future_last_settle_price: float | None = None
+    future_position: int | None = None
+    future_position_change: int | None = None
+    future_main_contract: bool | None = None
+    future_last_trade_time: str | None = None
 
     @classmethod
     def from_wire(cls, s: Wire) -> "Snapshot":
         """Read a Qot_GetSecuritySnapshot.Snapshot."""
         b = s.get("basic") or {}
         e = s.get("equityExData") or {}
+        o = s.get("optionExData") or {}
+        w = s.get("warrantExData") or {}
+        f = s.get("futureExData") or {}
         return cls(
             code=code_of(b.get("security")),
             name=opt_str(b.get("name")),
@@ -494,6 +534,38 @@ class Snapshot(Model):
             pe_ttm_ratio=opt_float(e.get("peTTMRate")),
             dividend_ttm=opt_float(e.get("dividendTTM")),
             dividend_ratio_ttm=opt_float(e.get("dividendRatioTTM")),
+            stock_owner=code_of(o.get("owner") or w.get("owner")),
+            option_type=enum_name(OptionType, o.get("type")),
+            strike_time=opt_str(o.get("strikeTime")),
+            option_strike_price=opt_float(o.get("strikePrice")),
+            option_contract_size=opt_int(o.get("contractSize")),
+            option_open_interest=opt_int(o.get("openInterest")),
+            option_implied_volatility=opt_float(o.get("impliedVolatility")),
+            option_premium=opt_float(o.get("premium")),
+            option_delta=opt_float(o.get("delta")),
+            option_gamma=opt_float(o.get("gamma")),
+            option_vega=opt_float(o.get("vega")),
+            option_theta=opt_float(o.get("theta")),
+            option_rho=opt_float(o.get("rho")),
+            option_expiry_date_distance=opt_int(o.get("expiryDateDistance")),
+            option_contract_multiplier=opt_float(o.get("contractMultiplier")),
+            wrt_type=enum_name(WrtType, w.get("warrantType")),
+            wrt_conversion_ratio=opt_float(w.get("conversionRate")),
+            wrt_strike_price=opt_float(w.get("strikePrice")),
+            wrt_maturity_date=opt_str(w.get("maturityTime")),
+            wrt_end_trade=opt_str(w.get("endTradeTime")),
+            wrt_recovery_price=opt_float(w.get("recoveryPrice")),
+            wrt_street_vol=opt_int(w.get("streetVolumn")),
+            wrt_issue_vol=opt_int(w.get("issueVolumn")),
+            wrt_street_ratio=opt_float(w.get("streetRate")),
+            wrt_delta=opt_float(w.get("delta")),
+            wrt_implied_volatility=opt_float(w.get("impliedVolatility")),
+            wrt_premium=opt_float(w.get("premium")),
+            future_last_settle_price=opt_float(f.get("lastSettlePrice")),
+            future_position=opt_int(f.get("position")),
+            future_position_change=opt_int(f.get("positionChange")),
+            future_main_contract=opt_bool(f.get("isMainContract")),
+            future_last_trade_time=opt_str(f.get("lastTradeTime")),
         )
 
 
@@ -858,3 +930,164 @@ class PlacedOrder(OrderIds):
 @dataclass(frozen=True, slots=True)
 class ModifiedOrder(OrderIds):
     """modify_order's answer: which order was changed or cancelled."""
+
+
+@dataclass(frozen=True, slots=True)
+class MarketStateInfo(Model):
+    """One row of get_market_state: the session the security's market is in."""
+
+    code: str | None
+    stock_name: str | None
+    market_state: str | None
+
+    @classmethod
+    def from_wire(cls, m: Wire) -> "MarketStateInfo":
+        """Read a Qot_GetMarketState.MarketInfo."""
+        return cls(
+            code=code_of(m.get("security")),
+            stock_name=opt_str(m.get("name")),
+            market_state=enum_name(QotMarketState, m.get("marketState")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TradingDay(Model):
+    """One row of request_trading_days (a whole day, or morning or afternoon only)."""
+
+    time: str | None
+    trade_date_type: str | None
+
+    @classmethod
+    def from_wire(cls, d: Wire) -> "TradingDay":
+        """Read a Qot_RequestTradeDate.TradeDate (an absent type is a whole day, as proto2
+        reads it)."""
+        return cls(
+            time=opt_str(d.get("time")),
+            trade_date_type=enum_name(TradeDateType, d.get("tradeDateType", 0)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MaxTrdQtys(Model):
+    """acctradinginfo_query: the most one order could buy or sell at a price."""
+
+    max_cash_buy: float | None
+    max_cash_and_margin_buy: float | None
+    max_position_sell: float | None
+    max_sell_short: float | None
+    max_buy_back: float | None
+    long_required_im: float | None
+    short_required_im: float | None
+    session: str | None
+
+    @classmethod
+    def from_wire(cls, q: Wire) -> "MaxTrdQtys":
+        """Read a Trd_Common.MaxTrdQtys."""
+        return cls(
+            max_cash_buy=opt_float(q.get("maxCashBuy")),
+            max_cash_and_margin_buy=opt_float(q.get("maxCashAndMarginBuy")),
+            max_position_sell=opt_float(q.get("maxPositionSell")),
+            max_sell_short=opt_float(q.get("maxSellShort")),
+            max_buy_back=opt_float(q.get("maxBuyBack")),
+            long_required_im=opt_float(q.get("longRequiredIM")),
+            short_required_im=opt_float(q.get("shortRequiredIM")),
+            session=enum_name(Session, q.get("session")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FeeItem(Model):
+    """One fee of an order (commission, stamp duty...): the broker's title and the amount."""
+
+    title: str | None
+    value: float | None
+
+    @classmethod
+    def from_wire(cls, f: Wire) -> "FeeItem":
+        """Read a Trd_Common.OrderFeeItem."""
+        return cls(title=opt_str(f.get("title")), value=opt_float(f.get("value")))
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFee(Model):
+    """One row of order_fee_query; `order_id` is the orderIDEx the query named, as in the SDK."""
+
+    order_id: str | None
+    fee_amount: float | None
+    fee_details: list[FeeItem]
+
+    @classmethod
+    def from_wire(cls, f: Wire) -> "OrderFee":
+        """Read a Trd_Common.OrderFee."""
+        return cls(
+            order_id=opt_str(f.get("orderIDEx")),
+            fee_amount=opt_float(f.get("feeAmount")),
+            fee_details=[FeeItem.from_wire(i) for i in f.get("feeList") or []],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MarginRatio(Model):
+    """One row of get_margin_ratio: whether a stock can be bought on margin or sold short, and
+    its margin ratios (percent)."""
+
+    code: str | None
+    is_long_permit: bool | None
+    is_short_permit: bool | None
+    short_pool_remain: float | None
+    short_fee_rate: float | None
+    alert_long_ratio: float | None
+    alert_short_ratio: float | None
+    im_long_ratio: float | None
+    im_short_ratio: float | None
+    mcm_long_ratio: float | None
+    mcm_short_ratio: float | None
+    mm_long_ratio: float | None
+    mm_short_ratio: float | None
+
+    @classmethod
+    def from_wire(cls, m: Wire) -> "MarginRatio":
+        """Read a Trd_GetMarginRatio.MarginRatioInfo."""
+        return cls(
+            code=code_of(m.get("security")),
+            is_long_permit=opt_bool(m.get("isLongPermit")),
+            is_short_permit=opt_bool(m.get("isShortPermit")),
+            short_pool_remain=opt_float(m.get("shortPoolRemain")),
+            short_fee_rate=opt_float(m.get("shortFeeRate")),
+            alert_long_ratio=opt_float(m.get("alertLongRatio")),
+            alert_short_ratio=opt_float(m.get("alertShortRatio")),
+            im_long_ratio=opt_float(m.get("imLongRatio")),
+            im_short_ratio=opt_float(m.get("imShortRatio")),
+            mcm_long_ratio=opt_float(m.get("mcmLongRatio")),
+            mcm_short_ratio=opt_float(m.get("mcmShortRatio")),
+            mm_long_ratio=opt_float(m.get("mmLongRatio")),
+            mm_short_ratio=opt_float(m.get("mmShortRatio")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CashFlow(Model):
+    """One row of get_acc_cash_flow: a movement of cash (a fill, a fee, a deposit...)."""
+
+    cashflow_id: str | None
+    clearing_date: str | None
+    settlement_date: str | None
+    currency: str | None
+    cashflow_type: str | None
+    cashflow_direction: str | None
+    cashflow_amount: float | None
+    cashflow_remark: str | None
+
+    @classmethod
+    def from_wire(cls, c: Wire) -> "CashFlow":
+        """Read a Trd_FlowSummary.FlowSummaryInfo."""
+        return cls(
+            cashflow_id=id_str(c.get("cashFlowID")),
+            clearing_date=opt_str(c.get("clearingDate")),
+            settlement_date=opt_str(c.get("settlementDate")),
+            currency=enum_name(Currency, c.get("currency")),
+            cashflow_type=opt_str(c.get("cashFlowType")),
+            cashflow_direction=enum_name(CashFlowDirection, c.get("cashFlowDirection")),
+            cashflow_amount=opt_float(c.get("cashFlowAmount")),
+            cashflow_remark=opt_str(c.get("cashFlowRemark")),
+        )

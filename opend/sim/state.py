@@ -5,8 +5,13 @@ Tests inspect it as `sim.state` (securities, accounts, orders, deals) and step i
 
 import hashlib
 import hmac
+from datetime import timedelta
 
+from opend.codes import QotMarket
+from opend.sim import exchange, history
+from opend.sim.capflow import CapitalFlows
 from opend.sim.clock import SimClock
+from opend.sim.derivatives import Derivatives
 from opend.sim.limits import (
     DEFAULT_HISTORY_KL_QUOTA,
     QUOTE_RATE_LIMITS,
@@ -16,6 +21,7 @@ from opend.sim.limits import (
     Subscriptions,
 )
 from opend.sim.market import MarketData
+from opend.sim.screener import Screener
 from opend.sim.trading import Account, Deal, Order, Trading
 from opend.sim.universe import PLATES, SECURITIES, SimPlate, SimSecurity
 
@@ -37,8 +43,12 @@ class SimState:
         logged_in: bool = True,
         quote_limits: bool = False,
         history_kl_quota: int = DEFAULT_HISTORY_KL_QUOTA,
+        real_hours: bool = False,
     ) -> None:
         self.seed = seed
+        # Off: every market trades around the clock (the demo works at any hour). On: orders
+        # match only in each exchange's sessions on its trading days (opend.sim.exchange).
+        self.real_hours = real_hours
         # False plays an OpenD whose login to Futu failed: it accepts API connections and
         # answers GetGlobalState, but refuses every quote and trade request.
         self.logged_in = logged_in
@@ -46,7 +56,11 @@ class SimState:
         self.securities: dict[str, SimSecurity] = SECURITIES
         self.plates: dict[str, SimPlate] = PLATES
         self.market = MarketData(SECURITIES, seed)
-        self.trading = Trading(self.market, self.clock)
+        self.derivatives = Derivatives(self.market)
+        self.screener = Screener(self.market)
+        self.capital_flows = CapitalFlows(self.market)
+        self.trading = Trading(self.market, self.clock, self.derivatives, real_hours=real_hours)
+        self.deposits = history.seed(self.trading, self.clock.now())
         self.subscriptions = Subscriptions(subscription_quota)
         self.login_user_id = 18_800_000 + seed
         # Unlocking is instance-wide on OpenD: one connection unlocks for all.
@@ -74,10 +88,32 @@ class SimState:
         an uppercase or padded digest is a wrong password, so a client sending one fails here."""
         return hmac.compare_digest(pwd_md5.encode(), self._password_md5.encode())
 
+    def resolve(self, code: str) -> SimSecurity | None:
+        """The security a full code names now: a stock, an index or a live derivative."""
+        return self.securities.get(code) or self.derivatives.lookup(code, self.clock.now())
+
+    def known(self, code: str) -> SimSecurity:
+        """A security this simulator has served, even a derivative that has since expired
+        (a subscription or position may still name it)."""
+        return self.securities.get(code) or self.derivatives.known(code)
+
     def advance(self, seconds: float) -> None:
         """Move the simulated clock forward and let resting orders meet the new prices."""
         self.clock.advance(seconds)
         self.trading.match(self.clock.now())
+
+    def roll_over(self, market: QotMarket = QotMarket.HK) -> float:
+        """Move the clock to a minute after the next trading day's open of `market`: today's
+        orders and fills become history. Returns the seconds moved."""
+        venue = exchange.EXCHANGE_OF[market]
+        now = self.clock.now()
+        today = exchange.local(venue, now).date()
+        day = today + timedelta(days=1)
+        while not exchange.is_trading_day(venue, day):
+            day += timedelta(days=1)
+        target = exchange.trading_sessions(venue, day)[0][0] + 60.0
+        self.advance(target - now)
+        return target - now
 
     @property
     def accounts(self) -> dict[int, Account]:

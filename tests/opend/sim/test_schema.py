@@ -7,16 +7,20 @@ import pytest
 from google.protobuf import json_format
 
 from opend.framing import ProtoFmt
+from opend.pbschema import pb_module
 from opend.protoids import ProtoId
 from opend.sim.handlers import HANDLERS, ConnInfo, respond
-from opend.sim.pbcodec import encode_response, schema_module
+from opend.sim.pbcodec import encode_response
 from opend.sim.state import SimState
 
 START = 1_780_000_000.0
 HK = {"market": 1, "code": "00700"}
+AAPL = {"market": 11, "code": "AAPL"}
 REAL_HK = "281756470000000101"
 SIM_HK = "168880000000000201"
 SIM_HEADER = {"trdEnv": 0, "accID": SIM_HK, "trdMarket": 1}
+REAL_HEADER = {"trdEnv": 1, "accID": REAL_HK, "trdMarket": 1}
+WINDOW = {"beginTime": "2020-01-01 00:00:00", "endTime": "2030-01-01 00:00:00"}
 
 
 def _packet(n: int) -> dict[str, Any]:
@@ -49,7 +53,16 @@ VALID: dict[int, dict[str, Any]] = {
         "needKLFieldsFlag": "15",
     },
     ProtoId.QOT_GET_STATIC_INFO: {"market": 21, "secType": 3},
-    ProtoId.QOT_GET_SECURITY_SNAPSHOT: {"securityList": [HK, {"market": 11, "code": "SPY"}]},
+    # A stock, an ETF, an option, a warrant and a futures main contract: each extension block.
+    ProtoId.QOT_GET_SECURITY_SNAPSHOT: {
+        "securityList": [
+            HK,
+            {"market": 11, "code": "SPY"},
+            {"market": 11, "code": "AAPL260618C200000"},
+            {"market": 1, "code": "21801"},
+            {"market": 1, "code": "HSImain"},
+        ]
+    },
     ProtoId.QOT_GET_PLATE_SET: {"market": 1, "plateSetType": 0},
     ProtoId.QOT_GET_PLATE_SECURITY: {
         "plate": {"market": 1, "code": "BK1103"},
@@ -90,14 +103,81 @@ VALID: dict[int, dict[str, Any]] = {
         "remark": "schema",
         "timeInForce": 0,
     },
-    2111: {"header": SIM_HEADER, "orderType": 1, "code": "00700", "price": 400.0},
-    2221: {
+    ProtoId.TRD_GET_MAX_TRD_QTYS: {
+        "header": SIM_HEADER,
+        "orderType": 1,
+        "code": "00700",
+        "price": 400.0,
+    },
+    ProtoId.TRD_GET_HISTORY_ORDER_LIST: {
         "header": SIM_HEADER,
         "filterConditions": {"beginTime": "2020-01-01 00:00:00", "endTime": "2030-01-01 00:00:00"},
     },
-    2222: {"header": SIM_HEADER, "filterConditions": {"codeList": ["00700"]}},
-    3223: {"securityList": [HK, {"market": 11, "code": "AAPL"}]},
-    3104: {"bGetDetail": True},
+    ProtoId.TRD_GET_HISTORY_ORDER_FILL_LIST: {
+        "header": REAL_HEADER,
+        "filterConditions": {"codeList": ["00700"], **WINDOW},
+    },
+    ProtoId.TRD_GET_ORDER_FEE: {"header": REAL_HEADER, "orderIdExList": ["FTHIS0000000001"]},
+    ProtoId.TRD_GET_MARGIN_RATIO: {"header": REAL_HEADER, "securityList": [HK]},
+    ProtoId.TRD_FLOW_SUMMARY: {
+        "header": REAL_HEADER,
+        "clearingDate": "2026-05-27",
+        "cashFlowDirection": 0,
+    },
+    ProtoId.QOT_GET_MARKET_STATE: {"securityList": [HK, {"market": 11, "code": "AAPL"}]},
+    ProtoId.QOT_REQUEST_TRADE_DATE: {
+        "market": 1,
+        "beginTime": "2026-01-01 00:00:00",
+        "endTime": "2026-03-31",
+        "security": HK,
+    },
+    ProtoId.QOT_REQUEST_HISTORY_KL_QUOTA: {"bGetDetail": True},
+    ProtoId.QOT_GET_OPTION_EXPIRATION_DATE: {"owner": AAPL, "indexOptionType": 1},
+    ProtoId.QOT_GET_OPTION_CHAIN: {
+        "owner": AAPL,
+        "beginTime": "2026-05-28 00:00:00",
+        "endTime": "2026-06-19 00:00:00",
+        "type": 0,
+        "condition": 0,
+        "indexOptionType": 1,
+        "dataFilter": {"deltaMin": 0.2, "deltaMax": 0.8, "openInterestMin": 10},
+    },
+    ProtoId.QOT_GET_WARRANT: {
+        "begin": 0,
+        "num": 20,
+        "sortField": 12,
+        "ascend": False,
+        "owner": HK,
+        "typeList": [1, 2, 3, 4],
+    },
+    ProtoId.QOT_GET_FUTURE_INFO: {
+        "securityList": [
+            {"market": 1, "code": "HSImain"},
+            {"market": 1, "code": "MHI2606"},
+            {"market": 11, "code": "ESmain"},
+        ]
+    },
+    ProtoId.QOT_GET_REFERENCE: {"security": HK, "referenceType": 1},
+    ProtoId.QOT_GET_CAPITAL_FLOW: {"security": HK, "periodType": 1},
+    ProtoId.QOT_GET_CAPITAL_DISTRIBUTION: {"security": HK},
+    ProtoId.QOT_GET_OWNER_PLATE: {"securityList": [HK, AAPL]},
+    ProtoId.QOT_GET_IPO_LIST: {"market": 21},
+    ProtoId.QOT_STOCK_FILTER: {
+        "begin": 0,
+        "num": 50,
+        "market": 1,
+        "baseFilterList": [
+            {"fieldName": 13, "filterMin": 0, "filterMax": 30, "isNoFilter": False, "sortDir": 1}
+        ],
+        "accumulateFilterList": [{"fieldName": 1, "days": 5, "isNoFilter": True}],
+        "financialFilterList": [
+            {"fieldName": 5, "quarter": 1, "isNoFilter": False, "filterMin": 5}
+        ],
+    },
+    ProtoId.QOT_REQUEST_REHAB: {"security": AAPL},
+    ProtoId.QOT_GET_USER_SECURITY_GROUP: {"groupType": 3},
+    ProtoId.QOT_GET_USER_SECURITY: {"groupName": "Options"},
+    ProtoId.QOT_GET_PRICE_REMINDER: {"market": 11},
     ProtoId.TRD_MODIFY_ORDER: {
         "packetID": _packet(2),
         "header": SIM_HEADER,
@@ -116,13 +196,13 @@ def test_every_handler_is_covered() -> None:
 def test_reply_fits_the_official_schema(proto_id: int) -> None:
     state = SimState(seed=4, start_time=START)
     conn = ConnInfo(1, 10, "k" * 16, "i" * 16)
-    request = schema_module(proto_id).Request()
+    request = pb_module(proto_id).Request()
     json_format.ParseDict({"c2s": VALID[proto_id]}, request)
     assert request.IsInitialized(), request.FindInitializationErrors()
     assert respond(state, conn, ProtoId.QOT_SUB, VALID[ProtoId.QOT_SUB])["retType"] == 0
     reply = respond(state, conn, proto_id, VALID[proto_id])
     assert reply["retType"] == 0, reply
-    message = schema_module(proto_id).Response()
+    message = pb_module(proto_id).Response()
     json_format.ParseDict(reply, message)
     assert message.IsInitialized(), message.FindInitializationErrors()
     # The protobuf path's own dict-to-message copy gives exactly what json_format gives.
@@ -154,6 +234,34 @@ ODD: list[tuple[int, dict[str, Any]]] = [
     (ProtoId.TRD_GET_FUNDS, {"header": SIM_HEADER, "currency": 9}),
     (ProtoId.TRD_GET_ORDER_LIST, {"header": SIM_HEADER, "filterConditions": {"beginTime": "soon"}}),
     (ProtoId.TRD_SUB_ACC_PUSH, {"accIDList": ["1"]}),
+    (ProtoId.QOT_GET_MARKET_STATE, {"securityList": []}),
+    (ProtoId.TRD_GET_HISTORY_ORDER_LIST, {"header": SIM_HEADER, "filterConditions": {}}),
+    (
+        ProtoId.TRD_GET_HISTORY_ORDER_FILL_LIST,
+        {"header": SIM_HEADER, "filterConditions": WINDOW},
+    ),
+    (ProtoId.TRD_GET_ORDER_FEE, {"header": SIM_HEADER, "orderIdExList": ["FTHIS0000000001"]}),
+    (ProtoId.TRD_GET_ORDER_FEE, {"header": REAL_HEADER, "orderIdExList": ["FT-nope"]}),
+    (ProtoId.TRD_GET_ORDER_FEE, {"header": REAL_HEADER}),
+    (ProtoId.TRD_GET_MARGIN_RATIO, {"header": SIM_HEADER, "securityList": [HK]}),
+    (
+        ProtoId.TRD_GET_MARGIN_RATIO,
+        {"header": REAL_HEADER, "securityList": [{"market": 21, "code": "600519"}]},
+    ),
+    (ProtoId.TRD_FLOW_SUMMARY, {"header": SIM_HEADER, "clearingDate": "2026-05-27"}),
+    (ProtoId.TRD_FLOW_SUMMARY, {"header": REAL_HEADER, "clearingDate": "27/05/2026"}),
+    (
+        ProtoId.QOT_REQUEST_TRADE_DATE,
+        {"market": 7, "beginTime": "2026-01-01", "endTime": "2026-02-01"},
+    ),
+    (
+        ProtoId.QOT_REQUEST_TRADE_DATE,
+        {"market": 1, "beginTime": "2026-01", "endTime": "2026-02-01"},
+    ),
+    (
+        ProtoId.QOT_REQUEST_TRADE_DATE,
+        {"market": 1, "beginTime": "2000-01-01", "endTime": "2001-02-01"},
+    ),
     (ProtoId.TRD_UNLOCK_TRADE, {"unlock": True, "pwdMD5": ""}),
     (ProtoId.TRD_PLACE_ORDER, {**VALID[ProtoId.TRD_PLACE_ORDER], "orderType": 14}),
     (ProtoId.TRD_PLACE_ORDER, {**VALID[ProtoId.TRD_PLACE_ORDER], "qty": 0.5}),
@@ -163,6 +271,44 @@ ODD: list[tuple[int, dict[str, Any]]] = [
         ProtoId.TRD_MODIFY_ORDER,
         {"packetID": _packet(3), "header": SIM_HEADER, "orderID": "0", "modifyOrderOp": 9},
     ),
+    (ProtoId.QOT_GET_OPTION_EXPIRATION_DATE, {"owner": AAPL, "indexOptionType": 5}),
+    (
+        ProtoId.QOT_GET_OPTION_CHAIN,
+        {"owner": AAPL, "beginTime": "2026-05-28", "endTime": "2026-07-28"},
+    ),
+    (
+        ProtoId.QOT_GET_OPTION_CHAIN,
+        {"owner": AAPL, "beginTime": "2026-06-28", "endTime": "2026-05-28"},
+    ),
+    (ProtoId.QOT_GET_WARRANT, {"begin": 0, "num": 0, "sortField": 1, "ascend": True}),
+    (ProtoId.QOT_GET_WARRANT, {"begin": 0, "num": 5, "sortField": 99, "ascend": True}),
+    (
+        ProtoId.QOT_GET_WARRANT,
+        {"begin": 0, "num": 5, "sortField": 1, "ascend": True, "owner": AAPL},
+    ),
+    (ProtoId.QOT_GET_FUTURE_INFO, {"securityList": [HK]}),
+    (ProtoId.QOT_GET_REFERENCE, {"security": HK, "referenceType": 7}),
+    (ProtoId.QOT_GET_CAPITAL_FLOW, {"security": HK, "periodType": 9}),
+    (ProtoId.QOT_GET_CAPITAL_FLOW, {"security": {"market": 1, "code": "HSImain"}}),
+    (ProtoId.QOT_GET_OWNER_PLATE, {"securityList": []}),
+    (ProtoId.QOT_GET_IPO_LIST, {"market": 0}),
+    (ProtoId.QOT_STOCK_FILTER, {"begin": 0, "num": 500, "market": 1}),
+    (
+        ProtoId.QOT_STOCK_FILTER,
+        {
+            "begin": 0,
+            "num": 10,
+            "market": 1,
+            "baseFilterList": [{"fieldName": 99, "isNoFilter": False}],
+        },
+    ),
+    (
+        ProtoId.QOT_STOCK_FILTER,
+        {"begin": 0, "num": 10, "market": 1, "plate": {"market": 0, "code": "X"}},
+    ),
+    (ProtoId.QOT_GET_USER_SECURITY_GROUP, {"groupType": 9}),
+    (ProtoId.QOT_GET_USER_SECURITY, {"groupName": "No Such Group"}),
+    (ProtoId.QOT_GET_PRICE_REMINDER, {}),
     (
         ProtoId.TRD_MODIFY_ORDER,
         {
@@ -180,7 +326,7 @@ ODD: list[tuple[int, dict[str, Any]]] = [
 def test_odd_requests_are_refused_cleanly(proto_id: int, c2s: dict[str, Any]) -> None:
     state = SimState(seed=4, start_time=START)
     conn = ConnInfo(1, 10, "k" * 16, "i" * 16)
-    request = schema_module(proto_id).Request()
+    request = pb_module(proto_id).Request()
     json_format.ParseDict({"c2s": c2s}, request)  # valid per the schema
     reply = respond(state, conn, proto_id, c2s)
     assert reply["retType"] == -1 and reply["retMsg"] and "s2c" not in reply
