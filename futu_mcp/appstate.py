@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from futu_mcp.audit import AuditLog
     from futu_mcp.auditwriter import AuditWriter
     from futu_mcp.caller import StdioKey
+    from futu_mcp.ledgerwatch import LedgerWatch
     from keystore.ledger import Ledger
     from keystore.policy import ServerCaps
     from keystore.records import KeyRecord
@@ -44,6 +45,9 @@ class AppState:
     metrics: Metrics
     caps: "ServerCaps"
     stdio_key: "StdioKey | None" = None
+    ledger_watch: "LedgerWatch | None" = None
+    # Seals MCP request state (confirmation retries) alike on every replica; None: per process.
+    request_state_key: bytes | None = None
     _use_written: dict[str, float] = field(default_factory=dict, repr=False)
     _writer: "AuditWriter | None" = field(default=None, repr=False)
 
@@ -59,9 +63,11 @@ class AppState:
 
         import anyio.to_thread
 
+        from keystore.errors import LedgerError
+
         try:
             await anyio.to_thread.run_sync(self.ledger.record_use, key_id)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, LedgerError) as exc:
             log.warning("could not record key use: %s", exc)
 
     def _audit_writer(self) -> "AuditWriter | None":

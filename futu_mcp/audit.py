@@ -36,7 +36,7 @@ log = logging.getLogger("futu_mcp.audit")
 FORMAT_VERSION = 1
 """Value of the "v" field; bumped when a line's meaning changes."""
 
-RESERVED_FIELDS = ("v", "seq", "ts", "prev", "hash")
+RESERVED_FIELDS = ("v", "seq", "ts", "prev", "hash", "replica")
 """Fields the log sets itself; a record's own values for them are replaced."""
 
 REDACTED = "[REDACTED]"
@@ -225,8 +225,11 @@ def iter_lines_backward(fd: int) -> Iterator[bytes]:
 class AuditLog:
     """Appends hash-chained lines to one file, safely shared by threads and processes."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, replica: str | None = None) -> None:
+        """`replica` (futu-mcp --replica-id) goes in every line, so the files of several
+        replicas can be merged by `futucli audit tail` and each line traced to its writer."""
         self.path = Path(path)
+        self.replica = replica
         self._lock = FileLock(
             self.path.with_name(self.path.name + ".lock"), timeout=LOCK_TIMEOUT_S, mode=0o600
         )
@@ -302,6 +305,8 @@ class AuditLog:
                 seq, prev = self._tail(fd)
             full: dict[str, Any] = {"v": FORMAT_VERSION, "seq": seq + 1, "ts": _now()}
             full.update(body)
+            if self.replica is not None:
+                full["replica"] = self.replica
             full["prev"] = prev
             full["hash"] = line_hash(prev, full)
             data = (json.dumps(full, ensure_ascii=False, separators=(",", ":")) + "\n").encode()

@@ -1,4 +1,5 @@
-"""Prometheus metrics of the server: calls, latency, limit denials, gateway state, audit health.
+"""Prometheus metrics of the server: calls, latency, limit denials, gateway and ledger state,
+sessions, audit health.
 
 HTTP mode serves `/metrics` beside `/mcp`; a stdio server serves them only when asked
 (`--metrics-listen`), so a plain stdio start-up imports no prometheus-client (it is measured).
@@ -36,6 +37,13 @@ class Metrics:
         self._denials = Counter(
             "futu_mcp_limit_denials",
             "Calls refused by the key policy or server caps, by reason.",
+            ["reason"],
+            registry=self.registry,
+        )
+        self._http_refusals = Counter(
+            "futu_mcp_http_refusals",
+            "HTTP requests refused before any tool ran, by reason (missing_key, invalid_key, "
+            "revoked, expired, keys_file, session_cap).",
             ["reason"],
             registry=self.registry,
         )
@@ -96,6 +104,38 @@ class Metrics:
 
         self.registry.register(_Collector())
 
+    def watch_sessions(self, counts: Callable[[], dict[str, int]]) -> None:
+        """Report open MCP sessions by key id (HTTP), read at scrape time."""
+        if not self.enabled:
+            return
+        from prometheus_client.core import GaugeMetricFamily
+
+        def families() -> list[Any]:
+            family = GaugeMetricFamily(
+                "futu_mcp_open_sessions", "Open MCP sessions by key id.", labels=["key_id"]
+            )
+            for key_id, n in sorted(counts().items()):
+                family.add_metric([key_id], float(n))
+            return [family]
+
+        self._at_scrape(families)
+
+    def watch_ledger(self, up: Callable[[], bool]) -> None:
+        """Report whether the limit ledger answered its last probe (orders need it)."""
+        if not self.enabled:
+            return
+        from prometheus_client.core import GaugeMetricFamily
+
+        self._at_scrape(
+            lambda: [
+                GaugeMetricFamily(
+                    "futu_mcp_ledger_up",
+                    "1 when the limit ledger answered its last probe; 0 means orders are refused.",
+                    value=1.0 if up() else 0.0,
+                )
+            ]
+        )
+
     def call(self, tool: str, outcome: str, key_id: str, seconds: float) -> None:
         """Count one tool call."""
         if self.enabled:
@@ -106,6 +146,11 @@ class Metrics:
         """Count one refusal by the policy (scope, market, rate, ...)."""
         if self.enabled:
             self._denials.labels(reason).inc()
+
+    def http_refusal(self, reason: str) -> None:
+        """Count one HTTP request refused at the door (no key, bad key, session cap)."""
+        if self.enabled:
+            self._http_refusals.labels(reason).inc()
 
     def audit_failure(self) -> None:
         """Count one audit line that could not be written."""

@@ -1,8 +1,9 @@
 """Quote and plate tools (`qot:read`): read-only, each a few lines over the OpenD client."""
 
+from datetime import date
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from futu_mcp.appstate import Call
 from futu_mcp.args import (
@@ -31,6 +32,16 @@ MAX_ROWS = 500
 DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
+def _calendar_date(value: str | None) -> str | None:
+    # The pattern lets 0000-00-00 and 2026-02-30 through; OpenD's request needs a real day.
+    if value is not None:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value} is not a calendar date") from None
+    return value
+
+
 class QuoteArgs(ToolArgs):
     """Arguments of futu_get_quote (the published schema comes from here)."""
 
@@ -54,10 +65,14 @@ class KlineArgs(ToolArgs):
     ] = "QFQ"
     num: Annotated[int, num_field(100, MAX_KLINES, "bars, the most recent")] = 100
     start: Annotated[
-        str | None, Field(pattern=DATE, description="History from this date (YYYY-MM-DD)")
+        str | None,
+        Field(pattern=DATE, description="History from this date (YYYY-MM-DD)"),
+        AfterValidator(_calendar_date),
     ] = None
     end: Annotated[
-        str | None, Field(pattern=DATE, description="History up to this date (YYYY-MM-DD)")
+        str | None,
+        Field(pattern=DATE, description="History up to this date (YYYY-MM-DD)"),
+        AfterValidator(_calendar_date),
     ] = None
 
 

@@ -8,7 +8,6 @@ OpenD converts JSON into its protobuf messages: a malformed request gets an erro
 """
 
 import base64
-import importlib
 import json
 from typing import Any
 
@@ -35,34 +34,9 @@ def formats() -> list[str]:
     return ["json", "protobuf"] if pbschema.available() else ["json"]
 
 
-# Protocols the simulator speaks beyond those in opend.protoids (which lists what our client
-# uses): quote update pushes and a few more queries that SDK programs commonly make.
-EXTRA_MODULES: dict[int, str] = {
-    2111: "Trd_GetMaxTrdQtys",
-    2221: "Trd_GetHistoryOrderList",
-    2222: "Trd_GetHistoryOrderFillList",
-    3223: "Qot_GetMarketState",
-    3104: "Qot_RequestHistoryKLQuota",
-    3005: "Qot_UpdateBasicQot",
-    3007: "Qot_UpdateKL",
-    3009: "Qot_UpdateRT",
-    3011: "Qot_UpdateTicker",
-    3013: "Qot_UpdateOrderBook",
-    3015: "Qot_UpdateBroker",
-}
-
-
-def schema_module(proto_id: int) -> Any:
-    """The official pb2 module of any protocol the simulator speaks; LookupError if none."""
-    if proto_id not in EXTRA_MODULES:
-        return pbschema.pb_module(proto_id)
-    pbschema.pb_module(_ERROR_SCHEMA)  # puts the schema folder on sys.path
-    return importlib.import_module(f"{EXTRA_MODULES[proto_id]}_pb2")
-
-
 def _request_class(proto_id: int) -> Any:
     try:
-        return schema_module(proto_id).Request
+        return pbschema.pb_module(proto_id).Request
     except (LookupError, AttributeError):
         return None
 
@@ -76,7 +50,7 @@ def decode_request(proto_id: int, fmt: int, body: bytes) -> dict[str, Any]:
             raise BadRequest(f"body is not valid JSON: {exc}") from None
         if not isinstance(obj, dict) or not isinstance(obj.get("c2s", {}), dict):
             raise BadRequest("body must be a JSON object with a c2s object")
-        if pbschema.available() and (proto_id in PB_MODULE or proto_id in EXTRA_MODULES):
+        if pbschema.available() and proto_id in PB_MODULE:
             key = (proto_id, body)
             if key not in _VALIDATED:
                 _validate_json(proto_id, obj)
@@ -168,7 +142,7 @@ def encode_response(proto_id: int, fmt: int, response: dict[str, Any]) -> bytes:
         from google.protobuf import json_format
 
         try:
-            response_class = schema_module(proto_id).Response
+            response_class = pbschema.pb_module(proto_id).Response
         except LookupError:
             response_class = pbschema.pb_module(_ERROR_SCHEMA).Response
             response = {k: v for k, v in response.items() if k != "s2c"}

@@ -8,19 +8,11 @@ never disagrees with what a request would have returned at the same instant.
 from typing import Any
 
 from opend.enums import SUBTYPE_OF_KLTYPE, SubType
-from opend.sim import handlers
-from opend.sim.handlers import ConnInfo
+from opend.protoids import ProtoId
+from opend.sim.handlers import orders, quotes
+from opend.sim.handlers.common import ConnInfo
 from opend.sim.state import SimState
 from opend.sim.trading import Deal, Order
-
-QOT_UPDATE_BASIC_QOT = 3005
-QOT_UPDATE_KL = 3007
-QOT_UPDATE_RT = 3009
-QOT_UPDATE_TICKER = 3011
-QOT_UPDATE_ORDER_BOOK = 3013
-QOT_UPDATE_BROKER = 3015
-TRD_UPDATE_ORDER = 2208
-TRD_UPDATE_ORDER_FILL = 2218
 
 _KL_OF_SUBTYPE = {sub: kl for kl, sub in SUBTYPE_OF_KLTYPE.items()}
 
@@ -35,31 +27,31 @@ def quote_push(
     kind = SubType(sub_type)
     if kind is SubType.QUOTE:
         proto, s2c = (
-            QOT_UPDATE_BASIC_QOT,
-            handlers.get_basic_qot(state, conn, {"securityList": [wire]}),
+            ProtoId.QOT_UPDATE_BASIC_QOT,
+            quotes.get_basic_qot(state, conn, {"securityList": [wire]}),
         )
     elif kind is SubType.ORDER_BOOK:
         proto, s2c = (
-            QOT_UPDATE_ORDER_BOOK,
-            handlers.get_order_book(state, conn, {"security": wire, "num": 10}),
+            ProtoId.QOT_UPDATE_ORDER_BOOK,
+            quotes.get_order_book(state, conn, {"security": wire, "num": 10}),
         )
     elif kind is SubType.BROKER:
-        proto, s2c = QOT_UPDATE_BROKER, handlers.get_broker(state, conn, {"security": wire})
+        proto, s2c = ProtoId.QOT_UPDATE_BROKER, quotes.get_broker(state, conn, {"security": wire})
     elif kind is SubType.RT_DATA:
-        s2c = handlers.get_rt(state, conn, {"security": wire})
-        proto, s2c = QOT_UPDATE_RT, {**s2c, "rtList": s2c["rtList"][-1:]}
+        s2c = quotes.get_rt(state, conn, {"security": wire})
+        proto, s2c = ProtoId.QOT_UPDATE_RT, {**s2c, "rtList": s2c["rtList"][-1:]}
     elif kind is SubType.TICKER:
-        s2c = handlers.get_ticker(state, conn, {"security": wire, "maxRetNum": 20})
+        s2c = quotes.get_ticker(state, conn, {"security": wire, "maxRetNum": 20})
         seen = int(last["tickerList"][-1]["sequence"]) if last and last["tickerList"] else 0
         fresh = [t for t in s2c["tickerList"] if int(t["sequence"]) > seen]
         if not fresh:
             return None
-        proto, s2c = QOT_UPDATE_TICKER, {**s2c, "tickerList": fresh}
+        proto, s2c = ProtoId.QOT_UPDATE_TICKER, {**s2c, "tickerList": fresh}
     elif kind in _KL_OF_SUBTYPE:
         kl_type = _KL_OF_SUBTYPE[kind]
         c2s = {"security": wire, "klType": int(kl_type), "rehabType": 1, "reqNum": 1}
-        s2c = handlers.get_kl(state, conn, c2s)
-        proto, s2c = QOT_UPDATE_KL, {"rehabType": 1, "klType": int(kl_type), **s2c}
+        s2c = quotes.get_kl(state, conn, c2s)
+        proto, s2c = ProtoId.QOT_UPDATE_KL, {"rehabType": 1, "klType": int(kl_type), **s2c}
     else:
         return None
     if (
@@ -88,18 +80,18 @@ def _without_times(s2c: dict[str, Any]) -> dict[str, Any]:
 def order_push(state: SimState, order: Order) -> tuple[int, dict[str, Any]]:
     """Trd_UpdateOrder for an order's current state."""
     account = state.accounts[order.acc_id]
-    return TRD_UPDATE_ORDER, {
+    return ProtoId.TRD_UPDATE_ORDER, {
         "header": _header(account),
-        "order": handlers.order_wire(state, account, order),
+        "order": orders.order_wire(state, account, order),
     }
 
 
 def fill_push(state: SimState, deal: Deal) -> tuple[int, dict[str, Any]]:
     """Trd_UpdateOrderFill for a new fill."""
     account = state.accounts[deal.order.acc_id]
-    return TRD_UPDATE_ORDER_FILL, {
+    return ProtoId.TRD_UPDATE_ORDER_FILL, {
         "header": _header(account),
-        "orderFill": handlers.fill_wire(state, account, deal),
+        "orderFill": orders.fill_wire(state, account, deal),
     }
 
 

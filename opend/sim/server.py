@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from opend import pbschema
+from opend.codes import QotMarket
 from opend.crypto import (
     AesCodec,
     CryptoError,
@@ -289,6 +290,7 @@ class Simulator:
         logged_in: bool = True,
         quote_limits: bool = False,
         history_kl_quota: int = DEFAULT_HISTORY_KL_QUOTA,
+        real_hours: bool = False,
     ) -> None:
         self.host = host
         self._port = port
@@ -300,6 +302,7 @@ class Simulator:
             logged_in=logged_in,
             quote_limits=quote_limits,
             history_kl_quota=history_kl_quota,
+            real_hours=real_hours,
         )
         self.rsa_key = load_rsa_key(rsa_key_path) if rsa_key_path else None
         self.latency_ms = latency_ms
@@ -423,6 +426,10 @@ class Simulator:
     def advance(self, seconds: float) -> None:
         """Move the simulated clock forward (prices move, resting orders may fill)."""
         self.state.advance(seconds)
+
+    def roll_over(self, market: QotMarket = QotMarket.HK) -> float:
+        """Move on to the next trading day of `market` (see `SimState.roll_over`)."""
+        return self.state.roll_over(market)
 
     def set_logged_in(self, logged_in: bool) -> None:
         """Play OpenD's login to Futu succeeding or failing (GetGlobalState and every quote
@@ -588,6 +595,10 @@ class SimulatorThread:
     def advance(self, seconds: float) -> None:
         """Thread-safe `Simulator.advance`."""
         self.call(lambda s: s.advance(seconds))
+
+    def roll_over(self, market: QotMarket = QotMarket.HK) -> float:
+        """Thread-safe `Simulator.roll_over`."""
+        return self.call(lambda s: s.roll_over(market))
 
     def set_logged_in(self, logged_in: bool) -> None:
         """Thread-safe `Simulator.set_logged_in`."""

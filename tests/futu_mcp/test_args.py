@@ -68,6 +68,17 @@ def test_enums_use_sdk_names_and_bounds_hold() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("field", "value"), [("end", "0000-00-00"), ("start", "2026-02-30"), ("end", "2026-13-01")]
+)
+def test_kline_dates_must_be_calendar_days(field: str, value: str) -> None:
+    # Found by tests/reliability/test_fuzz.py: the pattern alone let these through to the
+    # OpenD request builder, and the client got `internal error`.
+    assert error_of(KlineArgs, {"code": "HK.00700", field: value}) == (
+        f"invalid argument: {field}: {value} is not a calendar date"
+    )
+
+
 def test_order_arguments_are_strict() -> None:
     base = {"code": "HK.00700", "trd_side": "BUY", "qty": 100, "price": 300}
     assert PlaceArgs.model_validate(base).trd_env == "SIMULATE"

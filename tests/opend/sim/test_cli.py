@@ -5,6 +5,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,7 +15,10 @@ import pytest
 
 from opend import pbschema
 from opend.framing import ProtoFmt, encode_frame
+from opend.codes import QotMarket
+from opend.enums import QotMarketState
 from opend.protoids import ProtoId
+from opend.sim.exchange import reported_state
 from tests.conftest import console_script
 from tests.opend.sim.rawwire import RawConn
 
@@ -137,7 +141,7 @@ async def test_not_logged_in_plays_an_opend_whose_login_failed() -> None:
 @pytest.mark.anyio
 async def test_quote_limits_flag_turns_on_opends_quote_limits() -> None:
     async with running_sim("--quote-limits") as sim:
-        assert sim.settings.endswith("; quote limits on")
+        assert "; quote limits on;" in sim.settings
         plate_set = {"market": 1, "plateSetType": 0}
         for _ in range(10):
             await sim.conn.ok(ProtoId.QOT_GET_PLATE_SET, plate_set)
@@ -185,3 +189,25 @@ async def test_without_the_schemas_a_protobuf_client_is_told_what_to_do_and_clos
     assert "pip install 'futu-mcp[sim-protobuf]'" in told[0]
     assert "SysConfig.set_proto_fmt(ProtoFMT.Json)" in told[0]
     assert told[0].startswith("futucli sim: conn ")
+
+
+async def test_hours_real_reports_the_exchanges_sessions() -> None:
+    """`--hours real`: the markets report their real session (always open by default)."""
+    async with running_sim("--hours", "real") as sim:
+        assert sim.settings.endswith("; hours: real (exchange sessions)")
+        before = time.time()
+        state = await sim.conn.ok(ProtoId.GET_GLOBAL_STATE, {"userID": "0"})
+        after = time.time()
+        possible = {int(reported_state(QotMarket.US, t, True)) for t in (before, after)}
+        assert state["marketUS"] in possible
+    async with running_sim() as sim:
+        assert sim.settings.endswith("; hours: always (always open)")
+        state = await sim.conn.ok(ProtoId.GET_GLOBAL_STATE, {"userID": "0"})
+        assert state["marketUS"] == QotMarketState.AFTERNOON
+    with pytest.raises(subprocess.CalledProcessError):
+        subprocess.run(
+            [console_script("futucli"), "sim", "--hours", "sometimes"],
+            capture_output=True,
+            check=True,
+            timeout=60,
+        )

@@ -12,8 +12,8 @@ from google.protobuf.descriptor import FieldDescriptor
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from opend.pbschema import pb_module
 from opend.sim.handlers import HANDLERS, ConnInfo, respond
-from opend.sim.pbcodec import schema_module as pb_module
 from opend.sim.state import SimState
 
 START = 1_780_000_000.0

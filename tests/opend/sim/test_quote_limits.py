@@ -12,11 +12,11 @@ import pytest
 from google.protobuf import json_format
 
 from opend.framing import ProtoFmt
+from opend.pbschema import pb_module
 from opend.protoids import ProtoId
 from opend.sim import Simulator, SimulatorThread
-from opend.sim.handlers import QOT_REQUEST_HISTORY_KL_QUOTA
 from opend.sim.limits import HistoryKLQuota
-from opend.sim.pbcodec import encode_response, schema_module
+from opend.sim.pbcodec import encode_response
 from tests.opend.sim.rawwire import RawConn
 
 START = 1_780_000_000.0
@@ -167,7 +167,7 @@ async def test_history_quota_counts_distinct_securities_per_30_days() -> None:
             "would need one more (securities already fetched in that window can still be "
             "fetched)"
         )
-        quota = await conn.ok(QOT_REQUEST_HISTORY_KL_QUOTA, {"bGetDetail": True})
+        quota = await conn.ok(ProtoId.QOT_REQUEST_HISTORY_KL_QUOTA, {"bGetDetail": True})
         assert (quota["usedQuota"], quota["remainQuota"]) == (2, 0)
         details = quota["detailList"]
         assert [d["security"] for d in details] == [TENCENT, HSBC]
@@ -180,7 +180,7 @@ async def test_history_quota_counts_distinct_securities_per_30_days() -> None:
             ProtoId.QOT_REQUEST_HISTORY_KL, _history(TENCENT)
         )
         await conn.ok(ProtoId.QOT_REQUEST_HISTORY_KL, _history(HSBC))
-        quota = await conn.ok(QOT_REQUEST_HISTORY_KL_QUOTA, {})
+        quota = await conn.ok(ProtoId.QOT_REQUEST_HISTORY_KL_QUOTA, {})
         assert quota == {"usedQuota": 2, "remainQuota": 0}
         await conn.close()
 
@@ -191,7 +191,7 @@ async def test_without_quote_limits_the_quota_is_counted_but_not_enforced() -> N
         conn = await RawConn.open(sim.address)
         await conn.ok(ProtoId.QOT_REQUEST_HISTORY_KL, _history(TENCENT))
         await conn.ok(ProtoId.QOT_REQUEST_HISTORY_KL, _history(AAPL))
-        quota = await conn.ok(QOT_REQUEST_HISTORY_KL_QUOTA, {"bGetDetail": False})
+        quota = await conn.ok(ProtoId.QOT_REQUEST_HISTORY_KL_QUOTA, {"bGetDetail": False})
         assert quota == {"usedQuota": 2, "remainQuota": 0}
         await conn.close()
 
@@ -216,13 +216,13 @@ async def test_quota_reply_with_details_fits_the_official_schema() -> None:
     async with Simulator(seed=3, start_time=START) as sim:
         conn = await RawConn.open(sim.address)
         await conn.ok(ProtoId.QOT_REQUEST_HISTORY_KL, _history(TENCENT))
-        reply = await conn.request(QOT_REQUEST_HISTORY_KL_QUOTA, {"bGetDetail": True})
+        reply = await conn.request(ProtoId.QOT_REQUEST_HISTORY_KL_QUOTA, {"bGetDetail": True})
         await conn.close()
-    message = schema_module(QOT_REQUEST_HISTORY_KL_QUOTA).Response()
+    message = pb_module(ProtoId.QOT_REQUEST_HISTORY_KL_QUOTA).Response()
     json_format.ParseDict(reply, message)
     assert message.IsInitialized(), message.FindInitializationErrors()
     assert message.s2c.detailList[0].security.code == "00700"
-    assert encode_response(QOT_REQUEST_HISTORY_KL_QUOTA, ProtoFmt.PROTOBUF, reply)
+    assert encode_response(ProtoId.QOT_REQUEST_HISTORY_KL_QUOTA, ProtoFmt.PROTOBUF, reply)
 
 
 @pytest.fixture

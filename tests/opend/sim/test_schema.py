@@ -7,9 +7,10 @@ import pytest
 from google.protobuf import json_format
 
 from opend.framing import ProtoFmt
+from opend.pbschema import pb_module
 from opend.protoids import ProtoId
 from opend.sim.handlers import HANDLERS, ConnInfo, respond
-from opend.sim.pbcodec import encode_response, schema_module
+from opend.sim.pbcodec import encode_response
 from opend.sim.state import SimState
 
 START = 1_780_000_000.0
@@ -17,6 +18,8 @@ HK = {"market": 1, "code": "00700"}
 REAL_HK = "281756470000000101"
 SIM_HK = "168880000000000201"
 SIM_HEADER = {"trdEnv": 0, "accID": SIM_HK, "trdMarket": 1}
+REAL_HEADER = {"trdEnv": 1, "accID": REAL_HK, "trdMarket": 1}
+WINDOW = {"beginTime": "2020-01-01 00:00:00", "endTime": "2030-01-01 00:00:00"}
 
 
 def _packet(n: int) -> dict[str, Any]:
@@ -90,14 +93,35 @@ VALID: dict[int, dict[str, Any]] = {
         "remark": "schema",
         "timeInForce": 0,
     },
-    2111: {"header": SIM_HEADER, "orderType": 1, "code": "00700", "price": 400.0},
-    2221: {
+    ProtoId.TRD_GET_MAX_TRD_QTYS: {
+        "header": SIM_HEADER,
+        "orderType": 1,
+        "code": "00700",
+        "price": 400.0,
+    },
+    ProtoId.TRD_GET_HISTORY_ORDER_LIST: {
         "header": SIM_HEADER,
         "filterConditions": {"beginTime": "2020-01-01 00:00:00", "endTime": "2030-01-01 00:00:00"},
     },
-    2222: {"header": SIM_HEADER, "filterConditions": {"codeList": ["00700"]}},
-    3223: {"securityList": [HK, {"market": 11, "code": "AAPL"}]},
-    3104: {"bGetDetail": True},
+    ProtoId.TRD_GET_HISTORY_ORDER_FILL_LIST: {
+        "header": REAL_HEADER,
+        "filterConditions": {"codeList": ["00700"], **WINDOW},
+    },
+    ProtoId.TRD_GET_ORDER_FEE: {"header": REAL_HEADER, "orderIdExList": ["FTHIS0000000001"]},
+    ProtoId.TRD_GET_MARGIN_RATIO: {"header": REAL_HEADER, "securityList": [HK]},
+    ProtoId.TRD_FLOW_SUMMARY: {
+        "header": REAL_HEADER,
+        "clearingDate": "2026-05-27",
+        "cashFlowDirection": 0,
+    },
+    ProtoId.QOT_GET_MARKET_STATE: {"securityList": [HK, {"market": 11, "code": "AAPL"}]},
+    ProtoId.QOT_REQUEST_TRADE_DATE: {
+        "market": 1,
+        "beginTime": "2026-01-01 00:00:00",
+        "endTime": "2026-03-31",
+        "security": HK,
+    },
+    ProtoId.QOT_REQUEST_HISTORY_KL_QUOTA: {"bGetDetail": True},
     ProtoId.TRD_MODIFY_ORDER: {
         "packetID": _packet(2),
         "header": SIM_HEADER,
@@ -116,13 +140,13 @@ def test_every_handler_is_covered() -> None:
 def test_reply_fits_the_official_schema(proto_id: int) -> None:
     state = SimState(seed=4, start_time=START)
     conn = ConnInfo(1, 10, "k" * 16, "i" * 16)
-    request = schema_module(proto_id).Request()
+    request = pb_module(proto_id).Request()
     json_format.ParseDict({"c2s": VALID[proto_id]}, request)
     assert request.IsInitialized(), request.FindInitializationErrors()
     assert respond(state, conn, ProtoId.QOT_SUB, VALID[ProtoId.QOT_SUB])["retType"] == 0
     reply = respond(state, conn, proto_id, VALID[proto_id])
     assert reply["retType"] == 0, reply
-    message = schema_module(proto_id).Response()
+    message = pb_module(proto_id).Response()
     json_format.ParseDict(reply, message)
     assert message.IsInitialized(), message.FindInitializationErrors()
     # The protobuf path's own dict-to-message copy gives exactly what json_format gives.
@@ -154,6 +178,34 @@ ODD: list[tuple[int, dict[str, Any]]] = [
     (ProtoId.TRD_GET_FUNDS, {"header": SIM_HEADER, "currency": 9}),
     (ProtoId.TRD_GET_ORDER_LIST, {"header": SIM_HEADER, "filterConditions": {"beginTime": "soon"}}),
     (ProtoId.TRD_SUB_ACC_PUSH, {"accIDList": ["1"]}),
+    (ProtoId.QOT_GET_MARKET_STATE, {"securityList": []}),
+    (ProtoId.TRD_GET_HISTORY_ORDER_LIST, {"header": SIM_HEADER, "filterConditions": {}}),
+    (
+        ProtoId.TRD_GET_HISTORY_ORDER_FILL_LIST,
+        {"header": SIM_HEADER, "filterConditions": WINDOW},
+    ),
+    (ProtoId.TRD_GET_ORDER_FEE, {"header": SIM_HEADER, "orderIdExList": ["FTHIS0000000001"]}),
+    (ProtoId.TRD_GET_ORDER_FEE, {"header": REAL_HEADER, "orderIdExList": ["FT-nope"]}),
+    (ProtoId.TRD_GET_ORDER_FEE, {"header": REAL_HEADER}),
+    (ProtoId.TRD_GET_MARGIN_RATIO, {"header": SIM_HEADER, "securityList": [HK]}),
+    (
+        ProtoId.TRD_GET_MARGIN_RATIO,
+        {"header": REAL_HEADER, "securityList": [{"market": 21, "code": "600519"}]},
+    ),
+    (ProtoId.TRD_FLOW_SUMMARY, {"header": SIM_HEADER, "clearingDate": "2026-05-27"}),
+    (ProtoId.TRD_FLOW_SUMMARY, {"header": REAL_HEADER, "clearingDate": "27/05/2026"}),
+    (
+        ProtoId.QOT_REQUEST_TRADE_DATE,
+        {"market": 7, "beginTime": "2026-01-01", "endTime": "2026-02-01"},
+    ),
+    (
+        ProtoId.QOT_REQUEST_TRADE_DATE,
+        {"market": 1, "beginTime": "2026-01", "endTime": "2026-02-01"},
+    ),
+    (
+        ProtoId.QOT_REQUEST_TRADE_DATE,
+        {"market": 1, "beginTime": "2000-01-01", "endTime": "2001-02-01"},
+    ),
     (ProtoId.TRD_UNLOCK_TRADE, {"unlock": True, "pwdMD5": ""}),
     (ProtoId.TRD_PLACE_ORDER, {**VALID[ProtoId.TRD_PLACE_ORDER], "orderType": 14}),
     (ProtoId.TRD_PLACE_ORDER, {**VALID[ProtoId.TRD_PLACE_ORDER], "qty": 0.5}),
@@ -180,7 +232,7 @@ ODD: list[tuple[int, dict[str, Any]]] = [
 def test_odd_requests_are_refused_cleanly(proto_id: int, c2s: dict[str, Any]) -> None:
     state = SimState(seed=4, start_time=START)
     conn = ConnInfo(1, 10, "k" * 16, "i" * 16)
-    request = schema_module(proto_id).Request()
+    request = pb_module(proto_id).Request()
     json_format.ParseDict({"c2s": c2s}, request)  # valid per the schema
     reply = respond(state, conn, proto_id, c2s)
     assert reply["retType"] == -1 and reply["retMsg"] and "s2c" not in reply

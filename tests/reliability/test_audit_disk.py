@@ -1,0 +1,100 @@
+"""The audit log's disk fills and empties again and again while three tenants place orders at
+once: while it is full every order is refused and none reaches the simulator; once there is
+room the server repairs the log by itself and orders go through; after every cycle the log is
+whole (each line JSON, the chain intact) and the simulator holds exactly the orders the log
+records as placed. The full disk is real: a file-size limit (RLIMIT_FSIZE) on the server."""
+
+import json
+import random
+import resource
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from futu_mcp.audit import verify_file
+from tests.conftest import console_script
+from tests.e2e.conftest import gateway_of, http_client, server_env, space_writes
+from tests.e2e.test_audit_full_disk import REFUSED, _metric, _pad
+from tests.e2e.test_mcp_policy import TRADE
+from tests.e2e.test_mcp_tools import call
+from tests.reliability.conftest import scaled
+from tests.reliability.test_orders import ORDERS
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+
+async def orders_at_once(clients: list[Any]) -> list[tuple[bool, Any]]:
+    """Each client places its market's order (one account each), all at the same moment."""
+    results: list[tuple[bool, Any]] = []
+
+    async def one(client: Any, args: dict[str, Any]) -> None:
+        results.append(await call(client, "futu_place_order", args))
+
+    async with anyio.create_task_group() as tg:
+        for client, args in zip(clients, ORDERS, strict=True):
+            tg.start_soon(one, client, args)
+    return results
+
+
+def placed_in_log(audit: Path) -> set[str]:
+    """Order ids of the placements the audit log records as sent; every line must be JSON."""
+    ids = set()
+    for line in audit.read_text().splitlines():
+        record = json.loads(line)
+        result = record.get("result") or {}
+        if record.get("tool") == "futu_place_order" and result.get("order_id"):
+            ids.add(str(result["order_id"]))
+    return ids
+
+
+@pytest.mark.timeout(scaled(120, 600))
+async def test_disk_full_and_free_again_in_cycles_under_concurrent_orders(
+    sim: Any, make_key: Any, http_server: Any, tmp_path: Path
+) -> None:
+    rng = random.Random()
+    audit = tmp_path / "audit.jsonl"
+    _pad(audit)
+    tokens = [make_key(f"desk{n}", TRADE) for n in range(len(ORDERS))]
+    server = http_server("--gateway", gateway_of(sim), "--audit-log", str(audit))
+    pid = server.proc.pid
+    _soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    before = set(sim.state.orders)
+    cycles = scaled(2, 30)
+    async with (
+        http_client(server.url, tokens[0]) as a,
+        http_client(server.url, tokens[1]) as b,
+        http_client(server.url, tokens[2]) as c,
+    ):
+        clients = [a, b, c]
+        for _ in range(cycles):
+            # Room for a random part of one line: the next write is cut short mid-line.
+            resource.prlimit(
+                pid, resource.RLIMIT_FSIZE, (audit.stat().st_size + rng.randint(1, 300), hard)
+            )
+            space_writes(sim)
+            sent = len(sim.state.orders)
+            refused = await orders_at_once(clients)
+            assert refused == [(True, REFUSED)] * len(ORDERS)
+            assert len(sim.state.orders) == sent
+            assert not (await call(a, "futu_get_quote", {"codes": "HK.00700"}))[0]
+            resource.prlimit(pid, resource.RLIMIT_FSIZE, (hard, hard))
+            space_writes(sim)
+            placed = await orders_at_once(clients)
+            assert [failed for failed, _ in placed] == [False] * len(ORDERS), placed
+            assert audit.read_bytes().endswith(b"\n")
+            assert placed_in_log(audit) == {str(o) for o in set(sim.state.orders) - before}
+    assert len(sim.state.orders) == len(before) + cycles * len(ORDERS)
+    assert _metric(server.base, "futu_mcp_audit_repairs_total") >= 1
+    assert verify_file(audit).ok
+    verify = subprocess.run(
+        [console_script("futucli"), "audit", "verify", str(audit)],
+        capture_output=True,
+        text=True,
+        env=server_env(),
+        timeout=60,
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "Traceback" not in server.logs()
