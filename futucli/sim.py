@@ -7,8 +7,8 @@ body formats it serves, so a script can read the port when it asked for port 0.
 
 import asyncio
 import contextlib
-import logging
 import enum
+import logging
 import os
 import signal
 from pathlib import Path

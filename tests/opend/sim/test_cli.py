@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from opend import pbschema
-from opend.framing import ProtoFmt, encode_frame
 from opend.codes import QotMarket
 from opend.enums import QotMarketState
+from opend.framing import ProtoFmt, encode_frame
 from opend.protoids import ProtoId
 from opend.sim.exchange import reported_state
 from tests.conftest import console_script
