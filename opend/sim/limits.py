@@ -18,6 +18,8 @@ QUOTE_RATE_LIMITS: dict[int, tuple[int, str]] = {
     ProtoId.QOT_REQUEST_HISTORY_KL: (60, "Qot_RequestHistoryKL first pages"),
     ProtoId.QOT_GET_PLATE_SET: (10, "Qot_GetPlateSet requests"),
     ProtoId.QOT_GET_PLATE_SECURITY: (10, "Qot_GetPlateSecurity requests"),
+    ProtoId.QOT_GET_MARKET_STATE: (10, "Qot_GetMarketState requests"),
+    ProtoId.QOT_REQUEST_TRADE_DATE: (30, "Qot_RequestTradeDate requests"),
 }
 QUOTE_RATE_WINDOW = 30.0
 DEFAULT_HISTORY_KL_QUOTA = 100
