@@ -18,8 +18,23 @@ QUOTE_RATE_LIMITS: dict[int, tuple[int, str]] = {
     ProtoId.QOT_REQUEST_HISTORY_KL: (60, "Qot_RequestHistoryKL first pages"),
     ProtoId.QOT_GET_PLATE_SET: (10, "Qot_GetPlateSet requests"),
     ProtoId.QOT_GET_PLATE_SECURITY: (10, "Qot_GetPlateSecurity requests"),
+    ProtoId.QOT_GET_MARKET_STATE: (10, "Qot_GetMarketState requests"),
+    ProtoId.QOT_REQUEST_TRADE_DATE: (30, "Qot_RequestTradeDate requests"),
 }
 QUOTE_RATE_WINDOW = 30.0
+# OpenD's documented limits of account queries (requests per 30 s per account; margin ratios per
+# user), always enforced, as OpenD does.
+QUERY_RATE_LIMITS: dict[int, tuple[int, str]] = {
+    ProtoId.TRD_GET_HISTORY_ORDER_LIST: (10, "Trd_GetHistoryOrderList requests per account"),
+    ProtoId.TRD_GET_HISTORY_ORDER_FILL_LIST: (
+        10,
+        "Trd_GetHistoryOrderFillList requests per account",
+    ),
+    ProtoId.TRD_GET_MAX_TRD_QTYS: (10, "Trd_GetMaxTrdQtys requests per account"),
+    ProtoId.TRD_GET_ORDER_FEE: (10, "Trd_GetOrderFee requests per account"),
+    ProtoId.TRD_FLOW_SUMMARY: (20, "Trd_FlowSummary requests per account"),
+    ProtoId.TRD_GET_MARGIN_RATIO: (10, "Trd_GetMarginRatio requests"),
+}
 DEFAULT_HISTORY_KL_QUOTA = 100
 # Most copies of the docs say 30 days; the newest (2026) says 7. The longer one is the stricter.
 HISTORY_KL_QUOTA_DAYS = 30
