@@ -36,12 +36,16 @@ def _taylor(
     tick."""
     out: list[float] = []
     for first in range(0, len(spots), _ANCHOR_MINUTES):
-        anchor_spot, anchor_t = spots[first], start + first * 60
-        g = greeks(anchor_spot, anchor_t)
-        for m in range(first, min(first + _ANCHOR_MINUTES, len(spots))):
-            ds = spots[m] - anchor_spot
-            decay = g.theta * (m - first) / 1440
-            out.append(max(g.price + g.delta * ds + 0.5 * g.gamma * ds * ds + decay, 0.0))
+        anchor_spot = spots[first]
+        g = greeks(anchor_spot, start + first * 60)
+        price, delta, half_gamma, decay = g.price, g.delta, 0.5 * g.gamma, g.theta / 1440
+        out.extend(
+            max(
+                price + (s - anchor_spot) * (delta + half_gamma * (s - anchor_spot)) + decay * k,
+                0.0,
+            )
+            for k, s in enumerate(spots[first : first + _ANCHOR_MINUTES])
+        )
     return out
 
 
@@ -88,7 +92,7 @@ class _WarrantPricing:
 
     def minute_values(self, spots: list[float], start: float) -> list[float]:
         if self.warrant.is_cbbc:
-            return [self.warrant.value(s, start + m * 60) for m, s in enumerate(spots)]
+            return self.warrant.cbbc_values(spots, start)
         return _taylor(self.warrant.greeks, spots, start)
 
 
