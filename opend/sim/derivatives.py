@@ -57,6 +57,10 @@ class _OptionPricing:
     def underlying(self) -> SimSecurity:
         return self.contract.option_class.underlying
 
+    @property
+    def expires_at(self) -> float:
+        return self.contract.expiry_time
+
     def value(self, spot: float, t: float) -> float:
         return self.contract.greeks(spot, t).price
 
@@ -72,6 +76,10 @@ class _FuturePricing:
     def underlying(self) -> SimSecurity:
         return INDEXES[self.contract.product.index]
 
+    @property
+    def expires_at(self) -> float:
+        return self.contract.expiry_time
+
     def value(self, spot: float, t: float) -> float:
         return self.contract.value(spot, t)
 
@@ -86,6 +94,10 @@ class _WarrantPricing:
     @property
     def underlying(self) -> SimSecurity:
         return self.warrant.underlying
+
+    @property
+    def expires_at(self) -> float:
+        return self.warrant.expiry_time
 
     def value(self, spot: float, t: float) -> float:
         return self.warrant.value(spot, t)
@@ -141,8 +153,8 @@ class Derivatives:
         if sec is None or self._terms.get(full) != terms:
             sec = self._secs[full] = self._security(security.market, terms)
             self._terms[full] = terms
-        if isinstance(terms, Warrant) and self.called(terms, t):
-            return None
+        if terms.expiry_time <= t or (isinstance(terms, Warrant) and self.called(terms, t)):
+            return None  # gone from the close of its last day, or called
         return sec
 
     def known(self, code: str) -> SimSecurity:
