@@ -26,7 +26,7 @@ from tests.reliability.test_orders import ORDERS
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 # Longer than the ledger's SQLite WAL ever grows (about 4 MiB, its checkpoint size), so the size
-# limit bites the audit log alone; a full disk under the ledger is test_ledger_full below.
+# limit bites the audit log alone; a full disk under the ledger is the last test.
 PAD_BYTES = 6 << 20
 
 
@@ -109,3 +109,28 @@ async def test_disk_full_and_free_again_in_cycles_under_concurrent_orders(
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert "Traceback" not in server.logs()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="keystore/ledger.py: a SQLite write that fails (disk full) is `internal error`, "
+    "not `limit ledger unavailable: ...`",
+)
+async def test_ledger_full_refuses_orders_with_the_ledger_text(
+    sim: Any, make_key: Any, http_server: Any, tmp_path: Path, keys_file: Path
+) -> None:
+    token = make_key("ledger", TRADE)
+    server = http_server("--gateway", gateway_of(sim), "--audit-log", str(tmp_path / "a.jsonl"))
+    _soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    async with http_client(server.url, token) as client:
+        await ok(client, "futu_place_order", ORDERS[0])  # the ledger's WAL now holds pages
+        wal = keys_file.with_name(keys_file.stem + ".ledger.sqlite-wal")
+        sent = len(sim.state.orders)
+        # No room past the WAL's end: the next ledger write fails, the small audit log fits.
+        resource.prlimit(server.proc.pid, resource.RLIMIT_FSIZE, (wal.stat().st_size, hard))
+        failed, text = await call(client, "futu_place_order", ORDERS[1])
+        resource.prlimit(server.proc.pid, resource.RLIMIT_FSIZE, (hard, hard))
+        assert failed and len(sim.state.orders) == sent  # fail closed: that holds today
+        assert text.startswith("limit ledger unavailable: "), text
+        space_writes(sim)
+        await ok(client, "futu_place_order", ORDERS[2])
