@@ -46,6 +46,8 @@ class AppState:
     caps: "ServerCaps"
     stdio_key: "StdioKey | None" = None
     ledger_watch: "LedgerWatch | None" = None
+    # Seals MCP request state (confirmation retries) alike on every replica; None: per process.
+    request_state_key: bytes | None = None
     _use_written: dict[str, float] = field(default_factory=dict, repr=False)
     _writer: "AuditWriter | None" = field(default=None, repr=False)
 

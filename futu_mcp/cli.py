@@ -125,11 +125,25 @@ def build_parser() -> argparse.ArgumentParser:
         "several replicas; password in $FUTU_LEDGER_PASSWORD (default: SQLite beside keys.json)",
     )
     add(
+        "--stateless",
+        action="store_const",
+        const=True,
+        default=None,
+        help="HTTP without MCP sessions: any replica answers any request (no sticky load "
+        "balancing); order confirmation needs a 2026-07-28 client",
+    )
+    add(
         "--replica-id",
         metavar="NAME",
         help="this replica's name in audit lines (default HOSTNAME-PID)",
     )
     add("--rsa-key", metavar="PATH", help="RSA private key for an OpenD that encrypts its protocol")
+    add(
+        "--request-timeout",
+        metavar="SECONDS",
+        help="how long a call waits for OpenD's reply before it answers 'gateway not connected' "
+        "(default 5); a link whose KeepAlive goes unanswered that long is dropped",
+    )
     add(
         "--log-level",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -150,6 +164,24 @@ def shared_throttle(ledger: "Ledger") -> "OrderThrottle | None":
     from opend.throttle import OrderThrottle
 
     return OrderThrottle(shared=LedgerWindows(ledger))  # type: ignore[arg-type]
+
+
+def shared_state_key(ledger: "Ledger") -> bytes | None:
+    """With a Redis ledger, the key sealing MCP request state is shared through it, so an order
+    confirmed on one replica may be retried on another; None: this process's own key. If Redis
+    is down at start-up, a retry reaching another replica is refused (never sent unasked)."""
+    from keystore.errors import LedgerError
+    from keystore.ledger import SqliteLedger
+
+    if isinstance(ledger, SqliteLedger):
+        return None
+    try:
+        return ledger.shared_secret("request-state")  # type: ignore[attr-defined,no-any-return]
+    except LedgerError as exc:
+        logging.getLogger("futu_mcp").warning(
+            "%s: confirmations are sealed with this replica's own key", exc
+        )
+        return None
 
 
 def replica_name(config: "Config") -> str:
@@ -188,9 +220,11 @@ def main(argv: list[str] | None = None) -> None:
         "max_sessions_per_key": args.max_sessions_per_key,
         "session_idle_timeout": args.session_idle_timeout,
         "rsa_key": args.rsa_key,
+        "request_timeout": args.request_timeout,
         "log_level": args.log_level,
         "ledger": args.ledger,
         "replica_id": args.replica_id,
+        "stateless": args.stateless,
     }
     if args.ledger and urlsplit(args.ledger).password:
         # Every user of the machine can read a command line (ps): never a password there.
@@ -268,6 +302,7 @@ def main(argv: list[str] | None = None) -> None:
             gw_port,
             rsa_key_path=Path(config.rsa_key) if config.rsa_key else None,
             throttle=shared_throttle(ledger),
+            request_timeout=config.request_timeout,
         )
     except (OSError, ValueError, KeystoreError) as exc:
         _fail(str(exc))
@@ -319,6 +354,7 @@ def main(argv: list[str] | None = None) -> None:
             max_orders_per_minute=config.max_orders_per_minute,
         ),
         stdio_key=key,
+        request_state_key=shared_state_key(ledger),
     )
     server = build_server(state)
     import anyio

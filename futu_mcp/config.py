@@ -17,6 +17,8 @@ DEFAULT_GATEWAY = "127.0.0.1:11111"
 DEFAULT_BODY_LIMIT = 1 << 20  # 1 MiB: the largest legitimate request is a few KiB
 DEFAULT_SESSIONS_PER_KEY = 16  # an agent opens one or two; a flood by one key stops here
 DEFAULT_SESSION_IDLE_TIMEOUT = 600.0  # seconds without a request before a session is closed
+DEFAULT_REQUEST_TIMEOUT = 5.0  # seconds: a frozen OpenD is reported this fast, and dropped
+MAX_REQUEST_TIMEOUT = 300.0
 
 
 class ConfigError(ValueError):
@@ -41,9 +43,11 @@ class Config:
     max_body_bytes: int = DEFAULT_BODY_LIMIT
     max_sessions_per_key: int = DEFAULT_SESSIONS_PER_KEY
     session_idle_timeout: float = DEFAULT_SESSION_IDLE_TIMEOUT
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     log_level: str = "WARNING"
     ledger: str | None = None
     replica_id: str | None = None
+    stateless: bool = False
 
     @property
     def gateway_host_port(self) -> tuple[str, int]:
@@ -101,10 +105,12 @@ def _convert(name: str, raw: Any) -> Any:
             if isinstance(raw, bool) or not 0 < float(raw) < float("inf"):
                 raise ValueError("expected a positive number of seconds")
             return float(raw)
+        if name == "request_timeout":
+            return _seconds(raw)
         if name == "allowed_hosts":
             items = raw.split(",") if isinstance(raw, str) else list(raw)
             return tuple(str(h).strip() for h in items if str(h).strip())
-        if name == "read_only":
+        if name in ("read_only", "stateless"):
             if not isinstance(raw, bool):
                 raise ValueError("expected true or false")
             return raw
@@ -117,6 +123,18 @@ def _convert(name: str, raw: Any) -> Any:
         return raw
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"{name}: {exc}") from None
+
+
+def _seconds(raw: Any) -> float:
+    """A request timeout: a number of seconds, more than 0 and at most MAX_REQUEST_TIMEOUT."""
+    why = f"expected seconds, more than 0 and at most {MAX_REQUEST_TIMEOUT:g}"
+    try:
+        seconds = float(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"{why}, got {raw!r}") from None
+    if isinstance(raw, bool) or not 0 < seconds <= MAX_REQUEST_TIMEOUT:
+        raise ValueError(f"{why}, got {raw!r}")
+    return seconds
 
 
 def load_config(path: Path | None, overrides: dict[str, Any]) -> Config:
@@ -138,6 +156,8 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> Config:
     for name, raw in overrides.items():
         if raw is not None:
             values[name] = _convert(name, raw)
+    if values.get("stateless") and values.get("http_listen") is None:
+        raise ConfigError("stateless: only with http_listen (stdio has no HTTP sessions)")
     if values.get("http_listen") is not None and values.get("metrics_listen") is not None:
         raise ConfigError(
             "metrics_listen: only for stdio; with http_listen, /metrics is served on that address"

@@ -127,6 +127,7 @@ async def serve(server: MCPServer, state: AppState, sock: socket.socket) -> None
     security = transport_security(host, port, config.allowed_hosts)
     sdk_app = server.streamable_http_app(
         streamable_http_path="/mcp",
+        stateless_http=config.stateless,
         max_request_body_size=config.max_body_bytes,
         transport_security=security,
         host=host,

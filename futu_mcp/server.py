@@ -43,6 +43,16 @@ NOT_DENIALS = frozenset(
 
 FIRST_CONNECT_WAIT = 5.0
 
+UNSERVED_METHODS = (
+    "prompts/list",
+    "prompts/get",
+    "resources/list",
+    "resources/read",
+    "resources/templates/list",
+    "resources/subscribe",
+    "resources/unsubscribe",
+)
+
 # An error (gateway down, bad reply) is not a policy decision: the call was allowed.
 AUDIT_DECISION = {"ok": "allow", "denied": "deny", "declined": "declined", "invalid": "deny"}
 
@@ -211,7 +221,12 @@ def build_server(state: AppState, table: Sequence[ToolSpec] | None = None) -> MC
             await state.client.close()
             await state.audit_close()
 
-    return MCPServer(
+    kwargs: dict[str, Any] = {}
+    if state.request_state_key is not None:
+        from mcp.server.request_state import RequestStateSecurity
+
+        kwargs["request_state_security"] = RequestStateSecurity(keys=[state.request_state_key])
+    server = MCPServer(
         "futu-mcp",
         version=version("futu-mcp"),
         instructions=INSTRUCTIONS,
@@ -219,4 +234,20 @@ def build_server(state: AppState, table: Sequence[ToolSpec] | None = None) -> MC
         lifespan=lifespan,
         middleware=[list_visible_tools],
         log_level=state.config.log_level,  # type: ignore[arg-type]
+        **kwargs,
     )
+    drop_unserved_methods(server)
+    return server
+
+
+def drop_unserved_methods(server: MCPServer) -> None:
+    """Unregister the prompt and resource methods: we serve neither.
+
+    MCPServer registers their handlers whatever it holds, and the SDK advertises a capability
+    for each registered handler (the low-level `Server.get_capabilities`), so clients were told
+    of empty `prompts` and `resources`, and `prompts/get` answered error code 0 with a traceback
+    in the log. Unregistered, they are not advertised and answer -32601 (method not found). The
+    SDK has no public way to unregister a handler."""
+    handlers = server._lowlevel_server._request_handlers
+    for method in UNSERVED_METHODS:
+        handlers.pop(method, None)

@@ -7,6 +7,8 @@ body formats it serves, so a script can read the port when it asked for port 0.
 
 import asyncio
 import contextlib
+import logging
+import enum
 import os
 import signal
 from pathlib import Path
@@ -16,6 +18,13 @@ import typer
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 PASSWORD_ENV = "FUTU_SIM_TRADE_PASSWORD"
+
+
+class Hours(enum.StrEnum):
+    """When the simulator's markets trade."""
+
+    ALWAYS = "always"
+    REAL = "real"
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -74,17 +83,35 @@ def sim(
         "60 snapshots, 60 history K-line first pages, 10 plate lists, 10 plate member lists; "
         "and history K-lines of at most 100 securities per 30 days.",
     ),
+    hours: Hours = typer.Option(
+        Hours.ALWAYS,
+        "--hours",
+        case_sensitive=False,
+        help="When markets trade. always: around the clock, so a demo works at any hour. "
+        "real: each exchange's sessions on its trading days (HKEX, NYSE, SSE/SZSE holidays of "
+        "2025-2027); orders placed outside them wait for the open, market orders are refused. "
+        "Market state queries report what the simulator does either way.",
+    ),
 ) -> None:
     """Run a simulated OpenD: quotes, accounts and paper trading on the real wire protocol.
 
     One real and one simulate account per market (HK, US, CN); real-account orders need
     `futucli unlock-trade` with the simulator's trade password, 123456 unless --trade-password
     says otherwise. Stop it with Ctrl-C.
+
+    The official futu-api SDK sends protobuf bodies by default; the simulator answers them when
+    the official schemas are installed (pip install 'futu-mcp\\[sim-protobuf]'). Without them it
+    says so on stderr and closes that connection: install them, or switch the SDK to JSON with
+    SysConfig.set_proto_fmt(ProtoFMT.Json) before opening a context.
     """
     from opend.crypto import CryptoError
     from opend.sim import DEFAULT_TRADE_PASSWORD, Simulator
 
     host, port = _parse_listen(listen)
+    # The simulator's warnings (a client it cannot serve) are for the person who started it.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("futucli sim: %(message)s"))
+    logging.getLogger("opend.sim").addHandler(handler)
     password = trade_password or os.environ.get(PASSWORD_ENV) or DEFAULT_TRADE_PASSWORD
     if rsa_key is not None and not rsa_key.is_file():
         raise _fail(f"--rsa-key {rsa_key}: no such file", EXIT_USAGE)
@@ -98,6 +125,7 @@ def sim(
             latency_ms=latency_ms,
             logged_in=not not_logged_in,
             quote_limits=quote_limits,
+            real_hours=hours is Hours.REAL,
         )
     except CryptoError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
@@ -116,8 +144,10 @@ def sim(
         encryption = "RSA/AES (key given)" if rsa_key else "none"
         login = "NOT logged in to Futu (--not-logged-in)" if not_logged_in else "logged in"
         limits = "; quote limits on" if quote_limits else ""
+        trading = "exchange sessions" if hours is Hours.REAL else "always open"
         print(
-            f"seed {seed}; encryption: {encryption}; latency {latency_ms} ms; {login}{limits}",
+            f"seed {seed}; encryption: {encryption}; latency {latency_ms} ms; {login}{limits}; "
+            f"hours: {hours.value} ({trading})",
             flush=True,
         )
         for account in simulator.state.accounts.values():

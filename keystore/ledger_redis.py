@@ -422,6 +422,16 @@ class RedisLedger:
             )
         return bool(int(booked)), max(float(wait_ms), 0.0) / 1000
 
+    def shared_secret(self, name: str) -> bytes:
+        """32 random bytes every replica on this Redis agrees on (the first one to ask makes
+        them): the key that seals MCP request state, so a confirmation retried on another
+        replica is still recognised."""
+        key = self._key_shared(f"secret:{name}")
+        with self._talk():
+            self._db.set(key, secrets.token_hex(32), nx=True)
+            value = self._db.get(key)
+        return bytes.fromhex(value)
+
     def close(self) -> None:
         """Close the connection pool (and the local ledger)."""
         self._db.close()

@@ -15,6 +15,7 @@ from opend.codes import SEC_MARKET_OF, QotMarket, Security, parse_code
 from opend.crypto import PacketEncAlgo
 from opend.enums import (
     AuType,
+    CashFlowDirection,
     Currency,
     KLType,
     ModifyOrderOp,
@@ -25,6 +26,7 @@ from opend.enums import (
     SecurityType,
     SubType,
     TimeInForce,
+    TradeDateMarket,
     TrdSide,
 )
 from opend.framing import ProtoFmt
@@ -38,6 +40,10 @@ MAX_TICKER = 1000
 SNAPSHOT_BATCH = 400
 _MD5_HEX = re.compile(r"[0-9a-f]{32}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+MAX_MARKET_STATE_CODES = 400
+MAX_MARGIN_RATIO_CODES = 100
+HISTORY_DAYS = 90
 
 
 def _securities(codes: Sequence[Security]) -> list[Body]:
@@ -123,6 +129,15 @@ def _date_text(name: str, value: str) -> str:
     return value
 
 
+def _date_range(start: str | None, end: str | None, days: int) -> tuple[str, str]:
+    """A request's (begin, end) texts; absent ones as the SDK fills them: `end` today, `start`
+    `days` days before `end`."""
+    end_text = _date_text("end", end) if end else date.today().isoformat()
+    if start:
+        return _date_text("start", start), end_text
+    return (date.fromisoformat(end_text[:10]) - timedelta(days=days)).isoformat(), end_text
+
+
 def request_history_kl(
     code: Security,
     start: str | None,
@@ -136,11 +151,7 @@ def request_history_kl(
 
     Default range as the SDK: the 365 days up to `end` (today if absent).
     """
-    end_text = _date_text("end", end) if end else date.today().isoformat()
-    if start:
-        start_text = _date_text("start", start)
-    else:
-        start_text = (date.fromisoformat(end_text[:10]) - timedelta(days=365)).isoformat()
+    start_text, end_text = _date_range(start, end, 365)
     body: Body = {
         "rehabType": int(autype),
         "klType": int(ktype),
@@ -338,3 +349,134 @@ def modify_order(
         # OpenD does not read a price of 0 as "unchanged": a normal modify needs the new price.
         body["price"] = _positive("price", price)
     return body
+
+
+def market_state(codes: Sequence[Security]) -> Body:
+    """Qot_GetMarketState: the market state of 1 to 400 codes."""
+    _count("number of codes", len(codes), MAX_MARKET_STATE_CODES)
+    return {"securityList": _securities(codes)}
+
+
+_TRADE_DATE_MARKET = {
+    QotMarket.HK: TradeDateMarket.HK,
+    QotMarket.US: TradeDateMarket.US,
+    QotMarket.SH: TradeDateMarket.CN,
+    QotMarket.SZ: TradeDateMarket.CN,
+}
+
+
+def trade_date(
+    market: TradeDateMarket | None,
+    start: str | None = None,
+    end: str | None = None,
+    code: Security | None = None,
+) -> Body:
+    """Qot_RequestTradeDate: trading days of a market, or of a code's market (OpenD then ignores
+    `market`); by default the 365 days up to today, as the SDK."""
+    if code is not None:
+        market = market or _TRADE_DATE_MARKET.get(code.market)
+    if not market:
+        raise ValueError("give a market (HK, US, CN, NT, ST...) or a code")
+    start_text, end_text = _date_range(start, end, 365)
+    body: Body = {"market": int(market), "beginTime": start_text, "endTime": end_text}
+    if code is not None:
+        body["security"] = code.to_wire()
+    return body
+
+
+def _history_window(start: str | None, end: str | None) -> Body:
+    """filterConditions of a history query: whole days (start 00:00:00, end 23:59:59 when only
+    a date is given), by default the 90 days up to today, as the SDK."""
+    start_text, end_text = _date_range(start, end, HISTORY_DAYS)
+    if len(start_text) == 10:
+        start_text += " 00:00:00"
+    if len(end_text) == 10:
+        end_text += " 23:59:59"
+    if start_text > end_text:
+        raise ValueError(f"start {start_text} is after end {end_text}")
+    return {"beginTime": start_text, "endTime": end_text}
+
+
+def history_order_list(
+    acc: TrdAccount,
+    start: str | None = None,
+    end: str | None = None,
+    status: Sequence[OrderStatus] = (),
+    codes: Sequence[Security | str] = (),
+) -> Body:
+    """Trd_GetHistoryOrderList: orders created in a date range, optionally by status or code."""
+    conditions = _history_window(start, end)
+    if codes:
+        conditions["codeList"] = [_bare_code(c) for c in codes]
+    body: Body = {"header": acc.to_wire(), "filterConditions": conditions}
+    if status:
+        body["filterStatusList"] = [int(s) for s in status]
+    return body
+
+
+def history_order_fill_list(
+    acc: TrdAccount,
+    start: str | None = None,
+    end: str | None = None,
+    codes: Sequence[Security | str] = (),
+) -> Body:
+    """Trd_GetHistoryOrderFillList: fills in a date range, optionally by code."""
+    conditions = _history_window(start, end)
+    if codes:
+        conditions["codeList"] = [_bare_code(c) for c in codes]
+    return {"header": acc.to_wire(), "filterConditions": conditions}
+
+
+def max_trd_qtys(
+    acc: TrdAccount,
+    order_type: OrderType,
+    code: Security,
+    price: float,
+    order_id: str | None = None,
+) -> Body:
+    """Trd_GetMaxTrdQtys: how much an order of this type and price could buy or sell (OpenD
+    wants a price even for a market order). With `order_id`, for modifying that order."""
+    if order_type is OrderType.NONE:
+        raise ValueError("order_type must be given")
+    body: Body = {
+        "header": acc.to_wire(),
+        "orderType": int(order_type),
+        "code": code.code,
+        "price": _positive("price", price),
+        "secMarket": int(SEC_MARKET_OF[code.market]),
+        "adjustPrice": False,
+    }
+    if order_id:
+        text = str(order_id).strip()
+        if text.isdigit():
+            body["orderID"] = text
+        else:
+            body["orderIDEx"] = text
+    return body
+
+
+def order_fee(acc: TrdAccount, order_ids_ex: Sequence[str]) -> Body:
+    """Trd_GetOrderFee: the fees of orders named by their orderIDEx (server order id)."""
+    ids = [str(i).strip() for i in order_ids_ex]
+    if not ids or not all(ids):
+        raise ValueError("give at least one order id (orderIDEx), none empty")
+    return {"header": acc.to_wire(), "orderIdExList": ids}
+
+
+def margin_ratio(acc: TrdAccount, codes: Sequence[Security]) -> Body:
+    """Trd_GetMarginRatio: margin data of 1 to 100 codes."""
+    _count("number of codes", len(codes), MAX_MARGIN_RATIO_CODES)
+    return {"header": acc.to_wire(), "securityList": _securities(codes)}
+
+
+def flow_summary(
+    acc: TrdAccount, clearing_date: str, direction: CashFlowDirection = CashFlowDirection.NONE
+) -> Body:
+    """Trd_FlowSummary: the cash movements of one clearing day (yyyy-MM-dd)."""
+    if not _DAY.fullmatch(clearing_date):
+        raise ValueError(f"clearing_date must be YYYY-MM-DD, got {clearing_date!r}")
+    return {
+        "header": acc.to_wire(),
+        "clearingDate": clearing_date,
+        "cashFlowDirection": int(direction),
+    }

@@ -3,8 +3,8 @@
 `start()` returns at once and connects in the background, reconnecting with capped exponential
 backoff and jitter whenever the link drops. While the link is down every call fails at once with
 `GatewayNotConnected`. Quote calls subscribe what they need on their own; the rate-limited ones
-(snapshots, history K-line, plates) and order writes pass a throttle mirroring OpenD's limits
-first, and order writes are never retried.
+(snapshots, history K-line, plates, market state, trading days, account queries) and order
+writes pass a throttle mirroring OpenD's limits first, and order writes are never retried.
 """
 
 import asyncio
@@ -24,6 +24,7 @@ from opend.crypto import load_rsa_key
 from opend.enums import (
     SUBTYPE_OF_KLTYPE,
     AuType,
+    CashFlowDirection,
     Currency,
     KLType,
     ModifyOrderOp,
@@ -34,19 +35,25 @@ from opend.enums import (
     SecurityType,
     SubType,
     TimeInForce,
+    TradeDateMarket,
     TrdSide,
 )
 from opend.errors import GatewayNotConnected, OpenDError, ProtocolError, unreachable_advice
 from opend.models import (
     BasicQot,
     BrokerQueue,
+    CashFlow,
     Deal,
     Funds,
     GlobalState,
     KLine,
+    MarginRatio,
+    MarketStateInfo,
+    MaxTrdQtys,
     ModifiedOrder,
     Order,
     OrderBook,
+    OrderFee,
     PlacedOrder,
     PlateInfo,
     Position,
@@ -54,6 +61,7 @@ from opend.models import (
     StaticInfo,
     Ticker,
     TimeShare,
+    TradingDay,
     TrdAcc,
     TrdAccount,
 )
@@ -62,9 +70,14 @@ from opend.quotecache import QuoteCache
 from opend.s2c import (
     parse_acc_list,
     parse_basic_qot,
+    parse_cash_flows,
     parse_deals,
     parse_funds,
     parse_klines,
+    parse_margin_ratios,
+    parse_market_states,
+    parse_max_trd_qtys,
+    parse_order_fees,
     parse_orders,
     parse_plates,
     parse_positions,
@@ -72,6 +85,7 @@ from opend.s2c import (
     parse_snapshots,
     parse_static_infos,
     parse_tickers,
+    parse_trading_days,
 )
 from opend.subscriptions import OPEND_MIN_HOLD, Item, SubscriptionBook
 from opend.throttle import OrderThrottle, QuoteThrottle, SendPermit
@@ -84,6 +98,9 @@ T = TypeVar("T")
 # call may wait for it: refusals in a burst ask once, and none waits long for the answer.
 LOGIN_STATE_TTL_S = 5.0
 LOGIN_CHECK_TIMEOUT_S = 2.0
+# How long one account list answers for its link: every account and trade call needs it, and it
+# changes only when an account is opened or closed.
+ACC_LIST_TTL_S = 30.0
 
 
 def read_reply(parser: Callable[[Body], T], s2c: Body, *, write_proto: int | None = None) -> T:
@@ -155,6 +172,7 @@ class OpenDClient:
         # (monotonic time, login advice or None) from the latest GetGlobalState on any path.
         self._login_seen: tuple[float, str | None] | None = None
         self._login_check: asyncio.Future[str | None] | None = None  # shared by login_advice
+        self._accounts: tuple[Connection, float, list[TrdAcc]] | None = None  # link, when, list
         self.reconnects = 0
         self.on_state_change: Callable[[bool], None] | None = None
 
@@ -430,11 +448,12 @@ class OpenDClient:
         conn = self._conn
         return self._book_for(conn).held() if conn is not None else []
 
-    async def _limited(self, proto_id: int, body: Body) -> Body:
-        """Send one request of a rate-limited quote protocol: counted first, refused with
-        `Throttled` (nothing sent) when OpenD's window for it is full."""
+    async def _limited(self, proto_id: int, body: Body, acc_id: int | None = None) -> Body:
+        """Send one request of a rate-limited query protocol (for `acc_id` when OpenD counts
+        it per account): counted first, refused with `Throttled` (nothing sent) when OpenD's
+        window for it is full."""
         conn = self._live()
-        self._quote_throttle.book(proto_id)
+        self._quote_throttle.book(proto_id, acc_id=acc_id)
         return await conn.request(proto_id, body)
 
     async def _quote(self, proto_id: int, body: Body, items: list[Item]) -> Body:
@@ -623,13 +642,41 @@ class OpenDClient:
         s2c = await self._limited(ProtoId.QOT_GET_PLATE_SECURITY, c2s.plate_security(plate))
         return read_reply(parse_static_infos, s2c)
 
+    async def get_market_state(self, codes: Sequence[Security]) -> list[MarketStateInfo]:
+        """The session each code's market is in now (1 to 400 codes)."""
+        s2c = await self._limited(ProtoId.QOT_GET_MARKET_STATE, c2s.market_state(codes))
+        return read_reply(parse_market_states, s2c)
+
+    async def request_trading_days(
+        self,
+        market: TradeDateMarket | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        code: Security | None = None,
+    ) -> list[TradingDay]:
+        """Trading days of a market (or of a code's market), by default the last 365 days."""
+        body = c2s.trade_date(market, start, end, code)
+        return read_reply(
+            parse_trading_days, await self._limited(ProtoId.QOT_REQUEST_TRADE_DATE, body)
+        )
+
     # ---- trade ---------------------------------------------------------------------------
 
     async def get_acc_list(self) -> list[TrdAcc]:
-        """Every trading account OpenD's user has (real and paper)."""
+        """Every trading account OpenD's user has (real and paper); one answer serves its link
+        for ACC_LIST_TTL_S, so an account call costs OpenD one request, not two."""
         conn = self._live()
+        cached = self._accounts
+        if (
+            cached is not None
+            and cached[0] is conn
+            and time.monotonic() - cached[1] < ACC_LIST_TTL_S
+        ):
+            return list(cached[2])
         s2c = await conn.request(ProtoId.TRD_GET_ACC_LIST, c2s.acc_list(conn.info.login_user_id))
-        return read_reply(parse_acc_list, s2c)
+        accounts = read_reply(parse_acc_list, s2c)
+        self._accounts = (conn, time.monotonic(), accounts)
+        return list(accounts)
 
     async def unlock_trade(
         self,
@@ -671,6 +718,73 @@ class OpenDClient:
         """Today's fills of one account."""
         body = c2s.order_fill_list(acc, codes)
         return read_reply(parse_deals, await self.request(ProtoId.TRD_GET_ORDER_FILL_LIST, body))
+
+    async def history_order_list_query(
+        self,
+        acc: TrdAccount,
+        start: str | None = None,
+        end: str | None = None,
+        status: Sequence[OrderStatus] = (),
+        codes: Sequence[Security | str] = (),
+    ) -> list[Order]:
+        """Orders created in a date range (by default the last 90 days), newest first."""
+        body = c2s.history_order_list(acc, start, end, status, codes)
+        s2c = await self._limited(ProtoId.TRD_GET_HISTORY_ORDER_LIST, body, acc.acc_id)
+        return read_reply(parse_orders, s2c)
+
+    async def history_deal_list_query(
+        self,
+        acc: TrdAccount,
+        start: str | None = None,
+        end: str | None = None,
+        codes: Sequence[Security | str] = (),
+    ) -> list[Deal]:
+        """Fills in a date range (by default the last 90 days), newest first; real accounts
+        only (OpenD refuses paper accounts)."""
+        body = c2s.history_order_fill_list(acc, start, end, codes)
+        s2c = await self._limited(ProtoId.TRD_GET_HISTORY_ORDER_FILL_LIST, body, acc.acc_id)
+        return read_reply(parse_deals, s2c)
+
+    async def acctradinginfo_query(
+        self,
+        acc: TrdAccount,
+        order_type: OrderType,
+        code: Security,
+        price: float,
+        order_id: str | None = None,
+    ) -> MaxTrdQtys:
+        """The most an order of this type at this price could buy (with cash, with margin) or
+        sell; with `order_id`, for modifying that order."""
+        body = c2s.max_trd_qtys(acc, order_type, code, price, order_id)
+        s2c = await self._limited(ProtoId.TRD_GET_MAX_TRD_QTYS, body, acc.acc_id)
+        return read_reply(parse_max_trd_qtys, s2c)
+
+    async def order_fee_query(self, acc: TrdAccount, order_ids_ex: Sequence[str]) -> list[OrderFee]:
+        """The fee items of orders, named by their orderIDEx; real accounts only."""
+        body = c2s.order_fee(acc, order_ids_ex)
+        s2c = await self._limited(ProtoId.TRD_GET_ORDER_FEE, body, acc.acc_id)
+        return read_reply(parse_order_fees, s2c)
+
+    async def get_margin_ratio(
+        self, acc: TrdAccount, codes: Sequence[Security]
+    ) -> list[MarginRatio]:
+        """Margin data (may it be bought on margin or sold short, at which ratios) of 1 to 100
+        codes; real HK and US accounts only."""
+        body = c2s.margin_ratio(acc, codes)
+        return read_reply(
+            parse_margin_ratios, await self._limited(ProtoId.TRD_GET_MARGIN_RATIO, body)
+        )
+
+    async def get_acc_cash_flow(
+        self,
+        acc: TrdAccount,
+        clearing_date: str,
+        direction: CashFlowDirection = CashFlowDirection.NONE,
+    ) -> list[CashFlow]:
+        """Cash movements of one clearing day (YYYY-MM-DD); real accounts only."""
+        body = c2s.flow_summary(acc, clearing_date, direction)
+        s2c = await self._limited(ProtoId.TRD_FLOW_SUMMARY, body, acc.acc_id)
+        return read_reply(parse_cash_flows, s2c)
 
     async def place_order(
         self,

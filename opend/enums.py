@@ -473,3 +473,36 @@ class Session(IntEnum):
     ETH = 2
     ALL = 3
     OVERNIGHT = 4
+
+
+class TradeDateMarket(IntEnum):
+    """Qot_Common.TradeDateMarket: the calendar Qot_RequestTradeDate reads (NT = northbound
+    Stock Connect, ST = southbound)."""
+
+    NONE = 0
+    HK = 1
+    US = 2
+    CN = 3
+    NT = 4
+    ST = 5
+    JP_FUTURE = 6
+    SG_FUTURE = 7
+    SG = 8
+    MY = 9
+    JP = 10
+
+
+class TradeDateType(IntEnum):
+    """Qot_Common.TradeDateType: a whole trading day, or morning or afternoon only."""
+
+    WHOLE = 0
+    MORNING = 1
+    AFTERNOON = 2
+
+
+class CashFlowDirection(IntEnum):
+    """Trd_FlowSummary.TrdCashFlowDirection."""
+
+    NONE = 0
+    IN = 1
+    OUT = 2

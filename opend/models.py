@@ -11,6 +11,7 @@ from typing import Any, Self
 
 from opend.codes import QotMarket, TrdMarket, TrdSecMarket
 from opend.enums import (
+    CashFlowDirection,
     CltRiskLevel,
     CltRiskStatus,
     Currency,
@@ -32,6 +33,7 @@ from opend.enums import (
     TickerDirect,
     TickerType,
     TimeInForce,
+    TradeDateType,
     TrdAccRole,
     TrdAccType,
     TrdEnv,
@@ -858,3 +860,164 @@ class PlacedOrder(OrderIds):
 @dataclass(frozen=True, slots=True)
 class ModifiedOrder(OrderIds):
     """modify_order's answer: which order was changed or cancelled."""
+
+
+@dataclass(frozen=True, slots=True)
+class MarketStateInfo(Model):
+    """One row of get_market_state: the session the security's market is in."""
+
+    code: str | None
+    stock_name: str | None
+    market_state: str | None
+
+    @classmethod
+    def from_wire(cls, m: Wire) -> "MarketStateInfo":
+        """Read a Qot_GetMarketState.MarketInfo."""
+        return cls(
+            code=code_of(m.get("security")),
+            stock_name=opt_str(m.get("name")),
+            market_state=enum_name(QotMarketState, m.get("marketState")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TradingDay(Model):
+    """One row of request_trading_days (a whole day, or morning or afternoon only)."""
+
+    time: str | None
+    trade_date_type: str | None
+
+    @classmethod
+    def from_wire(cls, d: Wire) -> "TradingDay":
+        """Read a Qot_RequestTradeDate.TradeDate (an absent type is a whole day, as proto2
+        reads it)."""
+        return cls(
+            time=opt_str(d.get("time")),
+            trade_date_type=enum_name(TradeDateType, d.get("tradeDateType", 0)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MaxTrdQtys(Model):
+    """acctradinginfo_query: the most one order could buy or sell at a price."""
+
+    max_cash_buy: float | None
+    max_cash_and_margin_buy: float | None
+    max_position_sell: float | None
+    max_sell_short: float | None
+    max_buy_back: float | None
+    long_required_im: float | None
+    short_required_im: float | None
+    session: str | None
+
+    @classmethod
+    def from_wire(cls, q: Wire) -> "MaxTrdQtys":
+        """Read a Trd_Common.MaxTrdQtys."""
+        return cls(
+            max_cash_buy=opt_float(q.get("maxCashBuy")),
+            max_cash_and_margin_buy=opt_float(q.get("maxCashAndMarginBuy")),
+            max_position_sell=opt_float(q.get("maxPositionSell")),
+            max_sell_short=opt_float(q.get("maxSellShort")),
+            max_buy_back=opt_float(q.get("maxBuyBack")),
+            long_required_im=opt_float(q.get("longRequiredIM")),
+            short_required_im=opt_float(q.get("shortRequiredIM")),
+            session=enum_name(Session, q.get("session")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FeeItem(Model):
+    """One fee of an order (commission, stamp duty...): the broker's title and the amount."""
+
+    title: str | None
+    value: float | None
+
+    @classmethod
+    def from_wire(cls, f: Wire) -> "FeeItem":
+        """Read a Trd_Common.OrderFeeItem."""
+        return cls(title=opt_str(f.get("title")), value=opt_float(f.get("value")))
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFee(Model):
+    """One row of order_fee_query; `order_id` is the orderIDEx the query named, as in the SDK."""
+
+    order_id: str | None
+    fee_amount: float | None
+    fee_details: list[FeeItem]
+
+    @classmethod
+    def from_wire(cls, f: Wire) -> "OrderFee":
+        """Read a Trd_Common.OrderFee."""
+        return cls(
+            order_id=opt_str(f.get("orderIDEx")),
+            fee_amount=opt_float(f.get("feeAmount")),
+            fee_details=[FeeItem.from_wire(i) for i in f.get("feeList") or []],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MarginRatio(Model):
+    """One row of get_margin_ratio: whether a stock can be bought on margin or sold short, and
+    its margin ratios (percent)."""
+
+    code: str | None
+    is_long_permit: bool | None
+    is_short_permit: bool | None
+    short_pool_remain: float | None
+    short_fee_rate: float | None
+    alert_long_ratio: float | None
+    alert_short_ratio: float | None
+    im_long_ratio: float | None
+    im_short_ratio: float | None
+    mcm_long_ratio: float | None
+    mcm_short_ratio: float | None
+    mm_long_ratio: float | None
+    mm_short_ratio: float | None
+
+    @classmethod
+    def from_wire(cls, m: Wire) -> "MarginRatio":
+        """Read a Trd_GetMarginRatio.MarginRatioInfo."""
+        return cls(
+            code=code_of(m.get("security")),
+            is_long_permit=opt_bool(m.get("isLongPermit")),
+            is_short_permit=opt_bool(m.get("isShortPermit")),
+            short_pool_remain=opt_float(m.get("shortPoolRemain")),
+            short_fee_rate=opt_float(m.get("shortFeeRate")),
+            alert_long_ratio=opt_float(m.get("alertLongRatio")),
+            alert_short_ratio=opt_float(m.get("alertShortRatio")),
+            im_long_ratio=opt_float(m.get("imLongRatio")),
+            im_short_ratio=opt_float(m.get("imShortRatio")),
+            mcm_long_ratio=opt_float(m.get("mcmLongRatio")),
+            mcm_short_ratio=opt_float(m.get("mcmShortRatio")),
+            mm_long_ratio=opt_float(m.get("mmLongRatio")),
+            mm_short_ratio=opt_float(m.get("mmShortRatio")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CashFlow(Model):
+    """One row of get_acc_cash_flow: a movement of cash (a fill, a fee, a deposit...)."""
+
+    cashflow_id: str | None
+    clearing_date: str | None
+    settlement_date: str | None
+    currency: str | None
+    cashflow_type: str | None
+    cashflow_direction: str | None
+    cashflow_amount: float | None
+    cashflow_remark: str | None
+
+    @classmethod
+    def from_wire(cls, c: Wire) -> "CashFlow":
+        """Read a Trd_FlowSummary.FlowSummaryInfo."""
+        return cls(
+            cashflow_id=id_str(c.get("cashFlowID")),
+            clearing_date=opt_str(c.get("clearingDate")),
+            settlement_date=opt_str(c.get("settlementDate")),
+            currency=enum_name(Currency, c.get("currency")),
+            cashflow_type=opt_str(c.get("cashFlowType")),
+            cashflow_direction=enum_name(CashFlowDirection, c.get("cashFlowDirection")),
+            cashflow_amount=opt_float(c.get("cashFlowAmount")),
+            cashflow_remark=opt_str(c.get("cashFlowRemark")),
+        )

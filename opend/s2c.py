@@ -9,16 +9,22 @@ from typing import Any
 
 from opend.models import (
     BasicQot,
+    CashFlow,
     Deal,
     Funds,
     KLine,
+    MarginRatio,
+    MarketStateInfo,
+    MaxTrdQtys,
     Order,
+    OrderFee,
     PlateInfo,
     Position,
     Snapshot,
     StaticInfo,
     Ticker,
     TimeShare,
+    TradingDay,
     TrdAcc,
 )
 from opend.wire import code_of, opt_str
@@ -80,12 +86,12 @@ def parse_positions(s2c: Body) -> list[Position]:
 
 
 def parse_orders(s2c: Body) -> list[Order]:
-    """Trd_GetOrderList.S2C."""
+    """Trd_GetOrderList.S2C and Trd_GetHistoryOrderList.S2C."""
     return [Order.from_wire(o) for o in _rows(s2c, "orderList")]
 
 
 def parse_deals(s2c: Body) -> list[Deal]:
-    """Trd_GetOrderFillList.S2C."""
+    """Trd_GetOrderFillList.S2C and Trd_GetHistoryOrderFillList.S2C."""
     return [Deal.from_wire(d) for d in _rows(s2c, "orderFillList")]
 
 
@@ -93,3 +99,34 @@ def parse_funds(s2c: Body) -> Funds:
     """Trd_GetFunds.S2C."""
     funds = s2c.get("funds")
     return Funds.from_wire(funds if isinstance(funds, dict) else {})
+
+
+def parse_market_states(s2c: Body) -> list[MarketStateInfo]:
+    """Qot_GetMarketState.S2C."""
+    return [MarketStateInfo.from_wire(m) for m in _rows(s2c, "marketInfoList")]
+
+
+def parse_trading_days(s2c: Body) -> list[TradingDay]:
+    """Qot_RequestTradeDate.S2C."""
+    return [TradingDay.from_wire(d) for d in _rows(s2c, "tradeDateList")]
+
+
+def parse_max_trd_qtys(s2c: Body) -> MaxTrdQtys:
+    """Trd_GetMaxTrdQtys.S2C."""
+    qtys = s2c.get("maxTrdQtys")
+    return MaxTrdQtys.from_wire(qtys if isinstance(qtys, dict) else {})
+
+
+def parse_order_fees(s2c: Body) -> list[OrderFee]:
+    """Trd_GetOrderFee.S2C."""
+    return [OrderFee.from_wire(f) for f in _rows(s2c, "orderFeeList")]
+
+
+def parse_margin_ratios(s2c: Body) -> list[MarginRatio]:
+    """Trd_GetMarginRatio.S2C."""
+    return [MarginRatio.from_wire(m) for m in _rows(s2c, "marginRatioInfoList")]
+
+
+def parse_cash_flows(s2c: Body) -> list[CashFlow]:
+    """Trd_FlowSummary.S2C."""
+    return [CashFlow.from_wire(c) for c in _rows(s2c, "flowSummaryInfoList")]

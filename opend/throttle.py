@@ -1,8 +1,9 @@
 """Client-side mirror of OpenD's request limits, applied before anything is sent.
 
 Orders: per account, with a minimum gap. Quotes (snapshot, history K-line first pages, plate
-lists, plate members): per OpenD user, which for us is one window per protocol per client,
-since a client talks to one OpenD as one user.
+lists, plate members, market state, trading days) and margin ratios: per OpenD user, which for
+us is one window per protocol per client, since a client talks to one OpenD as one user.
+Account queries (history orders and fills, max quantities, order fees, cash flow): per account.
 
 OpenD's rule "N per 30 s" means the 1st and the (N+1)th request must be more than 30 s apart,
 plus a minimum gap between consecutive requests. Refusing here gives the caller a clear
@@ -45,6 +46,17 @@ QUOTE_LIMITS: dict[int, tuple[str, Limit]] = {
     ProtoId.QOT_REQUEST_HISTORY_KL: ("history K-line (first page)", Limit(60, 30.0)),
     ProtoId.QOT_GET_PLATE_SET: ("plate list", Limit(10, 30.0)),
     ProtoId.QOT_GET_PLATE_SECURITY: ("plate securities", Limit(10, 30.0)),
+    ProtoId.QOT_GET_MARKET_STATE: ("market state", Limit(10, 30.0)),
+    ProtoId.QOT_REQUEST_TRADE_DATE: ("trading days", Limit(30, 30.0)),
+    ProtoId.TRD_GET_MARGIN_RATIO: ("margin ratio", Limit(10, 30.0)),
+}
+# OpenD's documented limits of account queries, counted per account (acc_id).
+ACCOUNT_LIMITS: dict[int, tuple[str, Limit]] = {
+    ProtoId.TRD_GET_HISTORY_ORDER_LIST: ("history orders", Limit(10, 30.0)),
+    ProtoId.TRD_GET_HISTORY_ORDER_FILL_LIST: ("history fills", Limit(10, 30.0)),
+    ProtoId.TRD_GET_MAX_TRD_QTYS: ("max trade quantities", Limit(10, 30.0)),
+    ProtoId.TRD_GET_ORDER_FEE: ("order fees", Limit(10, 30.0)),
+    ProtoId.TRD_FLOW_SUMMARY: ("cash flow", Limit(20, 30.0)),
 }
 # Added to every window: OpenD's clock starts when it receives, ours when we send.
 SAFETY_MARGIN = 0.25
@@ -196,37 +208,44 @@ class OrderThrottle:
 
 
 class QuoteThrottle:
-    """One window per rate-limited quote protocol; quote requests need no turn-taking."""
+    """One window per rate-limited query protocol: per OpenD user for quotes and margin ratios,
+    per account for account queries; quote requests need no turn-taking."""
 
     def __init__(
         self,
         limits: dict[int, tuple[str, Limit]] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        account_limits: dict[int, tuple[str, Limit]] | None = None,
     ) -> None:
-        self._windows = {
-            proto_id: (what, SlidingWindow(limit))
-            for proto_id, (what, limit) in (QUOTE_LIMITS if limits is None else limits).items()
-        }
+        self._limits = QUOTE_LIMITS if limits is None else limits
+        self._account_limits = ACCOUNT_LIMITS if account_limits is None else account_limits
+        self._windows: dict[tuple[int, int | None], SlidingWindow] = {}
         self._clock = clock
 
-    def book(self, proto_id: int, requests: int = 1) -> None:
-        """Count `requests` of a protocol about to be sent, or raise `Throttled` and count none.
+    def book(self, proto_id: int, requests: int = 1, acc_id: int | None = None) -> None:
+        """Count `requests` of a protocol about to be sent (for `acc_id` when OpenD counts it per
+        account), or raise `Throttled` and count none.
 
         A protocol without a documented limit is never refused.
         """
-        entry = self._windows.get(proto_id)
+        per_account = proto_id in self._account_limits
+        entry = (self._account_limits if per_account else self._limits).get(proto_id)
         if entry is None:
             return
-        what, window = entry
-        if requests > window.limit.count:
+        what, limit = entry
+        key = (proto_id, acc_id if per_account else None)
+        window = self._windows.get(key)
+        if window is None:
+            window = self._windows[key] = SlidingWindow(limit)
+        if requests > limit.count:
             raise ValueError(
                 f"{what}: this call needs {requests} requests, more than OpenD allows "
-                f"in {window.limit.window:g} s ({window.limit.count}); split it"
+                f"in {limit.window:g} s ({limit.count}); split it"
             )
+        scope = f"for account {acc_id}" if per_account else "per OpenD user"
         try:
             window.book_many(self._clock(), requests)
         except Throttled as exc:
             raise Throttled(
-                f"{what}: {window.limit.count} per {window.limit.window:g} s per OpenD user",
-                exc.retry_after,
+                f"{what}: {limit.count} per {limit.window:g} s {scope}", exc.retry_after
             ) from None

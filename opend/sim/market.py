@@ -10,10 +10,12 @@ low and close, one knot a minute; the current price is interpolated between knot
 session is its whole local calendar day: the simulator never closes.
 """
 
+import functools
 import hashlib
 import math
 import random
 import struct
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -201,6 +203,9 @@ class _History:
         self.records: list[DayRecord] = []
         self._next = EPOCH
         self._last_close = self.level * math.exp(self._y)
+        # Shared by every simulator of this seed in the process (see _shared_history), some of
+        # them on other threads: one extends it at a time.
+        self._lock = threading.Lock()
 
     def _step(
         self, day: date, rng: random.Random, y_prev: float, prev_close: float
@@ -216,6 +221,10 @@ class _History:
 
     def extend_to(self, last: date) -> None:
         """Generate every weekday up to and including `last`."""
+        with self._lock:
+            self._extend_to(last)
+
+    def _extend_to(self, last: date) -> None:
         while self._next <= last:
             day = self._next
             self._next += timedelta(days=1)
@@ -257,13 +266,20 @@ class _History:
         return [*self.days[start:end], today]
 
 
+@functools.cache
+def _shared_history(sec: SimSecurity, seed: int) -> _History:
+    """One security's daily records for a seed: a pure function of both, generated once per
+    process (years of records cost tens of milliseconds a security) and only ever appended."""
+    return _History(sec, seed)
+
+
 class MarketData:
     """Seeded market data for the whole universe at any simulated time."""
 
     def __init__(self, securities: dict[str, SimSecurity], seed: int) -> None:
         self.seed = seed
         self.securities = securities
-        self._history = {code: _History(sec, seed) for code, sec in securities.items()}
+        self._history = {code: _shared_history(sec, seed) for code, sec in securities.items()}
         self._paths: OrderedDict[tuple[str, date], _DayPath] = OrderedDict()
         self._year_cache: dict[tuple[str, date], tuple[float, float]] = {}
         self._prev_closes: dict[tuple[str, date], float] = {}
@@ -291,6 +307,11 @@ class MarketData:
 
     def _record(self, sec: SimSecurity, day: date) -> DayRecord:
         return self._history[sec.code].record(day)
+
+    def day_range(self, sec: SimSecurity, day: date) -> tuple[float, float]:
+        """The low and high of a past day (cheap: no intraday path is built)."""
+        record = self._record(sec, day)
+        return record.low, record.high
 
     def _path(self, sec: SimSecurity, day: date) -> _DayPath:
         key = (sec.code, day)

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from opend import pbschema
+from opend.codes import QotMarket
 from opend.crypto import (
     AesCodec,
     CryptoError,
@@ -105,6 +107,17 @@ class _Connection:
         self.sim.requests_seen[proto_id] += 1
         if fmt not in (ProtoFmt.JSON, ProtoFmt.PROTOBUF):
             fmt = ProtoFmt.JSON
+        if fmt == ProtoFmt.PROTOBUF and not pbschema.available():
+            # A JSON reply labelled protobuf would make the SDK log parse errors forever.
+            log.warning(
+                "conn %s: closed: it sent a protobuf body (the official SDK's default), and "
+                "protobuf needs the official schemas: pip install 'futu-mcp[sim-protobuf]', or "
+                "switch the SDK to JSON with SysConfig.set_proto_fmt(ProtoFMT.Json) before "
+                "opening a context",
+                self.info.conn_id,
+            )
+            self.close()
+            return
         if self.rejected:
             self._send(
                 proto_id,
@@ -277,6 +290,7 @@ class Simulator:
         logged_in: bool = True,
         quote_limits: bool = False,
         history_kl_quota: int = DEFAULT_HISTORY_KL_QUOTA,
+        real_hours: bool = False,
     ) -> None:
         self.host = host
         self._port = port
@@ -288,6 +302,7 @@ class Simulator:
             logged_in=logged_in,
             quote_limits=quote_limits,
             history_kl_quota=history_kl_quota,
+            real_hours=real_hours,
         )
         self.rsa_key = load_rsa_key(rsa_key_path) if rsa_key_path else None
         self.latency_ms = latency_ms
@@ -411,6 +426,10 @@ class Simulator:
     def advance(self, seconds: float) -> None:
         """Move the simulated clock forward (prices move, resting orders may fill)."""
         self.state.advance(seconds)
+
+    def roll_over(self, market: QotMarket = QotMarket.HK) -> float:
+        """Move on to the next trading day of `market` (see `SimState.roll_over`)."""
+        return self.state.roll_over(market)
 
     def set_logged_in(self, logged_in: bool) -> None:
         """Play OpenD's login to Futu succeeding or failing (GetGlobalState and every quote
@@ -576,6 +595,10 @@ class SimulatorThread:
     def advance(self, seconds: float) -> None:
         """Thread-safe `Simulator.advance`."""
         self.call(lambda s: s.advance(seconds))
+
+    def roll_over(self, market: QotMarket = QotMarket.HK) -> float:
+        """Thread-safe `Simulator.roll_over`."""
+        return self.call(lambda s: s.roll_over(market))
 
     def set_logged_in(self, logged_in: bool) -> None:
         """Thread-safe `Simulator.set_logged_in`."""

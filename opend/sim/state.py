@@ -5,7 +5,10 @@ Tests inspect it as `sim.state` (securities, accounts, orders, deals) and step i
 
 import hashlib
 import hmac
+from datetime import timedelta
 
+from opend.codes import QotMarket
+from opend.sim import exchange, history
 from opend.sim.clock import SimClock
 from opend.sim.limits import (
     DEFAULT_HISTORY_KL_QUOTA,
@@ -37,8 +40,12 @@ class SimState:
         logged_in: bool = True,
         quote_limits: bool = False,
         history_kl_quota: int = DEFAULT_HISTORY_KL_QUOTA,
+        real_hours: bool = False,
     ) -> None:
         self.seed = seed
+        # Off: every market trades around the clock (the demo works at any hour). On: orders
+        # match only in each exchange's sessions on its trading days (opend.sim.exchange).
+        self.real_hours = real_hours
         # False plays an OpenD whose login to Futu failed: it accepts API connections and
         # answers GetGlobalState, but refuses every quote and trade request.
         self.logged_in = logged_in
@@ -46,7 +53,8 @@ class SimState:
         self.securities: dict[str, SimSecurity] = SECURITIES
         self.plates: dict[str, SimPlate] = PLATES
         self.market = MarketData(SECURITIES, seed)
-        self.trading = Trading(self.market, self.clock)
+        self.trading = Trading(self.market, self.clock, real_hours=real_hours)
+        self.deposits = history.seed(self.trading, self.clock.now())
         self.subscriptions = Subscriptions(subscription_quota)
         self.login_user_id = 18_800_000 + seed
         # Unlocking is instance-wide on OpenD: one connection unlocks for all.
@@ -78,6 +86,19 @@ class SimState:
         """Move the simulated clock forward and let resting orders meet the new prices."""
         self.clock.advance(seconds)
         self.trading.match(self.clock.now())
+
+    def roll_over(self, market: QotMarket = QotMarket.HK) -> float:
+        """Move the clock to a minute after the next trading day's open of `market`: today's
+        orders and fills become history. Returns the seconds moved."""
+        venue = exchange.EXCHANGE_OF[market]
+        now = self.clock.now()
+        today = exchange.local(venue, now).date()
+        day = today + timedelta(days=1)
+        while not exchange.is_trading_day(venue, day):
+            day += timedelta(days=1)
+        target = exchange.trading_sessions(venue, day)[0][0] + 60.0
+        self.advance(target - now)
+        return target - now
 
     @property
     def accounts(self) -> dict[int, Account]:

@@ -18,10 +18,13 @@ from opend.enums import (
     OrderStatus,
     OrderType,
     TimeInForce,
+    TrdAccType,
     TrdEnv,
     TrdSide,
 )
+from opend.sim import exchange, margin
 from opend.sim.clock import SimClock
+from opend.sim.fees import Fee, order_fees, total
 from opend.sim.limits import LimitExceeded, RateWindow
 from opend.sim.market import HK_BROKERS, MarketData, noise
 from opend.sim.universe import SECURITIES, SimSecurity, on_tick_grid, tick_size
@@ -41,17 +44,13 @@ class TradeError(Exception):
 
 @dataclass
 class Position:
-    """A long holding and today's trading in it."""
+    """A long holding (today's trading in it: `Trading.today_trades`)."""
 
     position_id: int
     sec: SimSecurity
     qty: int = 0
     cost_total: float = 0.0
     realized_pl: float = 0.0
-    td_buy_qty: int = 0
-    td_buy_val: float = 0.0
-    td_sell_qty: int = 0
-    td_sell_val: float = 0.0
 
     @property
     def cost_price(self) -> float:
@@ -70,7 +69,13 @@ class Account:
     currency: Currency
     cash: float
     card_num: str
+    acc_type: TrdAccType = TrdAccType.CASH
     positions: dict[str, Position] = field(default_factory=dict)
+
+    @property
+    def pays_fees(self) -> bool:
+        """Real accounts pay each market's fees; paper accounts trade free."""
+        return self.env is TrdEnv.REAL
 
 
 @dataclass
@@ -95,6 +100,12 @@ class Order:
     last_err: str = ""
     enabled_status: OrderStatus = OrderStatus.SUBMITTED
     expires_at: float | None = None  # end of the session for DAY orders
+    fees: list[Fee] = field(default_factory=list)  # charged so far (real accounts)
+
+    @property
+    def is_live(self) -> bool:
+        """True while the order can still fill (or be enabled again)."""
+        return self.status in _LIVE
 
     @property
     def remaining(self) -> int:
@@ -118,18 +129,26 @@ class Deal:
     price: float
     time: float
     counter_broker: tuple[int, str]
+    fees: tuple[Fee, ...] = ()  # this fill's share of the order's fees
 
 
+_MARGIN, _CASH = TrdAccType.MARGIN, TrdAccType.CASH
 _ACCOUNT_LAYOUT: tuple[
-    tuple[TrdEnv, tuple[TrdMarket, ...], tuple[QotMarket, ...], Currency], ...
+    tuple[TrdEnv, tuple[TrdMarket, ...], tuple[QotMarket, ...], Currency, TrdAccType], ...
 ] = (
-    (TrdEnv.REAL, (TrdMarket.HK,), (QotMarket.HK,), Currency.HKD),
-    (TrdEnv.REAL, (TrdMarket.US,), (QotMarket.US,), Currency.USD),
+    (TrdEnv.REAL, (TrdMarket.HK,), (QotMarket.HK,), Currency.HKD, _MARGIN),
+    (TrdEnv.REAL, (TrdMarket.US,), (QotMarket.US,), Currency.USD, _MARGIN),
     # Real A-share trading goes through Stock Connect (HKCC), which the SDK uses for SH/SZ codes.
-    (TrdEnv.REAL, (TrdMarket.HKCC, TrdMarket.CN), (QotMarket.SH, QotMarket.SZ), Currency.CNH),
-    (TrdEnv.SIMULATE, (TrdMarket.HK,), (QotMarket.HK,), Currency.HKD),
-    (TrdEnv.SIMULATE, (TrdMarket.US,), (QotMarket.US,), Currency.USD),
-    (TrdEnv.SIMULATE, (TrdMarket.CN,), (QotMarket.SH, QotMarket.SZ), Currency.CNH),
+    (
+        TrdEnv.REAL,
+        (TrdMarket.HKCC, TrdMarket.CN),
+        (QotMarket.SH, QotMarket.SZ),
+        Currency.CNH,
+        _CASH,
+    ),
+    (TrdEnv.SIMULATE, (TrdMarket.HK,), (QotMarket.HK,), Currency.HKD, _CASH),
+    (TrdEnv.SIMULATE, (TrdMarket.US,), (QotMarket.US,), Currency.USD, _CASH),
+    (TrdEnv.SIMULATE, (TrdMarket.CN,), (QotMarket.SH, QotMarket.SZ), Currency.CNH, _CASH),
 )
 _STARTING_CASH = {Currency.HKD: 1_000_000.0, Currency.USD: 100_000.0, Currency.CNH: 1_000_000.0}
 _STARTING_POSITIONS: dict[Currency, tuple[tuple[str, int], ...]] = {
@@ -155,12 +174,18 @@ def _sec_trd_markets(sec: SimSecurity) -> set[TrdMarket]:
 class Trading:
     """All accounts, orders and deals of one simulated OpenD."""
 
-    def __init__(self, market: MarketData, clock: SimClock) -> None:
+    def __init__(self, market: MarketData, clock: SimClock, *, real_hours: bool = False) -> None:
         self.market = market
         self.clock = clock
+        # Off: every market trades around the clock. On: orders match only in their exchange's
+        # continuous sessions on its trading days, and DAY orders end with the day's session.
+        self.real_hours = real_hours
         self.accounts: dict[int, Account] = {}
         self.orders: dict[int, Order] = {}
         self.deals: list[Deal] = []
+        # Orders and fills of the days before the simulator started (opend.sim.history).
+        self.history_orders: list[Order] = []
+        self.history_deals: list[Deal] = []
         # Called with (order, new fill or None) whenever an order changes: trade pushes.
         self.listeners: list[Callable[[Order, Deal | None], None]] = []
         self._place_windows: dict[int, RateWindow] = {}
@@ -169,7 +194,7 @@ class Trading:
         self._next_position_id = 1
         now = clock.now()
         counters = {TrdEnv.REAL: 0, TrdEnv.SIMULATE: 0}
-        for env, markets, qot_markets, currency in _ACCOUNT_LAYOUT:
+        for env, markets, qot_markets, currency, acc_type in _ACCOUNT_LAYOUT:
             counters[env] += 1
             base = REAL_ACC_BASE if env is TrdEnv.REAL else SIMULATE_ACC_BASE
             acc_id = base + counters[env]
@@ -181,6 +206,7 @@ class Trading:
                 currency=currency,
                 cash=_STARTING_CASH[currency] / (2 if env is TrdEnv.REAL else 1),
                 card_num=f"{acc_id % 10**16:016d}",
+                acc_type=acc_type,
             )
             for code, qty in _STARTING_POSITIONS[currency]:
                 sec = SECURITIES[code]
@@ -283,6 +309,13 @@ class Trading:
         sec = self.security(account, code, sec_market)
         lots = _check_qty(sec, qty)
         is_market = order_type == OrderType.MARKET
+        if is_market and not self.is_open(sec, now):
+            venue = exchange.EXCHANGE_OF[sec.security.market]
+            raise TradeError(
+                f"Market orders are accepted only while the {venue.value} market trades "
+                f"(it is {exchange.state_at(venue, now).name} now): place a limit order to "
+                "wait for the open"
+            )
         if not is_market:
             _check_price(sec, price)
         limit = 0.0 if is_market else float(price or 0.0)
@@ -303,13 +336,12 @@ class Trading:
             remark=remark,
             create_time=now,
             update_time=now,
-            expires_at=self.market.session_end(sec, now)
-            if time_in_force == TimeInForce.DAY
-            else None,
+            expires_at=self._day_end(sec, now) if time_in_force == TimeInForce.DAY else None,
         )
         self.orders[order.order_id] = order
         self._notify(order, None)
-        self._take_book(order, now, levels=10)
+        if self.is_open(sec, now):
+            self._take_book(order, now, levels=10)
         if order.remaining and (is_market or order.time_in_force is TimeInForce.IOC):
             # Whatever the book could not give a market or IOC order is cancelled, not rested.
             order.status = (
@@ -369,7 +401,11 @@ class Trading:
             raise TradeError(f"Unknown modifyOrderOp {op}")
         order.update_time = now
         self._notify(order, None)
-        if op in (ModifyOrderOp.NORMAL, ModifyOrderOp.ENABLE) and order.status in _OPEN:
+        if (
+            op in (ModifyOrderOp.NORMAL, ModifyOrderOp.ENABLE)
+            and order.status in _OPEN
+            and self.is_open(order.sec, now)
+        ):
             self._take_book(order, now, levels=10)
         return order
 
@@ -439,10 +475,12 @@ class Trading:
         try:
             extra = new_qty - order.fill_qty
             if order.side is TrdSide.BUY:
-                # The order's own reservation is already counted in frozen cash.
-                available = account.cash - self.frozen_cash(account) + extra * new_price
-                if extra * new_price > available + 1e-6:
-                    raise TradeError(_insufficient_cash(extra * new_price, available, account))
+                need, available = self.buy_need(
+                    account, order.sec, extra, extra * new_price, now, use_margin=True
+                )
+                available += extra * new_price  # frozen cash already holds the order itself
+                if need > available + 1e-6:
+                    raise TradeError(_insufficient_cash(need, available, account))
             elif self.can_sell(account, order.sec) < 0:
                 raise TradeError(
                     f"Insufficient sellable quantity of {order.sec.code} for {new_qty} shares"
@@ -471,9 +509,71 @@ class Trading:
                 cost += take * level_price
                 left -= take
             cost += left * asks[-1][0]
+        need, available = self.buy_need(account, sec, qty, cost, now, use_margin=True)
+        if need > available + 1e-6:
+            raise TradeError(_insufficient_cash(need, available, account))
+
+    # --- buying power ----------------------------------------------------------------------
+
+    def loan_value(self, account: Account, now: float) -> float:
+        """What a margin account may borrow against its holdings (0 for a cash account)."""
+        if account.acc_type is not TrdAccType.MARGIN:
+            return 0.0
+        return sum(
+            p.qty * self.market.last_price(p.sec, now) * (1 - margin.terms(p.sec).initial)
+            for p in account.positions.values()
+            if p.qty > 0
+        )
+
+    def buy_need(
+        self,
+        account: Account,
+        sec: SimSecurity,
+        qty: int,
+        cost: float,
+        now: float,
+        *,
+        use_margin: bool,
+    ) -> tuple[float, float]:
+        """What a buy of `qty` shares costing `cost` needs, and what the account has for it.
+
+        With cash alone: the cost and its fees, against the cash open buys have not reserved.
+        On margin (margin accounts): the cost's initial margin and the fees, against that cash
+        plus the loan value of the holdings. The one rule for placing and for Trd_GetMaxTrdQtys.
+        """
+        fees = 0.0
+        if account.pays_fees:
+            market = sec.security.market
+            fees = total(order_fees(market, sec.sec_type, TrdSide.BUY, qty, cost))
         available = account.cash - self.frozen_cash(account)
-        if cost > available + 1e-6:
-            raise TradeError(_insufficient_cash(cost, available, account))
+        if use_margin and account.acc_type is TrdAccType.MARGIN:
+            return cost * margin.terms(sec).initial + fees, available + self.loan_value(
+                account, now
+            )
+        return cost + fees, available
+
+    def max_buy(
+        self, account: Account, sec: SimSecurity, price: float, now: float, *, use_margin: bool
+    ) -> int:
+        """The most shares, in whole lots, a buy at `price` may be: exactly the largest order
+        `buy_need` lets through."""
+        lot_value = sec.lot_size * price
+
+        def fits(lots: int) -> bool:
+            need, available = self.buy_need(
+                account, sec, lots * sec.lot_size, lots * lot_value, now, use_margin=use_margin
+            )
+            return need <= available + 1e-6
+
+        _need, available = self.buy_need(account, sec, 0, 0.0, now, use_margin=use_margin)
+        low, high = 0, int(max(available, 0.0) / (lot_value * 0.2)) + 1  # 20 % is the lowest IM
+        while low < high:
+            middle = (low + high + 1) // 2
+            if fits(middle):
+                low = middle
+            else:
+                high = middle - 1
+        return low * sec.lot_size
 
     # --- matching --------------------------------------------------------------------------
 
@@ -492,7 +592,7 @@ class Trading:
             for order in resting:
                 if order.expires_at is not None and moment >= order.expires_at:
                     self._expire(order)
-                else:
+                elif self.is_open(order.sec, moment):
                     self._take_book(order, moment, levels=1)
             resting = [o for o in resting if o.status in _OPEN]
             if not resting:
@@ -521,6 +621,16 @@ class Trading:
             self._fill(order, min(order.remaining, volume), level_price, when)
 
     def _fill(self, order: Order, qty: int, price: float, when: float) -> None:
+        seq = len(self.deals) + 1
+        deal = self.book_fill(order, qty, price, when, _FILL_ID_BASE + seq, f"FTSIMF{seq:010d}")
+        self.deals.append(deal)
+        self._notify(order, deal)
+
+    def book_fill(
+        self, order: Order, qty: int, price: float, when: float, fill_id: int, fill_id_ex: str
+    ) -> Deal:
+        """Apply one fill to the order, the account's cash and its position; a real account
+        also pays the fill's share of the order's fees."""
         account = self.accounts[order.acc_id]
         position = self._position(account, order.sec)
         value = qty * price
@@ -528,31 +638,70 @@ class Trading:
             account.cash -= value
             position.qty += qty
             position.cost_total += value
-            position.td_buy_qty += qty
-            position.td_buy_val += value
         else:
             average = position.cost_price
             account.cash += value
             position.realized_pl += (price - average) * qty
             position.cost_total -= average * qty
             position.qty -= qty
-            position.td_sell_qty += qty
-            position.td_sell_val += value
         order.fill_qty += qty
         order.fill_value += value
         order.status = OrderStatus.FILLED_ALL if not order.remaining else OrderStatus.FILLED_PART
         order.update_time = when
-        seq = len(self.deals) + 1
+        share: tuple[Fee, ...] = ()
+        if account.pays_fees:
+            sec = order.sec
+            fees = order_fees(
+                sec.security.market, sec.sec_type, order.side, order.fill_qty, order.fill_value
+            )
+            before = {f.title: f.value for f in order.fees}
+            share = tuple(Fee(f.title, round(f.value - before.get(f.title, 0.0), 2)) for f in fees)
+            account.cash -= total(list(share))
+            order.fees = fees
         broker = (0, "")
         if order.sec.security.market is QotMarket.HK:
-            broker = HK_BROKERS[int(noise(self.market.seed, "deal", seq) * len(HK_BROKERS))]
-        deal = Deal(_FILL_ID_BASE + seq, f"FTSIMF{seq:010d}", order, qty, price, when, broker)
-        self.deals.append(deal)
-        self._notify(order, deal)
+            broker = HK_BROKERS[int(noise(self.market.seed, "deal", fill_id) * len(HK_BROKERS))]
+        return Deal(fill_id, fill_id_ex, order, qty, price, when, broker, share)
 
     def _notify(self, order: Order, deal: Deal | None) -> None:
         for listener in self.listeners:
             listener(order, deal)
+
+    # --- days ------------------------------------------------------------------------------
+
+    def is_open(self, sec: SimSecurity, t: float) -> bool:
+        """True when orders in the security match at `t`: always, unless real hours are on."""
+        if not self.real_hours:
+            return True
+        return exchange.is_trading(exchange.EXCHANGE_OF[sec.security.market], t)
+
+    def _day_end(self, sec: SimSecurity, t: float) -> float:
+        """When a DAY order placed at `t` expires: the end of its trading day's session (with
+        real hours), else the next local midnight."""
+        if self.real_hours:
+            return exchange.trading_day_close(exchange.EXCHANGE_OF[sec.security.market], t)
+        return self.market.session_end(sec, t)
+
+    def is_today(self, sec: SimSecurity, t: float, now: float) -> bool:
+        """True when `t` falls on the same local day as `now` in the security's market."""
+        return self.market.local(sec, t).date() == self.market.local(sec, now).date()
+
+    def today_trades(
+        self, account: Account, sec: SimSecurity, now: float
+    ) -> tuple[int, float, int, float]:
+        """Today's bought quantity and value, then sold quantity and value, of one security."""
+        buy_qty, buy_val, sell_qty, sell_val = 0, 0.0, 0, 0.0
+        for deal in self.deals:
+            order = deal.order
+            if order.acc_id != account.acc_id or order.sec is not sec:
+                continue
+            if not self.is_today(sec, deal.time, now):
+                continue
+            if order.side is TrdSide.BUY:
+                buy_qty, buy_val = buy_qty + deal.qty, buy_val + deal.qty * deal.price
+            else:
+                sell_qty, sell_val = sell_qty + deal.qty, sell_val + deal.qty * deal.price
+        return buy_qty, buy_val, sell_qty, sell_val
 
     # --- valuations ------------------------------------------------------------------------
 
@@ -600,8 +749,12 @@ def _check_price(sec: SimSecurity, price: float | None) -> None:
         )
 
 
-def _insufficient_cash(cost: float, available: float, account: Account) -> str:
+def _insufficient_cash(need: float, available: float, account: Account) -> str:
+    if account.acc_type is TrdAccType.MARGIN:
+        what = "margin and fees"
+    else:
+        what = "cost and fees" if account.pays_fees else "cost"
     return (
-        f"Insufficient buying power: the order needs {cost:,.2f} {account.currency.name}, "
-        f"available {available:,.2f}"
+        f"Insufficient buying power: the order needs {need:,.2f} {account.currency.name} "
+        f"({what}), available {available:,.2f}"
     )

@@ -133,12 +133,12 @@ async def test_confirm_orders_all_asks_for_paper_orders_too(
 
 
 async def test_client_order_id_places_one_order_sequential_concurrent_and_after_restart(
-    sim: Any, make_key: Any, http_server: Any
+    sim: Any, make_key: Any, http_server: Any, era: str
 ) -> None:
     token = make_key("idem", "qot:read,trade:simulate")
     server = http_server("--gateway", gateway_of(sim))
     before = len(sim.state.orders)
-    async with http_client(server.url, token) as client:
+    async with http_client(server.url, token, era) as client:
         first = await ok(client, "futu_place_order", resting(client_order_id="order-1"))
         again = await ok(client, "futu_place_order", resting(client_order_id="order-1"))
         assert again["order_id"] == first["order_id"] and again["repeat"] is True
@@ -157,7 +157,7 @@ async def test_client_order_id_places_one_order_sequential_concurrent_and_after_
         assert len(sim.state.orders) == before + 2
     server.stop()
     restarted = http_server("--gateway", gateway_of(sim))
-    async with http_client(restarted.url, token) as client:
+    async with http_client(restarted.url, token, era) as client:
         after = await ok(client, "futu_place_order", resting(client_order_id="order-1"))
     assert after["order_id"] == first["order_id"] and after["repeat"] is True
     assert len(sim.state.orders) == before + 2

@@ -26,6 +26,14 @@ def test_toml_then_flags_win(tmp_path: Path) -> None:
     assert config.max_orders_per_minute == 2
     assert config.max_order_value is not None
     assert config.max_order_value.for_market("US") == Decimal(6000)
+    assert config.request_timeout == 5.0  # the default: a frozen OpenD is reported within 5 s
+
+
+def test_request_timeout_from_toml_and_flag(tmp_path: Path) -> None:
+    path = tmp_path / "futu-mcp.toml"
+    path.write_text("request_timeout = 2.5\n", encoding="utf-8")
+    assert load_config(path, {}).request_timeout == 2.5
+    assert load_config(path, {"request_timeout": "8"}).request_timeout == 8.0
 
 
 @pytest.mark.parametrize(
@@ -43,6 +51,14 @@ def test_toml_then_flags_win(tmp_path: Path) -> None:
         ("", {"gateway": "opend:port"}, "^gateway: expected HOST:PORT, got 'opend:port'$"),
         ("", {"metrics_listen": "[::1]"}, "^metrics_listen: expected HOST:PORT"),
         ("gateway = [\n", {}, "config "),
+        ("request_timeout = 0\n", {}, "^request_timeout: expected seconds, more than 0"),
+        ("request_timeout = true\n", {}, "^request_timeout: expected seconds"),
+        ("", {"request_timeout": "soon"}, "^request_timeout: expected seconds.*got 'soon'$"),
+        ("", {"request_timeout": "nan"}, "^request_timeout: expected seconds"),
+        ("", {"request_timeout": "301"}, "at most 300, got '301'$"),
+        ('ledger = "postgres://db/1"\n', {}, "^ledger: expected redis://HOST:PORT/DB"),
+        ("stateless = 1\n", {}, "^stateless: expected true or false"),
+        ("stateless = true\n", {}, "^stateless: only with http_listen"),
     ],
 )
 def test_bad_settings_are_named(tmp_path: Path, toml: str, flags: dict, message: str) -> None:

@@ -27,6 +27,7 @@ from opend.codes import QotMarket, TrdMarket, parse_code
 from opend.connection import decode_reply, encode_body
 from opend.enums import (
     AuType,
+    CashFlowDirection,
     Currency,
     KLType,
     ModifyOrderOp,
@@ -38,6 +39,7 @@ from opend.enums import (
     SecurityType,
     SubType,
     TimeInForce,
+    TradeDateMarket,
     TrdEnv,
     TrdSide,
 )
@@ -140,6 +142,43 @@ REQUESTS: list[tuple[int, str, dict[str, Any]]] = [
         "cancel by id ex",
         c2s.modify_order(PACKET, ACC, "FT1234ABCD", ModifyOrderOp.CANCEL),
     ),
+    (ProtoId.QOT_GET_MARKET_STATE, "market state", c2s.market_state([HK, US, SH])),
+    (
+        ProtoId.QOT_REQUEST_TRADE_DATE,
+        "trading days",
+        c2s.trade_date(TradeDateMarket.HK, "2026-01-01", "2026-03-31"),
+    ),
+    (ProtoId.QOT_REQUEST_TRADE_DATE, "trading days of a code", c2s.trade_date(None, code=US)),
+    (
+        ProtoId.TRD_GET_HISTORY_ORDER_LIST,
+        "history orders",
+        c2s.history_order_list(
+            ACC, "2026-10-01", "2026-11-30", [OrderStatus.FILLED_ALL], ["HK.00700"]
+        ),
+    ),
+    (ProtoId.TRD_GET_HISTORY_ORDER_LIST, "history orders default", c2s.history_order_list(ACC)),
+    (
+        ProtoId.TRD_GET_HISTORY_ORDER_FILL_LIST,
+        "history fills",
+        c2s.history_order_fill_list(ACC, "2026-10-01 09:30:00", "2026-10-31", [HK]),
+    ),
+    (
+        ProtoId.TRD_GET_MAX_TRD_QTYS,
+        "max qtys",
+        c2s.max_trd_qtys(ACC, OrderType.NORMAL, HK, 500.0),
+    ),
+    (
+        ProtoId.TRD_GET_MAX_TRD_QTYS,
+        "max qtys to modify",
+        c2s.max_trd_qtys(ACC, OrderType.MARKET, HK, 500.0, "5870123456789"),
+    ),
+    (ProtoId.TRD_GET_ORDER_FEE, "order fees", c2s.order_fee(ACC, ["FT1234ABCD", "FT99"])),
+    (ProtoId.TRD_GET_MARGIN_RATIO, "margin ratios", c2s.margin_ratio(ACC, [HK, US])),
+    (
+        ProtoId.TRD_FLOW_SUMMARY,
+        "cash flow",
+        c2s.flow_summary(ACC, "2026-11-30", CashFlowDirection.OUT),
+    ),
 ]
 
 
@@ -168,12 +207,6 @@ def test_unlock_digest_is_lowercased() -> None:
 
 # Protocols the simulator serves (or will) that the client does not send yet.
 NOT_SENT = {
-    ProtoId.TRD_GET_MAX_TRD_QTYS,
-    ProtoId.TRD_GET_HISTORY_ORDER_LIST,
-    ProtoId.TRD_GET_HISTORY_ORDER_FILL_LIST,
-    ProtoId.TRD_GET_MARGIN_RATIO,
-    ProtoId.TRD_GET_ORDER_FEE,
-    ProtoId.TRD_FLOW_SUMMARY,
     ProtoId.QOT_REQUEST_HISTORY_KL_QUOTA,
     ProtoId.QOT_REQUEST_REHAB,
     ProtoId.QOT_GET_REFERENCE,
@@ -186,10 +219,8 @@ NOT_SENT = {
     ProtoId.QOT_STOCK_FILTER,
     ProtoId.QOT_GET_IPO_LIST,
     ProtoId.QOT_GET_FUTURE_INFO,
-    ProtoId.QOT_REQUEST_TRADE_DATE,
     ProtoId.QOT_GET_PRICE_REMINDER,
     ProtoId.QOT_GET_USER_SECURITY_GROUP,
-    ProtoId.QOT_GET_MARKET_STATE,
     ProtoId.QOT_GET_OPTION_EXPIRATION_DATE,
 }
 
@@ -264,6 +295,18 @@ def test_every_protocol_the_client_sends_is_covered() -> None:
         ),
         (lambda: c2s.modify_order(PACKET, ACC, " ", ModifyOrderOp.CANCEL), "order_id"),
         (lambda: c2s.position_list(ACC, ["HK00700"]), "MARKET.CODE"),
+        (lambda: c2s.market_state([]), "between 1 and 400"),
+        (lambda: c2s.market_state([HK] * 401), "between 1 and 400"),
+        (lambda: c2s.trade_date(None), "give a market"),
+        (lambda: c2s.trade_date(TradeDateMarket.HK, "2026/01/01"), "YYYY-MM-DD"),
+        (lambda: c2s.history_order_list(ACC, "2026-11-30", "2026-11-01"), "is after end"),
+        (lambda: c2s.history_order_fill_list(ACC, "yesterday"), "YYYY-MM-DD"),
+        (lambda: c2s.max_trd_qtys(ACC, OrderType.NONE, HK, 1.0), "order_type"),
+        (lambda: c2s.max_trd_qtys(ACC, OrderType.NORMAL, HK, 0), "price must be a positive"),
+        (lambda: c2s.order_fee(ACC, []), "at least one order id"),
+        (lambda: c2s.order_fee(ACC, ["FT1", " "]), "none empty"),
+        (lambda: c2s.margin_ratio(ACC, [HK] * 101), "between 1 and 100"),
+        (lambda: c2s.flow_summary(ACC, "2026-11-30 00:00:00"), "YYYY-MM-DD"),
         (
             lambda: s2c.parse_acc_list({"accList": [{"accID": "1", "trdMarketAuthList": [1]}]})[
                 0
@@ -359,6 +402,14 @@ PARSERS: dict[int, Callable[[dict[str, Any]], Any]] = {
     ProtoId.TRD_GET_ORDER_FILL_LIST: s2c.parse_deals,
     ProtoId.TRD_PLACE_ORDER: PlacedOrder.from_wire,
     ProtoId.TRD_MODIFY_ORDER: ModifiedOrder.from_wire,
+    ProtoId.QOT_GET_MARKET_STATE: s2c.parse_market_states,
+    ProtoId.QOT_REQUEST_TRADE_DATE: s2c.parse_trading_days,
+    ProtoId.TRD_GET_HISTORY_ORDER_LIST: s2c.parse_orders,
+    ProtoId.TRD_GET_HISTORY_ORDER_FILL_LIST: s2c.parse_deals,
+    ProtoId.TRD_GET_MAX_TRD_QTYS: s2c.parse_max_trd_qtys,
+    ProtoId.TRD_GET_ORDER_FEE: s2c.parse_order_fees,
+    ProtoId.TRD_GET_MARGIN_RATIO: s2c.parse_margin_ratios,
+    ProtoId.TRD_FLOW_SUMMARY: s2c.parse_cash_flows,
 }
 
 

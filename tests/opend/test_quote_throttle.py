@@ -59,6 +59,9 @@ def test_the_eleventh_plate_list_is_refused_with_the_rule_and_the_retry_time() -
         (ProtoId.QOT_REQUEST_HISTORY_KL, 60, "history K-line (first page)"),
         (ProtoId.QOT_GET_PLATE_SET, 10, "plate list"),
         (ProtoId.QOT_GET_PLATE_SECURITY, 10, "plate securities"),
+        (ProtoId.QOT_GET_MARKET_STATE, 10, "market state"),
+        (ProtoId.QOT_REQUEST_TRADE_DATE, 30, "trading days"),
+        (ProtoId.TRD_GET_MARGIN_RATIO, 10, "margin ratio"),
     ],
 )
 def test_each_documented_limit_has_its_own_window(proto_id: int, count: int, what: str) -> None:
@@ -75,6 +78,26 @@ def test_each_documented_limit_has_its_own_window(proto_id: int, count: int, wha
     for _ in range(200):
         throttle.book(ProtoId.QOT_GET_BASIC_QOT)
         throttle.book(ProtoId.QOT_GET_STATIC_INFO)
+
+
+@pytest.mark.parametrize(
+    ("proto_id", "count", "what"),
+    [
+        (ProtoId.TRD_GET_HISTORY_ORDER_LIST, 10, "history orders"),
+        (ProtoId.TRD_GET_HISTORY_ORDER_FILL_LIST, 10, "history fills"),
+        (ProtoId.TRD_GET_MAX_TRD_QTYS, 10, "max trade quantities"),
+        (ProtoId.TRD_GET_ORDER_FEE, 10, "order fees"),
+        (ProtoId.TRD_FLOW_SUMMARY, 20, "cash flow"),
+    ],
+)
+def test_account_queries_are_counted_per_account(proto_id: int, count: int, what: str) -> None:
+    throttle = QuoteThrottle(clock=Clock())
+    for _ in range(count):
+        throttle.book(proto_id, acc_id=1)
+    rule = re.escape(f"({what}: {count} per 30 s for account 1)")
+    with pytest.raises(Throttled, match=rf"{rule}$"):
+        throttle.book(proto_id, acc_id=1)
+    throttle.book(proto_id, acc_id=2)  # another account has its own window
 
 
 def test_several_requests_are_booked_all_or_none() -> None:

@@ -1,5 +1,5 @@
 """The simulated OpenD's protocols: one function per protocol, the request's `c2s` dict in, the
-reply's `s2c` dict out, grouped by area (session, quotes, static, calendar, accounts, orders).
+reply's `s2c` dict out, grouped by area (session, quotes, static, calendar, accounts, orders, history).
 
 Handlers never see bytes or formats (see pbcodec) and never touch sockets (see server). A
 request OpenD would refuse raises `SimError`; its message becomes the reply's retMsg. Field names
@@ -11,7 +11,7 @@ mapping, which both the SDK's parser and json_format accept). Each area module e
 from typing import Any
 
 from opend.protoids import ProtoId
-from opend.sim.handlers import accounts, calendar, orders, quotes, session, static
+from opend.sim.handlers import accounts, calendar, history, orders, quotes, session, static
 from opend.sim.handlers.common import ConnInfo, Handler, SimError
 from opend.sim.handlers.session import LOGIN_FAILED_DESC, NOT_LOGGED_IN, WITHOUT_LOGIN
 from opend.sim.limits import LimitExceeded
@@ -27,7 +27,7 @@ __all__ = [
     "respond",
 ]
 
-_AREAS = (session, quotes, static, calendar, accounts, orders)
+_AREAS = (session, quotes, static, calendar, accounts, orders, history)
 
 
 def _join(*tables: dict[int, Handler]) -> dict[int, Handler]:

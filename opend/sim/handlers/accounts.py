@@ -1,11 +1,21 @@
-"""Account protocols: the account list, trade unlock, push subscription, funds, positions."""
+"""Account protocols: the account list, trade unlock, push subscription, funds, positions,
+margin ratios."""
 
 from typing import Any
 
 from opend.codes import SEC_MARKET_OF
-from opend.enums import Currency, TrdEnv
+from opend.enums import Currency, TrdAccType, TrdEnv
 from opend.protoids import ProtoId
-from opend.sim.handlers.common import ConnInfo, Handler, SimError, as_int, required
+from opend.sim import margin
+from opend.sim.handlers.common import (
+    ConnInfo,
+    Handler,
+    SimError,
+    as_int,
+    required,
+    securities_between,
+    wire_sec,
+)
 from opend.sim.handlers.trdargs import (
     account_of,
     code_filter,
@@ -16,6 +26,8 @@ from opend.sim.handlers.trdargs import (
 from opend.sim.limits import LimitExceeded
 from opend.sim.state import SimState
 from opend.sim.trading import FX_TO_HKD, Account, Position
+
+MAX_MARGIN_CODES = 100
 
 
 def get_acc_list(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
@@ -29,7 +41,7 @@ def get_acc_list(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[s
             "trdEnv": int(account.env),
             "accID": str(account.acc_id),
             "trdMarketAuthList": [int(m) for m in account.markets],
-            "accType": 1,
+            "accType": int(account.acc_type),
             "accStatus": 0,
         }
         if account.env is TrdEnv.REAL:
@@ -99,7 +111,19 @@ def get_funds(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str,
     def money(value: float) -> float:
         return round(value * rate, 2)
 
-    power = account.cash - frozen
+    cash_power = account.cash - frozen
+    # A margin account's buying power: what its excess (cash plus the loan value of its
+    # holdings) buys at a 50 % initial margin, the approximation Futu documents for `power`.
+    excess = cash_power + trading.loan_value(account, now)
+    is_margin = account.acc_type is TrdAccType.MARGIN
+    power = max(excess, 0.0) / 0.5 if is_margin else cash_power
+    held = [p for p in account.positions.values() if p.qty]
+    initial_margin = sum(
+        p.qty * state.market.last_price(p.sec, now) * margin.terms(p.sec).initial for p in held
+    )
+    maintenance_margin = sum(
+        p.qty * state.market.last_price(p.sec, now) * margin.terms(p.sec).maintenance for p in held
+    )
     return {
         "header": echo,
         "funds": {
@@ -108,28 +132,28 @@ def get_funds(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str,
             "cash": money(account.cash),
             "marketVal": money(market_val),
             "frozenCash": money(frozen),
-            "debtCash": 0.0,
-            "avlWithdrawalCash": money(power),
+            "debtCash": money(max(-account.cash, 0.0)),
+            "avlWithdrawalCash": money(max(cash_power, 0.0)),
             "currency": int(currency),
-            "availableFunds": money(power),
+            "availableFunds": money(excess),
             "unrealizedPL": money(unrealized),
             "realizedPL": money(realized),
             "riskLevel": 0,
-            "initialMargin": 0.0,
-            "maintenanceMargin": 0.0,
+            "initialMargin": money(initial_margin if is_margin else 0.0),
+            "maintenanceMargin": money(maintenance_margin if is_margin else 0.0),
             "maxPowerShort": 0.0,
-            "netCashPower": money(power),
+            "netCashPower": money(cash_power),
             "longMv": money(market_val),
             "shortMv": 0.0,
             "pendingAsset": 0.0,
-            "maxWithdrawal": money(power),
+            "maxWithdrawal": money(max(cash_power, 0.0)),
             "securitiesAssets": money(account.cash + market_val),
             "cashInfoList": [
                 {
                     "currency": int(account.currency),
                     "cash": round(account.cash, 2),
-                    "availableBalance": round(power, 2),
-                    "netCashPower": round(power, 2),
+                    "availableBalance": round(cash_power, 2),
+                    "netCashPower": round(cash_power, 2),
                 }
             ],
         },
@@ -141,6 +165,7 @@ def _position_wire(state: SimState, account: Account, p: Position, now: float) -
     val = p.qty * price
     pl = val - p.cost_total
     cost = p.cost_price
+    buy_qty, buy_val, sell_qty, sell_val = state.trading.today_trades(account, p.sec, now)
     return {
         "positionID": str(p.position_id),
         "positionSide": 0,
@@ -155,12 +180,12 @@ def _position_wire(state: SimState, account: Account, p: Position, now: float) -
         # A fraction (0.05 = 5%), unlike the quote side's percent fields: the SDK multiplies by 100.
         "plRatio": round(pl / p.cost_total, 6) if p.cost_total else 0.0,
         "secMarket": int(SEC_MARKET_OF[p.sec.security.market]),
-        "td_plVal": round(p.td_sell_val - p.td_buy_val + (p.td_buy_qty - p.td_sell_qty) * price, 2),
-        "td_trdVal": round(p.td_buy_val + p.td_sell_val, 2),
-        "td_buyVal": round(p.td_buy_val, 2),
-        "td_buyQty": float(p.td_buy_qty),
-        "td_sellVal": round(p.td_sell_val, 2),
-        "td_sellQty": float(p.td_sell_qty),
+        "td_plVal": round(sell_val - buy_val + (buy_qty - sell_qty) * price, 2),
+        "td_trdVal": round(buy_val + sell_val, 2),
+        "td_buyVal": round(buy_val, 2),
+        "td_buyQty": float(buy_qty),
+        "td_sellVal": round(sell_val, 2),
+        "td_sellQty": float(sell_qty),
         "unrealizedPL": round(pl, 2),
         "realizedPL": round(p.realized_pl, 2),
         "currency": int(account.currency),
@@ -196,10 +221,40 @@ def get_position_list(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> d
     return {"header": echo, "positionList": positions}
 
 
+def get_margin_ratio(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
+    """Trd_GetMarginRatio (2223): margin terms of HK and US stocks (opend.sim.margin), in
+    percent; real accounts only, as OpenD serves it. The simulator does not sell short."""
+    account, echo = account_of(state, c2s)
+    if account.env is not TrdEnv.REAL:
+        raise SimError(
+            "Trd_GetMarginRatio (margin ratios) is not available for paper trading (simulate) accounts"
+        )
+    securities = securities_between(state, c2s, MAX_MARGIN_CODES)
+    rows = []
+    for sec in securities:
+        if sec.security.market not in margin.MARGIN_MARKETS:
+            raise SimError(f"Margin ratios are only available for HK and US stocks ({sec.code})")
+        terms = margin.terms(sec)
+        rows.append(
+            {
+                "security": wire_sec(sec),
+                "isLongPermit": terms.long_permit,
+                "isShortPermit": False,
+                "shortPoolRemain": 0.0,
+                "alertLongRatio": round(terms.alert * 100, 2),
+                "imLongRatio": round(terms.initial * 100, 2),
+                "mcmLongRatio": round(terms.margin_call * 100, 2),
+                "mmLongRatio": round(terms.maintenance * 100, 2),
+            }
+        )
+    return {"header": echo, "marginRatioInfoList": rows}
+
+
 HANDLERS: dict[int, Handler] = {
     ProtoId.TRD_GET_ACC_LIST: get_acc_list,
     ProtoId.TRD_UNLOCK_TRADE: unlock_trade,
     ProtoId.TRD_SUB_ACC_PUSH: sub_acc_push,
     ProtoId.TRD_GET_FUNDS: get_funds,
     ProtoId.TRD_GET_POSITION_LIST: get_position_list,
+    ProtoId.TRD_GET_MARGIN_RATIO: get_margin_ratio,
 }

@@ -105,6 +105,16 @@ def securities_of(state: SimState, c2s: dict[str, Any]) -> list[SimSecurity]:
     return [security_of(state, item) for item in items]
 
 
+def securities_between(state: SimState, c2s: dict[str, Any], most: int) -> list[SimSecurity]:
+    """The securities of securityList, which must hold 1 to `most` of them."""
+    securities = securities_of(state, c2s)
+    if not securities:
+        raise SimError("invalid request: securityList must not be empty")
+    if len(securities) > most:
+        raise SimError(f"Too many securities: at most {most} per request")
+    return securities
+
+
 def tick_price(sec: SimSecurity, value: float) -> float:
     """A price rounded to the security's tick, as OpenD reports prices."""
     return round_to_tick(sec.security.market, value)

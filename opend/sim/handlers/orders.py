@@ -1,5 +1,6 @@
 """Order protocols: order and fill lists, buying power, placing and modifying orders."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from opend.codes import SEC_MARKET_OF
@@ -50,17 +51,17 @@ def order_wire(state: SimState, account: Account, order: Order) -> dict[str, Any
     return wire
 
 
-def get_order_list(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
-    """Trd_GetOrderList (2201): the account's orders, filtered as asked."""
-    account, echo = account_of(state, c2s)
-    refresh_limit(state, ProtoId.TRD_GET_ORDER_LIST, account, c2s)
-    state.trading.match(state.clock.now())
+def order_rows(
+    state: SimState, account: Account, orders: Iterable[Order], c2s: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The account's orders among `orders` that pass the request's filters, as OpenD sends them
+    (order lists, today's and history)."""
     conditions = filter_conditions(c2s)
     ids = {as_int(i, "idList") for i in conditions.get("idList") or []}
     ids_ex = set(conditions.get("orderIDExList") or [])
     statuses = {as_int(s, "filterStatusList") for s in c2s.get("filterStatusList") or []}
-    orders = []
-    for order in state.trading.orders.values():
+    rows = []
+    for order in orders:
         if order.acc_id != account.acc_id or order.status is OrderStatus.DELETED:
             continue
         if ids and order.order_id not in ids:
@@ -73,8 +74,26 @@ def get_order_list(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict
             continue
         if not time_filter(state, conditions, order.sec, order.create_time):
             continue
-        orders.append(order_wire(state, account, order))
-    return {"header": echo, "orderList": orders}
+        rows.append(order_wire(state, account, order))
+    return rows
+
+
+def get_order_list(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
+    """Trd_GetOrderList (2201): the account's orders of today (placed or changed today, or still
+    open), filtered as asked; earlier ones are in Trd_GetHistoryOrderList."""
+    account, echo = account_of(state, c2s)
+    refresh_limit(state, ProtoId.TRD_GET_ORDER_LIST, account, c2s)
+    trading = state.trading
+    now = state.clock.now()
+    trading.match(now)
+    today = [
+        o
+        for o in trading.orders.values()
+        if o.is_live
+        or trading.is_today(o.sec, o.create_time, now)
+        or trading.is_today(o.sec, o.update_time, now)
+    ]
+    return {"header": echo, "orderList": order_rows(state, account, today, c2s)}
 
 
 def fill_wire(state: SimState, account: Account, deal: Deal) -> dict[str, Any]:
@@ -103,15 +122,15 @@ def fill_wire(state: SimState, account: Account, deal: Deal) -> dict[str, Any]:
     return fill
 
 
-def get_order_fill_list(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
-    """Trd_GetOrderFillList (2211): the account's fills."""
-    account, echo = account_of(state, c2s)
-    refresh_limit(state, ProtoId.TRD_GET_ORDER_FILL_LIST, account, c2s)
-    state.trading.match(state.clock.now())
+def fill_rows(
+    state: SimState, account: Account, deals: Iterable[Deal], c2s: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The account's fills among `deals` that pass the request's filters, as OpenD sends them
+    (fill lists, today's and history)."""
     conditions = filter_conditions(c2s)
     ids = {as_int(i, "idList") for i in conditions.get("idList") or []}
-    fills = []
-    for deal in state.trading.deals:
+    rows = []
+    for deal in deals:
         order = deal.order
         if order.acc_id != account.acc_id or (ids and deal.fill_id not in ids):
             continue
@@ -119,12 +138,25 @@ def get_order_fill_list(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) ->
             continue
         if not time_filter(state, conditions, order.sec, deal.time):
             continue
-        fills.append(fill_wire(state, account, deal))
-    return {"header": echo, "orderFillList": fills}
+        rows.append(fill_wire(state, account, deal))
+    return rows
+
+
+def get_order_fill_list(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
+    """Trd_GetOrderFillList (2211): the account's fills of today."""
+    account, echo = account_of(state, c2s)
+    refresh_limit(state, ProtoId.TRD_GET_ORDER_FILL_LIST, account, c2s)
+    trading = state.trading
+    now = state.clock.now()
+    trading.match(now)
+    today = [d for d in trading.deals if trading.is_today(d.order.sec, d.time, now)]
+    return {"header": echo, "orderFillList": fill_rows(state, account, today, c2s)}
 
 
 def get_max_trd_qtys(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
-    """Trd_GetMaxTrdQtys (2111): how much the account could buy with its cash, or sell."""
+    """Trd_GetMaxTrdQtys (2111): the most an order at this price could buy with cash alone and
+    with margin (the matching engine's own rule: `Trading.buy_need`), or sell. The simulator
+    does not sell short, so nothing can be sold short or bought back."""
     account, echo = account_of(state, c2s)
     trading = state.trading
     now = state.clock.now()
@@ -137,16 +169,17 @@ def get_max_trd_qtys(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> di
         )
     except TradeError as exc:
         raise SimError(str(exc)) from None
+    as_int(required(c2s, "orderType"), "orderType")
     price = as_float(required(c2s, "price"), "price") or 0.0
-    if as_int(required(c2s, "orderType"), "orderType") == 2 or price <= 0:
-        price = state.market.book(sec, now, 1)[0][0][0]  # a market buy pays the ask
-    available = account.cash - trading.frozen_cash(account)
-    lots = int(max(available, 0.0) // (price * sec.lot_size))
+    if price <= 0:
+        price = state.market.book(sec, now, 1)[0][0][0]  # no price given: the ask
     return {
         "header": echo,
         "maxTrdQtys": {
-            "maxCashBuy": float(lots * sec.lot_size),
-            "maxCashAndMarginBuy": float(lots * sec.lot_size),
+            "maxCashBuy": float(trading.max_buy(account, sec, price, now, use_margin=False)),
+            "maxCashAndMarginBuy": float(
+                trading.max_buy(account, sec, price, now, use_margin=True)
+            ),
             "maxPositionSell": float(max(trading.can_sell(account, sec), 0)),
             "maxSellShort": 0.0,
             "maxBuyBack": 0.0,
@@ -227,6 +260,4 @@ HANDLERS: dict[int, Handler] = {
     ProtoId.TRD_PLACE_ORDER: place_order,
     ProtoId.TRD_MODIFY_ORDER: modify_order,
     ProtoId.TRD_GET_MAX_TRD_QTYS: get_max_trd_qtys,
-    ProtoId.TRD_GET_HISTORY_ORDER_LIST: get_order_list,
-    ProtoId.TRD_GET_HISTORY_ORDER_FILL_LIST: get_order_fill_list,
 }

@@ -6,6 +6,7 @@ from typing import Any
 from opend.codes import QotMarket
 from opend.enums import ProgramStatusType, QotMarketState
 from opend.protoids import ProtoId
+from opend.sim.exchange import reported_state
 from opend.sim.handlers.common import ConnInfo, Handler, as_int, required
 from opend.sim.state import SERVER_BUILD, SERVER_VERSION, SimState
 
@@ -41,28 +42,24 @@ def keep_alive(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str
     return {"time": str(int(state.clock.now()))}
 
 
-# The simulator never closes: Asian markets are always in their morning session, US in its day.
-MARKET_STATE: dict[QotMarket, int] = {
-    QotMarket.HK: int(QotMarketState.MORNING),
-    QotMarket.US: int(QotMarketState.AFTERNOON),
-    QotMarket.SH: int(QotMarketState.MORNING),
-    QotMarket.SZ: int(QotMarketState.MORNING),
-}
-
-
 def get_global_state(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
-    """GetGlobalState (1002): logged in, ready, every market trading (the sim never closes);
-    or, with `state.logged_in` off, a failed login as OpenD reports it."""
+    """GetGlobalState (1002): logged in and ready, each market in the state the simulator trades
+    it in (see Qot_GetMarketState); or, with `state.logged_in` off, a failed login as OpenD
+    reports it."""
     now = state.clock.now()
+
+    def market(qot_market: QotMarket) -> int:
+        return int(reported_state(qot_market, now, state.real_hours))
+
     if state.logged_in:
         status: dict[str, Any] = {"type": int(ProgramStatusType.READY)}
     else:
         status = {"type": int(ProgramStatusType.LOGIN_FAILED), "strExtDesc": LOGIN_FAILED_DESC}
     return {
-        "marketHK": MARKET_STATE[QotMarket.HK],
-        "marketUS": MARKET_STATE[QotMarket.US],
-        "marketSH": MARKET_STATE[QotMarket.SH],
-        "marketSZ": MARKET_STATE[QotMarket.SZ],
+        "marketHK": market(QotMarket.HK),
+        "marketUS": market(QotMarket.US),
+        "marketSH": market(QotMarket.SH),
+        "marketSZ": market(QotMarket.SZ),
         "marketHKFuture": int(QotMarketState.FUTURE_OPEN),
         "marketUSFuture": int(QotMarketState.FUTURE_OPEN),
         "qotLogined": state.logged_in,

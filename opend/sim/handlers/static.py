@@ -15,6 +15,7 @@ from opend.sim.handlers.common import (
     local_time,
     midnight_stamp,
     required,
+    securities_between,
     securities_of,
     stamp,
     static_info,
@@ -43,11 +44,7 @@ def get_static_info(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dic
 
 def get_security_snapshot(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
     """Qot_GetSecuritySnapshot (3203): quote, book top and fundamentals, no subscription needed."""
-    securities = securities_of(state, c2s)
-    if not securities:
-        raise SimError("invalid request: securityList must not be empty")
-    if len(securities) > MAX_SNAPSHOT_CODES:
-        raise SimError(f"Too many securities: at most {MAX_SNAPSHOT_CODES} per request")
+    securities = securities_between(state, c2s, MAX_SNAPSHOT_CODES)
     now = state.clock.now()
     return {"snapshotList": [_snapshot(state, sec, now) for sec in securities]}
 

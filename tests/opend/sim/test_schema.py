@@ -18,6 +18,8 @@ HK = {"market": 1, "code": "00700"}
 REAL_HK = "281756470000000101"
 SIM_HK = "168880000000000201"
 SIM_HEADER = {"trdEnv": 0, "accID": SIM_HK, "trdMarket": 1}
+REAL_HEADER = {"trdEnv": 1, "accID": REAL_HK, "trdMarket": 1}
+WINDOW = {"beginTime": "2020-01-01 00:00:00", "endTime": "2030-01-01 00:00:00"}
 
 
 def _packet(n: int) -> dict[str, Any]:
@@ -91,14 +93,35 @@ VALID: dict[int, dict[str, Any]] = {
         "remark": "schema",
         "timeInForce": 0,
     },
-    2111: {"header": SIM_HEADER, "orderType": 1, "code": "00700", "price": 400.0},
-    2221: {
+    ProtoId.TRD_GET_MAX_TRD_QTYS: {
+        "header": SIM_HEADER,
+        "orderType": 1,
+        "code": "00700",
+        "price": 400.0,
+    },
+    ProtoId.TRD_GET_HISTORY_ORDER_LIST: {
         "header": SIM_HEADER,
         "filterConditions": {"beginTime": "2020-01-01 00:00:00", "endTime": "2030-01-01 00:00:00"},
     },
-    2222: {"header": SIM_HEADER, "filterConditions": {"codeList": ["00700"]}},
-    3223: {"securityList": [HK, {"market": 11, "code": "AAPL"}]},
-    3104: {"bGetDetail": True},
+    ProtoId.TRD_GET_HISTORY_ORDER_FILL_LIST: {
+        "header": REAL_HEADER,
+        "filterConditions": {"codeList": ["00700"], **WINDOW},
+    },
+    ProtoId.TRD_GET_ORDER_FEE: {"header": REAL_HEADER, "orderIdExList": ["FTHIS0000000001"]},
+    ProtoId.TRD_GET_MARGIN_RATIO: {"header": REAL_HEADER, "securityList": [HK]},
+    ProtoId.TRD_FLOW_SUMMARY: {
+        "header": REAL_HEADER,
+        "clearingDate": "2026-05-27",
+        "cashFlowDirection": 0,
+    },
+    ProtoId.QOT_GET_MARKET_STATE: {"securityList": [HK, {"market": 11, "code": "AAPL"}]},
+    ProtoId.QOT_REQUEST_TRADE_DATE: {
+        "market": 1,
+        "beginTime": "2026-01-01 00:00:00",
+        "endTime": "2026-03-31",
+        "security": HK,
+    },
+    ProtoId.QOT_REQUEST_HISTORY_KL_QUOTA: {"bGetDetail": True},
     ProtoId.TRD_MODIFY_ORDER: {
         "packetID": _packet(2),
         "header": SIM_HEADER,
@@ -155,6 +178,34 @@ ODD: list[tuple[int, dict[str, Any]]] = [
     (ProtoId.TRD_GET_FUNDS, {"header": SIM_HEADER, "currency": 9}),
     (ProtoId.TRD_GET_ORDER_LIST, {"header": SIM_HEADER, "filterConditions": {"beginTime": "soon"}}),
     (ProtoId.TRD_SUB_ACC_PUSH, {"accIDList": ["1"]}),
+    (ProtoId.QOT_GET_MARKET_STATE, {"securityList": []}),
+    (ProtoId.TRD_GET_HISTORY_ORDER_LIST, {"header": SIM_HEADER, "filterConditions": {}}),
+    (
+        ProtoId.TRD_GET_HISTORY_ORDER_FILL_LIST,
+        {"header": SIM_HEADER, "filterConditions": WINDOW},
+    ),
+    (ProtoId.TRD_GET_ORDER_FEE, {"header": SIM_HEADER, "orderIdExList": ["FTHIS0000000001"]}),
+    (ProtoId.TRD_GET_ORDER_FEE, {"header": REAL_HEADER, "orderIdExList": ["FT-nope"]}),
+    (ProtoId.TRD_GET_ORDER_FEE, {"header": REAL_HEADER}),
+    (ProtoId.TRD_GET_MARGIN_RATIO, {"header": SIM_HEADER, "securityList": [HK]}),
+    (
+        ProtoId.TRD_GET_MARGIN_RATIO,
+        {"header": REAL_HEADER, "securityList": [{"market": 21, "code": "600519"}]},
+    ),
+    (ProtoId.TRD_FLOW_SUMMARY, {"header": SIM_HEADER, "clearingDate": "2026-05-27"}),
+    (ProtoId.TRD_FLOW_SUMMARY, {"header": REAL_HEADER, "clearingDate": "27/05/2026"}),
+    (
+        ProtoId.QOT_REQUEST_TRADE_DATE,
+        {"market": 7, "beginTime": "2026-01-01", "endTime": "2026-02-01"},
+    ),
+    (
+        ProtoId.QOT_REQUEST_TRADE_DATE,
+        {"market": 1, "beginTime": "2026-01", "endTime": "2026-02-01"},
+    ),
+    (
+        ProtoId.QOT_REQUEST_TRADE_DATE,
+        {"market": 1, "beginTime": "2000-01-01", "endTime": "2001-02-01"},
+    ),
     (ProtoId.TRD_UNLOCK_TRADE, {"unlock": True, "pwdMD5": ""}),
     (ProtoId.TRD_PLACE_ORDER, {**VALID[ProtoId.TRD_PLACE_ORDER], "orderType": 14}),
     (ProtoId.TRD_PLACE_ORDER, {**VALID[ProtoId.TRD_PLACE_ORDER], "qty": 0.5}),

@@ -206,6 +206,10 @@ def test_trade_calls(ft: ModuleType, fmt: str, sim: SimulatorThread, env: str) -
         assert held["qty"] == account.positions["HK.00700"].qty == 300
         funds = _ok(trade_ctx.accinfo_query(trd_env=trd_env))
         spent = deals["qty"].iloc[0] * deals["price"].iloc[0]
+        if env == "REAL":  # real accounts pay the market's fees
+            fees = _ok(trade_ctx.order_fee_query([filled["order_id"].iloc[0]], trd_env=trd_env))
+            assert fees["fee_amount"].iloc[0] > 3.0  # at least the minimum commission
+            spent += fees["fee_amount"].iloc[0]
         assert funds["cash"].iloc[0] == pytest.approx(funds_before["cash"].iloc[0] - spent)
         assert funds["cash"].iloc[0] == pytest.approx(round(account.cash, 2))
     finally:
@@ -263,9 +267,13 @@ def test_more_calls_sdk_programs_make(ft: ModuleType, fmt: str, sim: SimulatorTh
         # The SDK's default window ends at the real today; the simulator's clock is frozen earlier.
         window = {"start": "2026-05-01 00:00:00", "end": "2026-06-30 00:00:00"}
         history = _ok(trade_ctx.history_order_list_query(trd_env=env, **window))
-        assert len(history) == 2
-        deals = _ok(trade_ctx.history_deal_list_query(trd_env=env, **window))
-        assert list(deals["trd_side"]) == ["SELL"]
+        seeded = [o for o in sim.state.trading.history_orders if o.acc_id == account.acc_id]
+        in_window = [o for o in seeded if o.create_time >= 1_777_579_200.0]  # 2026-05-01 HKT
+        assert len(history) == len(in_window) + 2  # newest first: today's two, then the past
+        assert list(history["trd_side"][:2]) == ["SELL", "BUY"]
+        assert list(history["order_id"][2:]) == [o.order_id_ex for o in reversed(in_window)]
+        refused = trade_ctx.history_deal_list_query(trd_env=env, **window)
+        assert refused[0] != 0 and "paper trading" in refused[1]  # real accounts only
         sim.advance(1)
         _ok(trade_ctx.cancel_all_order(trd_env=env))
         statuses = _ok(trade_ctx.order_list_query(trd_env=env))["order_status"]
