@@ -189,7 +189,7 @@ def test_every_tool_fuzzed_through_a_real_client_gets_a_result_or_a_clean_refusa
     token = make_key("fuzz", ALL_SCOPES, confirm_orders="never")
     audit = tmp_path / "audit.jsonl"
     server = http_server("--gateway", gateway_of(sim), "--audit-log", str(audit))
-    examples = scaled(150, 3500)
+    examples = scaled(100, 3500)
     with (
         start_blocking_portal() as portal,
         portal.wrap_async_context_manager(http_client(server.url, token)) as client,

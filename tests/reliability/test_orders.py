@@ -1,6 +1,6 @@
 """Twenty orders at once against a key allowed three a minute: over twenty HTTP sessions of one
 server, and over separate stdio server processes sharing the ledger (twenty in the long run;
-eight in the short one, as each process costs about a second of start-up on a small machine).
+six in the short one, as each process costs about a second of start-up on a small machine).
 Exactly three are admitted, and the simulator holds exactly three more orders."""
 
 from collections.abc import Callable
@@ -88,7 +88,7 @@ async def test_twenty_http_sessions_at_once_admit_three(
 
 
 async def test_separate_stdio_processes_at_once_admit_three(sim: Any, make_key: Any) -> None:
-    processes = scaled(8, 20)
+    processes = scaled(6, 20)
     for round_ in range(scaled(1, 3)):
         token = make_key(f"stdio{round_}", TRADE, max_orders_per_minute=ALLOWED)
         space_writes(sim)
