@@ -10,7 +10,7 @@ from functools import cache
 
 from futu_mcp import tools_account, tools_quote, tools_trade
 from futu_mcp.config import DEFAULT_TOOLSETS
-from futu_mcp.tools import calendar, history
+from futu_mcp.tools import calendar, derivatives, history, research, watchlist
 from futu_mcp.toolspec import ToolSpec
 
 _MODULE_TOOLS: dict[str, tuple[ToolSpec, ...]] = {
@@ -19,6 +19,9 @@ _MODULE_TOOLS: dict[str, tuple[ToolSpec, ...]] = {
     "trade": tools_trade.TOOLS,
     "history": history.TOOLS,
     "calendar": calendar.TOOLS,
+    "derivatives": derivatives.TOOLS,
+    "research": research.TOOLS,
+    "watchlist": watchlist.TOOLS,
 }
 # Names that stand for several sets.
 GROUPS = {"default": DEFAULT_TOOLSETS, "all": tuple(_MODULE_TOOLS)}
