@@ -77,6 +77,31 @@ async def test_an_options_question_end_to_end(sim: Any, make_key: Any) -> None:
 
 
 @pytest.mark.anyio
+async def test_an_underlying_in_allowed_symbols_does_not_allow_its_options(
+    sim: Any, make_key: Any
+) -> None:
+    """The README's rule over MCP: a key allowed US.AAPL is refused AAPL's calls, by name,
+    before anything reaches OpenD; the warrant snapshot carries the warrant's terms."""
+    token = make_key("aapl-only", "qot:read,trade:simulate", allowed_symbols=["US.AAPL"])
+    async with stdio_client(token, "--gateway", gateway_of(sim), "--toolsets", "all") as client:
+        chain = await ok(client, "futu_get_option_chain", {"code": "US.AAPL"})
+        option = chain["options"][0]["code"]
+        order = {"code": option, "trd_side": "BUY", "qty": 1, "price": 1, "dry_run": True}
+        failed, text = await call(client, "futu_place_order", order)
+        assert failed and text == f"symbol not allowed: {option}"
+        failed, text = await call(client, "futu_place_order", {**order, "code": "US.AAPL"})
+        assert not failed, text
+        assert not sim.state.orders  # dry runs and refusals send nothing
+        warrants = await ok(client, "futu_get_warrant", {"stock_owner": "HK.00700", "num": 1})
+        row = warrants["warrants"][0]
+        snap = (await ok(client, "futu_get_snapshot", {"codes": row["stock"]}))["snapshots"][0]
+        assert snap["stock_type"] == "WARRANT" and snap["stock_owner"] == "HK.00700"
+        assert snap["wrt_type"] == row["type"] and snap["wrt_strike_price"] == row["strike_price"]
+        assert snap["wrt_conversion_ratio"] == row["conversion_ratio"]
+        assert snap["wrt_maturity_date"] == row["maturity_time"]
+
+
+@pytest.mark.anyio
 async def test_each_tool_against_the_simulator(sim: Any, make_key: Any) -> None:
     token = make_key("research", READ)
     args = ("--gateway", gateway_of(sim), "--toolsets", "derivatives,research,watchlist,quote")
