@@ -1,7 +1,8 @@
 """Build the MCPServer from the tool table, and the one wrapper every tool call runs through.
 
 The wrapper resolves the caller, validates arguments (`invalid argument: <field>: <why>`),
-checks the scope of read tools (trade tools do their own checks in `tradepath`), turns every
+checks the scope of read tools and runs trade tools' plans through `tradepath.run_trade` (scope,
+policy, reservation, confirmation, audit, send: no trade tool runs a step itself), turns every
 failure into a contract text, audits, counts, and never lets a traceback reach the client.
 """
 
@@ -31,8 +32,9 @@ from futu_mcp.errors import (
 )
 from futu_mcp.tools.registry import all_tools
 from futu_mcp.toolspec import ToolSpec, visible_tools
+from futu_mcp.tradepath import run_trade
 from keystore.errors import KeystoreError, LedgerError, Unauthorized
-from keystore.policy import Request, authorize
+from keystore.policy import Request
 from opend.errors import GatewayNotConnected, OpenDError
 
 log = logging.getLogger("futu_mcp")
@@ -111,16 +113,16 @@ async def run_tool(
             raise ToolFailure(first_error(exc), "invalid_argument") from None
         call = Call(state=state, key=key, transport=transport, ctx=ctx, tool=spec.name)
         if spec.kind == "read":
-            decision = authorize(key, Request(scope=spec.scope_for(args)))
-            if not decision.allowed:
-                state.metrics.denial(decision.reason or "policy")
-                raise ToolFailure(decision.message or "denied", decision.reason or "policy")
+            call.allow(Request(scope=spec.scope_for(args)))
         client = state.client
         if not client.connected and client.last_error is None:
             # Still on the first connection attempt (just started): wait for it to end, so the
             # answer is the link or why there is none. Later calls answer at once.
             await client.wait_first_attempt(FIRST_CONNECT_WAIT)
-        data = await spec.handler(call, args)
+        if spec.kind == "trade":
+            data = await run_trade(call, args, spec.handler)
+        else:
+            data = await spec.handler(call, args)
     except NeedInput as exc:
         # Not a result yet: the client asks the person and calls again with the answer.
         return exc.result

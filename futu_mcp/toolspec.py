@@ -3,7 +3,9 @@ tool is `futu_mcp.tools.registry`.
 
 A tool is one `ToolSpec` value; nothing about a tool is restated elsewhere. Read tools declare
 their scope; trade tools take theirs from the call's `trd_env` (`trade:real` for REAL,
-`trade:simulate` otherwise) and go through `tradepath`, which no trade tool can bypass.
+`trade:simulate` otherwise). A read tool's handler returns its result; a trade tool's handler
+only returns the `OrderPlan`, which the server hands to `tradepath.run_trade`: no trade tool
+can skip a check, because none runs one itself.
 """
 
 from collections.abc import Awaitable, Callable, Collection, Iterable
@@ -17,7 +19,8 @@ from futu_mcp.args import ToolArgs
 if TYPE_CHECKING:
     from futu_mcp.appstate import Call
 
-Handler = Callable[["Call", Any], Awaitable[dict[str, Any]]]
+# A read tool's handler returns its result; a trade tool's returns its tradepath.OrderPlan.
+Handler = Callable[["Call", Any], Awaitable[Any]]
 
 TRADE_SCOPES = {"REAL": "trade:real", "SIMULATE": "trade:simulate"}
 

@@ -12,16 +12,18 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import BeforeValidator, Field
 
 from futu_mcp.appstate import Call, trd_header
 from futu_mcp.args import (
     AccIdArg,
     Code,
     Codes,
+    Date,
     OrderIdArg,
     OrderStatusNames,
     OrderTypeName,
+    Price,
     ToolArgs,
     TrdEnvArg,
     num_field,
@@ -30,16 +32,14 @@ from futu_mcp.args import (
 from futu_mcp.errors import invalid_argument
 from futu_mcp.presentation import instant
 from futu_mcp.results import ID_SCHEMA, capped, list_schema, object_schema, plain
-from futu_mcp.tools_account import (
-    _COVERED,
+from futu_mcp.tools.account import (
     ACCOUNTS_RULE,
+    COVERED,
     SCOPE,
-    _account_rows,
-    _accounts,
-    _covered,
+    account_rows,
+    accounts_for,
+    covered,
 )
-from futu_mcp.tools_quote import DATE, _calendar_date
-from futu_mcp.tools_trade import Price
 from futu_mcp.toolspec import ToolSpec
 from opend.codes import TRD_MARKET_OF, parse_code
 from opend.enums import CashFlowDirection, OrderStatus, OrderType
@@ -54,11 +54,7 @@ MAX_FEE_ORDERS = 50
 LATEST_ZONE = ZoneInfo("Pacific/Kiritimati")
 
 START = f"From this date, YYYY-MM-DD (default {HISTORY_DAYS} days before end)"
-Day = Annotated[
-    str | None,
-    Field(pattern=DATE, description="A date, YYYY-MM-DD"),
-    AfterValidator(_calendar_date),
-]
+Day = Annotated[Date | None, Field(description="A date, YYYY-MM-DD")]
 
 
 def today() -> date:
@@ -100,15 +96,15 @@ async def _history_orders(call: Call, args: HistoryOrdersArgs) -> dict[str, Any]
     start, end = window(args.start, args.end, HISTORY_DAYS)
     states = [OrderStatus[s] for s in args.status_filter_list or []]
     codes = [parse_code(args.code)] if args.code else []
-    accounts, rows = await _account_rows(
+    accounts, rows = await account_rows(
         call,
         args,
         "order_id",
         lambda header: call.client.history_order_list_query(header, start, end, states, codes),
     )
     rows.sort(key=lambda r: instant(r["create_time"], r["code"]))
-    covered = _covered(args.trd_env, accounts)
-    return capped("orders", rows, args.num, **covered, start=start, end=end)
+    note = covered(args.trd_env, accounts)
+    return capped("orders", rows, args.num, **note, start=start, end=end)
 
 
 class HistoryDealsArgs(ToolArgs):
@@ -127,15 +123,15 @@ class HistoryDealsArgs(ToolArgs):
 async def _history_deals(call: Call, args: HistoryDealsArgs) -> dict[str, Any]:
     start, end = window(args.start, args.end, HISTORY_DAYS)
     codes = [parse_code(args.code)] if args.code else []
-    accounts, rows = await _account_rows(
+    accounts, rows = await account_rows(
         call,
         args,
         "deal_id",
         lambda header: call.client.history_deal_list_query(header, start, end, codes),
     )
     rows.sort(key=lambda r: instant(r["create_time"], r["code"]))
-    covered = _covered(args.trd_env, accounts)
-    return capped("deals", rows, args.num, **covered, start=start, end=end)
+    note = covered(args.trd_env, accounts)
+    return capped("deals", rows, args.num, **note, start=start, end=end)
 
 
 class MaxTrdQtysArgs(ToolArgs):
@@ -160,7 +156,7 @@ async def _max_trd_qtys(call: Call, args: MaxTrdQtysArgs) -> dict[str, Any]:
         raise invalid_argument("price", "required for a NORMAL (limit) order")
     if args.order_type == "MARKET" and args.price is not None:
         raise invalid_argument("price", "must be omitted for a MARKET order")
-    [acc] = await _accounts(call, args.trd_env, args.acc_id, args.code)
+    [acc] = await accounts_for(call, args.trd_env, args.acc_id, args.code)
     security = parse_code(args.code)
     header = trd_header(acc, TRD_MARKET_OF[security.market].name)
     qtys = await call.client.acctradinginfo_query(
@@ -196,7 +192,7 @@ class OrderFeeArgs(ToolArgs):
 
 
 async def _order_fee(call: Call, args: OrderFeeArgs) -> dict[str, Any]:
-    accounts = await _accounts(call, args.trd_env, args.acc_id, None)
+    accounts = await accounts_for(call, args.trd_env, args.acc_id, None)
     rows: list[dict[str, Any]] = []
     refusal: OpenDError | None = None
     for acc in accounts:
@@ -212,7 +208,7 @@ async def _order_fee(call: Call, args: OrderFeeArgs) -> dict[str, Any]:
         rows += _with_acc(acc, fees)
     if not rows and refusal is not None:
         raise refusal
-    return capped("fees", rows, MAX_FEE_ORDERS, **_covered(args.trd_env, accounts))
+    return capped("fees", rows, MAX_FEE_ORDERS, **covered(args.trd_env, accounts))
 
 
 def _with_acc(acc: Any, rows: Iterable[Any]) -> list[dict[str, Any]]:
@@ -236,23 +232,19 @@ async def _margin_ratio(call: Call, args: MarginRatioArgs) -> dict[str, Any]:
     accounts = []
     for market, codes in by_market.items():
         # Each market's codes in the account trading it (or the acc_id given).
-        [acc] = await _accounts(call, args.trd_env, args.acc_id, codes[0])
+        [acc] = await accounts_for(call, args.trd_env, args.acc_id, codes[0])
         header = trd_header(acc, market)
         rows += _with_acc(
             acc, await call.client.get_margin_ratio(header, [parse_code(c) for c in codes])
         )
         accounts.append(acc)
-    return capped("margin_ratios", rows, len(rows) or 1, **_covered(args.trd_env, accounts))
+    return capped("margin_ratios", rows, len(rows) or 1, **covered(args.trd_env, accounts))
 
 
 class CashFlowArgs(ToolArgs):
     """Arguments of futu_get_cash_flow (the published schema comes from here)."""
 
-    clearing_date: Annotated[
-        str,
-        Field(pattern=DATE, description="The clearing day, YYYY-MM-DD"),
-        AfterValidator(_calendar_date),
-    ]
+    clearing_date: Annotated[Date, Field(description="The clearing day, YYYY-MM-DD")]
     cashflow_direction: Annotated[
         CashFlowDirectionName,
         Field(description="IN: money in only, OUT: money out only, NONE: both"),
@@ -263,15 +255,15 @@ class CashFlowArgs(ToolArgs):
 
 
 async def _cash_flow(call: Call, args: CashFlowArgs) -> dict[str, Any]:
-    accounts = await _accounts(call, args.trd_env, args.acc_id, None)
+    accounts = await accounts_for(call, args.trd_env, args.acc_id, None)
     direction = CashFlowDirection[args.cashflow_direction]
     rows: list[dict[str, Any]] = []
     for acc in accounts:
         flows = await call.client.get_acc_cash_flow(trd_header(acc), args.clearing_date, direction)
         rows += _with_acc(acc, flows)
-    covered = _covered(args.trd_env, accounts)
+    note = covered(args.trd_env, accounts)
     return capped(
-        "cash_flows", rows, args.num, keep_first=True, **covered, clearing_date=args.clearing_date
+        "cash_flows", rows, args.num, keep_first=True, **note, clearing_date=args.clearing_date
     )
 
 
@@ -297,7 +289,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         ),
         args=HistoryOrdersArgs,
         output_schema=list_schema(
-            "orders", "orders, oldest first", {**_COVERED, **_WINDOW}, ids=["acc_id", "order_id"]
+            "orders", "orders, oldest first", {**COVERED, **_WINDOW}, ids=["acc_id", "order_id"]
         ),
         handler=_history_orders,
         scope=SCOPE,
@@ -318,7 +310,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         output_schema=list_schema(
             "deals",
             "fills, oldest first",
-            {**_COVERED, **_WINDOW},
+            {**COVERED, **_WINDOW},
             ids=["acc_id", "deal_id", "order_id"],
         ),
         handler=_history_deals,
@@ -369,7 +361,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         ),
         args=OrderFeeArgs,
         output_schema=list_schema(
-            "fees", "one row per order: total and items", _COVERED, ids=["acc_id"]
+            "fees", "one row per order: total and items", COVERED, ids=["acc_id"]
         ),
         handler=_order_fee,
         scope=SCOPE,
@@ -385,7 +377,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             + _REAL_ONLY
         ),
         args=MarginRatioArgs,
-        output_schema=list_schema("margin_ratios", "one row per code", _COVERED, ids=["acc_id"]),
+        output_schema=list_schema("margin_ratios", "one row per code", COVERED, ids=["acc_id"]),
         handler=_margin_ratio,
         scope=SCOPE,
     ),
@@ -404,7 +396,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         output_schema=list_schema(
             "cash_flows",
             "cash movements",
-            {**_COVERED, "clearing_date": {"type": "string"}},
+            {**COVERED, "clearing_date": {"type": "string"}},
             ids=["acc_id", "cashflow_id"],
         ),
         handler=_cash_flow,

@@ -8,15 +8,24 @@ existing config sees exactly those); `all` is every set.
 from dataclasses import replace
 from functools import cache
 
-from futu_mcp import tools_account, tools_quote, tools_trade
 from futu_mcp.config import DEFAULT_TOOLSETS
-from futu_mcp.tools import calendar, derivatives, history, research, watchlist
+from futu_mcp.tools import (
+    account,
+    calendar,
+    derivatives,
+    history,
+    plates,
+    quote,
+    research,
+    trade,
+    watchlist,
+)
 from futu_mcp.toolspec import ToolSpec
 
 _MODULE_TOOLS: dict[str, tuple[ToolSpec, ...]] = {
-    "quote": tools_quote.TOOLS,
-    "account": tools_account.TOOLS,
-    "trade": tools_trade.TOOLS,
+    "quote": (*quote.TOOLS, *plates.TOOLS),
+    "account": account.TOOLS,
+    "trade": trade.TOOLS,
     "history": history.TOOLS,
     "calendar": calendar.TOOLS,
     "derivatives": derivatives.TOOLS,

@@ -1,5 +1,6 @@
 """The tool table: names, scopes and annotations as in the contract; flat, snapshotted schemas."""
 
+import ast
 import json
 import os
 from pathlib import Path
@@ -205,3 +206,26 @@ def test_published_schemas_match_the_snapshot() -> None:
                 f"snapshot {SNAPSHOT.name} was missing and has been written; review and commit it"
             )
     assert current == json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+
+
+def _imports(path: Path) -> set[str]:
+    """The modules a source file imports (at any depth: lazy imports count too)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_no_tool_module_imports_the_registry_and_toolspec_imports_no_tool() -> None:
+    """The registry imports the tool modules, never the other way round (no import cycle)."""
+    package = Path(__file__).resolve().parents[2] / "futu_mcp"
+    for module in (package / "tools").glob("*.py"):
+        if module.name != "registry.py":
+            assert "futu_mcp.tools.registry" not in _imports(module), module.name
+    spec_imports = _imports(package / "toolspec.py") | _imports(package / "tools" / "__init__.py")
+    assert not {name for name in spec_imports if name.startswith("futu_mcp.tools")}
+    assert not list(package.glob("tools_*.py"))  # the old flat modules are gone
