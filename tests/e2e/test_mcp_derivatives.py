@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from futu_mcp.tools.research import FILTER_FIELDS
 from opend.codes import QotMarket
 from opend.sim.screener import screen_universe
-from tests.e2e.conftest import gateway_of, stdio_client
+from tests.e2e.conftest import gateway_of, stdio_client, wait_for
 from tests.e2e.test_mcp_tools import call, ok
 
 pytestmark = [pytest.mark.slow]
@@ -25,8 +25,10 @@ SCREENS_PER_30S = 10
 
 @pytest.mark.anyio
 async def test_an_options_question_end_to_end(sim: Any, make_key: Any) -> None:
-    """AAPL's nearest monthly expiry, the call nearest the money there, and its greeks."""
-    token = make_key("opts", READ)
+    """AAPL's nearest monthly expiry, the call nearest the money there, its greeks, then a
+    1-contract paper buy valued with the multiplier (dry run, then sent) that shows up in the
+    positions."""
+    token = make_key("opts", "qot:read,acc:read,trade:simulate")
     async with stdio_client(token, "--gateway", gateway_of(sim), "--toolsets", "all") as client:
         expiries = await ok(client, "futu_get_option_expirations", {"code": "US.AAPL"})
         rows = expiries["expirations"]
@@ -74,6 +76,49 @@ async def test_an_options_question_end_to_end(sim: Any, make_key: Any) -> None:
         )
         assert deep["options"] and atm["code"] not in {c["code"] for c in deep["options"]}
         assert all(c["strike_price"] < spot["last_price"] for c in deep["options"])
+
+        order = {"code": atm["code"], "trd_side": "BUY", "qty": 1, "price": snap["ask_price"]}
+        dry = await ok(client, "futu_place_order", {**order, "dry_run": True})
+        assert dry["checks"] == "passed" and dry["multiplier"] == 100
+        assert dry["value"] == round(snap["ask_price"] * 100, 2)  # one contract, 100 shares
+        assert not sim.state.orders
+        placed = await ok(client, "futu_place_order", order)
+        assert placed["sent"] and placed["value"] == dry["value"]
+        book = sim.state.accounts[int(placed["acc_id"])].positions
+        wait_for(lambda: atm["code"] in book and book[atm["code"]].qty == 1, what="the fill")
+        held = await ok(client, "futu_get_positions", {"code": atm["code"]})
+        [row] = held["positions"]
+        assert row["qty"] == 1 and row["market_val"] == round(row["nominal_price"] * 100, 2)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("cap", "qty", "price", "refusal"),
+    [
+        # The issue's case: 5 contracts of a 5.00 option are worth 2,500, not 25.
+        ("US=1000", 5, 5.0, "limit check failed: order value 2500 exceeds 1000"),
+        # Without the multiplier, 1000 x 50.00 = 50,000 would pass a 50,000 cap.
+        ("US=50000", 1000, 50.0, "limit check failed: order value 5000000 exceeds 50000"),
+    ],
+)
+async def test_a_value_cap_counts_the_contract_multiplier(
+    sim: Any, make_key: Any, cap: str, qty: int, price: float, refusal: str
+) -> None:
+    token = make_key("capped", "qot:read,trade:simulate", max_order_value=cap)
+    async with stdio_client(token, "--gateway", gateway_of(sim), "--toolsets", "all") as client:
+        chain = await ok(client, "futu_get_option_chain", {"code": "US.AAPL"})
+        option = chain["options"][0]["code"]
+        order = {"code": option, "trd_side": "BUY", "qty": qty, "price": price}
+        for extra in ({"dry_run": True}, {}):
+            failed, text = await call(client, "futu_place_order", {**order, **extra})
+            assert failed and text == refusal
+        assert not sim.state.orders
+        # A cheap bid that rests, then a modify past the cap: the new value has the multiplier.
+        resting = await ok(client, "futu_place_order", {**order, "qty": 1, "price": 0.01})
+        assert resting["value"] == 1.0
+        change = {"order_id": resting["order_id"], "qty": qty, "price": price, "dry_run": True}
+        failed, text = await call(client, "futu_modify_order", change)
+        assert failed and text == refusal
 
 
 @pytest.mark.anyio
