@@ -1,6 +1,7 @@
 # Two entry points on a fresh machine with only python3 (>= 3.11) and make:
 #   make demo   runs the demo against the simulated OpenD (no test dependencies installed)
 #   make test   lint, format check and the whole test suite
+#   make stress the long variant of tests/reliability (minutes; figures in the README)
 # .venv is (re)built when it is missing or when pyproject.toml is newer than its install stamp.
 
 PYTHON ?= python3
@@ -10,7 +11,7 @@ BIN := $(VENV)/bin
 # venv here (a wheel installs them itself): `man futucli` then works with .venv/bin on PATH.
 MAN_PAGES := $(VENV)/share/man/man1/futucli.1 $(VENV)/share/man/man1/futu-mcp.1
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test stress lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +36,10 @@ test: $(VENV)/.installed-test $(MAN_PAGES)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# The same reliability tests as in `make test`, at full size: FUTU_STRESS=1 selects it.
+stress: $(VENV)/.installed-test
+	FUTU_STRESS=1 $(BIN)/python -m pytest tests/reliability --timeout 1200 -v -s --durations=0
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

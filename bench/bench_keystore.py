@@ -21,7 +21,7 @@ from pathlib import Path
 
 from keystore.hashing import sha256_hash
 from keystore.issuing import issue_key
-from keystore.ledger import Ledger, Reservation
+from keystore.ledger import Reservation, SqliteLedger
 from keystore.records import KeyRecord, Limits
 from keystore.store import KeyStore
 from keystore.verify import KeyVerifier
@@ -72,7 +72,7 @@ def bench_ledger(folder: Path) -> tuple[float, float, float, float]:
     """Reservations per second (check-and-reserve with rate and daily caps) on a new ledger and
     in steady state, the same with threads contending, and the baseline of bare SQLite write transactions per second with the
     same durability settings."""
-    ledger = Ledger(folder / "ledger.sqlite")
+    ledger = SqliteLedger(folder / "ledger.sqlite")
     # First pass on a new ledger: the WAL file grows, and each fsync also writes metadata.
     fresh_rate = _reservations(ledger)
     reserve_rate = _reservations(ledger)
@@ -90,7 +90,7 @@ def bench_ledger(folder: Path) -> tuple[float, float, float, float]:
     return fresh_rate, reserve_rate, threaded_rate, base_rate
 
 
-def _reservations(ledger: Ledger) -> float:
+def _reservations(ledger: SqliteLedger) -> float:
     start = time.perf_counter()
     for i in range(RESERVATIONS):
         outcome = ledger.reserve(
@@ -105,7 +105,7 @@ def _reservations(ledger: Ledger) -> float:
     return RESERVATIONS / (time.perf_counter() - start)
 
 
-def _threaded_reservations(ledger: Ledger, threads: int) -> float:
+def _threaded_reservations(ledger: SqliteLedger, threads: int) -> float:
     """Reservations per second with `threads` threads contending for the write lock."""
     per_thread = RESERVATIONS // threads
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from futu_mcp.audit import AuditLog
     from futu_mcp.auditwriter import AuditWriter
     from futu_mcp.caller import StdioKey
+    from futu_mcp.ledgerwatch import LedgerWatch
     from keystore.ledger import Ledger
     from keystore.policy import ServerCaps
     from keystore.records import KeyRecord
@@ -44,6 +45,9 @@ class AppState:
     metrics: Metrics
     caps: "ServerCaps"
     stdio_key: "StdioKey | None" = None
+    ledger_watch: "LedgerWatch | None" = None
+    # Seals MCP request state (confirmation retries) alike on every replica; None: per process.
+    request_state_key: bytes | None = None
     _use_written: dict[str, float] = field(default_factory=dict, repr=False)
     _writer: "AuditWriter | None" = field(default=None, repr=False)
 
@@ -59,9 +63,11 @@ class AppState:
 
         import anyio.to_thread
 
+        from keystore.errors import LedgerError
+
         try:
             await anyio.to_thread.run_sync(self.ledger.record_use, key_id)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, LedgerError) as exc:
             log.warning("could not record key use: %s", exc)
 
     def _audit_writer(self) -> "AuditWriter | None":
@@ -126,10 +132,7 @@ class Call:
             for acc in accounts:
                 if acc.acc_id == acc_id:
                     return acc
-            raise ToolFailure(
-                f"invalid argument: acc_id: no {trd_env} account {acc_id} (see futu_list_accounts)",
-                "invalid_argument",
-            )
+            raise no_such_account(trd_env, acc_id)
         # The default is the first account the key may use (`allowed_acc_ids`), never one it
         # was not given.
         allowed = self.key.limits.allowed_acc_ids
@@ -153,6 +156,18 @@ class Call:
         if not decision.allowed:
             self.state.metrics.denial(decision.reason or "policy")
             raise ToolFailure(decision.message or "denied", decision.reason or "policy")
+
+
+def no_such_account(trd_env: str, acc_id: int) -> ToolFailure:
+    """`invalid argument: acc_id: no <env> account <id> ...`; past 2^53 it says why the id may be
+    off by a few: a client that sent it as a JavaScript number rounded it."""
+    hint = ""
+    if acc_id > 1 << 53:
+        hint = "; send acc_id as the string it lists: a JavaScript number this large is rounded"
+    return ToolFailure(
+        f"invalid argument: acc_id: no {trd_env} account {acc_id} (see futu_list_accounts{hint})",
+        "invalid_argument",
+    )
 
 
 def trd_header(acc: "TrdAcc", market: str | None = None) -> "TrdAccount":

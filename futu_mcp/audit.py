@@ -14,6 +14,7 @@ import dataclasses
 import enum
 import hashlib
 import json
+import logging
 import math
 import os
 import re
@@ -30,14 +31,23 @@ from filelock import FileLock
 from keystore.paths import state_dir
 from keystore.private_files import privacy_problem
 
+log = logging.getLogger("futu_mcp.audit")
+
 FORMAT_VERSION = 1
 """Value of the "v" field; bumped when a line's meaning changes."""
 
-RESERVED_FIELDS = ("v", "seq", "ts", "prev", "hash")
+RESERVED_FIELDS = ("v", "seq", "ts", "prev", "hash", "replica")
 """Fields the log sets itself; a record's own values for them are replaced."""
 
 REDACTED = "[REDACTED]"
 LOCK_TIMEOUT_S = 10.0
+LONG_TEXT = 256
+"""A string longer than this (argument, error text, any value or key) is stored shortened."""
+KEPT_CHARS = 64
+"""How much of a shortened string is kept, before its length and sha256."""
+MAX_LINE_BYTES = 16 * 1024
+"""No line is longer: the largest fields are replaced by their size and sha256 until it fits."""
+_RESERVED_BYTES = 256  # what v, seq, ts, prev and hash add to a line, with room to spare
 _CHUNK = 64 * 1024
 _FIRST_CHUNK = 4096  # most tails are one line of a few hundred bytes
 
@@ -134,6 +144,52 @@ def redact(value: Any) -> tuple[Any, int]:
     return walk(value), count
 
 
+def shorten(text: str) -> str:
+    """`text` itself, or when longer than LONG_TEXT its first KEPT_CHARS characters, its length
+    and its sha256: one hostile argument must not cost megabytes of log, yet stays identifiable.
+
+    A lone surrogate (valid JSON, not valid UTF-8) is spelled as its escape, so no argument can
+    make its own line unwritable.
+    """
+    if not text.isascii():
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if len(text) <= LONG_TEXT:
+        return text
+    return f"{text[:KEPT_CHARS]}…[{len(text)} chars, sha256 {_sha256(text)}]"
+
+
+def bound(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The record as one line may hold it: every long string shortened (keys and nested values
+    too), then the largest fields replaced by their size and sha256 until the line fits
+    MAX_LINE_BYTES. `body` is plain JSON data (what `redact` returns)."""
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            return shorten(item)
+        if isinstance(item, dict):
+            return {shorten(key): walk(val) for key, val in item.items()}
+        if isinstance(item, list):
+            return [walk(x) for x in item]
+        return item
+
+    out = {shorten(key): walk(val) for key, val in body.items()}
+    sizes = {key: len(_dumps(key)) + len(_dumps(val)) + 2 for key, val in out.items()}
+    while sum(sizes.values()) > MAX_LINE_BYTES - _RESERVED_BYTES:
+        largest = max(sizes, key=sizes.__getitem__)
+        text = _dumps(out[largest]).decode("utf-8")
+        out[largest] = f"[omitted: {len(text)} bytes of JSON, sha256 {_sha256(text)}]"
+        sizes[largest] = len(_dumps(largest)) + len(_dumps(out[largest])) + 2
+    return out
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -169,8 +225,11 @@ def iter_lines_backward(fd: int) -> Iterator[bytes]:
 class AuditLog:
     """Appends hash-chained lines to one file, safely shared by threads and processes."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, replica: str | None = None) -> None:
+        """`replica` (futu-mcp --replica-id) goes in every line, so the files of several
+        replicas can be merged by `futucli audit tail` and each line traced to its writer."""
         self.path = Path(path)
+        self.replica = replica
         self._lock = FileLock(
             self.path.with_name(self.path.name + ".lock"), timeout=LOCK_TIMEOUT_S, mode=0o600
         )
@@ -178,6 +237,10 @@ class AuditLog:
         # (inode, size, seq, hash) after this process's last append: while the file is still
         # exactly that, nobody else appended and the tail need not be read again.
         self._head: tuple[int, int, int, str] | None = None
+        # (inode, offset, seq, why) of this process's line whose write failed part-way: only
+        # the writer knows where its own line began, so only it may cut the file back there.
+        self._torn: tuple[int, int, int, str] | None = None
+        self.repairs = 0  # incomplete lines cut back (futu_mcp_audit_repairs)
         # Best effort: a failure here shows up on the first write, so read tools keep working.
         with contextlib.suppress(OSError):
             self._prepare()
@@ -209,6 +272,7 @@ class AuditLog:
                 body.pop(name, None)
             if redactions:
                 body["redactions"] = redactions
+            body = bound(body)
             with self._thread_lock, self._lock:
                 return self._append_locked(body, fsync=fsync)
         except AuditWriteError:
@@ -231,6 +295,8 @@ class AuditLog:
             problem = privacy_problem(self.path, info)
             if problem:
                 raise AuditWriteError(f"refusing to append to audit log {problem}")
+            if self._torn is not None:
+                info = self._cut_back(fd, info)
             head = self._head
             if head is not None and head[:2] == (info.st_ino, info.st_size):
                 seq, prev = head[2], head[3]
@@ -239,19 +305,68 @@ class AuditLog:
                 seq, prev = self._tail(fd)
             full: dict[str, Any] = {"v": FORMAT_VERSION, "seq": seq + 1, "ts": _now()}
             full.update(body)
+            if self.replica is not None:
+                full["replica"] = self.replica
             full["prev"] = prev
             full["hash"] = line_hash(prev, full)
             data = (json.dumps(full, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            if len(data) > MAX_LINE_BYTES:
+                raise AuditWriteError(f"audit line of {len(data)} bytes not written: over the cap")
+            self._write_line(fd, info, data, full["seq"])
             if fsync:
                 os.fsync(fd)
             self._head = (info.st_ino, info.st_size + len(data), full["seq"], full["hash"])
             return full
         finally:
             os.close(fd)
+
+    def _write_line(self, fd: int, info: os.stat_result, data: bytes, seq: int) -> None:
+        """Append `data`; a write cut short (disk full, file size limit) is cut back at once,
+        or at the next write if even that fails, so the next line starts on a whole line."""
+        view = memoryview(data)
+        try:
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+        except OSError as exc:
+            self._torn = (info.st_ino, info.st_size, seq, _describe(exc))
+            with contextlib.suppress(OSError, AuditWriteError):
+                self._cut_back(fd, os.fstat(fd))
+            raise
+
+    def _cut_back(self, fd: int, info: os.stat_result) -> os.stat_result:
+        """Remove what is left of this process's torn line; the stat of the file afterwards.
+
+        Only bytes this writer appended after a whole line, with no newline among them, are
+        ever removed: a line that was complete (and maybe fsynced) is never touched.
+        """
+        assert self._torn is not None
+        inode, start, seq, why = self._torn
+        if info.st_ino != inode or info.st_size <= start:
+            self._torn = None  # moved aside, or the write added nothing
+            return info
+        if info.st_size - start > MAX_LINE_BYTES:
+            self._torn = None  # more than one line of ours can be: leave it to a person
+            return info
+        torn = os.pread(fd, info.st_size - start, start)
+        before = os.pread(fd, 1, start - 1) if start else b"\n"
+        if b"\n" in torn or before != b"\n" or len(torn) != info.st_size - start:
+            self._torn = None  # not only our line any more: leave it to a person
+            return info
+        os.ftruncate(fd, start)
+        os.fsync(fd)
+        self._torn = None
+        self.repairs += 1
+        log.warning(
+            "audit log %s: cut back %d bytes of line %d, cut short by an earlier write (%s); "
+            "the file again ends after line %d",
+            self.path,
+            len(torn),
+            seq,
+            why,
+            seq - 1,
+        )
+        return os.fstat(fd)
 
     def _tail(self, fd: int) -> tuple[int, str]:
         last = next(iter_lines_backward(fd), None)
@@ -260,8 +375,9 @@ class AuditLog:
         size = os.fstat(fd).st_size
         if os.pread(fd, 1, size - 1) != b"\n":
             raise AuditWriteError(
-                f"audit log {self.path} ends in an incomplete line; run `futucli audit verify` "
-                "and move the file aside to start a new chain"
+                f"audit log {self.path} ends in an incomplete line that this process did not "
+                "write (only its writer cuts one back); run `futucli audit verify` and move the "
+                "file aside to start a new chain"
             )
         try:
             head = json.loads(last)

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from mcp.server.auth.provider import AccessToken, TokenVerifier
+from mcp.server.auth.provider import AccessToken
 from pydantic import ConfigDict
 
 from keystore.errors import KeystoreError, Unauthorized
@@ -88,8 +88,22 @@ class KeyAccessToken(AccessToken):
     __str__ = __repr__
 
 
-class BearerVerifier(TokenVerifier):
-    """Verifies `Authorization: Bearer` on every HTTP request; None means 401."""
+class Refused(Exception):
+    """An HTTP request whose key may not be served; `description` is the RFC 6750
+    error_description the client sees (never the token), `reason` its metrics label."""
+
+    def __init__(
+        self, reason: str, description: str, *, key_id: str | None = None, status: int = 401
+    ) -> None:
+        super().__init__(description)
+        self.reason = reason
+        self.description = description
+        self.key_id = key_id
+        self.status = status
+
+
+class BearerVerifier:
+    """Checks `Authorization: Bearer` on every HTTP request: an active key, or Refused."""
 
     def __init__(self, verifier: KeyVerifier) -> None:
         self._verifier = verifier
@@ -107,8 +121,9 @@ class BearerVerifier(TokenVerifier):
         # in anyio's shared pool that the trade path's ledger and audit writes need.
         self._cold = anyio.CapacityLimiter(COLD_VERIFY_THREADS)
 
-    async def verify_token(self, token: str) -> AccessToken | None:
-        """The caller's current record, or None (unknown, malformed, wrong secret)."""
+    async def authenticate(self, token: str) -> KeyAccessToken:
+        """The caller's access token, built on the key's current record. Raises Refused:
+        "invalid key" (unknown, malformed, wrong secret), "key revoked", "key expired"."""
         import anyio.to_thread
 
         tag = hmac.new(
@@ -135,11 +150,15 @@ class BearerVerifier(TokenVerifier):
         except Unauthorized as exc:
             self._warm.pop(tag, None)
             log.info("HTTP request refused: %s token", exc.reason)
-            return None
+            raise Refused("invalid_key", "invalid key") from None
         except KeystoreError as exc:
             self._warm.pop(tag, None)
             log.error("keys file unusable, refusing HTTP request: %s", exc)
-            return None
+            raise Refused("keys_file", "keys file unusable (see server log)", status=503) from None
+        status = record.status()
+        if status != "active":
+            log.info("HTTP request refused: key %s is %s", record.id, status)
+            raise Refused(status, f"key {status}", key_id=record.id)
         built = self._warm.get(tag)
         if built is not None and built.key is record and built.token == token:
             return built

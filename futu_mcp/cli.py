@@ -11,6 +11,13 @@ import os
 import sys
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from futu_mcp.config import Config
+    from keystore.ledger import Ledger
+    from opend.throttle import OrderThrottle
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -99,7 +106,44 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         help="server-wide cap per key (60 s sliding window)",
     )
+    add(
+        "--max-sessions-per-key",
+        metavar="N",
+        type=int,
+        help="HTTP: open MCP sessions one key may hold (default 16); more get HTTP 429",
+    )
+    add(
+        "--session-idle-timeout",
+        metavar="SECONDS",
+        type=float,
+        help="HTTP: close a session after this long without a request (default 600)",
+    )
+    add(
+        "--ledger",
+        metavar="URL",
+        help="redis://HOST:PORT/DB (rediss:// for TLS): limits and order state shared by "
+        "several replicas; password in $FUTU_LEDGER_PASSWORD (default: SQLite beside keys.json)",
+    )
+    add(
+        "--stateless",
+        action="store_const",
+        const=True,
+        default=None,
+        help="HTTP without MCP sessions: any replica answers any request (no sticky load "
+        "balancing); order confirmation needs a 2026-07-28 client",
+    )
+    add(
+        "--replica-id",
+        metavar="NAME",
+        help="this replica's name in audit lines (default HOSTNAME-PID)",
+    )
     add("--rsa-key", metavar="PATH", help="RSA private key for an OpenD that encrypts its protocol")
+    add(
+        "--request-timeout",
+        metavar="SECONDS",
+        help="how long a call waits for OpenD's reply before it answers 'gateway not connected' "
+        "(default 5); a link whose KeepAlive goes unanswered that long is dropped",
+    )
     add(
         "--log-level",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -107,6 +151,44 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("--list-tools", action="store_true", help="print the tools table (Markdown) and exit")
     return parser
+
+
+def shared_throttle(ledger: "Ledger") -> "OrderThrottle | None":
+    """With a Redis ledger, OpenD's per-account order windows are counted there, across
+    replicas; otherwise each process counts its own (None: the client's default)."""
+    from keystore.ledger import SqliteLedger
+
+    if isinstance(ledger, SqliteLedger):
+        return None
+    from futu_mcp.sharedthrottle import LedgerWindows
+    from opend.throttle import OrderThrottle
+
+    return OrderThrottle(shared=LedgerWindows(ledger))  # type: ignore[arg-type]
+
+
+def shared_state_key(ledger: "Ledger") -> bytes | None:
+    """With a Redis ledger, the key sealing MCP request state is shared through it, so an order
+    confirmed on one replica may be retried on another; None: this process's own key. If Redis
+    is down at start-up, a retry reaching another replica is refused (never sent unasked)."""
+    from keystore.errors import LedgerError
+    from keystore.ledger import SqliteLedger
+
+    if isinstance(ledger, SqliteLedger):
+        return None
+    try:
+        return ledger.shared_secret("request-state")  # type: ignore[attr-defined,no-any-return]
+    except LedgerError as exc:
+        logging.getLogger("futu_mcp").warning(
+            "%s: confirmations are sealed with this replica's own key", exc
+        )
+        return None
+
+
+def replica_name(config: "Config") -> str:
+    """This replica's name in audit lines: --replica-id, else HOSTNAME-PID."""
+    import socket
+
+    return config.replica_id or f"{socket.gethostname()}-{os.getpid()}"
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> None:
@@ -135,9 +217,22 @@ def main(argv: list[str] | None = None) -> None:
         "max_order_value": args.max_order_value,
         "max_daily_value": args.max_daily_value,
         "max_orders_per_minute": args.max_orders_per_minute,
+        "max_sessions_per_key": args.max_sessions_per_key,
+        "session_idle_timeout": args.session_idle_timeout,
         "rsa_key": args.rsa_key,
+        "request_timeout": args.request_timeout,
         "log_level": args.log_level,
+        "ledger": args.ledger,
+        "replica_id": args.replica_id,
+        "stateless": args.stateless,
     }
+    if args.ledger and urlsplit(args.ledger).password:
+        # Every user of the machine can read a command line (ps): never a password there.
+        _fail(
+            "--ledger: put the Redis password in FUTU_LEDGER_PASSWORD or in the --config "
+            "file's ledger URL, not on the command line"
+        )
+        return
     try:
         config = load_config(Path(args.config) if args.config else None, flags)
         gw_host, gw_port = config.gateway_host_port
@@ -154,7 +249,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from futu_mcp.caller import StartupError, env_token, stdio_key
     from keystore.errors import KeystoreError
-    from keystore.paths import keys_file_not_found, ledger_path, resolve_keys_file
+    from keystore.paths import keys_file_not_found, resolve_keys_file
     from keystore.verify import KeyVerifier
 
     keys_file = resolve_keys_file(config.keys_file)
@@ -186,9 +281,10 @@ def main(argv: list[str] | None = None) -> None:
             return
 
     from futu_mcp.appstate import AppState
+    from futu_mcp.ledgerwatch import LedgerWatch
     from futu_mcp.metrics import Metrics
     from futu_mcp.server import build_server
-    from keystore.ledger import Ledger
+    from keystore.ledger import LEDGER_PASSWORD_ENV, open_ledger
     from keystore.policy import ServerCaps
     from opend.client import OpenDClient
 
@@ -196,17 +292,34 @@ def main(argv: list[str] | None = None) -> None:
     if config.audit_log:
         from futu_mcp.audit import AuditLog
 
-        audit = AuditLog(Path(config.audit_log).expanduser())
+        audit = AuditLog(Path(config.audit_log).expanduser(), replica=replica_name(config))
     try:
-        client = OpenDClient(
-            gw_host, gw_port, rsa_key_path=Path(config.rsa_key) if config.rsa_key else None
+        ledger = open_ledger(
+            config.ledger, keys_file, password=os.environ.pop(LEDGER_PASSWORD_ENV, None)
         )
-        ledger = Ledger(ledger_path(keys_file))
+        client = OpenDClient(
+            gw_host,
+            gw_port,
+            rsa_key_path=Path(config.rsa_key) if config.rsa_key else None,
+            throttle=shared_throttle(ledger),
+            request_timeout=config.request_timeout,
+        )
     except (OSError, ValueError, KeystoreError) as exc:
         _fail(str(exc))
         return
+    # Started before serving: its first look at the ledger's revocations is done by then.
+    watch = LedgerWatch(ledger)
+    watch.start()
+    verifier.revocations = watch.revoked
+    if not watch.up:
+        logging.getLogger("futu_mcp").warning(
+            "%s; orders are refused until it is back (reads and cancels work)", watch.error
+        )
     metrics = Metrics(enabled=config.http_listen is not None or metrics_at is not None)
     metrics.watch_gateway(lambda: client.connected, lambda: client.reconnects)
+    if audit is not None:
+        metrics.watch_audit(lambda: audit.repairs)
+    metrics.watch_ledger(lambda: watch.up)
     if metrics_at is not None:
         try:
             port = metrics.serve(*metrics_at)
@@ -232,6 +345,7 @@ def main(argv: list[str] | None = None) -> None:
         client=client,
         verifier=verifier,
         ledger=ledger,
+        ledger_watch=watch,
         audit=audit,
         metrics=metrics,
         caps=ServerCaps(
@@ -240,6 +354,7 @@ def main(argv: list[str] | None = None) -> None:
             max_orders_per_minute=config.max_orders_per_minute,
         ),
         stdio_key=key,
+        request_state_key=shared_state_key(ledger),
     )
     server = build_server(state)
     import anyio

@@ -5,6 +5,7 @@ so a team server is configured in one reviewed file. Values are checked here, on
 message naming the flag or key.
 """
 
+import difflib
 import ipaddress
 import tomllib
 from dataclasses import dataclass, fields
@@ -15,6 +16,10 @@ from keystore.records import ValueLimit
 
 DEFAULT_GATEWAY = "127.0.0.1:11111"
 DEFAULT_BODY_LIMIT = 1 << 20  # 1 MiB: the largest legitimate request is a few KiB
+DEFAULT_SESSIONS_PER_KEY = 16  # an agent opens one or two; a flood by one key stops here
+DEFAULT_SESSION_IDLE_TIMEOUT = 600.0  # seconds without a request before a session is closed
+DEFAULT_REQUEST_TIMEOUT = 5.0  # seconds: a frozen OpenD is reported this fast, and dropped
+MAX_REQUEST_TIMEOUT = 300.0
 
 
 class ConfigError(ValueError):
@@ -37,7 +42,13 @@ class Config:
     max_orders_per_minute: int | None = None
     rsa_key: str | None = None
     max_body_bytes: int = DEFAULT_BODY_LIMIT
+    max_sessions_per_key: int = DEFAULT_SESSIONS_PER_KEY
+    session_idle_timeout: float = DEFAULT_SESSION_IDLE_TIMEOUT
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     log_level: str = "WARNING"
+    ledger: str | None = None
+    replica_id: str | None = None
+    stateless: bool = False
 
     @property
     def gateway_host_port(self) -> tuple[str, int]:
@@ -87,24 +98,44 @@ def _convert(name: str, raw: Any) -> Any:
     try:
         if name in ("max_order_value", "max_daily_value"):
             return ValueLimit.parse(raw)
-        if name in ("max_orders_per_minute", "max_body_bytes"):
+        if name in ("max_orders_per_minute", "max_body_bytes", "max_sessions_per_key"):
             if isinstance(raw, bool) or int(raw) <= 0:
                 raise ValueError("expected a positive integer")
             return int(raw)
+        if name == "session_idle_timeout":
+            if isinstance(raw, bool) or not 0 < float(raw) < float("inf"):
+                raise ValueError("expected a positive number of seconds")
+            return float(raw)
+        if name == "request_timeout":
+            return _seconds(raw)
         if name == "allowed_hosts":
             items = raw.split(",") if isinstance(raw, str) else list(raw)
             return tuple(str(h).strip() for h in items if str(h).strip())
-        if name == "read_only":
+        if name in ("read_only", "stateless"):
             if not isinstance(raw, bool):
                 raise ValueError("expected true or false")
             return raw
         if name in ("http_listen", "metrics_listen", "gateway"):
             split_host_port(str(raw))
+        if name == "ledger" and not str(raw).startswith(("redis://", "rediss://")):
+            raise ValueError("expected redis://HOST:PORT/DB or rediss://HOST:PORT/DB")
         if not isinstance(raw, str):
             raise ValueError("expected a string")
         return raw
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"{name}: {exc}") from None
+
+
+def _seconds(raw: Any) -> float:
+    """A request timeout: a number of seconds, more than 0 and at most MAX_REQUEST_TIMEOUT."""
+    why = f"expected seconds, more than 0 and at most {MAX_REQUEST_TIMEOUT:g}"
+    try:
+        seconds = float(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"{why}, got {raw!r}") from None
+    if isinstance(raw, bool) or not 0 < seconds <= MAX_REQUEST_TIMEOUT:
+        raise ValueError(f"{why}, got {raw!r}")
+    return seconds
 
 
 def load_config(path: Path | None, overrides: dict[str, Any]) -> Config:
@@ -121,11 +152,18 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> Config:
         for key, raw in data.items():
             name = key.replace("-", "_")
             if name not in known:
-                raise ConfigError(f"config {path}: unknown key {key!r}")
+                close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+                if close:
+                    raise ConfigError(
+                        f"config {path}: unknown key '{key}' (did you mean '{close[0]}'?)"
+                    )
+                raise ConfigError(f"config {path}: unknown key '{key}'")
             values[name] = _convert(name, raw)
     for name, raw in overrides.items():
         if raw is not None:
             values[name] = _convert(name, raw)
+    if values.get("stateless") and values.get("http_listen") is None:
+        raise ConfigError("stateless: only with http_listen (stdio has no HTTP sessions)")
     if values.get("http_listen") is not None and values.get("metrics_listen") is not None:
         raise ConfigError(
             "metrics_listen: only for stdio; with http_listen, /metrics is served on that address"

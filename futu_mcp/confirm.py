@@ -83,14 +83,26 @@ def _input_required(summary: str) -> Any:
     return InputRequiredResult(input_requests={ANSWER_KEY: request}, request_state=_digest(summary))
 
 
-async def ask(ctx: Any, summary: str, *, key_id: str, confirm_orders: str) -> Answer:
+async def ask(
+    ctx: Any, summary: str, *, key_id: str, confirm_orders: str, stateless: bool = False
+) -> Answer:
     """Show `summary` to the person; their answer. Raises ToolFailure if the client cannot ask,
-    or NeedInput when the question must travel as an `InputRequiredResult`."""
+    or NeedInput when the question must travel as an `InputRequiredResult`. A `stateless`
+    server (futu-mcp --stateless) has no back-channel: only the 2026-07-28 retry can ask."""
+    cannot = (
+        f"key {key_id} has confirm_orders={confirm_orders}; to allow unattended orders, use a "
+        f"key created with `futucli gen-key --confirm-orders never`"
+    )
+    if stateless and not _modern(ctx):
+        raise ToolFailure(
+            f"confirmation required but futu-mcp --stateless cannot ask mid-call (a client of "
+            f"protocol {MODERN} can): {cannot}",
+            "confirmation",
+        )
     if not client_can_elicit(ctx):
         raise ToolFailure(
-            f"confirmation required but this MCP client cannot ask (no elicitation support): key "
-            f"{key_id} has confirm_orders={confirm_orders}; to allow unattended orders, use a key "
-            f"created with `futucli gen-key --confirm-orders never`",
+            f"confirmation required but this MCP client cannot ask (no elicitation support): "
+            f"{cannot}",
             "confirmation",
         )
     if _modern(ctx):

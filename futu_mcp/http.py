@@ -1,4 +1,5 @@
-"""Streamable HTTP: MCP at `/mcp` behind a per-request Bearer check, `/metrics`, `/healthz`.
+"""Streamable HTTP: MCP at `/mcp` behind a per-request Bearer check, `/metrics`, `/healthz`,
+all behind `futu_mcp.gate` (Host/Origin on every path, keys, each key's share of sessions).
 
 Host/Origin checking (DNS rebinding) is always on: for a loopback bind the loopback names are
 allowed; for any other bind the bound address, plus every `--allowed-hosts` entry. Behind a
@@ -18,7 +19,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from futu_mcp.appstate import AppState
+from futu_mcp.caller import BearerVerifier
 from futu_mcp.config import is_loopback, url_host
+from futu_mcp.gate import Gate
+from futu_mcp.sessions import SessionBook
 
 log = logging.getLogger("futu_mcp.http")
 
@@ -83,6 +87,13 @@ def add_routes(server: MCPServer, state: AppState) -> None:
         }
         if client.last_error and not client.connected:
             body["gateway_error"] = client.last_error
+        watch = state.ledger_watch
+        if watch is not None:
+            body["ledger"] = watch.ledger.describe()
+            body["ledger_up"] = watch.up
+            if not watch.up:
+                body["status"] = "degraded"
+                body["ledger_error"] = watch.error
         return Response(json.dumps(body), media_type="application/json")
 
 
@@ -113,15 +124,35 @@ async def serve(server: MCPServer, state: AppState, sock: socket.socket) -> None
     host, port = sock.getsockname()[:2]
     warn_if_exposed(host)
     add_routes(server, state)
-    app = server.streamable_http_app(
+    security = transport_security(host, port, config.allowed_hosts)
+    sdk_app = server.streamable_http_app(
         streamable_http_path="/mcp",
+        stateless_http=config.stateless,
         max_request_body_size=config.max_body_bytes,
-        transport_security=transport_security(host, port, config.allowed_hosts),
+        transport_security=security,
         host=host,
+        # Sessions are counted and closed per key by the gate; one global limit would let one
+        # key's flood lock every other key out.
+        max_sessions=None,
+        session_idle_timeout=None,
+    )
+    # --stateless serves without sessions: nothing to count, and a cap would only limit how
+    # many requests one key may have in flight.
+    book = None
+    if not config.stateless:
+        book = SessionBook(config.max_sessions_per_key, config.session_idle_timeout)
+        state.metrics.watch_sessions(book.counts)
+    gate = Gate(
+        sdk_app,
+        security=security,
+        bearer=BearerVerifier(state.verifier),
+        book=book,
+        sessions=server.session_manager,
+        count_refusal=state.metrics.http_refusal,
     )
     uv = uvicorn.Server(
         uvicorn.Config(
-            app,
+            gate,
             log_level="warning",
             access_log=False,
             lifespan="on",
@@ -130,11 +161,17 @@ async def serve(server: MCPServer, state: AppState, sock: socket.socket) -> None
         )
     )
     async with anyio.create_task_group() as tg:
-        tg.start_soon(uv.serve, [sock])
+
+        async def web() -> None:
+            await uv.serve([sock])
+            tg.cancel_scope.cancel()  # the sweeps stop with the server
+
+        tg.start_soon(web)
         while not uv.started:
             if uv.should_exit:
                 return
             await anyio.sleep(0.02)
+        tg.start_soon(gate.reap, state.verifier.records)
         print(
             f"futu-mcp: listening on http://{url_host(host)}:{port}/mcp",
             file=sys.stderr,

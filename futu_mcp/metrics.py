@@ -1,4 +1,5 @@
-"""Prometheus metrics of the server: calls, latency, limit denials, gateway state, audit failures.
+"""Prometheus metrics of the server: calls, latency, limit denials, gateway and ledger state,
+sessions, audit health.
 
 HTTP mode serves `/metrics` beside `/mcp`; a stdio server serves them only when asked
 (`--metrics-listen`), so a plain stdio start-up imports no prometheus-client (it is measured).
@@ -39,9 +40,21 @@ class Metrics:
             ["reason"],
             registry=self.registry,
         )
+        self._http_refusals = Counter(
+            "futu_mcp_http_refusals",
+            "HTTP requests refused before any tool ran, by reason (missing_key, invalid_key, "
+            "revoked, expired, keys_file, session_cap).",
+            ["reason"],
+            registry=self.registry,
+        )
         self._audit_failures = Counter(
             "futu_mcp_audit_write_failures",
             "Audit lines that could not be written.",
+            registry=self.registry,
+        )
+        self._unaudited_cancels = Counter(
+            "futu_mcp_unaudited_cancels",
+            "Cancels sent while the audit log could not be written (a cancel only lowers risk).",
             registry=self.registry,
         )
 
@@ -51,20 +64,77 @@ class Metrics:
             return
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-        class _Gateway:
-            def collect(self) -> Iterator[Any]:
-                yield GaugeMetricFamily(
+        self._at_scrape(
+            lambda: [
+                GaugeMetricFamily(
                     "futu_mcp_gateway_connected",
                     "1 when the link to OpenD is up.",
                     value=1.0 if connected() else 0.0,
-                )
-                yield CounterMetricFamily(
+                ),
+                CounterMetricFamily(
                     "futu_mcp_gateway_reconnects",
                     "Successful reconnects to OpenD.",
                     value=float(reconnects()),
-                )
+                ),
+            ]
+        )
 
-        self.registry.register(_Gateway())
+    def watch_audit(self, repairs: Callable[[], int]) -> None:
+        """Report how many unfinished audit lines (a write cut short) were cut back."""
+        if not self.enabled:
+            return
+        from prometheus_client.core import CounterMetricFamily
+
+        self._at_scrape(
+            lambda: [
+                CounterMetricFamily(
+                    "futu_mcp_audit_repairs",
+                    "Unfinished audit lines (a write cut short, e.g. disk full) cut back.",
+                    value=float(repairs()),
+                )
+            ]
+        )
+
+    def _at_scrape(self, families: Callable[[], list[Any]]) -> None:
+        """Register metrics computed when scraped, from state another object owns."""
+
+        class _Collector:
+            def collect(self) -> Iterator[Any]:
+                yield from families()
+
+        self.registry.register(_Collector())
+
+    def watch_sessions(self, counts: Callable[[], dict[str, int]]) -> None:
+        """Report open MCP sessions by key id (HTTP), read at scrape time."""
+        if not self.enabled:
+            return
+        from prometheus_client.core import GaugeMetricFamily
+
+        def families() -> list[Any]:
+            family = GaugeMetricFamily(
+                "futu_mcp_open_sessions", "Open MCP sessions by key id.", labels=["key_id"]
+            )
+            for key_id, n in sorted(counts().items()):
+                family.add_metric([key_id], float(n))
+            return [family]
+
+        self._at_scrape(families)
+
+    def watch_ledger(self, up: Callable[[], bool]) -> None:
+        """Report whether the limit ledger answered its last probe (orders need it)."""
+        if not self.enabled:
+            return
+        from prometheus_client.core import GaugeMetricFamily
+
+        self._at_scrape(
+            lambda: [
+                GaugeMetricFamily(
+                    "futu_mcp_ledger_up",
+                    "1 when the limit ledger answered its last probe; 0 means orders are refused.",
+                    value=1.0 if up() else 0.0,
+                )
+            ]
+        )
 
     def call(self, tool: str, outcome: str, key_id: str, seconds: float) -> None:
         """Count one tool call."""
@@ -77,10 +147,20 @@ class Metrics:
         if self.enabled:
             self._denials.labels(reason).inc()
 
+    def http_refusal(self, reason: str) -> None:
+        """Count one HTTP request refused at the door (no key, bad key, session cap)."""
+        if self.enabled:
+            self._http_refusals.labels(reason).inc()
+
     def audit_failure(self) -> None:
         """Count one audit line that could not be written."""
         if self.enabled:
             self._audit_failures.inc()
+
+    def unaudited_cancel(self) -> None:
+        """Count one cancel sent although its audit line could not be written."""
+        if self.enabled:
+            self._unaudited_cancels.inc()
 
     def serve(self, host: str, port: int) -> int:
         """Serve the metrics over HTTP from a daemon thread (stdio mode); returns the bound port.

@@ -30,7 +30,7 @@ from futu_mcp.errors import (
     ok_result,
 )
 from futu_mcp.toolspec import ToolSpec, all_tools, visible_tools
-from keystore.errors import KeystoreError, Unauthorized
+from keystore.errors import KeystoreError, LedgerError, Unauthorized
 from keystore.policy import Request, authorize
 from opend.errors import GatewayNotConnected, OpenDError
 
@@ -42,6 +42,16 @@ NOT_DENIALS = frozenset(
 )
 
 FIRST_CONNECT_WAIT = 5.0
+
+UNSERVED_METHODS = (
+    "prompts/list",
+    "prompts/get",
+    "resources/list",
+    "resources/read",
+    "resources/templates/list",
+    "resources/subscribe",
+    "resources/unsubscribe",
+)
 
 # An error (gateway down, bad reply) is not a policy decision: the call was allowed.
 AUDIT_DECISION = {"ok": "allow", "denied": "deny", "declined": "declined", "invalid": "deny"}
@@ -120,6 +130,9 @@ async def run_tool(
             outcome = "invalid" if reason == "invalid_argument" else "error"
     except GatewayNotConnected as exc:
         outcome, reason, error = "error", "gateway", str(exc)
+    except LedgerError as exc:
+        # A client_order_id claim or an owner lookup the ledger could not answer: fail closed.
+        outcome, reason, error = "error", "ledger", str(exc)
     except OpenDError as exc:
         outcome, reason, error = "error", "gateway", await gateway_error_text(state.client, exc)
     except Exception:
@@ -209,18 +222,11 @@ def build_server(state: AppState, table: Sequence[ToolSpec] | None = None) -> MC
             await state.audit_close()
 
     kwargs: dict[str, Any] = {}
-    if state.config.http_listen is not None:
-        from mcp.server.auth.settings import AuthSettings
+    if state.request_state_key is not None:
+        from mcp.server.request_state import RequestStateSecurity
 
-        from futu_mcp.caller import BearerVerifier
-
-        kwargs["token_verifier"] = BearerVerifier(state.verifier)
-        kwargs["auth"] = AuthSettings(
-            issuer_url="http://127.0.0.1",  # required by the SDK; no OAuth server is offered
-            resource_server_url=None,
-            required_scopes=[],
-        )
-    return MCPServer(
+        kwargs["request_state_security"] = RequestStateSecurity(keys=[state.request_state_key])
+    server = MCPServer(
         "futu-mcp",
         version=version("futu-mcp"),
         instructions=INSTRUCTIONS,
@@ -230,3 +236,18 @@ def build_server(state: AppState, table: Sequence[ToolSpec] | None = None) -> MC
         log_level=state.config.log_level,  # type: ignore[arg-type]
         **kwargs,
     )
+    drop_unserved_methods(server)
+    return server
+
+
+def drop_unserved_methods(server: MCPServer) -> None:
+    """Unregister the prompt and resource methods: we serve neither.
+
+    MCPServer registers their handlers whatever it holds, and the SDK advertises a capability
+    for each registered handler (the low-level `Server.get_capabilities`), so clients were told
+    of empty `prompts` and `resources`, and `prompts/get` answered error code 0 with a traceback
+    in the log. Unregistered, they are not advertised and answer -32601 (method not found). The
+    SDK has no public way to unregister a handler."""
+    handlers = server._lowlevel_server._request_handlers
+    for method in UNSERVED_METHODS:
+        handlers.pop(method, None)

@@ -1,10 +1,14 @@
-"""stdio without a thread per line: the SDK's stdio loop fed by asyncio pipe transports.
+"""stdio without a thread per line, and an answer for every line a client sends.
 
 The SDK's `stdio_server()` reads each request line and writes each reply (write, then flush) in
 worker threads: three thread round trips per call, about 0.35 ms of a 0.6 ms round trip on this
-machine. When stdin and stdout are pipes or sockets (how MCP clients spawn servers), we give the
-same SDK loop (message parsing, error handling) line streams served by the event loop instead.
-Anything else (a file, a terminal) keeps the SDK's own path.
+machine. When stdin and stdout are pipes or sockets (how MCP clients spawn servers), the event
+loop serves them instead; anything else (a file, a terminal) is read and written by threads.
+
+The SDK also answers nothing to a line it cannot use. Here a line that is not JSON gets a
+JSON-RPC `-32700` reply (`id: null`), a JSON value that is not a JSON-RPC message `-32600`
+(with its `id` when it has a usable one), and a line over MAX_LINE_BYTES `-32600` too; the
+server goes on serving after each.
 
 As the SDK does, fd 0 and fd 1 are diverted while serving (0 reads /dev/null, 1 writes to
 stderr), so a stray print from any library or child process can never corrupt the protocol.
@@ -12,17 +16,25 @@ stderr), so a stray print from any library or child process can never corrupt th
 
 import asyncio
 import fcntl
+import json
 import os
 import stat
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
+import mcp_types as types
 from mcp.server.mcpserver import MCPServer
-from mcp.server.stdio import stdio_server
+from mcp.shared.message import SessionMessage
 
 STDIN, STDOUT, STDERR = 0, 1, 2
+CHUNK = 1 << 16
+
+# A longer request line is answered with an error and skipped, so a client that never sends a
+# newline cannot grow our memory without bound.
+MAX_LINE_BYTES = 16 * 1024 * 1024
 
 
 def is_stream_fd(fd: int) -> bool:
@@ -35,41 +47,72 @@ def is_stream_fd(fd: int) -> bool:
     return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
-# A longer request line is dropped (the SDK answers the remains as unparsable), so a client that
-# never sends a newline cannot grow our memory without bound; reading pauses at twice this.
-MAX_LINE_BYTES = 16 * 1024 * 1024
-
-
 class _Lines:
-    """Request lines from a StreamReader, as the SDK's loop iterates a text file."""
+    """Request lines from a byte source; None stands for a line over MAX_LINE_BYTES (skipped
+    whole, however it arrives)."""
 
-    def __init__(self, reader: asyncio.StreamReader) -> None:
-        self._reader = reader
+    def __init__(self, read: Callable[[int], Awaitable[bytes]]) -> None:
+        self._read = read
+        self._buffer = bytearray()
+        self._scanned = 0  # bytes of the buffer known to hold no newline
+        self._skipping = False  # inside an over-long line: drop up to its newline
 
     def __aiter__(self) -> "_Lines":
         return self
 
-    async def __anext__(self) -> str:
-        try:
-            line = await self._reader.readline()
-        except ValueError:  # longer than MAX_LINE_BYTES: the reader has dropped what it held
-            return "\n"
-        if not line:
-            raise StopAsyncIteration
-        return line.decode("utf-8", "replace")
+    async def __anext__(self) -> bytes | None:
+        while True:
+            end = self._buffer.find(b"\n", self._scanned)
+            if end >= 0:
+                line = bytes(self._buffer[: end + 1])
+                del self._buffer[: end + 1]
+                self._scanned = 0
+                if self._skipping:
+                    self._skipping = False
+                    continue
+                return None if len(line) > MAX_LINE_BYTES else line
+            self._scanned = len(self._buffer)
+            if self._scanned > MAX_LINE_BYTES:
+                self._buffer.clear()
+                self._scanned = 0
+                if not self._skipping:
+                    self._skipping = True
+                    return None
+            chunk = await self._read(CHUNK)
+            if not chunk:
+                if self._buffer and not self._skipping:
+                    line = bytes(self._buffer)
+                    self._buffer.clear()
+                    return line
+                raise StopAsyncIteration
+            self._buffer += chunk
 
 
-class _Replies:
-    """Reply lines into a pipe transport; `flush` waits while the client is not reading."""
+def parse(line: bytes | None) -> SessionMessage | types.JSONRPCError:
+    """The message on a line, or the error reply the line gets: `-32600` for an over-long
+    line (None) or a JSON value that is not a JSON-RPC message, `-32700` for one that is not
+    JSON. A good line is parsed once, by the SDK's own parser."""
+    if line is None:
+        message = f"Invalid Request: line longer than {MAX_LINE_BYTES} bytes"
+        return _error(None, types.INVALID_REQUEST, message)
+    try:
+        return SessionMessage(types.jsonrpc_message_adapter.validate_json(line, by_name=False))
+    except ValueError:
+        pass
+    try:
+        value = json.loads(line)
+    except ValueError as exc:
+        return _error(None, types.PARSE_ERROR, f"Parse error: not JSON ({exc})")
+    msg_id = value.get("id") if isinstance(value, dict) else None
+    if isinstance(msg_id, bool) or not isinstance(msg_id, int | str):
+        msg_id = None
+    return _error(msg_id, types.INVALID_REQUEST, "Invalid Request: not a JSON-RPC 2.0 message")
 
-    def __init__(self, writer: asyncio.StreamWriter) -> None:
-        self._writer = writer
 
-    async def write(self, text: str) -> None:
-        self._writer.write(text.encode("utf-8"))
-
-    async def flush(self) -> None:
-        await self._writer.drain()
+def _error(msg_id: Any, code: int, message: str) -> types.JSONRPCError:
+    return types.JSONRPCError(
+        jsonrpc="2.0", id=msg_id, error=types.ErrorData(code=code, message=message)
+    )
 
 
 def _divert() -> tuple[int, int, Callable[[], None]]:
@@ -96,26 +139,92 @@ def _divert() -> tuple[int, int, Callable[[], None]]:
     return wire_in, wire_out, restore
 
 
+Read = Callable[[int], Awaitable[bytes]]
+Write = Callable[[bytes], Awaitable[None]]
+
+
 @asynccontextmanager
-async def pipe_streams() -> AsyncIterator[tuple[Any, Any]]:
-    """The SDK's (read, write) message streams over stdin/stdout pipes, served by the loop."""
+async def _loop_io(wire_in: int, wire_out: int) -> AsyncIterator[tuple[Read, Write]]:
+    """Read and write pipes or sockets on the event loop."""
     loop = asyncio.get_running_loop()
-    wire_in, wire_out, restore = _divert()
+    reader = asyncio.StreamReader(limit=CHUNK, loop=loop)
+    await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader, loop=loop),
+        os.fdopen(wire_in, "rb", buffering=0),
+    )
+    transport, protocol = await loop.connect_write_pipe(
+        asyncio.streams.FlowControlMixin, os.fdopen(wire_out, "wb", buffering=0)
+    )
+    writer = asyncio.StreamWriter(transport, protocol, None, loop)
+
+    async def write(data: bytes) -> None:
+        writer.write(data)
+        await writer.drain()  # waits while the client is not reading
+
     try:
-        reader = asyncio.StreamReader(limit=MAX_LINE_BYTES, loop=loop)
-        await loop.connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(reader, loop=loop),
-            os.fdopen(wire_in, "rb", buffering=0),
-        )
-        transport, protocol = await loop.connect_write_pipe(
-            asyncio.streams.FlowControlMixin, os.fdopen(wire_out, "wb", buffering=0)
-        )
-        writer = asyncio.StreamWriter(transport, protocol, None, loop)
-        try:
-            async with stdio_server(_Lines(reader), _Replies(writer)) as streams:  # type: ignore[arg-type]
-                yield streams
-        finally:
-            transport.close()
+        yield reader.read, write
+    finally:
+        transport.close()
+
+
+@asynccontextmanager
+async def _thread_io(wire_in: int, wire_out: int) -> AsyncIterator[tuple[Read, Write]]:
+    """Read and write anything else (a file, a terminal) in worker threads."""
+    import anyio.to_thread
+
+    async def read(size: int) -> bytes:
+        # A read blocked in its thread is left behind on cancel (the process is ending).
+        return await anyio.to_thread.run_sync(os.read, wire_in, size, abandon_on_cancel=True)
+
+    def write_all(data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(wire_out, view) :]
+
+    async def write(data: bytes) -> None:
+        await anyio.to_thread.run_sync(write_all, data)
+
+    try:
+        yield read, write
+    finally:
+        # wire_in stays open: an abandoned read may still block on it, and a closed number
+        # could be reused under it.
+        os.close(wire_out)
+
+
+@asynccontextmanager
+async def stdio_streams() -> AsyncIterator[tuple[Any, Any]]:
+    """The SDK's (read, write) message streams over stdin/stdout."""
+    wire_in, wire_out, restore = _divert()
+    io = _loop_io if is_stream_fd(wire_in) and is_stream_fd(wire_out) else _thread_io
+    try:
+        async with io(wire_in, wire_out) as (read, write):
+            to_server, from_wire = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+            to_wire, from_server = anyio.create_memory_object_stream[SessionMessage](0)
+            answers = to_wire.clone()
+
+            async def read_lines() -> None:
+                async with to_server, answers:
+                    async for line in _Lines(read):
+                        if line is not None and not line.strip():
+                            continue  # an empty line carries no message
+                        parsed = parse(line)
+                        if isinstance(parsed, SessionMessage):
+                            await to_server.send(parsed)
+                        else:
+                            await answers.send(SessionMessage(parsed))
+
+            async def write_lines() -> None:
+                async with from_server:
+                    async for item in from_server:
+                        text = item.message.model_dump_json(by_alias=True, exclude_unset=True)
+                        await write(text.encode() + b"\n")
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(read_lines)
+                tg.start_soon(write_lines)
+                yield from_wire, to_wire
+                to_wire.close()  # the writer ends once the server and the reader are done
     finally:
         restore()
 
@@ -123,9 +232,6 @@ async def pipe_streams() -> AsyncIterator[tuple[Any, Any]]:
 async def serve_stdio(server: MCPServer) -> None:
     """Serve `server` on stdin/stdout until the client closes stdin. (The SDK has no public
     handle on its low-level server; `run_stdio_async` reaches it the same way.)"""
-    if not (is_stream_fd(STDIN) and is_stream_fd(STDOUT)):
-        await server.run_stdio_async()
-        return
     lowlevel = server._lowlevel_server
-    async with pipe_streams() as (read_stream, write_stream):
+    async with stdio_streams() as (read_stream, write_stream):
         await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())

@@ -1,8 +1,9 @@
 """Quote and plate tools (`qot:read`): read-only, each a few lines over the OpenD client."""
 
+from datetime import date
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from futu_mcp.appstate import Call
 from futu_mcp.args import (
@@ -17,7 +18,7 @@ from futu_mcp.args import (
     num_field,
 )
 from futu_mcp.errors import invalid_argument
-from futu_mcp.results import capped, list_schema, object_schema, plain
+from futu_mcp.results import ID_SCHEMA, capped, list_schema, object_schema, plain
 from futu_mcp.toolspec import ToolSpec
 from opend.codes import QotMarket, parse_code
 from opend.enums import AuType, KLType, Plate, SecurityType
@@ -29,6 +30,16 @@ MAX_TICKERS = 1000
 MAX_RT = 1000
 MAX_ROWS = 500
 DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _calendar_date(value: str | None) -> str | None:
+    # The pattern lets 0000-00-00 and 2026-02-30 through; OpenD's request needs a real day.
+    if value is not None:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value} is not a calendar date") from None
+    return value
 
 
 class QuoteArgs(ToolArgs):
@@ -54,10 +65,14 @@ class KlineArgs(ToolArgs):
     ] = "QFQ"
     num: Annotated[int, num_field(100, MAX_KLINES, "bars, the most recent")] = 100
     start: Annotated[
-        str | None, Field(pattern=DATE, description="History from this date (YYYY-MM-DD)")
+        str | None,
+        Field(pattern=DATE, description="History from this date (YYYY-MM-DD)"),
+        AfterValidator(_calendar_date),
     ] = None
     end: Annotated[
-        str | None, Field(pattern=DATE, description="History up to this date (YYYY-MM-DD)")
+        str | None,
+        Field(pattern=DATE, description="History up to this date (YYYY-MM-DD)"),
+        AfterValidator(_calendar_date),
     ] = None
 
 
@@ -230,6 +245,7 @@ async def _plate_stocks(call: Call, args: PlateStocksArgs) -> dict[str, Any]:
 
 
 _ROW = {"type": "object"}
+_STR = {"type": "string"}
 TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         name="futu_get_quote",
@@ -256,7 +272,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             "truncated, total}."
         ),
         args=KlineArgs,
-        output_schema=list_schema("klines", "bars, oldest first"),
+        output_schema=list_schema("klines", "bars, oldest first", {"code": _STR, "ktype": _STR}),
         handler=_get_kline,
         scope=SCOPE,
     ),
@@ -290,7 +306,9 @@ TOOLS: tuple[ToolSpec, ...] = (
             "truncated, total}, oldest first."
         ),
         args=TickerArgs,
-        output_schema=list_schema("tickers", "trades, oldest first"),
+        output_schema=list_schema(
+            "tickers", "trades, oldest first", {"code": _STR}, ids=["sequence"]
+        ),
         handler=_get_ticker,
         scope=SCOPE,
     ),
@@ -303,7 +321,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             "last_close}], truncated, total}."
         ),
         args=RtArgs,
-        output_schema=list_schema("rt", "minutes, oldest first"),
+        output_schema=list_schema("rt", "minutes, oldest first", {"code": _STR}),
         handler=_get_rt,
         scope=SCOPE,
     ),
@@ -330,7 +348,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             "[{code, name, lot_size, stock_type, listing_date}], truncated, total}."
         ),
         args=StaticArgs,
-        output_schema=list_schema("securities", "reference data rows"),
+        output_schema=list_schema("securities", "reference data rows", ids=["stock_id"]),
         handler=_get_static,
         scope=SCOPE,
     ),
@@ -376,7 +394,7 @@ TOOLS: tuple[ToolSpec, ...] = (
                 "key_id": {"type": "string"},
                 "scopes": {"type": "array", "items": {"type": "string"}},
                 "read_only": {"type": "boolean"},
-                "global_state": {"type": "object"},
+                "global_state": {"type": "object", "properties": {"conn_id": ID_SCHEMA}},
             },
             ["gateway", "connected", "key_id", "scopes"],
         ),
@@ -404,7 +422,9 @@ TOOLS: tuple[ToolSpec, ...] = (
             "[{code, name, lot_size, stock_type}], truncated, total}."
         ),
         args=PlateStocksArgs,
-        output_schema=list_schema("securities", "members of the plate"),
+        output_schema=list_schema(
+            "securities", "members of the plate", {"plate_code": _STR}, ids=["stock_id"]
+        ),
         handler=_plate_stocks,
         scope=SCOPE,
     ),

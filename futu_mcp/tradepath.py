@@ -1,9 +1,10 @@
 """THE one path every order takes: place, modify and cancel differ only in how they are planned.
 
 policy + ledger reservation → confirmation (if the key asks for it) → audit intent line
-(fsynced; unwritable means refused) → send → ownership row (a placed order) → audit result
-line; the reservation is released when nothing was placed. A send whose reply was lost is reported as outcome unknown and never
-retried. `dry_run` runs every check and computes the value, sends nothing, touches no ledger.
+(fsynced; unwritable means refused, but a cancel is logged at ERROR and sent) → send →
+ownership row (a placed order) → audit result line; the reservation is released when nothing
+was placed. A send whose reply was lost is reported as outcome unknown and never retried.
+`dry_run` runs every check and computes the value, sends nothing, touches no ledger.
 """
 
 import hashlib
@@ -33,8 +34,8 @@ CURRENCY_OF = {
     QotMarket.AU: "AUD",
 }
 MARKET_ORDER_MARGIN = Decimal("1.05")
-LOT_SIZE_TTL = 3600.0  # seconds a security's lot size is trusted before asking OpenD again
-_lot_sizes: dict[str, tuple[int | None, float]] = {}  # code → (lot size, when fetched)
+STATIC_TTL = 3600.0  # seconds a security's lot size and name are trusted before asking again
+_static: dict[str, tuple[int | None, str | None, float]] = {}  # code → (lot, name, when fetched)
 CLIENT_ORDER_WAIT = 60.0  # seconds a repeat waits for the first call still in flight
 OUTCOME_UNKNOWN = (
     "outcome unknown: the order was sent but the link to OpenD dropped before the reply, so it "
@@ -77,9 +78,10 @@ class OrderPlan:
             "trd_side": self.trd_side,
             "order_type": self.order_type,
             "qty": self.qty,
-            "acc_id": self.acc.acc_id,
+            "acc_id": str(self.acc.acc_id),
             "trd_env": self.trd_env,
             "currency": self.currency,
+            "name": self.name or "",
         }
         if self.price is not None:
             out["price"] = self.price
@@ -87,8 +89,6 @@ class OrderPlan:
             out["value"] = float(self.value)
         if self.order_id is not None:
             out["order_id"] = self.order_id
-        if self.name:
-            out["name"] = self.name
         return out
 
     def summary(self) -> str:
@@ -131,21 +131,23 @@ async def check_qty(call: Call, security: Security, qty: float) -> None:
     other quantity, so a dry run must not report that the checks passed."""
     if qty < 1 or qty != int(qty):
         raise invalid_argument("qty", f"must be a whole number of shares, at least 1 (got {qty:g})")
-    lot = await _lot_size(call, security)
+    lot, _ = await static_facts(call, security)
     if lot and int(qty) % lot:
         raise invalid_argument("qty", f"must be a multiple of the lot size {lot} of {security}")
 
 
-async def _lot_size(call: Call, security: Security) -> int | None:
-    """The security's lot size from OpenD's static info, cached per code for LOT_SIZE_TTL."""
+async def static_facts(call: Call, security: Security) -> tuple[int | None, str | None]:
+    """The security's lot size and name from OpenD's static info, cached per code for
+    STATIC_TTL (one request serves the quantity check and the order's name)."""
     code = str(security)
-    cached = _lot_sizes.get(code)
-    if cached is not None and time.monotonic() - cached[1] < LOT_SIZE_TTL:
-        return cached[0]
+    cached = _static.get(code)
+    if cached is not None and time.monotonic() - cached[2] < STATIC_TTL:
+        return cached[0], cached[1]
     rows = await call.client.get_stock_basicinfo(None, None, [security])
     lot = next((r.lot_size for r in rows if r.lot_size), None)
-    _lot_sizes[code] = (lot, time.monotonic())
-    return lot
+    name = next((r.name for r in rows if r.name), None)
+    _static[code] = (lot, name, time.monotonic())
+    return lot, name
 
 
 def precheck(
@@ -179,7 +181,8 @@ async def execute(
     call: Call, plan: OrderPlan, arguments: dict[str, Any], *, dry_run: bool
 ) -> dict[str, Any]:
     """Check, reserve, confirm, audit, send, audit: the steps no trade tool implements itself."""
-    from keystore.policy import Request, authorize
+    from keystore.errors import LedgerUnavailable
+    from keystore.policy import Decision, Request, authorize
 
     state = call.state
     started = time.perf_counter()
@@ -197,11 +200,15 @@ async def execute(
     )
     base = audit_base(call, arguments)
     # In a worker thread: the ledger's check-and-reserve may wait on another process's lock.
-    decision = await anyio.to_thread.run_sync(
-        lambda: authorize(
-            call.key, request, ledger=state.ledger, caps=state.caps, reserve=not dry_run
+    try:
+        decision = await anyio.to_thread.run_sync(
+            lambda: authorize(
+                call.key, request, ledger=state.ledger, caps=state.caps, reserve=not dry_run
+            )
         )
-    )
+    except LedgerUnavailable as exc:
+        # Fail closed: no shared count, no order (refused and audited like any denial).
+        decision = Decision(False, "ledger_unavailable", str(exc))
     if not decision.allowed:
         reason = decision.reason or "policy"
         state.metrics.denial(reason)
@@ -233,14 +240,18 @@ async def execute(
             },
             fsync=False,
         )
-        return {"dry_run": True, "sent": False, "checks": "passed", "order": plan.describe()}
+        return {"dry_run": True, "sent": False, "checks": "passed", **plan.describe()}
 
     reservation = decision.reservation
     sent = False
     try:
         if plan.kind != "cancel" and needs_confirmation(call.key.confirm_orders, plan.trd_env):
             answer = await ask(
-                call.ctx, plan.summary(), key_id=call.key.id, confirm_orders=call.key.confirm_orders
+                call.ctx,
+                plan.summary(),
+                key_id=call.key.id,
+                confirm_orders=call.key.confirm_orders,
+                stateless=state.config.stateless,
             )
             if answer != "accept":
                 call.audited = True
@@ -268,7 +279,16 @@ async def execute(
             },
             fsync=True,
         ):
-            raise ToolFailure("audit log not writable: order refused (see server log)", "audit")
+            if plan.kind != "cancel":
+                raise ToolFailure("audit log not writable: order refused (see server log)", "audit")
+            # A cancel only lowers risk: a person must always be able to pull an order.
+            state.metrics.unaudited_cancel()
+            log.error(
+                "audit log not writable: cancel of order %s in account %s sent without its "
+                "audit line",
+                plan.order_id,
+                plan.acc.acc_id,
+            )
         sent = call.order_sent = True
         result = await _send(call, plan)
     except BaseException as exc:
@@ -470,14 +490,24 @@ async def with_client_order_id(
         with anyio.CancelScope(shield=True):
             if maybe_out:
                 stored = {"error": OUTCOME_UNKNOWN}
-                await anyio.to_thread.run_sync(
-                    ledger.finish_client_order, key_id, client_order_id, stored
-                )
+                await _settle(ledger.finish_client_order, key_id, client_order_id, stored)
             else:
-                await anyio.to_thread.run_sync(ledger.abandon_client_order, key_id, client_order_id)
+                await _settle(ledger.abandon_client_order, key_id, client_order_id)
         raise
-    await anyio.to_thread.run_sync(ledger.finish_client_order, key_id, client_order_id, result)
+    await _settle(ledger.finish_client_order, key_id, client_order_id, result)
     return {**result, "client_order_id": client_order_id}
+
+
+async def _settle(step: Any, *args: Any) -> None:
+    """Record how a client_order_id ended. The call's own outcome is what the caller must hear:
+    if the ledger cannot take it (Redis down), the id stays claimed, so a repeat says it is in
+    flight rather than placing a second order; logged, never raised."""
+    from keystore.errors import LedgerError
+
+    try:
+        await anyio.to_thread.run_sync(step, *args)
+    except LedgerError as exc:
+        log.warning("client_order_id %s: outcome not recorded (%s)", args[1], exc)
 
 
 def _replay(stored: dict[str, Any] | None, client_order_id: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from importlib.metadata import version
 
 import typer
 
-from futucli import audit, demo, examples, helptext, keys, mcpconfig, sim, unlock
+from futucli import audit, demo, examples, helptext, keys, ledger, mcpconfig, sim, unlock
 
 app = typer.Typer(
     name="futucli",
@@ -42,6 +42,7 @@ def _root(
 
 # One line per command module; the order is the order of `futucli --help`.
 keys.register(app)
+ledger.register(app)
 mcpconfig.register(app)
 demo.register(app)
 audit.register(app)

@@ -35,31 +35,48 @@ audit_app = typer.Typer(
 
 @audit_app.command("verify")
 def verify(
-    path: Path = typer.Argument(..., help="The audit log file (futu-mcp --audit-log)."),
+    paths: list[Path] = typer.Argument(
+        ...,
+        help="The audit log file (futu-mcp --audit-log); several replicas' files are each checked.",
+    ),
     anchor: str | None = typer.Option(
         None,
         "--anchor",
         metavar="SEQ:HASH",
-        help="A head printed by an earlier verify: line SEQ must still have HASH.",
+        help="A head printed by an earlier verify: line SEQ must still have HASH (one file).",
     ),
 ) -> None:
     """Check the hash chain; exit 1 and name the first line that was edited, removed or moved.
 
-    The chain alone cannot show a log rewritten from its first line, or cut short at the end, by someone who can write the file. Keep the printed head somewhere else and pass it back with --anchor to catch that too.
+    The chain alone cannot show a log rewritten from its first line, or cut short at the end, by someone who can write the file. Keep the printed head somewhere else and pass it back with --anchor to catch that too. Each replica writes its own file with its own chain: give them all to check each.
     """
     from futu_mcp.audit import verify_file
 
-    try:
-        result = verify_file(path, anchor=_parse_anchor(anchor) if anchor else None)
-    except OSError as exc:
-        typer.echo(f"error: cannot read {path}: {exc.strerror or exc}", err=True)
-        raise typer.Exit(1) from None
-    if not result.ok:
-        typer.echo(f"broken at line {result.first_bad_line}: {result.problem}")
+    if anchor and len(paths) > 1:
+        typer.echo("error: --anchor: one file at a time (each file has its own head)", err=True)
+        raise typer.Exit(2)
+    parsed = _parse_anchor(anchor) if anchor else None
+    broken = False
+    for path in paths:
+        # One file: the plain lines scripts read; several: each line names its file.
+        label = f"{path}: " if len(paths) > 1 else ""
+        try:
+            result = verify_file(path, anchor=parsed)
+        except OSError as exc:
+            typer.echo(f"error: cannot read {path}: {exc.strerror or exc}", err=True)
+            broken = True
+            continue
+        if not result.ok:
+            typer.echo(f"{label}broken at line {result.first_bad_line}: {result.problem}")
+            broken = True
+            continue
+        typer.echo(f"{label}OK: {result.lines} lines, chain intact")
+        if result.head:
+            typer.echo(
+                f"{label}head: {result.lines}:{result.head} (keep it elsewhere; check with --anchor)"
+            )
+    if broken:
         raise typer.Exit(1)
-    typer.echo(f"OK: {result.lines} lines, chain intact")
-    if result.head:
-        typer.echo(f"head: {result.lines}:{result.head} (keep it elsewhere; check with --anchor)")
 
 
 def _parse_anchor(text: str) -> tuple[int, str]:
@@ -74,9 +91,9 @@ def _parse_anchor(text: str) -> tuple[int, str]:
 
 @audit_app.command("tail")
 def tail(
-    path: Path | None = typer.Argument(
+    paths: list[Path] | None = typer.Argument(
         None,
-        help="The audit log file; default: $XDG_STATE_HOME/futu/audit.jsonl (~/.local/state/futu/audit.jsonl).",
+        help="The audit log file, or several replicas' files (merged by time); default: $XDG_STATE_HOME/futu/audit.jsonl (~/.local/state/futu/audit.jsonl).",
         show_default=False,
     ),
     follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing lines as they come."),
@@ -86,77 +103,112 @@ def tail(
     ),
     lines: int = typer.Option(20, "--lines", "-n", min=0, help="How many past lines to show."),
 ) -> None:
-    """Show the newest lines of the audit log as a table; with -f, keep following it."""
+    """Show the newest lines of the audit log as a table; with -f, keep following it.
+
+    Several files (one per futu-mcp replica) are merged by time, with a replica column.
+    """
     from rich.console import Console
 
     from futu_mcp.audit import default_audit_path, read_records
 
-    path = path or default_audit_path()
+    files = paths or [default_audit_path()]
     # A pipe gets long lines (grep-able) rather than rich's 80-column default.
     piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
     console = Console(highlight=False, width=PIPE_WIDTH if piped else None)
+    replicas = len(files) > 1
 
     def keep(record: dict[str, Any]) -> bool:
         if key is not None and key not in (record.get("key_id"), record.get("kid")):
             return False
         return tool is None or record.get("tool") in (tool, f"futu_{tool}")
 
-    if not path.exists() and not follow:
-        typer.echo(
-            f"error: no audit log at {path} (give the file futu-mcp --audit-log writes)", err=True
-        )
-        raise typer.Exit(1)
-    offset, records = 0, []
-    if path.exists():
+    for path in files:
+        if not path.exists() and not follow:
+            typer.echo(
+                f"error: no audit log at {path} (give the file futu-mcp --audit-log writes)",
+                err=True,
+            )
+            raise typer.Exit(1)
+    offsets: dict[Path, int] = {}
+    records: list[dict[str, Any]] = []
+    for path in files:
+        offsets[path] = 0
+        if not path.exists():
+            continue
         try:
-            offset = path.stat().st_size
-            records = read_records(path, last=lines, keep=keep) if lines else []
+            offsets[path] = path.stat().st_size
+            records += read_records(path, last=lines, keep=keep) if lines else []
         except OSError as exc:
             typer.echo(f"error: cannot read {path}: {exc.strerror or exc}", err=True)
             raise typer.Exit(1) from None
-    _print(console, records_table(console, records, header=True))
+    records = by_time(records)[-lines:] if lines else []
+    _print(console, records_table(console, records, header=True, replicas=replicas))
     if follow:
         try:
-            _follow(console, path, offset, keep)
+            _follow(console, offsets, keep, replicas)
         except KeyboardInterrupt:
             raise typer.Exit(0) from None
 
 
-def _follow(
-    console: Console, path: Path, offset: int, keep: Callable[[dict[str, Any]], bool]
-) -> None:
-    """Print complete lines appended after `offset`, forever; a replaced or truncated file is
-    read anew from its start."""
-    from futu_mcp.audit import parse_line
+def by_time(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Lines of several files in time order (ISO UTC stamps sort as text); a file's own order
+    is kept for equal stamps."""
+    return sorted(records, key=lambda r: str(r.get("ts") or ""))
 
-    pending = b""
-    inode = path.stat().st_ino if path.exists() else None
-    while True:
+
+class _Followed:
+    """Where following one file has got to."""
+
+    def __init__(self, path: Path, offset: int) -> None:
+        self.path = path
+        self.offset = offset
+        self.pending = b""
+        self.inode = path.stat().st_ino if path.exists() else None
+
+    def new_records(self, keep: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+        """Complete lines appended since the last call; a replaced or truncated file is read
+        anew from its start."""
+        from futu_mcp.audit import parse_line
+
         try:
-            info = path.stat()
+            info = self.path.stat()
             size = info.st_size
         except FileNotFoundError:
             info, size = None, 0
-        if info is not None and info.st_ino != inode:
-            inode, offset, pending = info.st_ino, 0, b""
-        if size < offset:
-            offset, pending = 0, b""
-        if size > offset:
-            with open(path, "rb") as fh:
-                fh.seek(offset)
-                data = fh.read(size - offset)
-            offset += len(data)
-            *complete, pending = (pending + data).split(b"\n")
-            records = []
-            for raw in complete:
-                try:
-                    record = parse_line(raw)
-                except ValueError:
-                    continue
-                if keep(record):
-                    records.append(record)
-            if records:
-                _print(console, records_table(console, records, header=False))
+        if info is not None and info.st_ino != self.inode:
+            self.inode, self.offset, self.pending = info.st_ino, 0, b""
+        if size < self.offset:
+            self.offset, self.pending = 0, b""
+        if size <= self.offset:
+            return []
+        with open(self.path, "rb") as fh:
+            fh.seek(self.offset)
+            data = fh.read(size - self.offset)
+        self.offset += len(data)
+        *complete, self.pending = (self.pending + data).split(b"\n")
+        records = []
+        for raw in complete:
+            try:
+                record = parse_line(raw)
+            except ValueError:
+                continue
+            if keep(record):
+                records.append(record)
+        return records
+
+
+def _follow(
+    console: Console,
+    offsets: dict[Path, int],
+    keep: Callable[[dict[str, Any]], bool],
+    replicas: bool,
+) -> None:
+    """Print complete lines appended to any of the files, forever, merged by time per poll."""
+    followed = [_Followed(path, offset) for path, offset in offsets.items()]
+    while True:
+        records = by_time([r for f in followed for r in f.new_records(keep)])
+        if records:
+            _print(console, records_table(console, records, header=False, replicas=replicas))
         time.sleep(FOLLOW_POLL_S)
 
 
@@ -185,14 +237,20 @@ _NARROW_COLUMNS: tuple[tuple[str, int], ...] = (
     ("decision", 8),
 )
 _MIN_DETAIL = 24
+_REPLICA_WIDTH = 12
 
 
-def records_table(console: Console, records: list[dict[str, Any]], *, header: bool) -> Table:
-    """One table per batch, every width fixed, so batches printed while following line up."""
+def records_table(
+    console: Console, records: list[dict[str, Any]], *, header: bool, replicas: bool = False
+) -> Table:
+    """One table per batch, every width fixed, so batches printed while following line up.
+    `replicas` adds a column naming the replica that wrote each line (several files)."""
     from rich.table import Table
 
     narrow = console.width < _NARROW
     columns = _NARROW_COLUMNS if narrow else _FIXED_COLUMNS
+    if replicas:
+        columns = (("replica", _REPLICA_WIDTH), *columns)
     table = Table(show_header=header, box=None, pad_edge=False, padding=(0, 1, 0, 0))
     for name, width in columns:
         justify = "right" if name == "seq" else "left"
@@ -207,7 +265,9 @@ def records_table(console: Console, records: list[dict[str, Any]], *, header: bo
         ts = record.get("ts")
         if isinstance(ts, str):
             ts = ts[11:19] if narrow else ts.replace("T", " ")[:19]
+        replica = [_cell(record.get("replica"))] if replicas else []
         table.add_row(
+            *replica,
             _cell(record.get("seq")),
             _cell(ts),
             _cell(record.get("key_id") or record.get("kid")),

@@ -91,6 +91,14 @@ EXAMPLES: dict[str, tuple[Example, ...]] = {
             "futucli rotate-key claude",
         ),
     ),
+    "futucli ledger": (
+        _ex("Who is near a cap: orders this minute, value today", "futucli ledger"),
+        _ex(
+            "The same from the Redis ledger several replicas share",
+            "futucli ledger --ledger redis://10.0.0.7:6379/0",
+        ),
+        _ex("As JSON, for scripts and alerts", "futucli ledger --json"),
+    ),
     "futucli mcp-config": (
         _ex(
             "Add the entry to ~/.cursor/mcp.json (paste the key at the hidden prompt)",

@@ -16,12 +16,18 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Group
 
+    from keystore.ledger import Ledger
     from keystore.records import KeyRecord
 
 KEYS_FILE_HELP = (
     "keys.json to use. Default: $FUTU_KEYS_FILE, else ~/.config/futu/keys.json "
     "(the platform config folder)."
 )
+LEDGER_HELP = (
+    "The ledger futu-mcp --ledger uses: redis://HOST:PORT/DB or rediss://... "
+    "(password in $FUTU_LEDGER_PASSWORD). Default: the SQLite ledger beside keys.json."
+)
+LedgerOption = typer.Option(None, "--ledger", metavar="URL", help=LEDGER_HELP, show_default=False)
 # Ids end up in tables, audit lines and metric labels: keep them plain.
 _KEY_ID = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 KeysFileOption = typer.Option(None, "--keys-file", help=KEYS_FILE_HELP, show_default=False)
@@ -236,41 +242,95 @@ def _key_card(record: "KeyRecord", last_used: datetime | None, now: datetime) ->
 
 def revoke_key(
     key_id: str = typer.Argument(..., metavar="ID", help="The key's id (see list-keys)."),
+    ledger_url: str | None = LedgerOption,
     keys_file: Path | None = KeysFileOption,
 ) -> None:
-    """Revoke a key: a running futu-mcp refuses it from its next request on."""
+    """Revoke a key: a running futu-mcp refuses it from its next request on.
+
+    With --ledger, the revocation is also recorded there, so every replica refuses the key
+    within a second, even one whose copy of keys.json is stale.
+    """
     from keystore.errors import KeystoreError
     from keystore.paths import resolve_keys_file
     from keystore.store import KeyStore
 
     store = KeyStore(resolve_keys_file(keys_file))
+    ledger = open_cli_ledger(ledger_url, store.path) if ledger_url else None
     try:
         current = store.read().by_id(key_id)
         if current is not None and current.revoked_at is not None:
             typer.echo(f"key {key_id} was already revoked at {_when(current.revoked_at)}")
-            return
-        record = store.revoke(key_id)
+            record = current
+        else:
+            record = store.revoke(key_id)
+            typer.echo(f"revoked key {key_id} (kid {record.kid})")
     except KeystoreError as exc:
         _fail(str(exc))
-    typer.echo(f"revoked key {key_id} (kid {record.kid})")
+    if ledger is not None:
+        _record_revocation(ledger, record.kid, f"futucli revoke-key {key_id} --ledger ...")
 
 
 def rotate_key(
     key_id: str = typer.Argument(..., metavar="ID", help="The key's id (see list-keys)."),
+    ledger_url: str | None = LedgerOption,
     keys_file: Path | None = KeysFileOption,
 ) -> None:
-    """Give a key a new secret with the same policy; the old one stops working at once."""
+    """Give a key a new secret with the same policy; the old one stops working at once.
+
+    With --ledger, the old kid's revocation is also recorded there (see revoke-key).
+    """
     from keystore.errors import KeystoreError
     from keystore.issuing import rotate_key as rotate
     from keystore.paths import resolve_keys_file
     from keystore.store import KeyStore
 
     store = KeyStore(resolve_keys_file(keys_file))
+    ledger = open_cli_ledger(ledger_url, store.path) if ledger_url else None
     try:
+        before = store.read().by_id(key_id)
         token, record = rotate(store, key_id)
     except KeystoreError as exc:
         _fail(str(exc))
     _show_token(token, record, store.path, "Rotated")
+    if ledger is not None and before is not None:
+        _record_revocation(ledger, before.kid, f"futucli revoke-key {key_id} --ledger ...")
+
+
+def open_cli_ledger(url: str | None, keys_path: Path) -> "Ledger":
+    """The ledger `--ledger` names (usage error for a password in it: ps shows arguments)."""
+    import os
+    from urllib.parse import urlsplit
+
+    from keystore.errors import KeystoreError
+    from keystore.ledger import LEDGER_PASSWORD_ENV, open_ledger
+
+    if url is not None and urlsplit(url).password:
+        raise typer.BadParameter(
+            f"put the Redis password in {LEDGER_PASSWORD_ENV}, not on the command line",
+            param_hint="--ledger",
+        )
+    try:
+        return open_ledger(url, keys_path, password=os.environ.get(LEDGER_PASSWORD_ENV))
+    except KeystoreError as exc:
+        _fail(str(exc))
+
+
+def _record_revocation(ledger: "Ledger", kid: str, retry: str) -> None:
+    """Record a revoked kid in the shared ledger; keys.json already says it, so a failure
+    here is reported with the command that records it once the ledger is back."""
+    from keystore.errors import KeystoreError
+
+    try:
+        ledger.record_revocation(kid)
+    except KeystoreError as exc:
+        _fail(
+            f"keys.json is updated, but the revocation of kid {kid} is NOT recorded in the "
+            f"ledger ({exc}); replicas with a stale keys.json still accept it: run `{retry}` "
+            "when the ledger is back"
+        )
+    finally:
+        ledger.close()
+    typer.echo(f"recorded the revocation of kid {kid} in {ledger.describe()}", err=True)
 
 
 def _show_token(token: str, record: "KeyRecord", path: Path, verb: str) -> None:
@@ -430,14 +490,14 @@ def _confirm(raw: str | None) -> Any:
 
 def _last_used(keys_path: Path) -> dict[str, datetime]:
     from keystore.errors import KeystoreError
-    from keystore.ledger import Ledger
+    from keystore.ledger import SqliteLedger
     from keystore.paths import ledger_path
 
     path = ledger_path(keys_path)
     if not path.exists():
         return {}
     try:
-        return Ledger(path).last_used()
+        return SqliteLedger(path).last_used()
     except (KeystoreError, OSError):
         return {}
 

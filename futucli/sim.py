@@ -8,6 +8,7 @@ body formats it serves, so a script can read the port when it asked for port 0.
 import asyncio
 import contextlib
 import enum
+import logging
 import os
 import signal
 from pathlib import Path
@@ -98,11 +99,20 @@ def sim(
     One real and one simulate account per market (HK, US, CN); real-account orders need
     `futucli unlock-trade` with the simulator's trade password, 123456 unless --trade-password
     says otherwise. Stop it with Ctrl-C.
+
+    The official futu-api SDK sends protobuf bodies by default; the simulator answers them when
+    the official schemas are installed (pip install 'futu-mcp\\[sim-protobuf]'). Without them it
+    says so on stderr and closes that connection: install them, or switch the SDK to JSON with
+    SysConfig.set_proto_fmt(ProtoFMT.Json) before opening a context.
     """
     from opend.crypto import CryptoError
     from opend.sim import DEFAULT_TRADE_PASSWORD, Simulator
 
     host, port = _parse_listen(listen)
+    # The simulator's warnings (a client it cannot serve) are for the person who started it.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("futucli sim: %(message)s"))
+    logging.getLogger("opend.sim").addHandler(handler)
     password = trade_password or os.environ.get(PASSWORD_ENV) or DEFAULT_TRADE_PASSWORD
     if rsa_key is not None and not rsa_key.is_file():
         raise _fail(f"--rsa-key {rsa_key}: no such file", EXIT_USAGE)

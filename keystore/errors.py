@@ -48,3 +48,12 @@ class DuplicateKey(KeystoreError):
 
 class LedgerError(KeystoreError):
     """The usage ledger cannot be used (permissions, corruption); limits then fail closed."""
+
+
+class LedgerUnavailable(LedgerError):
+    """The shared ledger (Redis) cannot be reached now: orders and modifies are refused with
+    this message; the next call tries again."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"limit ledger unavailable: {why}")
+        self.why = why

@@ -1,13 +1,15 @@
-"""The usage ledger: order-rate and daily-value counters, last use, client order ids and which
-key placed which order (SQLite).
+"""The usage ledger: order-rate and daily-value counters, last use, client order ids, which key
+placed which order and revoked kids. `Ledger` is the interface; `SqliteLedger` (beside keys.json,
+the default) and `keystore.ledger_redis.RedisLedger` (shared by several replicas) implement it.
 
-Check-and-reserve is one `BEGIN IMMEDIATE` transaction, so N concurrent orders from any mix of
+In the SQLite ledger, check-and-reserve is one `BEGIN IMMEDIATE` transaction, so N concurrent orders from any mix of
 threads and processes against a limit of k admit exactly k. A reservation stays (it is the
 order's footprint in the window and the day) unless the order is rejected or fails, when
 `release` gives it back. Times are wall-clock UTC so several processes agree.
 """
 
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -16,12 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from keystore.errors import LedgerError
+from keystore.paths import ledger_path
 from keystore.private_files import privacy_problem
 from keystore.records import format_amount
 
+LEDGER_PASSWORD_ENV = "FUTU_LEDGER_PASSWORD"
 RATE_WINDOW_S = 60.0
 CLIENT_ORDER_TTL_S = 24 * 3600.0
 # Rows older than this can no longer count toward any window or day.
@@ -61,6 +65,10 @@ CREATE TABLE IF NOT EXISTS client_orders (
     digest TEXT,
     PRIMARY KEY (key_id, client_order_id)
 );
+CREATE TABLE IF NOT EXISTS revoked_kids (
+    kid TEXT PRIMARY KEY,
+    revoked_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS orders (
     key_id TEXT NOT NULL,
     acc_id INTEGER NOT NULL,
@@ -91,6 +99,16 @@ class LimitDenial:
     message: str
 
 
+def rate_denial(max_per_minute: int, wait_s: float) -> LimitDenial:
+    """The rate refusal, saying when the next order fits (whole seconds, rounded up, so a
+    retry at that time is admitted). Never past the window: a request timed just before a
+    racing one took the lock may see that one's slot a few ms "in the future"."""
+    wait = min(max(math.ceil(wait_s), 1), math.ceil(RATE_WINDOW_S))
+    return LimitDenial(
+        "rate", f"limit check failed: rate limit {max_per_minute}/min; retry in {wait} s"
+    )
+
+
 @dataclass(frozen=True)
 class ClientOrderState:
     """What a repeated `client_order_id` means: new (yours now), pending, done (`result`), or
@@ -100,7 +118,104 @@ class ClientOrderState:
     result: dict[str, Any] | None = None
 
 
-class Ledger:
+@dataclass(frozen=True)
+class KeyUsage:
+    """One key's footprint now: orders in the last 60 s and value per (market, currency) today."""
+
+    orders_last_minute: int
+    daily: dict[tuple[str, str], Decimal]
+
+
+class Ledger(Protocol):
+    """What futu-mcp and futucli need of a ledger; every method is blocking (call it from a
+    worker thread in async code) and thread-safe. A ledger that cannot be reached raises
+    `LedgerUnavailable`, so limits fail closed."""
+
+    def describe(self) -> str:
+        """Where the ledger is, for logs and /healthz (never a password)."""
+        ...
+
+    def reserve(
+        self,
+        key_id: str,
+        *,
+        market: str,
+        currency: str,
+        amount: Decimal,
+        max_per_minute: int | None,
+        max_daily: Decimal | None,
+        now: datetime | None = None,
+        commit: bool = True,
+    ) -> Reservation | LimitDenial | None:
+        """Check the 60 s window and the day's total and reserve, in one atomic step."""
+        ...
+
+    def release(self, reservation: Reservation) -> None:
+        """Give back a reservation whose order was rejected, failed or never sent (idempotent)."""
+        ...
+
+    def daily_total(
+        self, key_id: str, market: str, currency: str, now: datetime | None = None
+    ) -> Decimal:
+        """Value reserved so far on the UTC day of `now`."""
+        ...
+
+    def usage(self, key_ids: list[str], now: datetime | None = None) -> dict[str, KeyUsage]:
+        """Each key's orders in the last minute and value per market today (`futucli ledger`)."""
+        ...
+
+    def record_use(self, key_id: str, now: datetime | None = None) -> None:
+        """Note that a key was used."""
+        ...
+
+    def last_used(self) -> dict[str, datetime]:
+        """When each key was last used, for list-keys."""
+        ...
+
+    def begin_client_order(
+        self,
+        key_id: str,
+        client_order_id: str,
+        now: datetime | None = None,
+        digest: str | None = None,
+    ) -> ClientOrderState:
+        """Claim a client_order_id for this key (24 h); a repeat learns it is pending or done."""
+        ...
+
+    def finish_client_order(
+        self, key_id: str, client_order_id: str, result: dict[str, Any]
+    ) -> None:
+        """Store the first result; a repeat of this client_order_id returns it for 24 h."""
+        ...
+
+    def abandon_client_order(self, key_id: str, client_order_id: str) -> None:
+        """The order was not sent: forget the id so a retry may place it."""
+        ...
+
+    def record_order(
+        self, key_id: str, acc_id: int, order_id: str, now: datetime | None = None
+    ) -> None:
+        """Remember that this key placed this order."""
+        ...
+
+    def order_accounts(self, key_id: str, order_id: str) -> set[int]:
+        """The accounts in which this key placed an order with this id."""
+        ...
+
+    def record_revocation(self, kid: str, now: datetime | None = None) -> None:
+        """Note that the key with this kid is revoked (revoke-key, rotate-key's old kid)."""
+        ...
+
+    def revoked_kids(self) -> dict[str, datetime]:
+        """Every kid recorded as revoked, with when."""
+        ...
+
+    def close(self) -> None:
+        """Let go of connections (tests, shutdown)."""
+        ...
+
+
+class SqliteLedger:
     """The SQLite ledger beside keys.json; thread-safe (a connection per thread)."""
 
     def __init__(self, path: Path) -> None:
@@ -108,6 +223,10 @@ class Ledger:
         self._local = threading.local()
         self._use_written: dict[str, float] = {}
         self._create()
+
+    def describe(self) -> str:
+        """The ledger file's path."""
+        return str(self.path)
 
     def reserve(
         self,
@@ -136,17 +255,16 @@ class Ledger:
                 "DELETE FROM reservations WHERE key_id = ? AND ts < ?", (key_id, ts - _KEEP_S)
             )
             if max_per_minute is not None:
-                # LIMIT: counting stops at the cap, so a busy window costs no more than k rows.
-                (count,) = conn.execute(
-                    "SELECT COUNT(*) FROM (SELECT 1 FROM reservations"
-                    " WHERE key_id = ? AND ts > ? LIMIT ?)",
-                    (key_id, ts - RATE_WINDOW_S, max_per_minute),
+                # The k-th newest reservation in the window: if there is one, the window is
+                # full until it leaves (k rows read at most, however busy the window).
+                kth = conn.execute(
+                    "SELECT ts FROM reservations WHERE key_id = ? AND ts > ?"
+                    " ORDER BY ts DESC LIMIT 1 OFFSET ?",
+                    (key_id, ts - RATE_WINDOW_S, max_per_minute - 1),
                 ).fetchone()
-                if count >= max_per_minute:
+                if kth is not None:
                     conn.execute("ROLLBACK")
-                    return LimitDenial(
-                        "rate", f"limit check failed: rate limit {max_per_minute}/min"
-                    )
+                    return rate_denial(max_per_minute, kth[0] + RATE_WINDOW_S - ts)
             row = conn.execute(
                 "SELECT total FROM daily_totals"
                 " WHERE key_id = ? AND market = ? AND currency = ? AND day = ?",
@@ -232,6 +350,25 @@ class Ledger:
             .fetchone()
         )
         return Decimal(row[0]) if row else Decimal(0)
+
+    def usage(self, key_ids: list[str], now: datetime | None = None) -> dict[str, KeyUsage]:
+        """Each key's orders in the last minute and value per (market, currency) today."""
+        when = (now or datetime.now(UTC)).astimezone(UTC)
+        ts, day = when.timestamp(), when.date().isoformat()
+        conn = self._conn()
+        found: dict[str, KeyUsage] = {}
+        for key_id in key_ids:
+            (count,) = conn.execute(
+                "SELECT COUNT(*) FROM reservations WHERE key_id = ? AND ts > ? AND ts <= ?",
+                (key_id, ts - RATE_WINDOW_S, ts),
+            ).fetchone()
+            rows = conn.execute(
+                "SELECT market, currency, total FROM daily_totals WHERE key_id = ? AND day = ?",
+                (key_id, day),
+            ).fetchall()
+            daily = {(m, c): Decimal(t) for m, c, t in rows if Decimal(t) > 0}
+            found[key_id] = KeyUsage(int(count), daily)
+        return found
 
     def record_use(self, key_id: str, now: datetime | None = None) -> None:
         """Note that a key was used; written at most once a second per key per process."""
@@ -340,6 +477,18 @@ class Ledger:
         )
         return {int(acc_id) for (acc_id,) in rows}
 
+    def record_revocation(self, kid: str, now: datetime | None = None) -> None:
+        """Note that the key with this kid is revoked; the first time recorded is kept."""
+        ts = (now or datetime.now(UTC)).timestamp()
+        self._conn().execute(
+            "INSERT OR IGNORE INTO revoked_kids (kid, revoked_at) VALUES (?, ?)", (kid, ts)
+        )
+
+    def revoked_kids(self) -> dict[str, datetime]:
+        """Every kid recorded as revoked, with when."""
+        rows = self._conn().execute("SELECT kid, revoked_at FROM revoked_kids").fetchall()
+        return {kid: datetime.fromtimestamp(ts, UTC) for kid, ts in rows}
+
     def close(self) -> None:
         """Close this thread's connection (tests, shutdown)."""
         conn = getattr(self._local, "conn", None)
@@ -381,3 +530,23 @@ class Ledger:
             conn.execute("PRAGMA synchronous=FULL")
             local.conn, local.pid = conn, os.getpid()
         return conn
+
+
+def open_ledger(url: str | None, keys_file: Path, password: str | None = None) -> Ledger:
+    """The SQLite ledger beside `keys_file`, or, for a `redis://` / `rediss://` URL, the Redis
+    ledger (with `password` when the URL has none; the local SQLite ledger keeps a copy of order
+    owners for cancels while Redis is down). Raises LedgerError for anything else."""
+    local = SqliteLedger(ledger_path(keys_file))
+    if url is None:
+        return local
+    if not url.startswith(("redis://", "rediss://")):
+        raise LedgerError(
+            f"ledger: expected redis://HOST:PORT/DB or rediss://HOST:PORT/DB, got {url.split('@')[-1]!r}"
+        )
+    try:
+        from keystore.ledger_redis import RedisLedger
+    except ImportError:
+        raise LedgerError(
+            "ledger: a redis:// ledger needs the redis client: pip install 'futu-mcp[redis]'"
+        ) from None
+    return RedisLedger(url, password=password, local=local)

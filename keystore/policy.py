@@ -31,6 +31,7 @@ DenyReason = Literal[
     "order_value",
     "rate",
     "daily_value",
+    "ledger_unavailable",
 ]
 
 

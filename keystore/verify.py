@@ -18,7 +18,9 @@ import secrets
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 from keystore.errors import Unauthorized
@@ -67,6 +69,9 @@ class KeyVerifier:
         self._by_id: dict[str, KeyRecord] = {}
         self._rejected: OrderedDict[bytes, None] = OrderedDict()
         self._generation = 0
+        # kid -> when revoked, from the shared ledger: a replica whose keys.json is stale still
+        # sees a revocation made elsewhere (futucli revoke-key --ledger).
+        self.revocations: Callable[[], Mapping[str, datetime]] | None = None
         self._refresh()
 
     def verify(self, token: str) -> KeyRecord:
@@ -74,6 +79,13 @@ class KeyVerifier:
 
         Raises Unauthorized (malformed, checksum, unknown, mismatch, throttled) or KeysFileError.
         """
+        record = self._verify(token)
+        revoked_at = None if self.revocations is None else self.revocations().get(record.kid)
+        if revoked_at is None or record.revoked_at is not None:
+            return record
+        return replace(record, revoked_at=revoked_at)
+
+    def _verify(self, token: str) -> KeyRecord:
         self._refresh()
         tag = hmac.new(self._process_key, token.encode("utf-8", "surrogatepass"), hashlib.sha256)
         digest = tag.digest()
@@ -106,7 +118,7 @@ class KeyVerifier:
             ok = verify_hash(candidate.hash, token)
         if generation != self._generation:
             # keys.json changed while we hashed: the record may be gone or rotated.
-            return self.verify(token)
+            return self._verify(token)
         if not ok:
             self._note_failure(parsed.kid)
             self._reject(digest, generation)

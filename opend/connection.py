@@ -2,7 +2,9 @@
 
 Requests are matched to replies by the header serial. Anything wrong with the byte stream (bad
 magic, oversized body, SHA-1 mismatch, undecryptable body) closes the link with a logged reason;
-every request still waiting then fails at once. Reconnecting is the owner's job (`OpenDClient`):
+every request still waiting then fails at once. So does a KeepAlive left unanswered for the
+request timeout: a frozen OpenD (process stopped, socket open) is noticed, not waited on. A
+request that times out sends such a KeepAlive at once rather than at the next interval. Reconnecting is the owner's job (`OpenDClient`):
 a `Connection` is used once and thrown away.
 """
 
@@ -97,6 +99,7 @@ class Connection:
         self._serial = first_serial
         self._pending: dict[int, tuple[int, asyncio.Future[bytes]]] = {}
         self._closed = asyncio.Event()
+        self._probe = asyncio.Event()  # set by a timed-out request: send a KeepAlive now
         self.close_reason: str | None = None
         self._last_received = time.monotonic()
         # A nonsensical interval from the server must not turn keep-alive into a busy loop.
@@ -148,7 +151,8 @@ class Connection:
             if isinstance(exc, TimeoutError):
                 raise GatewayNotConnected(
                     address,
-                    f"no InitConnect reply within {connect_timeout:g} s: not an OpenD API port?",
+                    f"no InitConnect reply within {connect_timeout:g} s: not an OpenD API "
+                    "port, or OpenD not responding?",
                 ) from None
             if isinstance(exc, GatewayNotConnected):
                 raise
@@ -246,6 +250,8 @@ class Connection:
             async with asyncio.timeout(limit):
                 reply = await future
         except TimeoutError:
+            if proto_id != ProtoId.KEEP_ALIVE:
+                self._probe.set()
             if write:
                 raise outcome_unknown(proto_id, f"no reply within {limit:g} s") from None
             raise RequestTimeout(self.address, proto_id, limit) from None
@@ -324,17 +330,27 @@ class Connection:
 
     async def _keepalive_loop(self) -> None:
         while not self.closed:
-            await asyncio.sleep(min(self.keepalive_interval, self.dead_after / 2))
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(min(self.keepalive_interval, self.dead_after / 2)):
+                    await self._probe.wait()
+            self._probe.clear()
             silent = time.monotonic() - self._last_received
             if silent > self.dead_after:
                 log.warning("closing link to OpenD %s: silent for %.1f s", self.address, silent)
                 self.close(f"no data from OpenD for {silent:.0f} s")
                 return
-            with contextlib.suppress(OpenDError):
+            try:
                 await self.request(
-                    ProtoId.KEEP_ALIVE, c2s.keep_alive(time.time()), timeout=self.dead_after
+                    ProtoId.KEEP_ALIVE, c2s.keep_alive(time.time()), timeout=self.request_timeout
                 )
-                self.keepalives_sent += 1
+            except RequestTimeout:
+                why = f"no reply to KeepAlive within {self.request_timeout:g} s"
+                log.warning("closing link to OpenD %s: %s", self.address, why)
+                self.close(why)
+                return
+            except OpenDError:
+                continue
+            self.keepalives_sent += 1
 
     def close(self, reason: str) -> None:
         """Close the link now; every waiting request fails with `reason`. Idempotent."""

@@ -48,16 +48,17 @@ class OutcomeUnknown(OpenDError):
     """
 
 
-class RequestTimeout(OpenDError):
-    """A read request got no reply within the per-request timeout."""
+class RequestTimeout(GatewayNotConnected):
+    """A read request got no reply within the per-request timeout.
+
+    To the caller OpenD is as good as gone (a frozen process with its socket open looks like
+    this), so it reads as `gateway not connected: <host:port> (no reply within <n> s)`; the
+    link itself is dropped only if it then misses a KeepAlive too.
+    """
 
     def __init__(self, address: str, proto_id: int, timeout: float) -> None:
-        super().__init__(
-            f"no reply from OpenD at {address} to protocol {proto_id} within {timeout:g} s",
-            ret_type=-100,
-            proto_id=proto_id,
-        )
-        self.address = address
+        super().__init__(address, f"no reply within {timeout:g} s")
+        self.proto_id = proto_id
         self.timeout = timeout
 
 

@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 from opend.errors import Throttled
 from opend.protoids import ProtoId
@@ -48,6 +49,21 @@ QUOTE_LIMITS: dict[int, tuple[str, Limit]] = {
     ProtoId.QOT_GET_MARKET_STATE: ("market state", Limit(10, 30.0)),
     ProtoId.QOT_REQUEST_TRADE_DATE: ("trading days", Limit(30, 30.0)),
     ProtoId.TRD_GET_MARGIN_RATIO: ("margin ratio", Limit(10, 30.0)),
+    # Issue 14's protocols (reference/opend-protocol-more.md §1.2, from each API page's limits).
+    ProtoId.QOT_GET_OPTION_EXPIRATION_DATE: ("option expiration dates", Limit(60, 30.0)),
+    ProtoId.QOT_GET_OPTION_CHAIN: ("option chain", Limit(10, 30.0)),
+    ProtoId.QOT_GET_WARRANT: ("warrants", Limit(60, 30.0)),
+    ProtoId.QOT_GET_FUTURE_INFO: ("future info", Limit(30, 30.0)),
+    ProtoId.QOT_GET_REFERENCE: ("related securities", Limit(10, 30.0)),
+    ProtoId.QOT_GET_CAPITAL_FLOW: ("capital flow", Limit(30, 30.0)),
+    ProtoId.QOT_GET_CAPITAL_DISTRIBUTION: ("capital distribution", Limit(30, 30.0)),
+    ProtoId.QOT_GET_OWNER_PLATE: ("owner plates", Limit(10, 30.0)),
+    ProtoId.QOT_GET_IPO_LIST: ("IPO list", Limit(10, 30.0)),
+    ProtoId.QOT_STOCK_FILTER: ("stock filter", Limit(10, 30.0)),
+    ProtoId.QOT_REQUEST_REHAB: ("rehab", Limit(60, 30.0)),
+    ProtoId.QOT_GET_USER_SECURITY_GROUP: ("watchlist groups", Limit(10, 30.0)),
+    ProtoId.QOT_GET_USER_SECURITY: ("watchlist securities", Limit(10, 30.0)),
+    ProtoId.QOT_GET_PRICE_REMINDER: ("price reminders", Limit(10, 30.0)),
 }
 # OpenD's documented limits of account queries, counted per account (acc_id).
 ACCOUNT_LIMITS: dict[int, tuple[str, Limit]] = {
@@ -136,18 +152,30 @@ class SendPermit:
             self._window.gate.release()
 
 
+class SharedWindows(Protocol):
+    """Order windows several processes share (futu-mcp replicas on one OpenD account)."""
+
+    async def book(self, kind: str, acc_id: int, limit: Limit) -> tuple[bool, float]:
+        """Count one request: (True, seconds to wait before sending it) or (False, seconds
+        until a slot frees). Counts nothing when it cannot answer, and says (True, 0)."""
+        ...
+
+
 class OrderThrottle:
-    """Per-account windows for place orders and for modify/cancel orders."""
+    """Per-account windows for place orders and for modify/cancel orders; with `shared`, a
+    request must also fit the windows every process of the account shares."""
 
     def __init__(
         self,
         place: Limit = PLACE_ORDER_LIMIT,
         modify: Limit = MODIFY_ORDER_LIMIT,
         clock: Callable[[], float] = time.monotonic,
+        shared: SharedWindows | None = None,
     ) -> None:
         self._limits = {"place order": place, "modify/cancel order": modify}
         self._windows: dict[tuple[str, int], SlidingWindow] = {}
         self._clock = clock
+        self._shared = shared
 
     def _book(self, kind: str, acc_id: int) -> tuple[SlidingWindow, Slot]:
         window = self._windows.get((kind, acc_id))
@@ -163,12 +191,21 @@ class OrderThrottle:
 
     @asynccontextmanager
     async def _permit(self, kind: str, acc_id: int) -> AsyncIterator[SendPermit]:
+        shared_wait = 0.0
+        if self._shared is not None:
+            limit = self._limits[kind]
+            booked, shared_wait = await self._shared.book(kind, acc_id, limit)
+            if not booked:
+                raise Throttled(
+                    f"{kind}: {limit.count} per {limit.window:g} s for account {acc_id}",
+                    shared_wait,
+                )
         # Booked before queueing: the 16th order of a burst is refused at once, not after a wait.
         window, slot = self._book(kind, acc_id)
         await window.gate.acquire()
         permit = SendPermit(window, slot, self._clock)
         try:
-            delay = window.wait_before_send(self._clock())
+            delay = max(window.wait_before_send(self._clock()), shared_wait)
             if delay > 0:
                 await asyncio.sleep(delay)
             yield permit

@@ -5,10 +5,16 @@ folder, so nothing ever reads or writes the real home directory (the official SD
 writes logs under HOME when imported).
 """
 
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.redisserver import RedisServer
 
 BIN_DIR = Path(sys.executable).parent
 
@@ -36,3 +42,30 @@ def anyio_backend() -> str:
 def console_script(name: str) -> str:
     """Path of one of the project's console scripts in the running virtual environment."""
     return str(BIN_DIR / name)
+
+
+@pytest.fixture(scope="session")
+def redis_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator["RedisServer"]:
+    """One redis-server for the whole run (persistence off, temporary folder)."""
+    from tests.redisserver import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_server(redis_session: "RedisServer") -> "RedisServer":
+    """The session's redis-server, emptied for this test."""
+    redis_session.flush()
+    return redis_session
+
+
+def missing_tool(message: str) -> NoReturn:
+    """A program a test needs is not installed: skip the test, except under CI=true, where
+    .ci/run installs every such program, so a missing one fails the run instead of passing
+    unseen."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message} (CI=true: .ci/run installs it; a skip would hide the test)")
+    pytest.skip(message)

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from opend import pbschema
 from opend.codes import QotMarket
 from opend.crypto import (
     AesCodec,
@@ -106,6 +107,17 @@ class _Connection:
         self.sim.requests_seen[proto_id] += 1
         if fmt not in (ProtoFmt.JSON, ProtoFmt.PROTOBUF):
             fmt = ProtoFmt.JSON
+        if fmt == ProtoFmt.PROTOBUF and not pbschema.available():
+            # A JSON reply labelled protobuf would make the SDK log parse errors forever.
+            log.warning(
+                "conn %s: closed: it sent a protobuf body (the official SDK's default), and "
+                "protobuf needs the official schemas: pip install 'futu-mcp[sim-protobuf]', or "
+                "switch the SDK to JSON with SysConfig.set_proto_fmt(ProtoFMT.Json) before "
+                "opening a context",
+                self.info.conn_id,
+            )
+            self.close()
+            return
         if self.rejected:
             self._send(
                 proto_id,

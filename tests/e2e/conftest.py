@@ -21,6 +21,17 @@ from tests.conftest import console_script
 
 FUTU_MCP = console_script("futu-mcp")
 START_TIMEOUT = 20.0
+# A handshake-era initialize, as raw HTTP and stdio tests send it.
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
 
 
 @pytest.fixture
@@ -102,11 +113,19 @@ async def stdio_client(
         yield client
 
 
+@pytest.fixture(params=["legacy", "auto"])
+def era(request: pytest.FixtureRequest) -> str:
+    """The MCP protocol era an HTTP test's clients speak: `legacy` (the handshake and sessions
+    of 2025-11-25, what today's clients negotiate) or `auto` (the SDK client's default, the
+    sessionless 2026-07-28)."""
+    return str(request.param)
+
+
 @asynccontextmanager
 async def http_client(
     url: str, token: str, mode: str = "legacy", **client_kwargs: Any
 ) -> AsyncIterator[Any]:
-    """The MCP SDK's streamable-HTTP client with a Bearer key."""
+    """The MCP SDK's streamable-HTTP client with a Bearer key, in protocol era `mode`."""
     import httpx2
     from mcp import Client
     from mcp.client.streamable_http import streamable_http_client
@@ -114,9 +133,7 @@ async def http_client(
     headers = {"Authorization": f"Bearer {token}"}
     async with (
         httpx2.AsyncClient(headers=headers, timeout=30) as http,
-        Client(
-            streamable_http_client(url, http_client=http), mode="legacy", **client_kwargs
-        ) as client,
+        Client(streamable_http_client(url, http_client=http), mode=mode, **client_kwargs) as client,
     ):
         yield client
 

@@ -15,7 +15,15 @@ from futu_mcp.audit import verify_file
 from keystore.store import KeyStore
 from opend.sim import SimulatorThread
 from tests.conftest import console_script
-from tests.e2e.conftest import FUTU_MCP, gateway_of, http_client, server_env, stdio_client, wait_for
+from tests.e2e.conftest import (
+    FUTU_MCP,
+    INITIALIZE,
+    gateway_of,
+    http_client,
+    server_env,
+    stdio_client,
+    wait_for,
+)
 from tests.e2e.test_mcp_tools import call, ok
 from tests.e2e.test_mcp_trade import resting
 
@@ -66,16 +74,7 @@ def test_a_revoked_key_cannot_start_a_stdio_server(make_key: Any, keys_file: Pat
 def test_stdout_carries_only_json_rpc(sim: Any, make_key: Any) -> None:
     token = make_key("pure", "qot:read")
     messages = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        },
+        INITIALIZE,
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
         {
@@ -116,6 +115,51 @@ def test_stdout_carries_only_json_rpc(sim: Any, make_key: Any) -> None:
         assert rest.strip() == ""
         assert all(r["jsonrpc"] == "2.0" for r in replies)
         assert {r["id"] for r in replies} == {1, 2, 3, 4}
+
+
+def test_stdio_answers_every_unusable_line_and_goes_on(make_key: Any) -> None:
+    """Not JSON: -32700 with id null; JSON but not JSON-RPC: -32600; prompts and resources,
+    which we do not serve, are not advertised and answer -32601 (never error 0)."""
+    token = make_key("strict", "qot:read")
+    lines = [
+        json.dumps(INITIALIZE),
+        json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        "hello?",
+        json.dumps({"id": 8, "question": "what is this"}),
+        json.dumps({"jsonrpc": "2.0", "id": 2, "method": "prompts/get", "params": {"name": "x"}}),
+        json.dumps({"jsonrpc": "2.0", "id": 3, "method": "resources/list"}),
+        json.dumps({"jsonrpc": "2.0", "id": 4, "method": "tools/list"}),
+    ]
+    proc = subprocess.Popen(
+        [FUTU_MCP, "--gateway", "127.0.0.1:1"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=server_env(token),
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    proc.stdin.write("\n".join(lines) + "\n")
+    proc.stdin.flush()
+    # Read every answer before closing stdin (the end of input cancels calls in flight).
+    replies = [json.loads(proc.stdout.readline()) for _ in range(6)]
+    proc.stdin.close()
+    assert proc.wait(30) == 0 and proc.stdout.read() == ""
+    by_id = {(r["id"], r.get("error", {}).get("code")): r for r in replies}
+    assert replies[0]["result"]["capabilities"] == {"tools": {"listChanged": False}}
+    assert (None, -32700) in by_id and (8, -32600) in by_id
+    assert by_id[(2, -32601)]["error"]["data"] == "prompts/get"
+    assert by_id[(3, -32601)]["error"]["data"] == "resources/list"
+    assert len(by_id[(4, None)]["result"]["tools"]) == 11
+    assert "Traceback" not in proc.stderr.read()
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_no_empty_capabilities_in_either_protocol_era(make_key: Any, mode: str) -> None:
+    token = make_key("caps", "qot:read")
+    async with stdio_client(token, "--gateway", "127.0.0.1:1", mode=mode) as client:
+        caps = client.server_capabilities
+        assert caps.prompts is None and caps.resources is None and caps.tools is not None
 
 
 async def test_gateway_down_at_start_then_up_then_down_then_back(
@@ -227,16 +271,7 @@ async def test_http_host_origin_body_checks_and_the_allowed_hosts_fix(
     sim: Any, make_key: Any, http_server: Any
 ) -> None:
     token = make_key("web", "qot:read")
-    init = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
+    init = INITIALIZE
     auth = {"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream"}
     plain = http_server("--gateway", gateway_of(sim))
     port = plain.url.split(":")[2].split("/")[0]

@@ -1,5 +1,6 @@
 """The audit log: chain, tamper detection, restarts, fail-closed writes, redaction."""
 
+import hashlib
 import itertools
 import json
 import os
@@ -15,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from futu_mcp.audit import (
+    MAX_LINE_BYTES,
     REDACTED,
     AuditLog,
     AuditWriteError,
@@ -470,3 +472,161 @@ def test_read_records_last_and_filter(tmp_path: Path) -> None:
     assert [r["i"] for r in read_records(path, last=3)] == [7, 8, 9]
     assert [r["i"] for r in read_records(path, last=2, keep=lambda r: r["tool"] == "b")] == [6, 8]
     assert len(read_records(path)) == 10
+
+
+# --- size caps ----------------------------------------------------------------------------------
+
+
+def test_a_long_string_is_kept_as_its_head_length_and_sha256(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    huge = "A" * 1_000_000
+    record = {"tool": "futu_get_quote", "arguments": {"codes": huge, "ok": "x" * 256}}
+    written = AuditLog(path).write(
+        {**record, "error": f"invalid argument: codes: {huge}"}, fsync=False
+    )
+    digest = hashlib.sha256(huge.encode()).hexdigest()
+    assert written["arguments"]["codes"] == f"{'A' * 64}…[1000000 chars, sha256 {digest}]"
+    assert written["arguments"]["ok"] == "x" * 256  # at the limit: kept whole
+    assert written["error"].startswith("invalid argument: codes: AAA")
+    assert "[1000025 chars, sha256 " in written["error"]
+    assert path.stat().st_size < 1024
+    assert verify_file(path).ok
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"codes": ["HK.00700"] * 20_000},  # many short values
+        {f"k{i}": "v" * 200 for i in range(500)},  # many keys
+        {"x" * 300 + str(i): i for i in range(2_000)},  # long keys
+        {"deep": [[[[["y" * 250] * 40] * 4] * 4]]},  # nested
+    ],
+)
+def test_no_line_exceeds_16_kib_and_the_chain_holds(tmp_path: Path, arguments: dict) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    error = "e" * 250
+    for _ in range(2):
+        log.write(
+            {"tool": "t", "arguments": arguments, "error": error, "latency_ms": 1.0}, fsync=False
+        )
+    lines = path.read_bytes().splitlines(keepends=True)
+    assert len(lines) == 2 and all(len(line) <= MAX_LINE_BYTES for line in lines)
+    record = json.loads(lines[0])
+    assert record["arguments"].startswith("[omitted: ") and record["arguments"].endswith("]")
+    assert record["tool"] == "t" and record["error"] == error  # small fields stay as they were
+    assert verify_file(path).ok
+
+
+def test_a_lone_surrogate_cannot_make_its_line_unwritable(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    written = AuditLog(path).write({"tool": "t", "arguments": {"code": "HK.\ud800"}}, fsync=True)
+    assert written["arguments"]["code"] == "HK.\\ud800"
+    assert verify_file(path).ok
+
+
+# --- a write cut short (disk full, file size limit) ---------------------------------------------
+
+# Runs in a child: RLIMIT_FSIZE is per process, and SIGXFSZ ignored makes a write past it EFBIG.
+CUT_SHORT = r"""
+import json, logging, os, resource, signal, sys
+from futu_mcp.audit import AuditLog, AuditWriteError
+logging.basicConfig(level=logging.WARNING, format="%(message)s")
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+path, mode = sys.argv[1], sys.argv[2]
+ftruncate_fails = mode in ("at-next-write", "appended-to")
+log = AuditLog(path)
+for i in range(3):
+    log.write({"tool": "t", "i": i}, fsync=True)
+size = os.path.getsize(path)
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (size + 40, hard))
+real_ftruncate = os.ftruncate
+if ftruncate_fails:
+    def failing(fd, length):
+        os.ftruncate = real_ftruncate
+        raise OSError(5, "Input/output error")
+    os.ftruncate = failing
+out = {"before": size}
+try:
+    log.write({"tool": "t", "i": 3}, fsync=True)
+except AuditWriteError as exc:
+    out["refused"] = str(exc)
+out["after_failure"] = os.path.getsize(path)
+try:
+    AuditLog(path).write({"tool": "other writer"}, fsync=True)
+except AuditWriteError as exc:
+    out["other"] = str(exc)
+resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+if mode == "appended-to":  # someone wrote after the torn line: it is not only ours any more
+    with open(path, "ab") as fh:
+        fh.write(b"more\n")
+    out["before_retry"] = open(path, "rb").read()
+    try:
+        log.write({"tool": "t", "i": 4}, fsync=True)
+    except AuditWriteError as exc:
+        out["retry"] = str(exc)
+    out["untouched"] = open(path, "rb").read() == out.pop("before_retry")
+else:
+    log.write({"tool": "t", "i": 4}, fsync=True)
+out["repairs"] = log.repairs
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("ftruncate_fails", [False, True], ids=["at-once", "at-next-write"])
+def test_a_line_cut_short_is_cut_back_and_the_chain_goes_on(
+    tmp_path: Path, ftruncate_fails: bool
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    mode = "at-next-write" if ftruncate_fails else "at-once"
+    run = subprocess.run(
+        [sys.executable, "-c", CUT_SHORT, str(path), mode],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert "File too large" in out["refused"]
+    assert out["repairs"] == 1
+    assert (
+        "cut back 40 bytes of line 4, cut short by an earlier write (File too large)" in run.stderr
+    )
+    if ftruncate_fails:
+        # The torn line stays until its own writer's next write; another writer leaves it.
+        assert out["after_failure"] == out["before"] + 40
+        assert "did not write" in out["other"]
+    else:
+        assert out["after_failure"] == out["before"]
+        assert "File too large" in out["other"]
+    records = [json.loads(line) for line in _lines(path)]
+    assert [r.get("i") for r in records] == [0, 1, 2, 4]
+    assert verify_file(path)[:4] == (True, 4, None, None)
+
+
+def test_a_torn_line_someone_wrote_after_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    run = subprocess.run(
+        [sys.executable, "-c", CUT_SHORT, str(path), "appended-to"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert out["untouched"] and out["repairs"] == 0
+    assert "damaged line" in out["retry"]
+    assert verify_file(path).first_bad_line == 4
+
+
+def test_a_torn_tail_this_writer_did_not_write_is_never_cut(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    _fill(log, 2)
+    whole = path.read_bytes()
+    path.write_bytes(whole[:-1])  # the last line lost only its newline: complete, maybe fsynced
+    for _ in range(2):
+        with pytest.raises(AuditWriteError, match="did not write"):
+            log.write(_trade_record(2), fsync=True)
+    assert path.read_bytes() == whole[:-1] and log.repairs == 0

@@ -10,7 +10,7 @@ import anyio
 import anyio.to_thread
 import pytest
 
-from futu_mcp.caller import COLD_VERIFY_THREADS, BearerVerifier
+from futu_mcp.caller import COLD_VERIFY_THREADS, BearerVerifier, Refused
 from keystore.verify import KeyVerifier
 
 pytestmark = pytest.mark.anyio
@@ -30,6 +30,12 @@ class SlowVerifier(KeyVerifier):
         return super().verify(token)
 
 
+async def refused(bearer: BearerVerifier, token: str) -> None:
+    """Authenticate a made-up token: it is refused."""
+    with pytest.raises(Refused):
+        await bearer.authenticate(token)
+
+
 async def test_a_flood_of_cold_tokens_leaves_the_shared_thread_pool_free(
     keys_file: Path, make_key: Any
 ) -> None:
@@ -39,7 +45,7 @@ async def test_a_flood_of_cold_tokens_leaves_the_shared_thread_pool_free(
     shared = anyio.to_thread.current_default_thread_limiter()
     async with anyio.create_task_group() as tg:
         for i in range(20):
-            tg.start_soon(bearer.verify_token, f"fc_made{i:04d}_up")
+            tg.start_soon(refused, bearer, f"fc_made{i:04d}_up")
         deadline = time.monotonic() + 10
         while slow.running < COLD_VERIFY_THREADS:
             assert time.monotonic() < deadline, "cold verifies did not start"

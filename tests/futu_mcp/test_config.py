@@ -26,19 +26,41 @@ def test_toml_then_flags_win(tmp_path: Path) -> None:
     assert config.max_orders_per_minute == 2
     assert config.max_order_value is not None
     assert config.max_order_value.for_market("US") == Decimal(6000)
+    assert config.request_timeout == 5.0  # the default: a frozen OpenD is reported within 5 s
+
+
+def test_request_timeout_from_toml_and_flag(tmp_path: Path) -> None:
+    path = tmp_path / "futu-mcp.toml"
+    path.write_text("request_timeout = 2.5\n", encoding="utf-8")
+    assert load_config(path, {}).request_timeout == 2.5
+    assert load_config(path, {"request_timeout": "8"}).request_timeout == 8.0
 
 
 @pytest.mark.parametrize(
     ("toml", "flags", "message"),
     [
-        ('gatway = "x:1"\n', {}, "unknown key 'gatway'"),
+        ('gatway = "x:1"\n', {}, r"unknown key 'gatway' \(did you mean 'gateway'\?\)$"),
+        ("max-order-vlaue = 1\n", {}, r"'max-order-vlaue' \(did you mean 'max_order_value'\?\)$"),
+        ("colour = 1\n", {}, r"unknown key 'colour'$"),
         ('read_only = "yes"\n', {}, "read_only: expected true or false"),
         ("max_orders_per_minute = 0\n", {}, "max_orders_per_minute: expected a positive integer"),
+        ("max_sessions_per_key = 0\n", {}, "max_sessions_per_key: expected a positive integer"),
+        ("session_idle_timeout = -1\n", {}, "session_idle_timeout: expected a positive number"),
+        ("session_idle_timeout = nan\n", {}, "session_idle_timeout: expected a positive number"),
+        ("", {"session_idle_timeout": True}, "session_idle_timeout: expected a positive number"),
         ("", {"max_order_value": "HK=abc"}, "max_order_value: not a number"),
         ("", {"http_listen": "localhost"}, "^http_listen: expected HOST:PORT"),
         ("", {"gateway": "opend:port"}, "^gateway: expected HOST:PORT, got 'opend:port'$"),
         ("", {"metrics_listen": "[::1]"}, "^metrics_listen: expected HOST:PORT"),
         ("gateway = [\n", {}, "config "),
+        ("request_timeout = 0\n", {}, "^request_timeout: expected seconds, more than 0"),
+        ("request_timeout = true\n", {}, "^request_timeout: expected seconds"),
+        ("", {"request_timeout": "soon"}, "^request_timeout: expected seconds.*got 'soon'$"),
+        ("", {"request_timeout": "nan"}, "^request_timeout: expected seconds"),
+        ("", {"request_timeout": "301"}, "at most 300, got '301'$"),
+        ('ledger = "postgres://db/1"\n', {}, "^ledger: expected redis://HOST:PORT/DB"),
+        ("stateless = 1\n", {}, "^stateless: expected true or false"),
+        ("stateless = true\n", {}, "^stateless: only with http_listen"),
     ],
 )
 def test_bad_settings_are_named(tmp_path: Path, toml: str, flags: dict, message: str) -> None:
@@ -46,6 +68,20 @@ def test_bad_settings_are_named(tmp_path: Path, toml: str, flags: dict, message:
     path.write_text(toml, encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
         load_config(path, flags)
+
+
+def test_session_settings_default_then_toml_then_flags(tmp_path: Path) -> None:
+    assert (
+        load_config(None, {}).max_sessions_per_key,
+        load_config(None, {}).session_idle_timeout,
+    ) == (
+        16,
+        600.0,
+    )
+    path = tmp_path / "futu-mcp.toml"
+    path.write_text("max_sessions_per_key = 4\nsession_idle_timeout = 90\n", encoding="utf-8")
+    config = load_config(path, {"max_sessions_per_key": None, "session_idle_timeout": 2.5})
+    assert (config.max_sessions_per_key, config.session_idle_timeout) == (4, 2.5)
 
 
 def test_loopback_and_url_hosts() -> None:

@@ -19,7 +19,7 @@ from futu_mcp.metrics import Metrics
 from futu_mcp.results import object_schema
 from futu_mcp.server import build_server
 from futu_mcp.toolspec import ToolSpec, all_tools
-from keystore.ledger import Ledger
+from keystore.ledger import SqliteLedger
 from keystore.paths import ledger_path
 from keystore.policy import ServerCaps
 from keystore.verify import KeyVerifier
@@ -66,7 +66,7 @@ def make_state(sim: Any, keys_file: Path, token: str) -> AppState:
         config=Config(gateway=f"{host}:{port}"),
         client=OpenDClient(host, port),
         verifier=verifier,
-        ledger=Ledger(ledger_path(keys_file)),
+        ledger=SqliteLedger(ledger_path(keys_file)),
         audit=None,
         metrics=Metrics(enabled=True),
         caps=ServerCaps(),
@@ -158,19 +158,19 @@ async def test_key_use_is_recorded_once_per_interval_and_never_fails_a_call(
     state = make_state(sim, keys_file, token)
     writes: list[str] = []
 
-    class CountingLedger(Ledger):
+    class CountingLedger(SqliteLedger):
         def record_use(self, key_id: str, now: Any = None) -> None:
             writes.append(key_id)
             super().record_use(key_id, now)
 
     state.ledger = CountingLedger(ledger_path(keys_file))
     await state.note_use("counted")
-    assert "counted" in Ledger(ledger_path(keys_file)).last_used()
+    assert "counted" in SqliteLedger(ledger_path(keys_file)).last_used()
     for _ in range(5):
         await state.note_use("counted")
     assert writes == ["counted"] and USE_WRITE_INTERVAL >= 5
 
-    class BrokenLedger(Ledger):
+    class BrokenLedger(SqliteLedger):
         def record_use(self, key_id: str, now: Any = None) -> None:
             raise sqlite3.OperationalError("disk I/O error")
 

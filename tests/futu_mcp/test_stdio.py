@@ -2,7 +2,8 @@
 
 A small MCPServer whose tool writes stray text to stdout (print and the raw fd) and returns a
 reply bigger than a pipe's buffer is served by `serve_stdio`; the wire must carry nothing but
-protocol, whole, and the process must give fd 0/1 back when the client goes away.
+protocol, whole, every line gets an answer (an error for one that is not a usable message), and
+the process must give fd 0/1 back when the client goes away.
 """
 
 import json
@@ -116,17 +117,17 @@ def test_pipes_carry_only_protocol_and_big_replies_whole(tmp_path: Path) -> None
     assert "STRAY-PRINT" in err and "STRAY-FD" in err
 
 
-def test_a_stdout_that_is_not_a_pipe_is_served_by_the_sdk_path(tmp_path: Path) -> None:
+def test_a_stdout_that_is_not_a_pipe_is_served_by_threads(tmp_path: Path) -> None:
     out_path = tmp_path / "wire.jsonl"
     with out_path.open("wb") as out:
         proc = spawn(tmp_path, out)
         assert proc.stdin is not None and proc.stderr is not None
         try:
-            proc.stdin.write(INIT)
+            proc.stdin.write(b"not json\n" + INIT)
             proc.stdin.flush()
             deadline = time.monotonic() + DEADLINE
             replies: list[dict[str, Any]] = []
-            while not replies and time.monotonic() < deadline:
+            while len(replies) < 2 and time.monotonic() < deadline:
                 time.sleep(0.01)  # polling the file for the reply, with a deadline
                 replies = [
                     json.loads(raw) for raw in out_path.read_bytes().splitlines() if b'"id"' in raw
@@ -137,21 +138,48 @@ def test_a_stdout_that_is_not_a_pipe_is_served_by_the_sdk_path(tmp_path: Path) -
             proc.kill()
             proc.wait()
             proc.stderr.close()
-    assert replies and replies[0]["id"] == 1 and "result" in replies[0]
+    assert replies[0] == {"jsonrpc": "2.0", "id": None, "error": replies[0]["error"]}
+    assert replies[0]["error"]["code"] == -32700
+    assert replies[1]["id"] == 1 and "result" in replies[1]
     lines = out_path.read_bytes().splitlines()
     assert all(json.loads(raw)["jsonrpc"] == "2.0" for raw in lines[:-1])
     assert lines[-1] == b"AFTER"
 
 
-def test_an_overlong_line_is_dropped_and_the_session_goes_on(tmp_path: Path) -> None:
+def test_every_unusable_line_gets_an_error_reply_and_serving_goes_on(tmp_path: Path) -> None:
     proc = spawn(tmp_path, subprocess.PIPE, MAX_LINE="1024")
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    bad = [
+        (b"this is not json\n", None, -32700, "Parse error: not JSON"),
+        (b'{"jsonrpc": "2.0", "id": 7, "method": \n', None, -32700, "Parse error"),
+        (b'{"id": 5, "hello": "world"}\n', 5, -32600, "not a JSON-RPC 2.0 message"),
+        (b'{"jsonrpc": "2.0", "id": true, "method": 3}\n', None, -32600, "not a JSON-RPC"),
+        (b"[1, 2, 3]\n", None, -32600, "not a JSON-RPC 2.0 message"),
+        (b'"just a string"\n', None, -32600, "not a JSON-RPC 2.0 message"),
+        (b"\xff\xfe\n", None, -32700, "Parse error"),
+        # Over the limit, in one piece and in pieces: one reply each, the rest is skipped.
+        (
+            b'{"jsonrpc": "2.0", "id": 9, "method": "' + b"x" * 5000 + b'"}\n',
+            None,
+            -32600,
+            "line longer than 1024 bytes",
+        ),
+    ]
     try:
         proc.stdin.write(INIT)
         proc.stdin.flush()
         read_reply(proc.stdout, 1)
-        proc.stdin.write(line(None, "notifications/initialized"))
-        proc.stdin.write(b'{"jsonrpc": "2.0", "id": 9, "method": "' + b"x" * 5000 + b'"}\n')
+        proc.stdin.write(line(None, "notifications/initialized") + b"\n\r\n")  # blank: ignored
+        for sent, msg_id, code, says in bad:
+            proc.stdin.write(sent)
+            proc.stdin.flush()
+            reply = json.loads(proc.stdout.readline())
+            assert reply["id"] == msg_id and reply["error"]["code"] == code, (sent, reply)
+            assert says in reply["error"]["message"]
+        for piece in (b'{"id": 4, "x": "' + b"y" * 1000, b"y" * 1000, b"y" * 1000 + b'"}\n'):
+            proc.stdin.write(piece)
+            proc.stdin.flush()
+        assert "line longer than" in json.loads(proc.stdout.readline())["error"]["message"]
         small = line(3, "tools/call", {"name": "noisy", "arguments": {"size": 3}})
         proc.stdin.write(small)
         proc.stdin.flush()

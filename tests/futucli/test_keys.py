@@ -15,7 +15,7 @@ from futucli.app import app
 from keystore.errors import Unauthorized
 from keystore.hashing import TEST_ONLY_CHEAP_PARAMS
 from keystore.issuing import issue_key
-from keystore.ledger import Ledger
+from keystore.ledger import SqliteLedger
 from keystore.paths import ledger_path
 from keystore.policy import Request, authorize
 from keystore.records import Limits
@@ -204,7 +204,7 @@ def test_list_keys_json_and_table(keys_path: Path) -> None:
             argon2_params=TEST_ONLY_CHEAP_PARAMS,
         )
     store.revoke("gone")
-    Ledger(ledger_path(keys_path)).record_use("live", now)
+    SqliteLedger(ledger_path(keys_path)).record_use("live", now)
     code, out, _ = run("list-keys", "--json")
     assert code == 0
     rows = {row["id"]: row for row in json.loads(out)}

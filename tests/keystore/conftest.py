@@ -1,11 +1,13 @@
-"""Fixtures for keystore tests: a keys file in the per-test temporary home."""
+"""Fixtures for keystore tests: a keys file in the per-test temporary home, and either ledger."""
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from keystore.hashing import TEST_ONLY_CHEAP_PARAMS
 from keystore.issuing import issue_key
+from keystore.ledger import Ledger, SqliteLedger
 from keystore.records import KeyRecord, Limits
 from keystore.store import KeyStore
 
@@ -38,3 +40,29 @@ def cheap_key(
         argon2_params=TEST_ONLY_CHEAP_PARAMS,
         **kwargs,  # type: ignore[arg-type]
     )
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def open_ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Ledger]]:
+    """Opens the same ledger again each call (a restart, another process): the SQLite file in
+    this test's folder, or the session's redis-server emptied for this test. The shared suite
+    runs every test against both."""
+    opened: list[Ledger] = []
+    if request.param == "sqlite":
+
+        def make() -> Ledger:
+            opened.append(SqliteLedger(tmp_path / "ledger.sqlite"))
+            return opened[-1]
+
+    else:
+        from keystore.ledger_redis import RedisLedger
+
+        server = request.getfixturevalue("redis_server")
+
+        def make() -> Ledger:
+            opened.append(RedisLedger(server.url))
+            return opened[-1]
+
+    yield make
+    for ledger in opened:
+        ledger.close()

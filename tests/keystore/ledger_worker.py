@@ -1,6 +1,7 @@
 """A separate process that reserves against a shared ledger (run with `python -m`).
 
 Usage: python -m tests.keystore.ledger_worker LEDGER THREADS VALUE MAX_PER_MINUTE MAX_DAILY
+LEDGER is a SQLite file or a redis:// URL.
 Prints "ready", waits for a line on stdin, then runs THREADS concurrent place orders and prints
 how many were admitted. "-" means no limit.
 """
@@ -11,7 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from keystore.ledger import Ledger
+from keystore.ledger import Ledger, SqliteLedger
 from keystore.policy import Request, authorize
 from keystore.records import KeyRecord, Limits, ValueLimit
 
@@ -37,6 +38,15 @@ def place(value: Decimal) -> Request:
     return Request(scope="trade:simulate", kind="place", market="HK", value=value, currency="HKD")
 
 
+def open_spec(spec: str) -> Ledger:
+    """The ledger a worker argument names: a redis:// URL or a SQLite file."""
+    if spec.startswith("redis://"):
+        from keystore.ledger_redis import RedisLedger
+
+        return RedisLedger(spec)
+    return SqliteLedger(Path(spec))
+
+
 def run_threads(ledger: Ledger, key: KeyRecord, value: Decimal, threads: int) -> int:
     """Start `threads` orders at once; returns how many were admitted."""
     barrier = threading.Barrier(threads)
@@ -60,7 +70,7 @@ def main() -> None:
         None if per_minute == "-" else int(per_minute),
         None if daily == "-" else Decimal(daily),
     )
-    ledger = Ledger(Path(path))
+    ledger = open_spec(path)
     print("ready", flush=True)
     sys.stdin.readline()
     print(run_threads(ledger, key, Decimal(value), int(threads)), flush=True)

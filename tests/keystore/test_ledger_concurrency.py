@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from keystore.ledger import Ledger
 from keystore.policy import authorize
-from tests.keystore.ledger_worker import place, run_threads, shared_key
+from tests.keystore.ledger_worker import open_spec, place, run_threads, shared_key
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = 4
@@ -17,8 +16,16 @@ THREADS_PER_PROCESS = 5
 THREADS_HERE = 20
 
 
+@pytest.fixture(params=["sqlite", "redis"])
+def spec(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The shared ledger the workers and the test use: a SQLite file or a redis:// URL."""
+    if request.param == "redis":
+        return str(request.getfixturevalue("redis_server").url)
+    return str(tmp_path / "ledger.sqlite")
+
+
 def start_workers(
-    path: Path, value: str, per_minute: str, daily: str
+    path: str, value: str, per_minute: str, daily: str
 ) -> list[subprocess.Popen[str]]:
     workers = [
         subprocess.Popen(
@@ -26,7 +33,7 @@ def start_workers(
                 sys.executable,
                 "-m",
                 "tests.keystore.ledger_worker",
-                str(path),
+                path,
                 str(THREADS_PER_PROCESS),
                 value,
                 per_minute,
@@ -62,27 +69,25 @@ def go(workers: list[subprocess.Popen[str]]) -> None:
 
 
 @pytest.mark.slow
-def test_rate_limit_admits_exactly_k_across_threads_and_processes(tmp_path: Path) -> None:
-    path = tmp_path / "ledger.sqlite"
-    ledger = Ledger(path)
-    workers = start_workers(path, "10", "3", "-")
+def test_rate_limit_admits_exactly_k_across_threads_and_processes(spec: str) -> None:
+    ledger = open_spec(spec)
+    workers = start_workers(spec, "10", "3", "-")
     go(workers)
     here = run_threads(ledger, shared_key(3, None), Decimal(10), THREADS_HERE)
     assert here + finish_workers(workers) == 3
 
 
 @pytest.mark.slow
-def test_daily_cap_admits_exactly_k_and_holds_after_restart(tmp_path: Path) -> None:
-    path = tmp_path / "ledger.sqlite"
-    ledger = Ledger(path)
-    workers = start_workers(path, "100", "-", "1000")
+def test_daily_cap_admits_exactly_k_and_holds_after_restart(spec: str) -> None:
+    ledger = open_spec(spec)
+    workers = start_workers(spec, "100", "-", "1000")
     go(workers)
     here = run_threads(ledger, shared_key(None, Decimal(1000)), Decimal(100), THREADS_HERE)
     assert here + finish_workers(workers) == 10
     ledger.close()
     # A fresh process: the day's total is still there.
     again = subprocess.run(
-        [sys.executable, "-m", "tests.keystore.ledger_worker", str(path), "1", "100", "-", "1000"],
+        [sys.executable, "-m", "tests.keystore.ledger_worker", spec, "1", "100", "-", "1000"],
         cwd=ROOT,
         input="go\n",
         capture_output=True,
@@ -90,6 +95,6 @@ def test_daily_cap_admits_exactly_k_and_holds_after_restart(tmp_path: Path) -> N
         timeout=60,
     )
     assert again.stdout.split() == ["ready", "0"]
-    reopened = Ledger(path)
+    reopened = open_spec(spec)
     decision = authorize(shared_key(None, Decimal(1000)), place(Decimal(1)), ledger=reopened)
     assert decision.message == "limit check failed: daily value 1001 exceeds 1000"

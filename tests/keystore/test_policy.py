@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from keystore.errors import KeystoreError
-from keystore.ledger import Ledger
+from keystore.ledger import SqliteLedger
 from keystore.policy import Request, ServerCaps, authorize
 from keystore.records import HoursWindow, KeyRecord, Limits, ValueLimit
 
@@ -43,11 +43,11 @@ def order(**fields: object) -> Request:
 
 
 @pytest.fixture
-def ledger(tmp_path: Path) -> Ledger:
-    return Ledger(tmp_path / "ledger.sqlite")
+def ledger(tmp_path: Path) -> SqliteLedger:
+    return SqliteLedger(tmp_path / "ledger.sqlite")
 
 
-def test_order_of_checks_first_failure_wins(ledger: Ledger) -> None:
+def test_order_of_checks_first_failure_wins(ledger: SqliteLedger) -> None:
     """Start with a key and request that fail every check; fix them one by one, in order."""
     inside = NOW.replace(hour=14)  # inside the 13:30-20:00 UTC window; NOW is outside
     limits = Limits(
@@ -95,7 +95,12 @@ def test_order_of_checks_first_failure_wins(ledger: Ledger) -> None:
             "request",
             {"value": Decimal(450)},
         ),
-        ("rate", "limit check failed: rate limit 1/min", "now", inside + timedelta(seconds=61)),
+        (
+            "rate",
+            "limit check failed: rate limit 1/min; retry in 30 s",
+            "now",
+            inside + timedelta(seconds=61),
+        ),
         (
             "daily_value",
             "limit check failed: daily value 850 exceeds 800",
@@ -112,7 +117,7 @@ def test_order_of_checks_first_failure_wins(ledger: Ledger) -> None:
     assert decision.reservation is not None
 
 
-def test_daily_value_text_and_total(ledger: Ledger) -> None:
+def test_daily_value_text_and_total(ledger: SqliteLedger) -> None:
     key = make_key(max_daily_value=ValueLimit(Decimal(2500)))
     assert authorize(key, order(value=Decimal(1000)), ledger=ledger, now=NOW).allowed
     assert authorize(key, order(value=Decimal(1000)), ledger=ledger, now=NOW).allowed
@@ -128,7 +133,7 @@ def test_daily_value_text_and_total(ledger: Ledger) -> None:
     ).allowed
 
 
-def test_daily_value_is_per_market(ledger: Ledger) -> None:
+def test_daily_value_is_per_market(ledger: SqliteLedger) -> None:
     key = make_key(max_daily_value=ValueLimit.parse("HK=2000,US=300"))
     assert authorize(key, order(value=Decimal(2000)), ledger=ledger, now=NOW).allowed
     us = order(market="US", code="US.AAPL", currency="USD", value=Decimal(300))
@@ -163,7 +168,7 @@ def test_unknown_value_fails_closed_when_capped() -> None:
 
 @pytest.mark.parametrize("caps", [None, ServerCaps(max_daily_value=ValueLimit(Decimal(100)))])
 def test_unknown_value_fails_closed_under_a_daily_cap_alone(
-    ledger: Ledger, caps: ServerCaps | None
+    ledger: SqliteLedger, caps: ServerCaps | None
 ) -> None:
     """With only a daily cap (key or server), an order of unknown value must not count as 0."""
     key = make_key() if caps else make_key(max_daily_value=ValueLimit(Decimal(100)))
@@ -189,7 +194,7 @@ def test_server_cap_stricter_wins() -> None:
     )
 
 
-def test_server_rate_cap_applies_to_unlimited_key(ledger: Ledger) -> None:
+def test_server_rate_cap_applies_to_unlimited_key(ledger: SqliteLedger) -> None:
     key = make_key()
     caps = ServerCaps(max_orders_per_minute=2)
     results = [authorize(key, order(), ledger=ledger, caps=caps, now=NOW).allowed for _ in range(3)]
@@ -220,7 +225,7 @@ def test_bad_hours_windows(bad: str) -> None:
         HoursWindow.parse(bad)
 
 
-def test_cancel_is_never_limited_but_needs_scope(ledger: Ledger) -> None:
+def test_cancel_is_never_limited_but_needs_scope(ledger: SqliteLedger) -> None:
     key = make_key(
         max_order_value=ValueLimit(Decimal(1)),
         max_orders_per_minute=1,
@@ -276,7 +281,7 @@ def test_limited_place_without_ledger_is_refused() -> None:
     assert authorize(make_key(), order(), now=NOW).allowed
 
 
-def test_dry_run_reserves_nothing(ledger: Ledger) -> None:
+def test_dry_run_reserves_nothing(ledger: SqliteLedger) -> None:
     key = make_key(max_orders_per_minute=1)
     for _ in range(3):
         decision = authorize(key, order(), ledger=ledger, now=NOW, reserve=False)
@@ -286,7 +291,7 @@ def test_dry_run_reserves_nothing(ledger: Ledger) -> None:
     assert authorize(key, order(), ledger=ledger, now=NOW, reserve=False).reason == "rate"
 
 
-def test_modify_rechecks_value_and_counts_the_increase(ledger: Ledger) -> None:
+def test_modify_rechecks_value_and_counts_the_increase(ledger: SqliteLedger) -> None:
     key = make_key(
         max_order_value=ValueLimit(Decimal(1000)), max_daily_value=ValueLimit(Decimal(1500))
     )
@@ -303,7 +308,7 @@ def test_modify_rechecks_value_and_counts_the_increase(ledger: Ledger) -> None:
     assert authorize(key, shrink, ledger=ledger, now=NOW).allowed
 
 
-def test_release_gives_back_value_and_rate_slot(ledger: Ledger) -> None:
+def test_release_gives_back_value_and_rate_slot(ledger: SqliteLedger) -> None:
     key = make_key(max_orders_per_minute=1, max_daily_value=ValueLimit(Decimal(1000)))
     first = authorize(key, order(value=Decimal(1000)), ledger=ledger, now=NOW)
     assert first.reservation is not None

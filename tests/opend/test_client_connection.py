@@ -123,7 +123,11 @@ async def test_request_timeout_then_late_reply_is_dropped() -> None:
         state = await client.get_global_state()
         assert state.market_hk is None
         assert client.connected
-        assert client.connection is not None and client.connection.in_flight == 0
+        # The timeout sent a KeepAlive probe; it is answered and nothing else stays in flight.
+        conn = client.connection
+        assert conn is not None
+        await until(lambda: conn.in_flight == 0, what="the KeepAlive probe answered")
+        assert client.connected
 
 
 async def test_opend_error_reply_carries_opend_message() -> None:

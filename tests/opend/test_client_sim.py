@@ -226,6 +226,62 @@ async def test_stalled_reply_times_out(sim: Simulator) -> None:
         assert (await client.get_market_snapshot([HK]))[0].code == "HK.00700"
 
 
+async def test_a_frozen_gateway_is_reported_within_the_timeout_and_its_link_dropped(
+    sim: Simulator,
+) -> None:
+    """Every reply held (an OpenD that stopped answering): a read says so within the request
+    timeout, the KeepAlive that timeout sends goes unanswered, and the link is dropped, failing
+    every call still waiting at once; an order in flight is outcome unknown."""
+    timeout = 1.0
+    async with make_client(sim, request_timeout=timeout, keepalive_interval=60.0) as client:
+        assert await client.wait_connected(5)
+        acc = await account(client, "SIMULATE", "HK")
+        first = client.connection
+        sim.stall()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(GatewayNotConnected, match=r"\(no reply within 1 s\)$"):
+            await client.get_global_state()
+        assert loop.time() - started < timeout + 0.3
+        # The scenario, not a wait for a condition: these start half a timeout after the probe.
+        await asyncio.sleep(timeout / 2)
+        sent_at = loop.time()
+        read_error, order_error = await asyncio.gather(
+            client.get_stock_quote([HK]),
+            client.place_order(acc, HK, TrdSide.BUY, OrderType.NORMAL, 100, 1.0),
+            return_exceptions=True,
+        )
+        failed_at = loop.time()
+        assert failed_at - sent_at < timeout * 0.8, "they waited out their own timeout"
+        assert isinstance(read_error, GatewayNotConnected)
+        assert str(read_error).endswith(
+            "(connection lost before the reply: no reply to KeepAlive within 1 s)"
+        )
+        assert isinstance(order_error, OutcomeUnknown)
+        assert first is not None and first.closed
+        with pytest.raises(GatewayNotConnected):  # at once now: no link to wait on
+            await client.get_global_state()
+        assert loop.time() - failed_at < 0.1
+        sim.unstall()
+        await until(lambda: client.connected, timeout=10, what="back")
+        assert client.connection is not first
+        assert (await client.get_global_state()) is not None
+
+
+async def test_the_account_list_is_asked_once_per_link(sim: Simulator, client: OpenDClient) -> None:
+    """Every account call needs the list; it is asked again only on a new link (or after
+    ACC_LIST_TTL_S), so an account read costs OpenD one request, not two."""
+    before = sim.requests_seen[ProtoId.TRD_GET_ACC_LIST]
+    first = await client.get_acc_list()
+    assert await client.get_acc_list() == first
+    assert sim.requests_seen[ProtoId.TRD_GET_ACC_LIST] == before + 1
+    link = client.connection
+    sim.drop_connections()
+    await until(lambda: client.connected and client.connection is not link, what="reconnect")
+    assert await client.get_acc_list() == first
+    assert sim.requests_seen[ProtoId.TRD_GET_ACC_LIST] == before + 2
+
+
 async def test_reconnect_after_sim_stop_and_start(sim: Simulator, client: OpenDClient) -> None:
     first = client.connection
     await sim.stop()

@@ -103,7 +103,7 @@ def get_funds(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str,
     frozen = trading.frozen_cash(account)
     market_val = trading.market_value(account, now)
     unrealized = sum(
-        p.qty * state.market.last_price(p.sec, now) - p.cost_total
+        p.qty * state.market.last_price(p.sec, now) * p.sec.multiplier - p.cost_total
         for p in account.positions.values()
         if p.qty
     )
@@ -163,7 +163,7 @@ def get_funds(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str,
 
 def _position_wire(state: SimState, account: Account, p: Position, now: float) -> dict[str, Any]:
     price = state.market.last_price(p.sec, now)
-    val = p.qty * price
+    val = p.qty * price * p.sec.multiplier  # contracts are worth the multiplier each
     pl = val - p.cost_total
     cost = p.cost_price
     buy_qty, buy_val, sell_qty, sell_val = state.trading.today_trades(account, p.sec, now)
@@ -181,7 +181,7 @@ def _position_wire(state: SimState, account: Account, p: Position, now: float) -
         # A fraction (0.05 = 5%), unlike the quote side's percent fields: the SDK multiplies by 100.
         "plRatio": round(pl / p.cost_total, 6) if p.cost_total else 0.0,
         "secMarket": int(SEC_MARKET_OF[p.sec.security.market]),
-        "td_plVal": round(sell_val - buy_val + (buy_qty - sell_qty) * price, 2),
+        "td_plVal": round(sell_val - buy_val + (buy_qty - sell_qty) * price * p.sec.multiplier, 2),
         "td_trdVal": round(buy_val + sell_val, 2),
         "td_buyVal": round(buy_val, 2),
         "td_buyQty": float(buy_qty),

@@ -171,10 +171,9 @@ def get_max_trd_qtys(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> di
         )
     except TradeError as exc:
         raise SimError(str(exc)) from None
-    as_int(required(c2s, "orderType"), "orderType")
     price = as_float(required(c2s, "price"), "price") or 0.0
-    if price <= 0:
-        price = state.market.book(sec, now, 1)[0][0][0]  # no price given: the ask
+    if as_int(required(c2s, "orderType"), "orderType") == 2 or price <= 0:
+        price = state.market.book(sec, now, 1)[0][0][0]  # a market buy pays the ask
     return {
         "header": echo,
         "maxTrdQtys": {

@@ -1,5 +1,7 @@
 """`futucli sim` as a user runs it: a real process, a banner line, a served port, a clean stop."""
 
+import asyncio
+import os
 import re
 import signal
 import subprocess
@@ -7,12 +9,14 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from opend import pbschema
 from opend.codes import QotMarket
 from opend.enums import QotMarketState
+from opend.framing import ProtoFmt, encode_frame
 from opend.protoids import ProtoId
 from opend.sim.exchange import reported_state
 from tests.conftest import console_script
@@ -143,6 +147,48 @@ async def test_quote_limits_flag_turns_on_opends_quote_limits() -> None:
             await sim.conn.ok(ProtoId.QOT_GET_PLATE_SET, plate_set)
         message = await sim.conn.error(ProtoId.QOT_GET_PLATE_SET, plate_set)
         assert "at most 10 Qot_GetPlateSet requests per 30 s" in message
+
+
+@pytest.mark.anyio
+async def test_without_the_schemas_a_protobuf_client_is_told_what_to_do_and_closed(
+    tmp_path: Path,
+) -> None:
+    """The official SDK's default (protobuf bodies) against a sim without the official schemas:
+    no JSON reply labelled protobuf, but one line on the sim's stderr per connection and the
+    connection closed. A futu package without its schema folder is what `pbschema` sees when
+    the schemas are missing."""
+    (tmp_path / "futu").mkdir()
+    (tmp_path / "futu" / "__init__.py").write_text("", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    proc = subprocess.Popen(
+        [console_script("futucli"), "sim", "--listen", "127.0.0.1:0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        match = BANNER.match(proc.stdout.readline().strip())
+        assert match and match.group(2) == "json"
+        address = ("127.0.0.1", int(match.group(1)))
+        for _ in range(2):
+            conn = await RawConn.open(address, init=False)
+            frame = encode_frame(ProtoId.INIT_CONNECT, 1, b"\x08\xac\x02", ProtoFmt.PROTOBUF)
+            await conn.send_raw(frame)
+            assert await asyncio.wait_for(conn.reader.read(), 10) == b""  # closed, no reply
+            await conn.close()
+        json_client = await RawConn.open(address)  # JSON is served as ever
+        await json_client.ok(ProtoId.TRD_GET_ACC_LIST, {"userID": "0"})
+        await json_client.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+    told = [line for line in err.splitlines() if "protobuf" in line]
+    assert len(told) == 2, err
+    assert "pip install 'futu-mcp[sim-protobuf]'" in told[0]
+    assert "SysConfig.set_proto_fmt(ProtoFMT.Json)" in told[0]
+    assert told[0].startswith("futucli sim: conn ")
 
 
 @pytest.mark.anyio

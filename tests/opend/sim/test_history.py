@@ -57,9 +57,8 @@ def test_seeded_history_ends_in_todays_holdings_and_cash(seed: int) -> None:
             assert bool(deal.fees) is (account.env is TrdEnv.REAL)
             venue = exchange.EXCHANGE_OF[deal.order.sec.security.market]
             assert exchange.is_trading(venue, deal.time), deal  # within a real session
-            low, high = state.market.day_range(
-                deal.order.sec, exchange.local(venue, deal.time).date()
-            )
+            day = exchange.local(venue, deal.time).date()
+            low, high = state.market.day_range(deal.order.sec, day, day)
             assert low - 0.01 <= deal.price <= high + 0.01
         now_held = {code: p.qty for code, p in account.positions.items() if p.qty}
         assert {c: q for c, q in held.items() if q} == now_held

@@ -1,0 +1,165 @@
+"""futucli ledger (usage against limits, from either ledger) and revoke-key / rotate-key
+--ledger (the revocation recorded where every replica reads it), in process."""
+
+import json
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from futucli.app import app
+from keystore.ledger import Ledger, SqliteLedger
+from keystore.paths import ledger_path
+from keystore.records import Limits, ValueLimit
+from keystore.store import KeyStore
+from keystore.tokens import parse_token
+from tests.keystore.conftest import cheap_key
+from tests.redisserver import RedisServer
+
+runner = CliRunner()
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), env={"COLUMNS": "200", **(env or {})})
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def keys_path(isolated_home: Path) -> Path:
+    return Path(os.environ["FUTU_KEYS_FILE"])
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def where(request: pytest.FixtureRequest, keys_path: Path) -> tuple[list[str], Ledger]:
+    """The --ledger arguments and the same ledger opened directly."""
+    if request.param == "sqlite":
+        keys_path.parent.mkdir(parents=True, exist_ok=True)
+        return [], SqliteLedger(ledger_path(keys_path))
+    from keystore.ledger_redis import RedisLedger
+
+    server: RedisServer = request.getfixturevalue("redis_server")
+    return ["--ledger", server.url], RedisLedger(server.url)
+
+
+def spend(ledger: Ledger, key_id: str, market: str, currency: str, amount: str) -> None:
+    ledger.reserve(
+        key_id,
+        market=market,
+        currency=currency,
+        amount=Decimal(amount),
+        max_per_minute=None,
+        max_daily=None,
+    )
+
+
+def test_ledger_shows_each_key_against_its_limits(
+    keys_path: Path, where: tuple[list[str], Ledger]
+) -> None:
+    flags, ledger = where
+    store = KeyStore(keys_path)
+    limits = Limits(
+        max_orders_per_minute=3,
+        max_daily_value=ValueLimit(None, {"HK": Decimal(50000), "US": Decimal(6000)}),
+    )
+    cheap_key(store, "bot", ("trade:simulate",), limits)
+    cheap_key(store, "quiet")
+    cheap_key(store, "gone")
+    run("revoke-key", "gone")
+    spend(ledger, "bot", "HK", "HKD", "20000")
+    spend(ledger, "bot", "HK", "HKD", "21000")
+    spend(ledger, "bot", "US", "USD", "1200.5")
+    code, out, _ = run("ledger", "--json", *flags)
+    assert code == 0
+    rows: list[dict[str, Any]] = json.loads(out)
+    assert [r["id"] for r in rows] == ["bot", "quiet"]  # a revoked key has nothing to show
+    assert rows[0]["orders_last_minute"] == 3
+    assert rows[0]["max_orders_per_minute"] == 3
+    assert rows[0]["daily"] == [
+        {"market": "HK", "currency": "HKD", "value": "41000", "max_daily_value": "50000"},
+        {"market": "US", "currency": "USD", "value": "1200.5", "max_daily_value": "6000"},
+    ]
+    assert rows[1] == {
+        "id": "quiet",
+        "orders_last_minute": 0,
+        "max_orders_per_minute": None,
+        "daily": [],
+    }
+    code, out, _ = run("ledger", *flags)
+    assert code == 0
+    assert "3/3" in out
+    assert "41000/50000" in out
+    assert "1200.5/6000" in out
+    assert "0 (no limit)" in out
+
+
+def test_revoke_and_rotate_record_the_kid_in_the_ledger(
+    keys_path: Path, where: tuple[list[str], Ledger]
+) -> None:
+    flags, ledger = where
+    store = KeyStore(keys_path)
+    _, first = cheap_key(store, "a")
+    _, second = cheap_key(store, "b")
+    code, _, err = run("revoke-key", "a", *flags)
+    assert code == 0
+    code, out, _ = run("rotate-key", "b", *flags)
+    assert code == 0
+    new_kid = parse_token(out.strip()).kid
+    revoked = ledger.revoked_kids()
+    if flags:
+        assert set(revoked) == {first.kid, second.kid}
+        assert "recorded the revocation" in err
+    else:
+        assert revoked == {}  # without --ledger only keys.json says it
+    assert new_kid not in revoked
+
+
+def test_a_revocation_the_ledger_missed_says_how_to_record_it(
+    keys_path: Path, tmp_path: Path
+) -> None:
+    from tests.redisserver import RedisServer
+
+    server = RedisServer(tmp_path)  # never started: nothing listens on its port
+    _, record = cheap_key(KeyStore(keys_path), "a")
+    code, _, err = run("revoke-key", "a", "--ledger", server.url)
+    assert code == 1
+    assert f"revocation of kid {record.kid} is NOT recorded" in err
+    assert "limit ledger unavailable" in err
+    assert "futucli revoke-key a --ledger" in err
+    # keys.json says it all the same, and a second run (ledger back) records it.
+    assert KeyStore(keys_path).read().by_id("a").revoked_at is not None  # type: ignore[union-attr]
+
+
+def test_a_password_on_the_command_line_is_refused(keys_path: Path) -> None:
+    cheap_key(KeyStore(keys_path), "a")
+    code, out, err = run("revoke-key", "a", "--ledger", "redis://:hunter2hunter2@127.0.0.1:1/0")
+    assert code == 2
+    assert "FUTU_LEDGER_PASSWORD" in err
+    assert "hunter2hunter2" not in out + err
+    assert KeyStore(keys_path).read().by_id("a").revoked_at is None  # type: ignore[union-attr]
+
+
+def test_the_ledger_password_comes_from_the_environment(keys_path: Path, tmp_path: Path) -> None:
+    server = RedisServer(tmp_path, password="s3cret-ledger-pass")
+    server.start()
+    try:
+        _, record = cheap_key(KeyStore(keys_path), "a")
+        code, out, err = run("revoke-key", "a", "--ledger", server.url)
+        assert code == 1  # no password: Redis refuses, and says so without any secret
+        assert "limit ledger unavailable" in err
+        code, out, err = run(
+            "revoke-key",
+            "a",
+            "--ledger",
+            server.url,
+            env={"FUTU_LEDGER_PASSWORD": "s3cret-ledger-pass"},
+        )
+        assert code == 0, err
+        assert "s3cret-ledger-pass" not in out + err
+        from keystore.ledger_redis import RedisLedger
+
+        assert record.kid in RedisLedger(server.url, password="s3cret-ledger-pass").revoked_kids()
+    finally:
+        server.stop()
