@@ -16,8 +16,9 @@ from decimal import Decimal
 from opend.codes import QotMarket, Security
 from opend.enums import Currency, SecurityType
 from opend.sim.blackscholes import YEAR_SECONDS
+from opend.sim.exchange import Exchange
 from opend.sim.market import MARKET_TZ
-from opend.sim.options import hk_expiry, third_friday
+from opend.sim.options import hk_expiry, third_friday, trading_day_on_or_before
 from opend.sim.universe import SimSecurity
 
 
@@ -74,7 +75,7 @@ class FutureProduct:
     def last_trade_day(self, year: int, month: int) -> date:
         """The contract month's last trading day."""
         if self.market is QotMarket.US:
-            return third_friday(year, month)
+            return trading_day_on_or_before(Exchange.US, third_friday(year, month))
         return hk_expiry(year, month)
 
     def months(self, today: date) -> list[tuple[int, int]]:

@@ -8,8 +8,8 @@ Facts (see `reference/opend-protocol-more.md` §2): US codes are root + YYMMDD +
 1000 (`US.AAPL260116C200000`), HK codes use the HKATS class code (`HK.TCH260129C480000`); US
 equity options cover 100 shares; HKEX's Tencent class (TCH) covers one 100-share board lot. US
 monthlies expire on the third Friday, weeklies on the other Fridays; HK stock options expire on
-the business day before the month's last business day. The sim trades on every weekday, so
-"business day" here is a weekday.
+the business day before the month's last business day, on the exchanges' holiday calendars
+(`exchange`): a Friday holiday moves a US expiry to the trading day before.
 """
 
 import re
@@ -21,6 +21,7 @@ from functools import cache
 from opend.codes import QotMarket
 from opend.enums import ExpirationCycle
 from opend.sim.blackscholes import YEAR_SECONDS, Greeks, black_scholes, smile_vol
+from opend.sim.exchange import Exchange, is_trading_day
 from opend.sim.market import MARKET_TZ
 from opend.sim.universe import SECURITIES, SimSecurity
 
@@ -79,22 +80,7 @@ _LISTED_FOR: dict[tuple[QotMarket, ExpirationCycle], int] = {
     (QotMarket.HK, ExpirationCycle.MONTH): 95,
     (QotMarket.HK, ExpirationCycle.QUARTER): 280,
 }
-_STRIKE_BAND = (0.7, 1.3)
-# NYSE holidays that fall on a Friday (reference/opend-protocol-more.md §4: NYSE Group release
-# 2025-12-23): that week's options expire on the Thursday instead.
-_US_FRIDAY_HOLIDAYS = frozenset(
-    date.fromisoformat(d)
-    for d in (
-        "2026-04-03",
-        "2026-06-19",
-        "2026-07-03",
-        "2026-12-25",
-        "2027-01-01",
-        "2027-03-26",
-        "2027-06-18",
-        "2027-12-24",
-    )
-)  # strikes listed around the underlying's level
+_STRIKE_BAND = (0.7, 1.3)  # strikes listed around the underlying's level
 
 
 def third_friday(year: int, month: int) -> date:
@@ -103,15 +89,18 @@ def third_friday(year: int, month: int) -> date:
     return first + timedelta(days=(4 - first.weekday()) % 7 + 14)
 
 
-def hk_expiry(year: int, month: int) -> date:
-    """HKEX stock option expiry: the business day before the month's last business day."""
-    day = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
-    while day.weekday() >= 5:
-        day -= timedelta(days=1)
-    day -= timedelta(days=1)
-    while day.weekday() >= 5:
+def trading_day_on_or_before(exchange: Exchange, day: date) -> date:
+    """`day` if the exchange trades then, else the trading day before it."""
+    while not is_trading_day(exchange, day):
         day -= timedelta(days=1)
     return day
+
+
+def hk_expiry(year: int, month: int) -> date:
+    """HKEX stock option expiry: the business day before the month's last business day."""
+    month_end = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    last = trading_day_on_or_before(Exchange.HK, month_end)
+    return trading_day_on_or_before(Exchange.HK, last - timedelta(days=1))
 
 
 def expiries(option_class: OptionClass, today: date) -> list[tuple[date, ExpirationCycle]]:
@@ -123,7 +112,8 @@ def expiries(option_class: OptionClass, today: date) -> list[tuple[date, Expirat
         while friday <= today + timedelta(days=_LISTED_FOR[(market, ExpirationCycle.MONTH)]):
             monthly = friday == third_friday(friday.year, friday.month)
             cycle = ExpirationCycle.MONTH if monthly else ExpirationCycle.WEEK
-            expiry = friday - timedelta(days=1) if friday in _US_FRIDAY_HOLIDAYS else friday
+            # A Friday holiday (Good Friday, Christmas...) moves the week's expiry earlier.
+            expiry = trading_day_on_or_before(Exchange.US, friday)
             if (
                 (monthly or option_class.weeklies)
                 and today <= expiry

@@ -17,6 +17,7 @@ from functools import cache
 from opend.codes import QotMarket
 from opend.enums import Issuer, WrtType
 from opend.sim.blackscholes import YEAR_SECONDS, Greeks, black_scholes
+from opend.sim.exchange import Exchange, is_trading_day
 from opend.sim.market import MARKET_TZ, noise
 from opend.sim.universe import SECURITIES, SimSecurity
 
@@ -77,7 +78,7 @@ class Warrant:
         day, left = self.maturity, 4
         while left:
             day -= timedelta(days=1)
-            if day.weekday() < 5:
+            if is_trading_day(Exchange.HK, day):
                 left -= 1
         return day
 
@@ -165,11 +166,11 @@ def _round_sig(value: float, digits: int = 3) -> float:
 
 
 def listing_day(generation: int) -> date:
-    """The first weekday of the generation's month: when its issues start trading."""
+    """The first trading day of the generation's month: when its issues start trading."""
     year = _FIRST_MONTH[0] + (_FIRST_MONTH[1] - 1 + generation) // 12
     month = (_FIRST_MONTH[1] - 1 + generation) % 12 + 1
     listed = date(year, month, 1)
-    while listed.weekday() >= 5:
+    while not is_trading_day(Exchange.HK, listed):
         listed += timedelta(days=1)
     return listed
 
@@ -186,7 +187,7 @@ def issues(seed: int, generation: int, closes: dict[str, float]) -> list[Warrant
             issuer = _ISSUERS[int(r[0] * len(_ISSUERS))]
             months = 6 + int(r[1] * 7)
             maturity = listed + timedelta(days=30 * months)
-            while maturity.weekday() >= 5:
+            while not is_trading_day(Exchange.HK, maturity):
                 maturity -= timedelta(days=1)
             away = 0.05 + 0.20 * r[2]
             sign = {

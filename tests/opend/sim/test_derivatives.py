@@ -101,6 +101,11 @@ def test_us_expiries_are_fridays_with_third_friday_monthlies_and_holiday_thursda
             assert expiry == options.third_friday(expiry.year, expiry.month)
         assert expiry.weekday() in (3, 4)
     assert options.third_friday(2026, 1) == date(2026, 1, 16)
+    # Good Friday 2026 and Juneteenth (the third Friday of June 2026) are NYSE holidays.
+    spring = dict(options.expiries(aapl, date(2026, 3, 30)))
+    assert spring[date(2026, 4, 2)] is ExpirationCycle.WEEK and date(2026, 4, 3) not in spring
+    june = dict(options.expiries(aapl, date(2026, 6, 1)))
+    assert june[date(2026, 6, 18)] is ExpirationCycle.MONTH and date(2026, 6, 19) not in june
 
 
 def test_hk_expiry_is_the_business_day_before_the_last() -> None:
