@@ -18,7 +18,15 @@ import pytest
 from keystore.ledger_redis import RedisLedger
 from keystore.store import KeyStore
 from tests.conftest import console_script
-from tests.e2e.conftest import HttpServer, gateway_of, http_client, server_env, wait_for
+from tests.e2e.conftest import (
+    INITIALIZE,
+    HttpServer,
+    gateway_of,
+    http_client,
+    server_env,
+    wait_for,
+)
+from tests.e2e.test_http_sessions import bearer
 from tests.e2e.test_mcp_policy import TRADE, order
 from tests.e2e.test_mcp_tools import call, ok
 from tests.redisserver import RedisServer
@@ -176,13 +184,12 @@ async def test_a_revocation_reaches_a_replica_with_a_stale_keys_file(
 
 async def refusal_of(url: str, token: str) -> str | None:
     """Why a quote call with `token` is refused ("401" at the HTTP layer), or None."""
-    try:
-        async with http_client(url, token) as client:
-            failed, text = await call(client, "futu_get_quote", {"codes": "HK.00700"})
-    except Exception as exc:  # the SDK raises on a 401 before any tool result
-        if "401" in repr(exc):
+    # The SDK's client reports a 401 only as "Server returned an error response": ask first.
+    async with httpx2.AsyncClient(headers=bearer(token), timeout=30) as http:
+        if (await http.post(url, json=INITIALIZE)).status_code == 401:
             return "401"
-        raise
+    async with http_client(url, token) as client:
+        failed, text = await call(client, "futu_get_quote", {"codes": "HK.00700"})
     return text if failed else None
 
 
