@@ -36,12 +36,16 @@ def _taylor(
     tick."""
     out: list[float] = []
     for first in range(0, len(spots), _ANCHOR_MINUTES):
-        anchor_spot, anchor_t = spots[first], start + first * 60
-        g = greeks(anchor_spot, anchor_t)
-        for m in range(first, min(first + _ANCHOR_MINUTES, len(spots))):
-            ds = spots[m] - anchor_spot
-            decay = g.theta * (m - first) / 1440
-            out.append(max(g.price + g.delta * ds + 0.5 * g.gamma * ds * ds + decay, 0.0))
+        anchor_spot = spots[first]
+        g = greeks(anchor_spot, start + first * 60)
+        price, delta, half_gamma, decay = g.price, g.delta, 0.5 * g.gamma, g.theta / 1440
+        out.extend(
+            max(
+                price + (s - anchor_spot) * (delta + half_gamma * (s - anchor_spot)) + decay * k,
+                0.0,
+            )
+            for k, s in enumerate(spots[first : first + _ANCHOR_MINUTES])
+        )
     return out
 
 
@@ -52,6 +56,10 @@ class _OptionPricing:
     @property
     def underlying(self) -> SimSecurity:
         return self.contract.option_class.underlying
+
+    @property
+    def expires_at(self) -> float:
+        return self.contract.expiry_time
 
     def value(self, spot: float, t: float) -> float:
         return self.contract.greeks(spot, t).price
@@ -68,6 +76,10 @@ class _FuturePricing:
     def underlying(self) -> SimSecurity:
         return INDEXES[self.contract.product.index]
 
+    @property
+    def expires_at(self) -> float:
+        return self.contract.expiry_time
+
     def value(self, spot: float, t: float) -> float:
         return self.contract.value(spot, t)
 
@@ -83,12 +95,16 @@ class _WarrantPricing:
     def underlying(self) -> SimSecurity:
         return self.warrant.underlying
 
+    @property
+    def expires_at(self) -> float:
+        return self.warrant.expiry_time
+
     def value(self, spot: float, t: float) -> float:
         return self.warrant.value(spot, t)
 
     def minute_values(self, spots: list[float], start: float) -> list[float]:
         if self.warrant.is_cbbc:
-            return [self.warrant.value(s, start + m * 60) for m, s in enumerate(spots)]
+            return self.warrant.cbbc_values(spots, start)
         return _taylor(self.warrant.greeks, spots, start)
 
 
@@ -137,8 +153,8 @@ class Derivatives:
         if sec is None or self._terms.get(full) != terms:
             sec = self._secs[full] = self._security(security.market, terms)
             self._terms[full] = terms
-        if isinstance(terms, Warrant) and self.called(terms, t):
-            return None
+        if terms.expiry_time <= t or (isinstance(terms, Warrant) and self.called(terms, t)):
+            return None  # gone from the close of its last day, or called
         return sec
 
     def known(self, code: str) -> SimSecurity:

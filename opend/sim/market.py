@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from itertools import pairwise
+from itertools import accumulate, pairwise
 
 from opend.codes import QotMarket
 from opend.enums import KLType, TickerDirect
@@ -167,22 +167,17 @@ class _DayPath:
         self.knots = knots
         weights = [0.6 + rng.random() + 0.8 * abs(m / MINUTES - 0.5) for m in range(MINUTES)]
         total = sum(weights)
-        cum_volume = [0]
-        cum_turnover = [0.0]
-        acc = 0.0
-        for m, weight in enumerate(weights):
-            acc += record.volume * weight / total
-            cum_volume.append(round(acc))
-            traded = cum_volume[-1] - cum_volume[-2]
-            cum_turnover.append(cum_turnover[-1] + traded * (knots[m] + knots[m + 1]) / 2)
+        volume = record.volume
+        # Running sums with accumulate: the same additions in the same order as a loop, faster.
+        cum_volume = [0, *map(round, accumulate(volume * w / total for w in weights))]
+        traded = [b - a for a, b in pairwise(cum_volume)]
+        mids = [(a + b) / 2 for a, b in pairwise(knots)]
         self.cum_volume = cum_volume
-        self.cum_turnover = cum_turnover
-        high, low = [knots[0]], [knots[0]]
-        for k in range(1, MINUTES + 1):
-            high.append(max(high[-1], knots[k]))
-            low.append(min(low[-1], knots[k]))
-        self.prefix_high = high
-        self.prefix_low = low
+        self.cum_turnover = list(
+            accumulate((v * p for v, p in zip(traded, mids, strict=True)), initial=0.0)
+        )
+        self.prefix_high = list(accumulate(knots, max))
+        self.prefix_low = list(accumulate(knots, min))
         self.record = record
 
 

@@ -66,7 +66,8 @@ class SimState:
         # Unlocking is instance-wide on OpenD: one connection unlocks for all.
         self.unlocked = False
         self.unlock_window = RateWindow(10, 30.0, 0.0, "Trd_UnlockTrade requests")
-        self.refresh_windows: dict[tuple[int, int], RateWindow] = {}
+        # Per-account request windows (refreshCache, account queries), by (protocol, acc_id).
+        self.account_windows: dict[tuple[int, int], RateWindow] = {}
         # Off by default: tests and benchmarks make far more quote requests than OpenD allows.
         self.quote_limits = quote_limits
         # Quote limits are per OpenD user and the simulator has one: its connections share them.

@@ -30,7 +30,7 @@ from opend.sim.derivatives import Derivatives
 from opend.sim.fees import Fee, order_fees, total
 from opend.sim.limits import LimitExceeded, RateWindow
 from opend.sim.market import HK_BROKERS, MarketData, noise
-from opend.sim.universe import SECURITIES, SimSecurity, on_tick_grid
+from opend.sim.universe import SECURITIES, SimSecurity, on_tick_grid, round_to_tick
 
 # Fixed conversion rates into HKD, for funds asked in another currency than the account's.
 FX_TO_HKD: dict[Currency, float] = {Currency.HKD: 1.0, Currency.USD: 7.8, Currency.CNH: 1.08}
@@ -612,7 +612,38 @@ class Trading:
 
     def match(self, now: float) -> None:
         """Give resting orders one chance at the best level of every book refresh since the last
-        run (each refresh is a fresh book; the current one was already offered at placement)."""
+        run (each refresh is a fresh book; the current one was already offered at placement),
+        then settle whatever has expired."""
+        self._match(now)
+        self._settle_expired(now)
+
+    def _settle_expired(self, now: float) -> None:
+        """Options, warrants and futures past their expiry: open orders on them are cancelled
+        and holdings are paid out in cash at their final value (an option's or warrant's
+        intrinsic value, a future's settlement price), times the multiplier."""
+        for order in self.orders.values():
+            derived = order.sec.derived
+            if order.status in _LIVE and derived is not None and derived.expires_at <= now:
+                order.status = (
+                    OrderStatus.CANCELLED_PART if order.fill_qty else OrderStatus.CANCELLED_ALL
+                )
+                order.update_time = derived.expires_at
+                order.last_err = "the contract expired"
+                self._notify(order, None)
+        for account in self.accounts.values():
+            for position in account.positions.values():
+                derived = position.sec.derived
+                if position.qty and derived is not None and derived.expires_at <= now:
+                    final = round_to_tick(
+                        position.sec.tick_rule, self.market.price(position.sec, derived.expires_at)
+                    )
+                    value = position.qty * final * position.sec.multiplier
+                    account.cash += value
+                    position.realized_pl += value - position.cost_total
+                    position.cost_total = 0.0
+                    position.qty = 0
+
+    def _match(self, now: float) -> None:
         first = self._matched_window + 1
         last = int(now // _MATCH_STEP)
         self._matched_window = max(self._matched_window, last)

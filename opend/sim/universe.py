@@ -56,6 +56,11 @@ class Derivation(Protocol):
         """The security whose price drives this one."""
         ...
 
+    @property
+    def expires_at(self) -> float:
+        """When the contract stops trading and is settled (epoch seconds)."""
+        ...
+
     def value(self, spot: float, t: float) -> float:
         """The derivative's price at time `t` when the underlying trades at `spot`."""
         ...

@@ -99,24 +99,27 @@ class Warrant:
         """The issuer's volatility for this issue (a fraction)."""
         return self.underlying.daily_vol * 252**0.5 * self.vol_markup
 
+    def cbbc_values(self, spots: list[float], start: float) -> list[float]:
+        """A CBBC's price at each of `spots`, a minute apart from `start`: intrinsic value plus
+        the issuer's funding cost for the time left (a bear's, half: its hedge earns interest)."""
+        sign = 1.0 if self.kind is WrtType.BULL else -1.0
+        carry = self.strike * _RATE * (1.0 if sign > 0 else 0.5) / self.ratio
+        years = self.years(start)
+        step = 60.0 / YEAR_SECONDS
+        return [
+            max(
+                max(sign * (s - self.strike), 0.0) / self.ratio
+                + carry * max(years - m * step, 0.0),
+                0.001,
+            )
+            for m, s in enumerate(spots)
+        ]
+
     def value(self, spot: float, t: float) -> float:
         """Price per warrant when the underlying is at `spot`."""
-        years = self.years(t)
-        if self.kind is WrtType.BULL:
-            per_share = max(spot - self.strike, 0.0) + self.strike * _RATE * years
-        elif self.kind is WrtType.BEAR:
-            per_share = max(self.strike - spot, 0.0) + self.strike * _RATE * years * 0.5
-        else:
-            per_share = black_scholes(
-                self.kind is WrtType.CALL,
-                spot,
-                self.strike,
-                years,
-                _RATE,
-                0.0,
-                self.implied_vol(),
-            ).price
-        return max(per_share / self.ratio, 0.001)
+        if self.is_cbbc:
+            return self.cbbc_values([spot], t)[0]
+        return self.greeks(spot, t).price
 
     def greeks(self, spot: float, t: float) -> Greeks:
         """A warrant's price and greeks per warrant (the option's over the conversion ratio);

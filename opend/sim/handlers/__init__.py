@@ -96,6 +96,8 @@ def _rate_check(state: SimState, proto_id: int, c2s: dict[str, Any]) -> None:
         return
     if proto_id == ProtoId.QOT_REQUEST_HISTORY_KL and c2s.get("nextReqKey"):
         return  # only a security's first page counts
+    if proto_id == ProtoId.QOT_GET_REFERENCE and c2s.get("referenceType") == 1:
+        return  # OpenD does not count an underlying's warrant lookups
     try:
         window.check(state.clock.monotonic())
     except LimitExceeded as exc:

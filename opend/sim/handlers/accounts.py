@@ -21,6 +21,7 @@ from opend.sim.handlers.trdargs import (
     code_filter,
     filter_conditions,
     market_filter,
+    query_limit,
     refresh_limit,
 )
 from opend.sim.limits import LimitExceeded
@@ -225,6 +226,7 @@ def get_margin_ratio(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> di
     """Trd_GetMarginRatio (2223): margin terms of HK and US stocks (opend.sim.margin), in
     percent; real accounts only, as OpenD serves it. The simulator does not sell short."""
     account, echo = account_of(state, c2s)
+    query_limit(state, ProtoId.TRD_GET_MARGIN_RATIO, None)
     if account.env is not TrdEnv.REAL:
         raise SimError(
             "Trd_GetMarginRatio (margin ratios) is not available for paper trading (simulate) accounts"

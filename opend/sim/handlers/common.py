@@ -120,6 +120,14 @@ def tick_price(sec: SimSecurity, value: float) -> float:
     return round_to_tick(sec.tick_rule, value)
 
 
+def turnover_rate(sec: SimSecurity, volume: int, digits: int = 3) -> float:
+    """Volume as a percentage of the shares outstanding (0 for contracts and indexes, which
+    have none)."""
+    if not sec.shares_outstanding:
+        return 0.0
+    return round(volume / sec.shares_outstanding * 100, digits)
+
+
 def stamp(t: float) -> float:
     """A timestamp field: seconds with millisecond precision."""
     return round(t, 3)

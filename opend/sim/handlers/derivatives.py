@@ -97,34 +97,42 @@ def snapshot_ex(state: SimState, sec: SimSecurity, now: float) -> dict[str, Any]
     return {}
 
 
-def _option_values(state: SimState, contract: OptionContract, now: float) -> dict[str, float]:
-    """Greeks, implied volatility (percent), premium (percent) and open interest at `now`."""
-    under = contract.option_class.underlying
-    spot = state.market.price(under, now)
+def _option_greeks(state: SimState, contract: OptionContract, now: float) -> dict[str, float]:
+    """Greeks, implied volatility (percent) and open interest at `now`: the model alone, cheap
+    enough to screen a whole chain."""
+    spot = state.market.price(contract.option_class.underlying, now)
     greeks = contract.greeks(spot, now)
-    sec = state.derivatives.lookup(contract.full_code, now) or state.derivatives.known(
-        contract.full_code
-    )
-    price = state.market.last_price(sec, now)
-    strike = float(contract.strike)
-    breakeven = strike + price if contract.is_call else strike - price
     return {
         "impliedVolatility": round(contract.implied_vol(spot, now) * 100, 3),
-        "premium": round((breakeven - spot) / spot * 100 * (1 if contract.is_call else -1), 3),
         "delta": round(greeks.delta, 5),
         "gamma": round(greeks.gamma, 5),
         "vega": round(greeks.vega, 5),
         "theta": round(greeks.theta, 5),
         "rho": round(greeks.rho, 5),
         "openInterest": float(state.derivatives.open_interest(contract)),
-        "volume": float(state.market.day_so_far(sec, now).volume),
+        "netOpenInterest": 0.0,
+    }
+
+
+def _option_values(
+    state: SimState, sec: SimSecurity, contract: OptionContract, now: float
+) -> dict[str, float]:
+    """The greeks plus what needs the contract's own trading: premium (percent) and volume."""
+    spot = state.market.price(contract.option_class.underlying, now)
+    price = state.market.last_price(sec, now)
+    strike = float(contract.strike)
+    breakeven = strike + price if contract.is_call else strike - price
+    return {
+        **_option_greeks(state, contract, now),
+        "premium": round((breakeven - spot) / spot * 100 * (1 if contract.is_call else -1), 3),
+        "vol": float(state.market.day_so_far(sec, now).volume),
     }
 
 
 def _option_snapshot(
     state: SimState, sec: SimSecurity, contract: OptionContract, now: float
 ) -> dict[str, Any]:
-    values = _option_values(state, contract, now)
+    values = _option_values(state, sec, contract, now)
     under = contract.option_class.underlying
     size = contract.option_class.contract_size
     spot = state.market.last_price(under, now)
@@ -264,15 +272,39 @@ def get_option_expiration_date(
     }
 
 
-_FILTER_KEYS = ("impliedVolatility", "delta", "gamma", "vega", "theta", "rho", "openInterest")
+_FILTER_KEYS = (
+    "impliedVolatility",
+    "delta",
+    "gamma",
+    "vega",
+    "theta",
+    "rho",
+    "openInterest",
+    "netOpenInterest",
+)
 
 
-def _passes(values: dict[str, float], data_filter: dict[str, Any]) -> bool:
-    for key in (*_FILTER_KEYS, "netOpenInterest", "vol"):
-        value = {"netOpenInterest": 0.0, "vol": values["volume"]}.get(key, values.get(key, 0.0))
+def _passes(
+    state: SimState,
+    sec: SimSecurity,
+    contract: OptionContract,
+    now: float,
+    data_filter: dict[str, Any],
+) -> bool:
+    """Whether a series meets every range of a chain's dataFilter (volume, which needs the
+    contract's day, only when a volume range is asked for)."""
+    wants_volume = "volMin" in data_filter or "volMax" in data_filter
+    values = (
+        _option_values(state, sec, contract, now)
+        if wants_volume
+        else _option_greeks(state, contract, now)
+    )
+    for key in (*_FILTER_KEYS, "vol"):
+        if key not in values:
+            continue
         low = as_float(data_filter.get(f"{key}Min"), f"dataFilter.{key}Min")
         high = as_float(data_filter.get(f"{key}Max"), f"dataFilter.{key}Max")
-        if (low is not None and value < low) or (high is not None and value > high):
+        if (low is not None and values[key] < low) or (high is not None and values[key] > high):
             return False
     return True
 
@@ -318,7 +350,7 @@ def get_option_chain(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> di
                 sec = state.derivatives.lookup(contract.full_code, now)
                 if sec is None:
                     continue
-                if data_filter and not _passes(_option_values(state, contract, now), data_filter):
+                if data_filter and not _passes(state, sec, contract, now, data_filter):
                     continue
                 row[side] = static_with_ex(state, sec)
             if row:

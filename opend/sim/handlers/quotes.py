@@ -27,6 +27,7 @@ from opend.sim.handlers.common import (
     security_of,
     stamp,
     tick_price,
+    turnover_rate,
     wire_sec,
 )
 from opend.sim.limits import LimitExceeded
@@ -122,7 +123,7 @@ def get_basic_qot(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[
                 "lastClosePrice": day.last_close,
                 "volume": str(day.volume),
                 "turnover": round(day.turnover, 2),
-                "turnoverRate": round(day.volume / sec.shares_outstanding * 100, 3),
+                "turnoverRate": turnover_rate(sec, day.volume),
                 "amplitude": round((day.high - day.low) / day.last_close * 100, 3),
                 "secStatus": 1,
                 "listTimestamp": midnight_stamp(sec, sec.list_date),
@@ -145,9 +146,7 @@ def _bar_wire(sec: SimSecurity, bar: Bar) -> dict[str, Any]:
         "lastClosePrice": last_close,
         "volume": str(bar.volume),
         "turnover": round(bar.turnover, 2),
-        "turnoverRate": round(bar.volume / sec.shares_outstanding * 100, 4)
-        if sec.shares_outstanding
-        else 0.0,
+        "turnoverRate": turnover_rate(sec, bar.volume, 4),
         "pe": round(close / earnings_per_share(sec), 3) if sec.multiplier == 1 else 0.0,
         "changeRate": round((close / last_close - 1) * 100, 4) if last_close else 0.0,
         "timestamp": bar.time.timestamp(),

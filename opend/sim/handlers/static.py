@@ -20,6 +20,7 @@ from opend.sim.handlers.common import (
     securities_of,
     stamp,
     static_info,
+    turnover_rate,
     wire_sec,
 )
 from opend.sim.handlers.derivatives import snapshot_ex, static_with_ex
@@ -72,9 +73,7 @@ def _snapshot(state: SimState, sec: SimSecurity, now: float) -> dict[str, Any]:
         "curPrice": day.price,
         "volume": str(day.volume),
         "turnover": round(day.turnover, 2),
-        "turnoverRate": round(day.volume / sec.shares_outstanding * 100, 3)
-        if sec.shares_outstanding
-        else 0.0,
+        "turnoverRate": turnover_rate(sec, day.volume),
         "listTimestamp": midnight_stamp(sec, sec.list_date),
         "updateTimestamp": stamp(now),
         "askPrice": asks[0][0],

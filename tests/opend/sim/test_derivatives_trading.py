@@ -1,10 +1,13 @@
 """Paper orders on options, warrants and futures: their own books, the multiplier in cash,
 positions and valuations, and OpenD's refusals (indexes, expired series, bad quantities)."""
 
+from datetime import datetime
+
 import pytest
 
-from opend.codes import TrdMarket
+from opend.codes import QotMarket, TrdMarket
 from opend.enums import OrderStatus, OrderType, TimeInForce, TrdEnv, TrdSide
+from opend.sim.market import MARKET_TZ
 from opend.sim.state import SimState
 from opend.sim.trading import Account, Order, TradeError
 
@@ -17,7 +20,14 @@ def _account(state: SimState, market: TrdMarket) -> Account:
     )
 
 
-def _buy(state: SimState, account: Account, code: str, qty: float, price: float | None) -> Order:
+def _buy(
+    state: SimState,
+    account: Account,
+    code: str,
+    qty: float,
+    price: float | None,
+    tif: TimeInForce = TimeInForce.DAY,
+) -> Order:
     state.advance(0.05)
     return state.trading.place(
         account,
@@ -28,7 +38,7 @@ def _buy(state: SimState, account: Account, code: str, qty: float, price: float 
         order_type=OrderType.NORMAL if price else OrderType.MARKET,
         qty=qty,
         price=price,
-        time_in_force=TimeInForce.DAY,
+        time_in_force=tif,
         remark="",
     )
 
@@ -131,3 +141,25 @@ def test_a_resting_option_order_fills_when_its_price_comes(state: SimState) -> N
         state.advance(30)
     assert order.status is OrderStatus.FILLED_ALL
     assert order.fill_avg_price <= bid
+
+
+def test_expired_options_are_settled_in_cash_and_their_orders_cancelled(state: SimState) -> None:
+    us = _account(state, TrdMarket.US)
+    code = "AAPL261211C190000"  # the weekly expiring on Friday 11 December, in the money
+    held = _buy(state, us, code, 2, None)
+    assert held.fill_qty == 2
+    resting = _buy(state, us, "AAPL261211C200000", 1, 0.01, TimeInForce.GTC)
+    assert resting.status is OrderStatus.SUBMITTED
+    cash = us.cash
+    sec = held.sec
+    expiry = datetime(2026, 12, 11, 16, tzinfo=MARKET_TZ[QotMarket.US]).timestamp()
+    state.advance(expiry + 3600 - state.clock.now())
+    spot = state.market.price(state.securities["US.AAPL"], expiry)
+    intrinsic = max(spot - 190.0, 0.0)
+    position = us.positions[sec.code]
+    assert position.qty == 0
+    assert us.cash - cash == pytest.approx(2 * 100 * intrinsic, abs=2 * 100 * 0.02)
+    assert resting.status is OrderStatus.CANCELLED_ALL
+    assert resting.last_err == "the contract expired"
+    with pytest.raises(TradeError, match="Unknown stock code"):
+        _buy(state, us, code, 1, None)

@@ -71,6 +71,17 @@ def test_options_from_expiry_to_position(ft: ModuleType, fmt: str, sim: Simulato
         assert row["option_strike_price"] == nearest["strike_price"]
         assert row["option_open_interest"] > 0
 
+        # Subscribed data works on option codes like on stocks.
+        _ok(
+            quote_ctx.subscribe([code], [ft.SubType.QUOTE, ft.SubType.K_DAY, ft.SubType.ORDER_BOOK])
+        )
+        quote = _ok(quote_ctx.get_stock_quote([code]))
+        assert quote["last_price"].iloc[0] == row["last_price"]
+        kline = _ok(quote_ctx.get_cur_kline(code, 5, ft.KLType.K_DAY))
+        assert kline["close"].iloc[-1] == row["last_price"]
+        book = _ok(quote_ctx.get_order_book(code, num=3))
+        assert book["Bid"][0][0] < book["Ask"][0][0]
+
         _ok(trade_ctx.unlock_trade(DEFAULT_TRADE_PASSWORD))
         env = ft.TrdEnv.SIMULATE
         cash = _ok(trade_ctx.accinfo_query(trd_env=env, currency=ft.Currency.USD))["cash"].iloc[0]
