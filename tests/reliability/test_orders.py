@@ -86,6 +86,7 @@ def assert_exactly_allowed(
         sim.state.orders[int(r["order_id"])].status is OrderStatus.CANCELLED_ALL for r in placed
     )
     assert len(sim.state.orders) == before + len(placed)
+    print(f"orders: {len(placed)} of {sessions} placed, {len(gap)} refused by OpenD's gap")
 
 
 async def test_twenty_http_sessions_at_once_admit_three(
