@@ -9,7 +9,14 @@ because some clients send arrays as strings.
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+)
 
 from opend.codes import BadCode, parse_code
 
@@ -105,23 +112,50 @@ TrdEnvArg = Annotated[
     TrdEnvName,
     Field(description="SIMULATE (paper trading, the default) or REAL (real money)"),
 ]
+# OpenD's ids are uint64: past 2^53 a JavaScript client (Claude Desktop, Cursor, VS Code) rounds
+# a JSON number, so ids travel as decimal strings both ways. An integer is still taken when it
+# arrives exact (Python clients); a float never is (it may already be rounded).
+MAX_ID = (1 << 64) - 1
+ID_PATTERN = r"^[0-9]{1,20}$"
+
+
+def _id_text(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError('must be a decimal string like "168880000000000201"')
+    text = str(value).strip()
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_ID:
+        raise ValueError(f"must be a decimal id from 1 to {MAX_ID}, got {str(value)[:40]!r}")
+    return str(int(text))
+
+
+def _acc_id(value: Any) -> int | None:
+    return None if value is None else int(_id_text(value))
+
+
 AccIdArg = Annotated[
     int | None,
-    Field(
-        ge=1,
-        description=(
-            "Account id from futu_list_accounts; default: the first account of trd_env that "
-            "can trade the market and that this key may use"
-        ),
+    BeforeValidator(_acc_id),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": ID_PATTERN,
+            "description": (
+                "Account id (a decimal string) from futu_list_accounts; default: the account "
+                "that trades the code's market, or for account reads without a code every "
+                "account of trd_env this key may use"
+            ),
+        }
     ),
 ]
 OrderIdArg = Annotated[
     str,
-    Field(
-        min_length=1,
-        max_length=64,
-        pattern=r"^[0-9]+$",
-        description="Order id from futu_get_orders",
+    BeforeValidator(_id_text),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": ID_PATTERN,
+            "description": "Order id (a decimal string) from futu_get_orders",
+        }
     ),
 ]
 

@@ -5,6 +5,7 @@ so a team server is configured in one reviewed file. Values are checked here, on
 message naming the flag or key.
 """
 
+import difflib
 import ipaddress
 import tomllib
 from dataclasses import dataclass, fields
@@ -151,7 +152,12 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> Config:
         for key, raw in data.items():
             name = key.replace("-", "_")
             if name not in known:
-                raise ConfigError(f"config {path}: unknown key {key!r}")
+                close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+                if close:
+                    raise ConfigError(
+                        f"config {path}: unknown key '{key}' (did you mean '{close[0]}'?)"
+                    )
+                raise ConfigError(f"config {path}: unknown key '{key}'")
             values[name] = _convert(name, raw)
     for name, raw in overrides.items():
         if raw is not None:

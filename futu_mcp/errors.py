@@ -6,10 +6,12 @@ short code written to the audit log and the denial metric.
 """
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from mcp.types import CallToolResult, TextContent
 
+from futu_mcp.presentation import present
 from opend.errors import OpenDError
 
 if TYPE_CHECKING:
@@ -39,12 +41,21 @@ def error_result(text: str) -> CallToolResult:
 
 
 def ok_result(data: dict[str, Any]) -> CallToolResult:
-    """Structured content plus the same JSON as text, for clients that read only `content`."""
+    """Structured content plus the same JSON as text, for clients that read only `content`;
+    values in the form `results.present` gives every result."""
+    data = present(data)
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
 
 
+# OpenD refuses a REAL order while trading is locked with texts that vary by version and
+# language ("Not unlock trade, please unlock first", "请先解锁交易"); all name the unlock.
+_LOCKED = re.compile(r"unlock|解锁", re.IGNORECASE)
+UNLOCK_ADVICE = ": run futucli unlock-trade"
+
+
 async def gateway_error_text(client: "OpenDClient", exc: OpenDError) -> str:
     """`gateway error: <OpenD's message>`, with what to do when OpenD is not logged in to Futu
-    (the reply and the order's audit line both use this text)."""
-    return f"gateway error: {await client.explain(exc)}"
+    or trading is locked (the reply and the order's audit line both use this text)."""
+    text = f"gateway error: {await client.explain(exc)}"
+    return text + UNLOCK_ADVICE if _LOCKED.search(exc.message) else text

@@ -77,11 +77,18 @@ def capped(
 
 
 def list_schema(
-    key: str, item: str, extra: Mapping[str, dict[str, Any]] | None = None
+    key: str,
+    item: str,
+    extra: Mapping[str, dict[str, Any]] | None = None,
+    ids: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """Output schema of a capped list result; `item` describes a row for the model."""
+    """Output schema of a capped list result; `item` describes a row for the model, `ids` names
+    the row's id fields (decimal strings)."""
+    row: dict[str, Any] = {"type": "object"}
+    if ids:
+        row["properties"] = {name: ID_SCHEMA for name in ids}
     props: dict[str, Any] = {
-        key: {"type": "array", "items": {"type": "object"}, "description": item},
+        key: {"type": "array", "items": row, "description": item},
         "count": {"type": "integer", "description": "rows returned"},
         "total": {"type": "integer", "description": "rows available before the cap"},
         "truncated": {"type": "boolean", "description": "true when the cap cut the result"},
@@ -95,3 +102,10 @@ def object_schema(
 ) -> dict[str, Any]:
     """Output schema of a single-object result."""
     return {"type": "object", "properties": dict(props), "required": list(required)}
+
+
+# Ids are strings in every schema: JavaScript clients round numbers past 2^53.
+ID_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "description": "decimal id, a string: JavaScript clients round numbers past 2^53",
+}

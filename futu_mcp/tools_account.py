@@ -16,8 +16,11 @@ from futu_mcp.args import (
     TrdEnvArg,
     num_field,
 )
-from futu_mcp.results import capped, list_schema, object_schema, plain
+from futu_mcp.errors import invalid_argument
+from futu_mcp.presentation import instant
+from futu_mcp.results import ID_SCHEMA, capped, list_schema, plain
 from futu_mcp.toolspec import ToolSpec
+from opend.codes import TRD_MARKET_OF, parse_code
 from opend.enums import Currency, OrderStatus
 
 if TYPE_CHECKING:
@@ -56,10 +59,17 @@ class FundsArgs(ToolArgs):
 
 
 async def _get_funds(call: Call, args: FundsArgs) -> dict[str, Any]:
-    acc = await _account(call, args.trd_env, args.acc_id)
+    accounts = await _accounts(call, args.trd_env, args.acc_id, None)
     currency = Currency[args.currency] if args.currency else None
-    funds = await call.client.accinfo_query(trd_header(acc), currency)
-    return {"acc_id": acc.acc_id, "trd_env": args.trd_env, "funds": plain(funds)}
+    rows = [
+        {
+            "acc_id": acc.acc_id,
+            "trdmarket_authority": acc.trdmarket_authority,
+            **plain(await call.client.accinfo_query(trd_header(acc), currency)),
+        }
+        for acc in accounts
+    ]
+    return capped("funds", rows, len(rows), **_covered(args.trd_env, accounts))
 
 
 class PositionsArgs(ToolArgs):
@@ -73,14 +83,13 @@ class PositionsArgs(ToolArgs):
 
 async def _get_positions(call: Call, args: PositionsArgs) -> dict[str, Any]:
     codes = [args.code] if args.code else []
-    acc, rows = await _account_rows(
+    accounts, rows = await _account_rows(
         call,
-        args.trd_env,
-        args.acc_id,
+        args,
         "position_id",
         lambda header: call.client.position_list_query(header, codes),
     )
-    return capped("positions", rows, args.num, acc_id=acc.acc_id, trd_env=args.trd_env)
+    return capped("positions", rows, args.num, **_covered(args.trd_env, accounts))
 
 
 class OrdersArgs(ToolArgs):
@@ -99,17 +108,16 @@ class OrdersArgs(ToolArgs):
 async def _get_orders(call: Call, args: OrdersArgs) -> dict[str, Any]:
     ids = [args.order_id] if args.order_id else []
     states = [OrderStatus[s] for s in args.status or []]
-    acc, rows = await _account_rows(
+    accounts, rows = await _account_rows(
         call,
-        args.trd_env,
-        args.acc_id,
+        args,
         "order_id",
         lambda header: call.client.order_list_query(header, ids, states),
     )
     if args.code:
-        rows = [r for r in rows if r.code == args.code]
-    rows.sort(key=lambda r: r.create_time or "")
-    return capped("orders", rows, args.num, acc_id=acc.acc_id, trd_env=args.trd_env)
+        rows = [r for r in rows if r["code"] == args.code]
+    rows.sort(key=lambda r: instant(r["create_time"], r["code"]))
+    return capped("orders", rows, args.num, **_covered(args.trd_env, accounts))
 
 
 class DealsArgs(ToolArgs):
@@ -123,38 +131,63 @@ class DealsArgs(ToolArgs):
 
 async def _get_deals(call: Call, args: DealsArgs) -> dict[str, Any]:
     codes = [args.code] if args.code else []
-    acc, rows = await _account_rows(
+    accounts, rows = await _account_rows(
         call,
-        args.trd_env,
-        args.acc_id,
+        args,
         "deal_id",
         lambda header: call.client.deal_list_query(header, codes),
     )
-    rows.sort(key=lambda r: r.create_time or "")
-    return capped("deals", rows, args.num, acc_id=acc.acc_id, trd_env=args.trd_env)
+    rows.sort(key=lambda r: instant(r["create_time"], r["code"]))
+    return capped("deals", rows, args.num, **_covered(args.trd_env, accounts))
 
 
-async def _account(call: Call, trd_env: str, acc_id: int | None) -> "TrdAcc":
-    """The account a call names (default: the first one the key may use), refused when the
-    key's `allowed_acc_ids` leaves it out."""
-    acc = await call.account_for(trd_env, acc_id, None)
-    call.check_account(int(acc.acc_id or 0), SCOPE)
-    return acc
+async def _accounts(
+    call: Call, trd_env: str, acc_id: int | None, code: str | None
+) -> list["TrdAcc"]:
+    """The accounts a call covers: the one it names; else the one trading its code's market;
+    else every account of `trd_env` the key may use (never a silent subset). Each is checked
+    against the key's `allowed_acc_ids`."""
+    if acc_id is not None or code is not None:
+        market = TRD_MARKET_OF[parse_code(code).market].name if code else None
+        accounts = [await call.account_for(trd_env, acc_id, market)]
+    else:
+        allowed = call.key.limits.allowed_acc_ids
+        accounts = [
+            a
+            for a in await call.accounts()
+            if a.trd_env == trd_env and (allowed is None or a.acc_id in allowed)
+        ]
+        if not accounts:
+            where = " that this key may use" if allowed is not None else ""
+            raise invalid_argument(
+                "acc_id", f"no {trd_env} account{where} (see futu_list_accounts)"
+            )
+    for acc in accounts:
+        call.check_account(int(acc.acc_id or 0), SCOPE)
+    return accounts
+
+
+def _covered(trd_env: str, accounts: list["TrdAcc"]) -> dict[str, Any]:
+    """The result's note of what it covers: the environment and every account asked."""
+    return {"trd_env": trd_env, "acc_ids": [str(a.acc_id) for a in accounts]}
 
 
 async def _account_rows(
     call: Call,
-    trd_env: str,
-    acc_id: int | None,
+    args: PositionsArgs | OrdersArgs | DealsArgs,
     unique_by: str,
     query: Callable[["TrdAccount"], Awaitable[list[Any]]],
-) -> tuple["TrdAcc", list[Any]]:
-    """The checked account and `query`'s rows for every market it trades, each row once."""
-    acc = await _account(call, trd_env, acc_id)
-    rows: list[Any] = []
-    for market in acc.trdmarket_authority or [None]:
-        rows += await query(trd_header(acc, market))
-    return acc, _unique(rows, unique_by)
+) -> tuple[list["TrdAcc"], list[dict[str, Any]]]:
+    """The covered accounts and `query`'s rows for every market each trades, each row once and
+    carrying its account's `acc_id`."""
+    accounts = await _accounts(call, args.trd_env, args.acc_id, args.code)
+    rows: list[dict[str, Any]] = []
+    for acc in accounts:
+        found: list[Any] = []
+        for market in acc.trdmarket_authority or [None]:
+            found += await query(trd_header(acc, market))
+        rows += ({"acc_id": acc.acc_id, **plain(r)} for r in _unique(found, unique_by))
+    return accounts, rows
 
 
 def _unique(rows: list[Any], key: str) -> list[Any]:
@@ -169,18 +202,30 @@ def _unique(rows: list[Any], key: str) -> list[Any]:
     return out
 
 
-_ACC = {"acc_id": {"type": "integer"}, "trd_env": {"type": "string"}}
+_COVERED = {
+    "trd_env": {"type": "string"},
+    "acc_ids": {
+        "type": "array",
+        "items": ID_SCHEMA,
+        "description": "every account this result covers (each row says its own acc_id)",
+    },
+}
+ACCOUNTS_RULE = (
+    "Without acc_id, a call naming a code reads the account that trades the code's market, and "
+    "one without a code reads every account of trd_env (default SIMULATE) this key may use. "
+)
 TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         name="futu_list_accounts",
         title="Trading accounts",
         description=(
             "The trading accounts this key may use, REAL and SIMULATE, with the markets each can "
-            "trade. Use the acc_id in other account and trade tools. Returns {accounts: [{acc_id, "
-            "trd_env, trdmarket_authority, acc_type, security_firm, acc_status}]}."
+            "trade. Use the acc_id (a decimal string) in other account and trade tools. Returns "
+            "{accounts: [{acc_id, trd_env, trdmarket_authority, acc_type, security_firm, "
+            "acc_status}]}."
         ),
         args=ListAccountsArgs,
-        output_schema=list_schema("accounts", "trading accounts"),
+        output_schema=list_schema("accounts", "trading accounts", ids=["acc_id"]),
         handler=_list_accounts,
         scope=SCOPE,
     ),
@@ -188,13 +233,15 @@ TOOLS: tuple[ToolSpec, ...] = (
         name="futu_get_funds",
         title="Account funds",
         description=(
-            "Cash, buying power, total assets, market value and P/L of one account (trd_env "
-            "default SIMULATE; acc_id default the first account). Returns {acc_id, trd_env, "
-            "funds: {power, cash, total_assets, market_val, currency, ...}}."
+            "Cash, buying power, total assets, market value and P/L, one block per account in "
+            "that account's currency (or in currency). Without acc_id: every account of trd_env "
+            "(default SIMULATE) this key may use. Returns {funds: [{acc_id, "
+            "trdmarket_authority, currency, power, cash, total_assets, market_val, ...}], "
+            "trd_env, acc_ids}."
         ),
         args=FundsArgs,
-        output_schema=object_schema(
-            {**_ACC, "funds": {"type": "object"}}, ["acc_id", "trd_env", "funds"]
+        output_schema=list_schema(
+            "funds", "one block per account, in its currency", _COVERED, ids=["acc_id"]
         ),
         handler=_get_funds,
         scope=SCOPE,
@@ -203,12 +250,14 @@ TOOLS: tuple[ToolSpec, ...] = (
         name="futu_get_positions",
         title="Positions",
         description=(
-            "Holdings of one account (default 100, at most 500), optionally for one code. Returns "
-            "{positions: [{code, stock_name, qty, can_sell_qty, cost_price, nominal_price, "
-            "market_val, pl_val, pl_ratio, currency}], truncated, total}."
+            "Holdings (default 100, at most 500), optionally for one code. "
+            + ACCOUNTS_RULE
+            + "Returns {positions: [{acc_id, code, stock_name, qty, can_sell_qty, cost_price, "
+            "nominal_price, market_val, pl_val, pl_ratio, currency}], trd_env, acc_ids, "
+            "truncated, total}."
         ),
         args=PositionsArgs,
-        output_schema=list_schema("positions", "holdings", _ACC),
+        output_schema=list_schema("positions", "holdings", _COVERED, ids=["acc_id", "position_id"]),
         handler=_get_positions,
         scope=SCOPE,
     ),
@@ -216,13 +265,17 @@ TOOLS: tuple[ToolSpec, ...] = (
         name="futu_get_orders",
         title="Orders",
         description=(
-            "Today's orders of one account, newest last (default 50, at most 200), filtered by "
-            "order_id, code or status. Check here after an order whose outcome was unknown. "
-            "Returns {orders: [{order_id, code, trd_side, order_type, order_status, qty, price, "
-            "dealt_qty, dealt_avg_price, create_time, remark}], truncated, total}."
+            "Today's orders, newest last (default 50, at most 200), filtered by order_id, code "
+            "or status. "
+            + ACCOUNTS_RULE
+            + "Check here after an order whose outcome was unknown. Returns {orders: [{acc_id, "
+            "order_id, code, trd_side, order_type, order_status, qty, price, dealt_qty, "
+            "dealt_avg_price, create_time, remark}], trd_env, acc_ids, truncated, total}."
         ),
         args=OrdersArgs,
-        output_schema=list_schema("orders", "orders, oldest first", _ACC),
+        output_schema=list_schema(
+            "orders", "orders, oldest first", _COVERED, ids=["acc_id", "order_id"]
+        ),
         handler=_get_orders,
         scope=SCOPE,
     ),
@@ -230,12 +283,15 @@ TOOLS: tuple[ToolSpec, ...] = (
         name="futu_get_deals",
         title="Deals (fills)",
         description=(
-            "Today's fills of one account, newest last (default 50, at most 200), optionally for "
-            "one code. Returns {deals: [{deal_id, order_id, code, trd_side, qty, price, "
-            "create_time}], truncated, total}."
+            "Today's fills, newest last (default 50, at most 200), optionally for one code. "
+            + ACCOUNTS_RULE
+            + "Returns {deals: [{acc_id, deal_id, order_id, code, trd_side, qty, price, "
+            "create_time}], trd_env, acc_ids, truncated, total}."
         ),
         args=DealsArgs,
-        output_schema=list_schema("deals", "fills, oldest first", _ACC),
+        output_schema=list_schema(
+            "deals", "fills, oldest first", _COVERED, ids=["acc_id", "deal_id", "order_id"]
+        ),
         handler=_get_deals,
         scope=SCOPE,
     ),

@@ -18,7 +18,7 @@ from futu_mcp.args import (
     num_field,
 )
 from futu_mcp.errors import invalid_argument
-from futu_mcp.results import capped, list_schema, object_schema, plain
+from futu_mcp.results import ID_SCHEMA, capped, list_schema, object_schema, plain
 from futu_mcp.toolspec import ToolSpec
 from opend.codes import QotMarket, parse_code
 from opend.enums import AuType, KLType, Plate, SecurityType
@@ -245,6 +245,7 @@ async def _plate_stocks(call: Call, args: PlateStocksArgs) -> dict[str, Any]:
 
 
 _ROW = {"type": "object"}
+_STR = {"type": "string"}
 TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         name="futu_get_quote",
@@ -271,7 +272,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             "truncated, total}."
         ),
         args=KlineArgs,
-        output_schema=list_schema("klines", "bars, oldest first"),
+        output_schema=list_schema("klines", "bars, oldest first", {"code": _STR, "ktype": _STR}),
         handler=_get_kline,
         scope=SCOPE,
     ),
@@ -305,7 +306,9 @@ TOOLS: tuple[ToolSpec, ...] = (
             "truncated, total}, oldest first."
         ),
         args=TickerArgs,
-        output_schema=list_schema("tickers", "trades, oldest first"),
+        output_schema=list_schema(
+            "tickers", "trades, oldest first", {"code": _STR}, ids=["sequence"]
+        ),
         handler=_get_ticker,
         scope=SCOPE,
     ),
@@ -318,7 +321,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             "last_close}], truncated, total}."
         ),
         args=RtArgs,
-        output_schema=list_schema("rt", "minutes, oldest first"),
+        output_schema=list_schema("rt", "minutes, oldest first", {"code": _STR}),
         handler=_get_rt,
         scope=SCOPE,
     ),
@@ -345,7 +348,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             "[{code, name, lot_size, stock_type, listing_date}], truncated, total}."
         ),
         args=StaticArgs,
-        output_schema=list_schema("securities", "reference data rows"),
+        output_schema=list_schema("securities", "reference data rows", ids=["stock_id"]),
         handler=_get_static,
         scope=SCOPE,
     ),
@@ -391,7 +394,7 @@ TOOLS: tuple[ToolSpec, ...] = (
                 "key_id": {"type": "string"},
                 "scopes": {"type": "array", "items": {"type": "string"}},
                 "read_only": {"type": "boolean"},
-                "global_state": {"type": "object"},
+                "global_state": {"type": "object", "properties": {"conn_id": ID_SCHEMA}},
             },
             ["gateway", "connected", "key_id", "scopes"],
         ),
@@ -419,7 +422,9 @@ TOOLS: tuple[ToolSpec, ...] = (
             "[{code, name, lot_size, stock_type}], truncated, total}."
         ),
         args=PlateStocksArgs,
-        output_schema=list_schema("securities", "members of the plate"),
+        output_schema=list_schema(
+            "securities", "members of the plate", {"plate_code": _STR}, ids=["stock_id"]
+        ),
         handler=_plate_stocks,
         scope=SCOPE,
     ),

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 import anyio
 from pydantic import Field
 
-from futu_mcp.appstate import Call, trd_header
+from futu_mcp.appstate import Call, no_such_account, trd_header
 from futu_mcp.args import (
     AccIdArg,
     Code,
@@ -17,7 +17,7 @@ from futu_mcp.args import (
     TrdSideName,
 )
 from futu_mcp.errors import ToolFailure, invalid_argument
-from futu_mcp.results import object_schema
+from futu_mcp.results import ID_SCHEMA, object_schema
 from futu_mcp.toolspec import TRADE_SCOPES, ToolSpec
 from futu_mcp.tradepath import (
     OrderPlan,
@@ -27,10 +27,10 @@ from futu_mcp.tradepath import (
     money,
     order_digest,
     precheck,
+    static_facts,
     with_client_order_id,
 )
 from opend.codes import TRD_MARKET_OF, BadCode, Security, parse_code
-from opend.errors import Throttled
 
 MAX_QTY = 10_000_000
 NOT_OWNED = "not an order placed with this key"
@@ -117,9 +117,8 @@ async def _place_order(call: Call, args: PlaceArgs) -> dict[str, Any]:
             price=args.price,
             order_type=args.order_type,
             value=value,
+            name=(await static_facts(call, security))[1],
         )
-        if _confirming(call, args.trd_env):
-            plan.name = await _name_of(call, plan)
         return await execute(call, plan, arguments, dry_run=args.dry_run)
 
     if args.dry_run:
@@ -226,22 +225,6 @@ def _code_and_side(order: Any, order_id: str) -> tuple[Security, str]:
     return security, order.trd_side
 
 
-def _confirming(call: Call, trd_env: str) -> bool:
-    from futu_mcp.confirm import needs_confirmation
-
-    return needs_confirmation(call.key.confirm_orders, trd_env)
-
-
-async def _name_of(call: Call, plan: OrderPlan) -> str | None:
-    """The security's name for the confirmation summary; None when OpenD's snapshot limit is
-    used up, since the order must not wait on a nicety (the summary then shows the code only)."""
-    try:
-        snaps = await call.client.get_market_snapshot([plan.security])
-    except Throttled:
-        return None
-    return snaps[0].name if snaps else None
-
-
 async def _find_order(
     call: Call, trd_env: str, acc_id: int | None, order_id: str
 ) -> tuple[Any, Any]:
@@ -255,9 +238,7 @@ async def _find_order(
     if acc_id is not None:
         accounts = [a for a in accounts if a.acc_id == acc_id]
         if not accounts:
-            raise invalid_argument(
-                "acc_id", f"no {trd_env} account {acc_id} (see futu_list_accounts)"
-            )
+            raise no_such_account(trd_env, acc_id)
     accounts = [a for a in accounts if int(a.acc_id or 0) in owned]
     if not accounts:
         raise invalid_argument("order_id", NOT_OWNED)
@@ -276,7 +257,8 @@ async def _find_order(
 _ORDER = {
     "dry_run": {"type": "boolean", "description": "true: checked only, nothing sent"},
     "sent": {"type": "boolean"},
-    "order_id": {"type": "string"},
+    "checks": {"type": "string", "description": "dry run: passed"},
+    "order_id": ID_SCHEMA,
     "status": {"type": "string"},
     "code": {"type": "string"},
     "name": {"type": "string"},
@@ -286,12 +268,16 @@ _ORDER = {
     "price": {"type": "number"},
     "value": {"type": "number", "description": "order value the limits were checked against"},
     "currency": {"type": "string"},
-    "acc_id": {"type": "integer"},
+    "acc_id": ID_SCHEMA,
     "trd_env": {"type": "string"},
+}
+# What every result of the tool has, dry run or sent (a sent order adds order_id and status).
+_ALWAYS = ["dry_run", "sent", "code", "name", "trd_side", "order_type", "qty", "currency"]
+_ALWAYS += ["acc_id", "trd_env"]
+_PLACED = {
+    **_ORDER,
     "client_order_id": {"type": "string"},
     "repeat": {"type": "boolean", "description": "true: an earlier call with this client_order_id"},
-    "checks": {"type": "string"},
-    "order": {"type": "object", "description": "dry run: the order that would be sent"},
 }
 TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
@@ -303,13 +289,13 @@ TOOLS: tuple[ToolSpec, ...] = (
             "orders take none. The key's limits (markets, symbols, sides, hours, order value, "
             "orders per minute, daily value) are checked first; the person may be asked to "
             "confirm. dry_run=true checks and values the order without sending it. Give a "
-            "client_order_id to make retries safe. Returns {sent, order_id, status, code, "
-            "trd_side, qty, price, value, currency, acc_id, trd_env}. If the result says outcome "
-            "unknown, check futu_get_orders; never just place it again. Only this key can later "
-            "modify or cancel the order."
+            "client_order_id to make retries safe. Returns {sent, order_id, status, code, name, "
+            "trd_side, qty, price, value, currency, acc_id, trd_env}. If the result says "
+            "outcome unknown, check futu_get_orders; never just place it again. Only this key "
+            "can later modify or cancel the order."
         ),
         args=PlaceArgs,
-        output_schema=object_schema(_ORDER, ["dry_run", "sent"]),
+        output_schema=object_schema(_PLACED, [*_ALWAYS, "value"]),
         handler=_place_order,
         kind="trade",
         idempotent=False,
@@ -321,10 +307,11 @@ TOOLS: tuple[ToolSpec, ...] = (
             "Change the quantity and/or limit price of an open order (order_id from "
             "futu_get_orders). The new value is checked against the key's limits like a new "
             "order; the person may be asked to confirm. dry_run=true checks without sending. "
-            "Returns {sent, order_id, status, qty, price, value, currency}. " + OWNERSHIP
+            "Returns {sent, order_id, status, code, name, qty, price, value, currency, acc_id}. "
+            + OWNERSHIP
         ),
         args=ModifyArgs,
-        output_schema=object_schema(_ORDER, ["dry_run", "sent"]),
+        output_schema=object_schema(_ORDER, [*_ALWAYS, "order_id", "value"]),
         handler=_modify_order,
         kind="trade",
         idempotent=False,
@@ -339,7 +326,10 @@ TOOLS: tuple[ToolSpec, ...] = (
             "order_id, status}. " + OWNERSHIP
         ),
         args=CancelArgs,
-        output_schema=object_schema(_ORDER, ["dry_run", "sent"]),
+        output_schema=object_schema(
+            {k: v for k, v in _ORDER.items() if k not in ("checks", "value")},
+            [*_ALWAYS, "order_id"],
+        ),
         handler=_cancel_order,
         kind="trade",
         idempotent=True,

@@ -34,8 +34,8 @@ CURRENCY_OF = {
     QotMarket.AU: "AUD",
 }
 MARKET_ORDER_MARGIN = Decimal("1.05")
-LOT_SIZE_TTL = 3600.0  # seconds a security's lot size is trusted before asking OpenD again
-_lot_sizes: dict[str, tuple[int | None, float]] = {}  # code → (lot size, when fetched)
+STATIC_TTL = 3600.0  # seconds a security's lot size and name are trusted before asking again
+_static: dict[str, tuple[int | None, str | None, float]] = {}  # code → (lot, name, when fetched)
 CLIENT_ORDER_WAIT = 60.0  # seconds a repeat waits for the first call still in flight
 OUTCOME_UNKNOWN = (
     "outcome unknown: the order was sent but the link to OpenD dropped before the reply, so it "
@@ -78,9 +78,10 @@ class OrderPlan:
             "trd_side": self.trd_side,
             "order_type": self.order_type,
             "qty": self.qty,
-            "acc_id": self.acc.acc_id,
+            "acc_id": str(self.acc.acc_id),
             "trd_env": self.trd_env,
             "currency": self.currency,
+            "name": self.name or "",
         }
         if self.price is not None:
             out["price"] = self.price
@@ -88,8 +89,6 @@ class OrderPlan:
             out["value"] = float(self.value)
         if self.order_id is not None:
             out["order_id"] = self.order_id
-        if self.name:
-            out["name"] = self.name
         return out
 
     def summary(self) -> str:
@@ -132,21 +131,23 @@ async def check_qty(call: Call, security: Security, qty: float) -> None:
     other quantity, so a dry run must not report that the checks passed."""
     if qty < 1 or qty != int(qty):
         raise invalid_argument("qty", f"must be a whole number of shares, at least 1 (got {qty:g})")
-    lot = await _lot_size(call, security)
+    lot, _ = await static_facts(call, security)
     if lot and int(qty) % lot:
         raise invalid_argument("qty", f"must be a multiple of the lot size {lot} of {security}")
 
 
-async def _lot_size(call: Call, security: Security) -> int | None:
-    """The security's lot size from OpenD's static info, cached per code for LOT_SIZE_TTL."""
+async def static_facts(call: Call, security: Security) -> tuple[int | None, str | None]:
+    """The security's lot size and name from OpenD's static info, cached per code for
+    STATIC_TTL (one request serves the quantity check and the order's name)."""
     code = str(security)
-    cached = _lot_sizes.get(code)
-    if cached is not None and time.monotonic() - cached[1] < LOT_SIZE_TTL:
-        return cached[0]
+    cached = _static.get(code)
+    if cached is not None and time.monotonic() - cached[2] < STATIC_TTL:
+        return cached[0], cached[1]
     rows = await call.client.get_stock_basicinfo(None, None, [security])
     lot = next((r.lot_size for r in rows if r.lot_size), None)
-    _lot_sizes[code] = (lot, time.monotonic())
-    return lot
+    name = next((r.name for r in rows if r.name), None)
+    _static[code] = (lot, name, time.monotonic())
+    return lot, name
 
 
 def precheck(
@@ -239,7 +240,7 @@ async def execute(
             },
             fsync=False,
         )
-        return {"dry_run": True, "sent": False, "checks": "passed", "order": plan.describe()}
+        return {"dry_run": True, "sent": False, "checks": "passed", **plan.describe()}
 
     reservation = decision.reservation
     sent = False

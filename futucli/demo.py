@@ -223,7 +223,7 @@ async def _tour(tour: Tour, tools: list[Any]) -> None:
             rows_table(
                 positions["positions"],
                 ["code", "stock_name", "qty", "cost_price", "nominal_price", "pl_val"],
-                title="the paper account starts with a few holdings of its own",
+                title="every paper account the key may use (HK, US, CN), with holdings of its own",
             )
         )
 

@@ -9,6 +9,7 @@ order's footprint in the window and the day) unless the order is rejected or fai
 """
 
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -96,6 +97,16 @@ class LimitDenial:
 
     reason: Literal["rate", "daily_value"]
     message: str
+
+
+def rate_denial(max_per_minute: int, wait_s: float) -> LimitDenial:
+    """The rate refusal, saying when the next order fits (whole seconds, rounded up, so a
+    retry at that time is admitted). Never past the window: a request timed just before a
+    racing one took the lock may see that one's slot a few ms "in the future"."""
+    wait = min(max(math.ceil(wait_s), 1), math.ceil(RATE_WINDOW_S))
+    return LimitDenial(
+        "rate", f"limit check failed: rate limit {max_per_minute}/min; retry in {wait} s"
+    )
 
 
 @dataclass(frozen=True)
@@ -244,17 +255,16 @@ class SqliteLedger:
                 "DELETE FROM reservations WHERE key_id = ? AND ts < ?", (key_id, ts - _KEEP_S)
             )
             if max_per_minute is not None:
-                # LIMIT: counting stops at the cap, so a busy window costs no more than k rows.
-                (count,) = conn.execute(
-                    "SELECT COUNT(*) FROM (SELECT 1 FROM reservations"
-                    " WHERE key_id = ? AND ts > ? LIMIT ?)",
-                    (key_id, ts - RATE_WINDOW_S, max_per_minute),
+                # The k-th newest reservation in the window: if there is one, the window is
+                # full until it leaves (k rows read at most, however busy the window).
+                kth = conn.execute(
+                    "SELECT ts FROM reservations WHERE key_id = ? AND ts > ?"
+                    " ORDER BY ts DESC LIMIT 1 OFFSET ?",
+                    (key_id, ts - RATE_WINDOW_S, max_per_minute - 1),
                 ).fetchone()
-                if count >= max_per_minute:
+                if kth is not None:
                     conn.execute("ROLLBACK")
-                    return LimitDenial(
-                        "rate", f"limit check failed: rate limit {max_per_minute}/min"
-                    )
+                    return rate_denial(max_per_minute, kth[0] + RATE_WINDOW_S - ts)
             row = conn.execute(
                 "SELECT total FROM daily_totals"
                 " WHERE key_id = ? AND market = ? AND currency = ? AND day = ?",

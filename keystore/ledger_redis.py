@@ -35,6 +35,7 @@ from keystore.ledger import (
     LimitDenial,
     Reservation,
     SqliteLedger,
+    rate_denial,
 )
 from keystore.records import format_amount
 
@@ -65,7 +66,9 @@ _RESERVE = (
     + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[8]))
 if ARGV[2] ~= '' and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
-  return {'rate', '0'}
+  -- The k-th newest slot: the window is full until it leaves (ms from now).
+  local kth = redis.call('ZREVRANGE', KEYS[1], tonumber(ARGV[2]) - 1, tonumber(ARGV[2]) - 1, 'WITHSCORES')
+  return {'rate', tostring(tonumber(kth[2]) + tonumber(ARGV[8]) - now)}
 end
 local total = redis.call('HGET', KEYS[2], ARGV[5]) or '0'
 local units = tonumber(ARGV[4])
@@ -267,7 +270,8 @@ class RedisLedger:
                 ],
             )
         if verdict == "rate":
-            return LimitDenial("rate", f"limit check failed: rate limit {max_per_minute}/min")
+            assert max_per_minute is not None
+            return rate_denial(max_per_minute, float(total) / 1000)
         if verdict == "daily_value":
             assert max_daily is not None
             return LimitDenial(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from opend.sim.universe import SECURITIES
-from tests.e2e.conftest import FUTU_MCP, gateway_of, server_env
+from tests.e2e.conftest import FUTU_MCP, gateway_of, server_env, wait_for
 from tests.e2e.npm import bin_path
 
 pytestmark = pytest.mark.slow
@@ -72,15 +72,19 @@ def check_listing_and_quote(inspector: Path, target: list[str]) -> None:
     assert result["content"][0]["text"].startswith("invalid argument: codes: ")
 
 
-def test_inspector_over_stdio(inspector: Path, sim: Any, make_key: Any, tmp_path: Path) -> None:
-    token = make_key("inspector", "qot:read")
-    # The key reaches futu-mcp through its environment, never through a command line.
+def stdio_target(sim: Any, token: str, tmp_path: Path) -> list[str]:
+    """The Inspector's command for a futu-mcp over stdio with `token`: the key reaches futu-mcp
+    through its environment, never through a command line."""
     key_file = tmp_path / "key"
     key_file.write_text(token)
     key_file.chmod(0o600)
     launch = f'FUTU_MCP_API_KEY="$(cat {key_file})" exec {FUTU_MCP} --gateway {gateway_of(sim)}'
-    target = ["sh", "-c", launch]
-    check_listing_and_quote(inspector, target)
+    return ["sh", "-c", launch]
+
+
+def test_inspector_over_stdio(inspector: Path, sim: Any, make_key: Any, tmp_path: Path) -> None:
+    token = make_key("inspector", "qot:read")
+    check_listing_and_quote(inspector, stdio_target(sim, token, tmp_path))
 
 
 def test_inspector_over_http_with_a_bearer_header(
@@ -99,3 +103,68 @@ def test_inspector_over_http_with_a_bearer_header(
         "tools/list",
     )
     assert code != 0 and "Interactive OAuth requires a TTY" in json.dumps(out)
+
+
+def test_a_javascript_client_trades_in_the_us_paper_account(
+    inspector: Path, sim: Any, make_key: Any, tmp_path: Path
+) -> None:
+    """Account ids past 2^53 survive a JavaScript client both ways, and reads without acc_id
+    find a US order in the US account: list the accounts, take the US paper account's id from
+    structuredContent, read its funds, buy US.AAPL in it; the fill shows in futu_get_orders by
+    code and in futu_get_positions with no account named."""
+    target = stdio_target(sim, make_key("js", "acc:read,trade:simulate"), tmp_path)
+
+    def tool(name: str, **args: Any) -> dict[str, Any]:
+        # As JSON, the way an LLM client sends arguments (the CLI's key=value form would turn
+        # a digit string into a JavaScript number whatever the schema says).
+        code, result = run_inspector(
+            inspector,
+            *target,
+            "--method",
+            "tools/call",
+            "--tool-name",
+            name,
+            "--tool-args-json",
+            json.dumps(args),
+        )
+        assert code == 0 and result["isError"] is False, result
+        return result["structuredContent"]
+
+    us_paper = next(
+        i
+        for i, a in sim.state.accounts.items()
+        if a.env.name == "SIMULATE" and a.currency.name == "USD"
+    )
+    assert us_paper > 2**53  # what a JavaScript number cannot hold exactly
+    accounts = tool("futu_list_accounts", trd_env="SIMULATE")["accounts"]
+    acc_id = next(a["acc_id"] for a in accounts if a["trdmarket_authority"] == ["US"])
+    assert acc_id == str(us_paper)
+
+    funds = tool("futu_get_funds", acc_id=acc_id)["funds"]
+    assert [(f["acc_id"], f["currency"]) for f in funds] == [(acc_id, "USD")]
+    assert funds[0]["cash"] == round(sim.state.accounts[us_paper].cash, 2)
+
+    held = sim.state.accounts[us_paper].positions["US.AAPL"].qty
+    placed = tool(
+        "futu_place_order",
+        code="US.AAPL",
+        trd_side="BUY",
+        qty=1,
+        order_type="MARKET",
+        acc_id=acc_id,
+    )
+    assert placed["sent"] is True and placed["acc_id"] == acc_id
+    assert sim.state.orders[int(placed["order_id"])].acc_id == us_paper
+    wait_for(
+        lambda: sim.state.accounts[us_paper].positions["US.AAPL"].qty == held + 1, what="the fill"
+    )
+
+    orders = tool("futu_get_orders", code="US.AAPL")
+    assert orders["acc_ids"] == [acc_id]
+    assert [(o["acc_id"], o["order_id"]) for o in orders["orders"]] == [
+        (acc_id, placed["order_id"])
+    ]
+    assert orders["orders"][0]["order_status"] == "FILLED_ALL"
+    positions = tool("futu_get_positions")["positions"]
+    aapl = [p for p in positions if p["code"] == "US.AAPL"]
+    assert [(p["acc_id"], p["qty"]) for p in aapl] == [(acc_id, held + 1)]

@@ -16,6 +16,17 @@ ALL_SCOPES = "qot:read,acc:read,trade:simulate,trade:real"
 SNAPSHOT = Path(__file__).resolve().parents[1] / "futu_mcp" / "snapshots" / "tools.json"
 SNAPSHOT_FIELDS = {"name", "title", "description", "input_schema", "output_schema", "annotations"}
 SIM_HK = 168880000000000201  # the simulator's SIMULATE account for HK
+OUTPUT_SCHEMAS = {
+    t["name"]: t["outputSchema"] for t in json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+}
+JSON_TYPES: dict[str, type | tuple[type, ...]] = {
+    "string": str,
+    "integer": int,
+    "number": (int, float),
+    "boolean": bool,
+    "array": list,
+    "object": dict,
+}
 
 
 async def call(client: Any, name: str, args: dict[str, Any]) -> tuple[bool, Any]:
@@ -27,10 +38,41 @@ async def call(client: Any, name: str, args: dict[str, Any]) -> tuple[bool, Any]
 
 
 async def ok(client: Any, name: str, args: dict[str, Any]) -> dict[str, Any]:
-    """A call that must succeed; its structured content."""
+    """A call that must succeed; its structured content, checked against the tool's schema."""
     failed, data = await call(client, name, args)
     assert not failed, f"{name}: {data}"
+    check_output(name, data)
     return data
+
+
+def check_output(name: str, data: dict[str, Any]) -> None:
+    """The result has every field its output schema requires and none it does not list, and
+    each listed field (in rows too) has the listed JSON type: what a client reads is what the
+    schema promised."""
+    schema = OUTPUT_SCHEMAS[name]
+    props = schema["properties"]
+    assert set(data) <= set(props), f"{name}: unlisted {set(data) - set(props)}"
+    assert set(schema["required"]) <= set(data), (
+        f"{name}: missing {set(schema['required']) - set(data)}"
+    )
+    _check_type(props, data, name)
+
+
+def _check_type(props: dict[str, Any], data: dict[str, Any], where: str) -> None:
+    for field, value in data.items():
+        prop = props.get(field)
+        if prop is None or "type" not in prop:
+            continue
+        kind = prop["type"]
+        good = isinstance(value, JSON_TYPES[kind]) and not (
+            isinstance(value, bool) and kind in ("integer", "number")
+        )
+        assert good, f"{where}.{field}: {value!r} is not {kind}"
+        if kind == "object" and "properties" in prop:
+            _check_type(prop["properties"], value, f"{where}.{field}")
+        if kind == "array" and "properties" in prop.get("items", {}):
+            for row in value:
+                _check_type(prop["items"]["properties"], row, f"{where}.{field}[]")
 
 
 async def exercise_every_tool(client: Any, sim: Any) -> None:
@@ -48,6 +90,9 @@ async def exercise_every_tool(client: Any, sim: Any) -> None:
         "US.AAPL": SECURITIES["US.AAPL"].name,
     }
     assert all(q["last_price"] > 0 for q in quotes)
+    # Times say their market's zone, as OpenD reports them (local exchange time).
+    offsets = {q["code"]: q["update_time"][19:] for q in quotes}
+    assert offsets["HK.00700"] == "+08:00" and offsets["US.AAPL"] in ("-05:00", "-04:00")
 
     klines = await ok(client, "futu_get_kline", {"code": "HK.00700", "num": 5})
     assert klines["count"] == 5 and len(klines["klines"]) == 5
@@ -99,9 +144,10 @@ async def exercise_every_tool(client: Any, sim: Any) -> None:
     assert {s["code"] for s in members["securities"]} == set(PLATES["HK.BK1001"].members)
 
     accounts = (await ok(client, "futu_list_accounts", {}))["accounts"]
-    assert {a["acc_id"] for a in accounts} == set(sim.state.accounts)
-    funds = await ok(client, "futu_get_funds", {"acc_id": SIM_HK})
-    assert funds["funds"]["cash"] == pytest.approx(sim.state.accounts[SIM_HK].cash)
+    assert {a["acc_id"] for a in accounts} == {str(i) for i in sim.state.accounts}
+    funds = await ok(client, "futu_get_funds", {"acc_id": str(SIM_HK)})
+    assert [f["acc_id"] for f in funds["funds"]] == [str(SIM_HK)]
+    assert funds["funds"][0]["cash"] == pytest.approx(sim.state.accounts[SIM_HK].cash, abs=0.01)
 
     # A resting buy far below the market: placed, listed, modified, cancelled.
     price = round(SECURITIES["HK.00700"].base_price * 0.5, 1)
@@ -110,7 +156,8 @@ async def exercise_every_tool(client: Any, sim: Any) -> None:
         "futu_place_order",
         {"code": "HK.00700", "trd_side": "BUY", "qty": 100, "price": price},
     )
-    assert placed["sent"] is True and placed["acc_id"] == SIM_HK
+    assert placed["sent"] is True and placed["acc_id"] == str(SIM_HK)
+    assert placed["name"] == SECURITIES["HK.00700"].name
     assert placed["value"] == pytest.approx(100 * price)
     order_id = placed["order_id"]
     sim_order = sim.state.orders[int(order_id)]
@@ -146,6 +193,9 @@ async def exercise_every_tool(client: Any, sim: Any) -> None:
     positions = await ok(client, "futu_get_positions", {"acc_id": SIM_HK})
     held = {c: p.qty for c, p in sim.state.accounts[SIM_HK].positions.items() if p.qty}
     assert {p["code"]: p["qty"] for p in positions["positions"] if p["qty"]} == held
+    for p in positions["positions"]:  # no float noise: ratios 4 places, money cents
+        assert p["acc_id"] == str(SIM_HK)
+        assert p["pl_ratio"] == round(p["pl_ratio"], 4) and p["pl_val"] == round(p["pl_val"], 2)
     deals = await ok(client, "futu_get_deals", {"acc_id": SIM_HK})
     assert deals["count"] == len([d for d in sim.state.deals if d.order.acc_id == SIM_HK])
 
@@ -188,8 +238,9 @@ BAD_INPUT: list[tuple[str, dict[str, Any], str]] = [
     (
         "futu_get_orders",
         {"order_id": "abc"},
-        "invalid argument: order_id: String should match pattern",
+        "invalid argument: order_id: must be a decimal id",
     ),
+    ("futu_get_positions", {"acc_id": "12a"}, "invalid argument: acc_id: must be a decimal id"),
     (
         "futu_get_deals",
         {"code": "HK.00700", "codes": "x"},

@@ -3,6 +3,7 @@ order whose reply was lost; the simulator's order book is the witness."""
 
 import hashlib
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -15,13 +16,22 @@ from opend.protoids import ProtoId
 from opend.sim import DEFAULT_TRADE_PASSWORD
 from opend.sim.universe import SECURITIES
 from tests.conftest import console_script
-from tests.e2e.conftest import gateway_of, http_client, server_env, space_writes, stdio_client
+from tests.e2e.conftest import (
+    gateway_of,
+    http_client,
+    server_env,
+    space_writes,
+    stdio_client,
+    wait_for,
+)
 from tests.e2e.test_mcp_tools import call, ok
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 REAL_HK = 281756470000000101
 SIM_HK = 168880000000000201
+# Said within a minute of the admitted order, so the next one fits in 1 to 60 s.
+RATE_1 = re.compile(r"limit check failed: rate limit 1/min; retry in ([1-9]|[1-5][0-9]|60) s")
 
 
 def unlock(sim: Any) -> None:
@@ -75,7 +85,7 @@ async def test_real_order_is_sent_only_when_the_person_accepts(
         before = len(sim.state.orders)
         person.answers = ["accept"]
         placed = await ok(client, "futu_place_order", resting(trd_env="REAL"))
-        assert placed["acc_id"] == REAL_HK and placed["trd_env"] == "REAL"
+        assert placed["acc_id"] == str(REAL_HK) and placed["trd_env"] == "REAL"
         assert sim.state.orders[int(placed["order_id"])].acc_id == REAL_HK
         price = resting()["price"]
         summary = person.asked[0]
@@ -105,6 +115,17 @@ async def test_real_order_is_sent_only_when_the_person_accepts(
     assert [x["phase"] for x in lines if x["tool"] == "futu_place_order"].count("intent") == 1
 
 
+async def test_a_real_order_while_trading_is_locked_says_how_to_unlock(
+    sim: Any, make_key: Any
+) -> None:
+    token = make_key("locked", "qot:read,trade:real", confirm_orders="never")
+    async with stdio_client(token, "--gateway", gateway_of(sim)) as client:
+        failed, text = await call(client, "futu_place_order", resting(trd_env="REAL"))
+    assert failed and text.startswith("gateway error: "), text
+    assert text.endswith(": run futucli unlock-trade"), text
+    assert not sim.state.orders
+
+
 async def test_a_client_that_cannot_ask_is_refused_with_the_fix(sim: Any, make_key: Any) -> None:
     unlock(sim)
     token = make_key("real-unattended", "qot:read,trade:real")
@@ -127,7 +148,7 @@ async def test_confirm_orders_all_asks_for_paper_orders_too(
     async with http_client(server.url, token, mode=mode, elicitation_callback=person) as client:
         person.answers = ["accept"]
         placed = await ok(client, "futu_place_order", resting())
-        assert placed["acc_id"] == SIM_HK and len(person.asked) == 1
+        assert placed["acc_id"] == str(SIM_HK) and len(person.asked) == 1
         person.answers = ["decline"]
         assert await call(client, "futu_place_order", resting()) == (True, "confirmation declined")
 
@@ -176,22 +197,18 @@ async def test_dry_run_checks_and_values_but_sends_nothing_and_reserves_nothing(
         ]
         dry = await ok(client, "futu_place_order", {**market, "dry_run": True})
         assert dry["sent"] is False and dry["checks"] == "passed"
-        assert dry["order"]["value"] == pytest.approx(100 * ask * 1.05, rel=0.02)
+        assert dry["value"] == pytest.approx(100 * ask * 1.05, rel=0.02)
         await ok(client, "futu_place_order", resting(dry_run=True))
         assert len(sim.state.orders) == before
         # Dry runs used no rate slot: the real order goes through; then every check, the
         # ledger's included, still runs in a dry run.
         placed = await ok(client, "futu_place_order", resting())
-        assert await call(client, "futu_place_order", resting(dry_run=True)) == (
-            True,
-            "limit check failed: rate limit 1/min",
-        )
+        failed, text = await call(client, "futu_place_order", resting(dry_run=True))
+        assert failed and RATE_1.fullmatch(text), text
         price = resting()["price"]
         modify = {"order_id": placed["order_id"], "price": price + 1, "dry_run": True}
-        assert await call(client, "futu_modify_order", modify) == (
-            True,
-            "limit check failed: rate limit 1/min",
-        )
+        failed, text = await call(client, "futu_modify_order", modify)
+        assert failed and RATE_1.fullmatch(text), text
         assert sim.state.orders[int(placed["order_id"])].price == pytest.approx(price)
     assert len(sim.state.orders) == before + 1
 
@@ -216,8 +233,9 @@ async def test_lost_reply_is_outcome_unknown_and_never_sent_twice(
 async def test_a_confirmed_order_does_not_wait_on_the_snapshot_limit(
     sim: Any, make_key: Any
 ) -> None:
-    """The summary's security name comes from a snapshot; with OpenD's 60 snapshots per 30 s
-    used up, the person is still asked (code only) and the order still goes."""
+    """The summary's security name comes from the static info the lot-size check reads, not a
+    snapshot: with OpenD's 60 snapshots per 30 s used up, the person is still asked, with the
+    name, and the order still goes."""
     token = make_key("careful", "qot:read,trade:simulate", confirm_orders="all")
     person = Person()
     async with stdio_client(
@@ -230,7 +248,7 @@ async def test_a_confirmed_order_does_not_wait_on_the_snapshot_limit(
         person.answers = ["accept"]
         placed = await ok(client, "futu_place_order", resting())
     assert placed["status"] and len(person.asked) == 1
-    assert "BUY 100 HK.00700" in person.asked[0] and "TENCENT" not in person.asked[0]
+    assert "BUY 100 HK.00700 (TENCENT)" in person.asked[0] and placed["name"] == "TENCENT"
 
 
 async def test_an_order_opend_refuses_is_audited_with_the_text_the_client_got(
@@ -248,3 +266,31 @@ async def test_an_order_opend_refuses_is_audited_with_the_text_the_client_got(
         if json.loads(line).get("phase") == "result"
     ]
     assert result["error"] == text
+
+
+async def test_a_filled_us_buy_is_found_without_naming_the_account(sim: Any, make_key: Any) -> None:
+    """The order goes to the US paper account (its market's), and reads without acc_id find it
+    there: by code, and in positions of every paper account (not the HK account alone)."""
+    us_paper = next(
+        i
+        for i, a in sim.state.accounts.items()
+        if a.env.name == "SIMULATE" and a.currency.name == "USD"
+    )
+    held = sim.state.accounts[us_paper].positions["US.AAPL"].qty
+    token = make_key("us", "acc:read,trade:simulate")
+    async with stdio_client(token, "--gateway", gateway_of(sim)) as client:
+        buy = {"code": "US.AAPL", "trd_side": "BUY", "qty": 1, "order_type": "MARKET"}
+        placed = await ok(client, "futu_place_order", buy)
+        assert placed["acc_id"] == str(us_paper)
+        wait_for(
+            lambda: sim.state.accounts[us_paper].positions["US.AAPL"].qty == held + 1,
+            what="the fill",
+        )
+        orders = await ok(client, "futu_get_orders", {"code": "US.AAPL"})
+        positions = await ok(client, "futu_get_positions", {})
+    assert [(o["acc_id"], o["order_id"], o["order_status"]) for o in orders["orders"]] == [
+        (str(us_paper), placed["order_id"], "FILLED_ALL")
+    ]
+    aapl = [(p["acc_id"], p["qty"]) for p in positions["positions"] if p["code"] == "US.AAPL"]
+    assert aapl == [(str(us_paper), held + 1)]
+    assert str(us_paper) in positions["acc_ids"] and len(positions["acc_ids"]) == 3

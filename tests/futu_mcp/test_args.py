@@ -6,7 +6,8 @@ from pydantic import ValidationError
 from futu_mcp.args import first_error
 from futu_mcp.tools_account import OrdersArgs
 from futu_mcp.tools_quote import KlineArgs, QuoteArgs
-from futu_mcp.tools_trade import PlaceArgs
+from futu_mcp.tools_trade import CancelArgs, PlaceArgs
+from futu_mcp.toolspec import flat_schema
 
 
 def error_of(model: type, raw: dict) -> str:
@@ -96,3 +97,25 @@ def test_order_arguments_are_strict() -> None:
         error_of(PlaceArgs, {**base, "quantity": 1})
         == "invalid argument: quantity: unknown argument"
     )
+
+
+US_PAPER = "168880000000000202"  # past 2^53: a JavaScript number would round it to ...200
+
+
+def test_ids_are_decimal_strings_in_the_schema_and_accepted_exactly() -> None:
+    for model in (OrdersArgs, PlaceArgs, CancelArgs):
+        assert flat_schema(model)["properties"]["acc_id"]["type"] == "string", model
+    assert flat_schema(OrdersArgs)["properties"]["order_id"]["type"] == "string"
+    assert OrdersArgs.model_validate({"acc_id": US_PAPER}).acc_id == int(US_PAPER)
+    # An integer still works when it arrives exact (a Python client).
+    assert OrdersArgs.model_validate({"acc_id": int(US_PAPER)}).acc_id == int(US_PAPER)
+    assert OrdersArgs.model_validate({"order_id": 12}).order_id == "12"
+
+
+@pytest.mark.parametrize(
+    "bad", [1.6888e17, True, "", "abc", "-1", "0", "1e17", "１２", "18446744073709551616", [1]]
+)
+def test_a_bad_id_says_which_and_why(bad: object) -> None:
+    for field in ("acc_id", "order_id"):
+        text = error_of(CancelArgs, {"order_id": "1", field: bad})
+        assert text.startswith(f"invalid argument: {field}: must be a decimal"), text

@@ -39,7 +39,9 @@ def test_request_timeout_from_toml_and_flag(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("toml", "flags", "message"),
     [
-        ('gatway = "x:1"\n', {}, "unknown key 'gatway'"),
+        ('gatway = "x:1"\n', {}, r"unknown key 'gatway' \(did you mean 'gateway'\?\)$"),
+        ("max-order-vlaue = 1\n", {}, r"'max-order-vlaue' \(did you mean 'max_order_value'\?\)$"),
+        ("colour = 1\n", {}, r"unknown key 'colour'$"),
         ('read_only = "yes"\n', {}, "read_only: expected true or false"),
         ("max_orders_per_minute = 0\n", {}, "max_orders_per_minute: expected a positive integer"),
         ("max_sessions_per_key = 0\n", {}, "max_sessions_per_key: expected a positive integer"),

@@ -59,7 +59,7 @@ def test_demo_tour(isolated_home: Path, tmp_path: Path) -> None:
     assert re.search(r"HK\.00700\s+│\s+TENCENT\s+│\s+[\d.]+", out)
     assert re.search(r"US\.AAPL\s+│\s+Apple Inc\.\s+│\s+[\d.]+", out)
     # Five day bars, then the book.
-    assert len(re.findall(r"│ \d{4}-\d\d-\d\d 00:00:00 │", out)) == 5
+    assert len(re.findall(r"│ \d{4}-\d\d-\d\dT00:00:00\+08:00 │", out)) == 5  # HK time
     assert re.search(r"bid volume\s+┃\s+bid\s+┃\s+ask\s+┃\s+ask volume", out)
     # The paper buy fills, and the position is there afterwards.
     assert re.search(r"order \d+: SUBMITTED, value [\d,.]+ HKD", out)

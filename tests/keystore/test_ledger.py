@@ -72,9 +72,11 @@ def test_sliding_window_is_exact(open_ledger: Open) -> None:
     start = NOW.replace(second=57)
     got = [reserve(ledger, start + timedelta(seconds=i), per_minute=3) for i in range(6)]
     assert [isinstance(g, Reservation) for g in got] == [True, True, True, False, False, False]
-    denial = got[3]
-    assert isinstance(denial, LimitDenial)
-    assert denial.message == "limit check failed: rate limit 3/min"
+    denial, next_denial = got[3], got[4]
+    assert isinstance(denial, LimitDenial) and isinstance(next_denial, LimitDenial)
+    # Asked 3 s after the first admitted order: it leaves the window 57 s later.
+    assert denial.message == "limit check failed: rate limit 3/min; retry in 57 s"
+    assert next_denial.message == "limit check failed: rate limit 3/min; retry in 56 s"
     # 60 s after the first admitted order, one slot frees up, and only one.
     later = start + timedelta(seconds=60)
     assert isinstance(reserve(ledger, later, per_minute=3), Reservation)
@@ -296,3 +298,13 @@ def test_revocations_are_kept_with_their_first_time(open_ledger: Open) -> None:
     ledger.record_revocation("KID00001", NOW)
     ledger.record_revocation("KID00001", NOW + timedelta(hours=1))
     assert open_ledger().revoked_kids() == {"KID00001": NOW}
+
+
+def test_the_retry_time_stays_inside_the_window(open_ledger: Open) -> None:
+    """A request timed a moment before a racing one that took the lock first still gets a
+    retry time of at most the window's 60 s."""
+    ledger = open_ledger()
+    assert isinstance(reserve(ledger, NOW + timedelta(milliseconds=5), per_minute=1), Reservation)
+    denial = reserve(ledger, NOW, per_minute=1)
+    assert isinstance(denial, LimitDenial)
+    assert denial.message == "limit check failed: rate limit 1/min; retry in 60 s"

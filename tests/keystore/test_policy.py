@@ -95,7 +95,12 @@ def test_order_of_checks_first_failure_wins(ledger: SqliteLedger) -> None:
             "request",
             {"value": Decimal(450)},
         ),
-        ("rate", "limit check failed: rate limit 1/min", "now", inside + timedelta(seconds=61)),
+        (
+            "rate",
+            "limit check failed: rate limit 1/min; retry in 30 s",
+            "now",
+            inside + timedelta(seconds=61),
+        ),
         (
             "daily_value",
             "limit check failed: daily value 850 exceeds 800",

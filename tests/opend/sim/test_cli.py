@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from opend import pbschema
-from opend.framing import ProtoFmt, encode_frame
 from opend.codes import QotMarket
 from opend.enums import QotMarketState
+from opend.framing import ProtoFmt, encode_frame
 from opend.protoids import ProtoId
 from opend.sim.exchange import reported_state
 from tests.conftest import console_script
@@ -191,6 +191,7 @@ async def test_without_the_schemas_a_protobuf_client_is_told_what_to_do_and_clos
     assert told[0].startswith("futucli sim: conn ")
 
 
+@pytest.mark.anyio
 async def test_hours_real_reports_the_exchanges_sessions() -> None:
     """`--hours real`: the markets report their real session (always open by default)."""
     async with running_sim("--hours", "real") as sim:
