@@ -183,3 +183,22 @@ async def test_metrics_and_healthz_check_the_host_like_mcp(
         assert page.status_code == 403
     evil = httpx2.post(server.url, json=INIT, headers={**bearer(token), "Host": "evil.com"})
     assert evil.status_code == 421
+
+
+async def test_stateless_has_no_sessions_to_cap(sim: Any, make_key: Any, http_server: Any) -> None:
+    """With --stateless nothing is a session: one key's concurrent requests are never refused as
+    over max_sessions_per_key, and bad keys still get their 401."""
+    token = make_key("fleet", "qot:read")
+    server = http_server("--gateway", gateway_of(sim), "--stateless", "--max-sessions-per-key", "1")
+    statuses: list[int] = []
+    async with httpx2.AsyncClient(headers=bearer(token), timeout=30) as http:
+
+        async def initialize() -> None:
+            statuses.append((await http.post(server.url, json=INIT)).status_code)
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(8):
+                tg.start_soon(initialize)
+    assert statuses == [200] * 8
+    assert open_sessions(server) == {}
+    check_401(httpx2.post(server.url, json=INIT, headers=bearer("fc_nope")), "invalid key")

@@ -27,6 +27,16 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 # Three markets, three sim accounts: OpenD's per-account gap never refuses an admitted order.
 ORDERS = [order(), order("US.AAPL", qty=1, price=100.0), order("SH.600519", price=900.0)]
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
 
 
 def replicas(
@@ -161,26 +171,28 @@ async def test_a_revocation_reaches_a_replica_with_a_stale_keys_file(
     )
     assert done.returncode == 0, done.stderr
     assert KeyStore(stale).read().by_id("leaving").revoked_at is None  # type: ignore[union-attr]
-    started = anyio.current_time()
+    # The promise is "within 1 s": the first request a second after the revocation is refused
+    # by both, the one with the stale keys.json too (the time itself is what is tested).
+    await anyio.sleep(1.0)
     for url in (a.url, b.url):
-        while True:
-            refusal = await refusal_of(url, token)
-            if refusal is not None:
-                break
-            assert anyio.current_time() - started < 1.5, "a replica still accepts the key"
-            await anyio.sleep(0.05)
-        assert refusal in ("key revoked", "401")
+        assert await refusal_of(url, token) in ("key revoked", "401")
 
 
 async def refusal_of(url: str, token: str) -> str | None:
     """Why a quote call with `token` is refused ("401" at the HTTP layer), or None."""
-    try:
-        async with http_client(url, token) as client:
-            failed, text = await call(client, "futu_get_quote", {"codes": "HK.00700"})
-    except Exception as exc:  # the SDK raises on a 401 before any tool result
-        if "401" in repr(exc):
-            return "401"
-        raise
+    async with httpx2.AsyncClient(timeout=10) as raw:
+        reply = await raw.post(
+            url,
+            json=INITIALIZE,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json, text/event-stream",
+            },
+        )
+    if reply.status_code == 401:
+        return "401"
+    async with http_client(url, token) as client:
+        failed, text = await call(client, "futu_get_quote", {"codes": "HK.00700"})
     return text if failed else None
 
 
@@ -365,21 +377,11 @@ async def test_stateless_replicas_behind_a_plain_round_robin_balancer(
     url = f"http://127.0.0.1:{proxy.port}/mcp"
     try:
         # No MCP session: nothing for a balancer to stick to.
-        init = {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        }
         # The proxy runs on this event loop: an async request, never a blocking one.
         async with httpx2.AsyncClient(timeout=10) as raw:
             reply = await raw.post(
                 url,
-                json=init,
+                json=INITIALIZE,
                 headers={
                     "Authorization": f"Bearer {careful}",
                     "Accept": "application/json, text/event-stream",

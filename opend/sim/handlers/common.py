@@ -91,7 +91,7 @@ def security_of(state: SimState, obj: Any) -> SimSecurity:
     except ValueError:
         raise SimError(f"Unknown market {market}") from None
     code = str(obj["code"])
-    sec = state.securities.get(f"{name}.{code}")
+    sec = state.resolve(f"{name}.{code}")
     if sec is None:
         raise SimError(f"Unknown stock {name}.{code}")
     return sec
@@ -117,7 +117,15 @@ def securities_between(state: SimState, c2s: dict[str, Any], most: int) -> list[
 
 def tick_price(sec: SimSecurity, value: float) -> float:
     """A price rounded to the security's tick, as OpenD reports prices."""
-    return round_to_tick(sec.security.market, value)
+    return round_to_tick(sec.tick_rule, value)
+
+
+def turnover_rate(sec: SimSecurity, volume: int, digits: int = 3) -> float:
+    """Volume as a percentage of the shares outstanding (0 for contracts and indexes, which
+    have none)."""
+    if not sec.shares_outstanding:
+        return 0.0
+    return round(volume / sec.shares_outstanding * 100, digits)
 
 
 def stamp(t: float) -> float:

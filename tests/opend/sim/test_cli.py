@@ -191,6 +191,7 @@ async def test_without_the_schemas_a_protobuf_client_is_told_what_to_do_and_clos
     assert told[0].startswith("futucli sim: conn ")
 
 
+@pytest.mark.anyio
 async def test_hours_real_reports_the_exchanges_sessions() -> None:
     """`--hours real`: the markets report their real session (always open by default)."""
     async with running_sim("--hours", "real") as sim:
