@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from futu_mcp.caller import StdioKey
     from futu_mcp.ledgerwatch import LedgerWatch
     from keystore.ledger import Ledger
-    from keystore.policy import ServerCaps
+    from keystore.policy import Decision, Request, ServerCaps
     from keystore.records import KeyRecord
     from keystore.verify import KeyVerifier
     from opend.client import OpenDClient
@@ -150,9 +150,19 @@ class Call:
 
     def check_account(self, acc_id: int, scope: str) -> None:
         """Refuse an account the key may not use (`allowed_acc_ids`)."""
-        from keystore.policy import Request, authorize
+        from keystore.policy import Request
 
-        decision = authorize(self.key, Request(scope=scope, acc_id=acc_id))
+        self.allow(Request(scope=scope, acc_id=acc_id))
+
+    def allow(self, request: "Request") -> None:
+        """Refuse what the key's policy does not allow (no ledger): the one authorize → count
+        the denial → refuse sequence of read tools, trade prechecks and account checks."""
+        from keystore.policy import authorize
+
+        self.deny(authorize(self.key, request))
+
+    def deny(self, decision: "Decision") -> None:
+        """Count and raise a policy refusal; nothing when `decision` allows."""
         if not decision.allowed:
             self.state.metrics.denial(decision.reason or "policy")
             raise ToolFailure(decision.message or "denied", decision.reason or "policy")

@@ -7,9 +7,11 @@ because some clients send arrays as strings.
 """
 
 import json
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -36,7 +38,8 @@ def _check_code(value: Any) -> str:
         raise ValueError(str(exc)) from None
 
 
-def _split_list(value: Any) -> Any:
+def split_list(value: Any) -> Any:
+    """A list argument as a list: clients that send arrays as text send it so."""
     # Some clients send arrays as text: '["HK.00700", "US.AAPL"]' or "HK.00700,US.AAPL".
     if not isinstance(value, str):
         return value
@@ -55,10 +58,25 @@ Code = Annotated[
     Field(description="Security as MARKET.CODE, e.g. HK.00700, US.AAPL, SH.600519"),
 ]
 
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _calendar_date(value: str) -> str:
+    # The pattern lets 0000-00-00 and 2026-02-30 through; OpenD's request needs a real day.
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value} is not a calendar date") from None
+    return value
+
+
+Date = Annotated[str, Field(pattern=DATE_PATTERN), AfterValidator(_calendar_date)]
+"""A calendar day, YYYY-MM-DD (the SDK's start/end/clearing_date spelling)."""
+
 MAX_CODES = 50
 Codes = Annotated[
     list[Code],
-    BeforeValidator(_split_list),
+    BeforeValidator(split_list),
     Field(
         min_length=1,
         max_length=MAX_CODES,
@@ -102,12 +120,21 @@ OrderStatusName = Literal[
 ]
 OrderStatusNames = Annotated[
     list[OrderStatusName],
-    BeforeValidator(_split_list),
+    BeforeValidator(split_list),
     Field(
         max_length=10, description="Only orders in these states; a list or comma-separated string"
     ),
 ]
 
+Price = Annotated[
+    float | None,
+    Field(
+        gt=0,
+        le=10_000_000,
+        allow_inf_nan=False,
+        description="Limit price in the security's currency",
+    ),
+]
 TrdEnvArg = Annotated[
     TrdEnvName,
     Field(description="SIMULATE (paper trading, the default) or REAL (real money)"),

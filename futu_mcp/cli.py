@@ -35,8 +35,10 @@ examples:
       in a container that other containers reach as futu-mcp
   futu-mcp --config futu-mcp.toml --read-only
       settings from a TOML file, trade tools hidden for every key
+  futu-mcp --toolsets default,history,calendar
+      today's 19 tools plus account history, buying power, fees and trading calendars
   futu-mcp --list-tools
-      the 19 tools, their scopes and arguments
+      every tool: its toolset, scope and arguments
 """
 
 
@@ -149,6 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="stderr log level (default WARNING)",
     )
+    add(
+        "--toolsets",
+        metavar="NAME,...",
+        help="tool groups to serve: quote, account, trade, history, calendar; default (= quote,"
+        "account,trade, the default) or all; other tools are 'unknown tool'",
+    )
     add("--list-tools", action="store_true", help="print the tools table (Markdown) and exit")
     return parser
 
@@ -225,6 +233,7 @@ def main(argv: list[str] | None = None) -> None:
         "ledger": args.ledger,
         "replica_id": args.replica_id,
         "stateless": args.stateless,
+        "toolsets": args.toolsets,
     }
     if args.ledger and urlsplit(args.ledger).password:
         # Every user of the machine can read a command line (ps): never a password there.

@@ -20,6 +20,8 @@ DEFAULT_SESSIONS_PER_KEY = 16  # an agent opens one or two; a flood by one key s
 DEFAULT_SESSION_IDLE_TIMEOUT = 600.0  # seconds without a request before a session is closed
 DEFAULT_REQUEST_TIMEOUT = 5.0  # seconds: a frozen OpenD is reported this fast, and dropped
 MAX_REQUEST_TIMEOUT = 300.0
+# The toolsets an existing config gets: the original 19 tools.
+DEFAULT_TOOLSETS = ("quote", "account", "trade")
 
 
 class ConfigError(ValueError):
@@ -49,6 +51,7 @@ class Config:
     ledger: str | None = None
     replica_id: str | None = None
     stateless: bool = False
+    toolsets: frozenset[str] = frozenset(DEFAULT_TOOLSETS)
 
     @property
     def gateway_host_port(self) -> tuple[str, int]:
@@ -108,6 +111,13 @@ def _convert(name: str, raw: Any) -> Any:
             return float(raw)
         if name == "request_timeout":
             return _seconds(raw)
+        if name == "toolsets":
+            # Imported here: the registry loads every tool module.
+            from futu_mcp.tools.registry import parse_toolsets
+
+            if not isinstance(raw, str | list):
+                raise ValueError('expected names like "quote,history" or a list of them')
+            return parse_toolsets(raw)
         if name == "allowed_hosts":
             items = raw.split(",") if isinstance(raw, str) else list(raw)
             return tuple(str(h).strip() for h in items if str(h).strip())

@@ -6,7 +6,8 @@ checks that the README's copy is current.
 
 import json
 
-from futu_mcp.toolspec import ToolSpec, all_tools
+from futu_mcp.tools.registry import all_tools
+from futu_mcp.toolspec import ToolSpec
 
 
 def _arguments(spec: ToolSpec) -> str:
@@ -28,12 +29,15 @@ def _scope(spec: ToolSpec) -> str:
 
 
 def tools_markdown() -> str:
-    """A Markdown table of every tool: name, scope, kind, arguments (required in bold)."""
+    """A Markdown table of every tool: name, toolset, scope, kind, arguments (required in
+    bold)."""
     rows = [
-        "| tool | scope | kind | arguments (**required**) |",
-        "| --- | --- | --- | --- |",
+        "| tool | toolset | scope | kind | arguments (**required**) |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for spec in all_tools():
         kind = "read-only" if spec.kind == "read" else "destructive"
-        rows.append(f"| `{spec.name}` | `{_scope(spec)}` | {kind} | {_arguments(spec)} |")
+        rows.append(
+            f"| `{spec.name}` | {spec.toolset} | `{_scope(spec)}` | {kind} | {_arguments(spec)} |"
+        )
     return "\n".join(rows) + "\n"

@@ -1,7 +1,8 @@
 """Build the MCPServer from the tool table, and the one wrapper every tool call runs through.
 
 The wrapper resolves the caller, validates arguments (`invalid argument: <field>: <why>`),
-checks the scope of read tools (trade tools do their own checks in `tradepath`), turns every
+checks the scope of read tools and runs trade tools' plans through `tradepath.run_trade` (scope,
+policy, reservation, confirmation, audit, send: no trade tool runs a step itself), turns every
 failure into a contract text, audits, counts, and never lets a traceback reach the client.
 """
 
@@ -29,9 +30,11 @@ from futu_mcp.errors import (
     gateway_error_text,
     ok_result,
 )
-from futu_mcp.toolspec import ToolSpec, all_tools, visible_tools
+from futu_mcp.tools.registry import all_tools
+from futu_mcp.toolspec import ToolSpec, visible_tools
+from futu_mcp.tradepath import run_trade
 from keystore.errors import KeystoreError, LedgerError, Unauthorized
-from keystore.policy import Request, authorize
+from keystore.policy import Request
 from opend.errors import GatewayNotConnected, OpenDError
 
 log = logging.getLogger("futu_mcp")
@@ -110,16 +113,16 @@ async def run_tool(
             raise ToolFailure(first_error(exc), "invalid_argument") from None
         call = Call(state=state, key=key, transport=transport, ctx=ctx, tool=spec.name)
         if spec.kind == "read":
-            decision = authorize(key, Request(scope=spec.scope_for(args)))
-            if not decision.allowed:
-                state.metrics.denial(decision.reason or "policy")
-                raise ToolFailure(decision.message or "denied", decision.reason or "policy")
+            call.allow(Request(scope=spec.scope_for(args)))
         client = state.client
         if not client.connected and client.last_error is None:
             # Still on the first connection attempt (just started): wait for it to end, so the
             # answer is the link or why there is none. Later calls answer at once.
             await client.wait_first_attempt(FIRST_CONNECT_WAIT)
-        data = await spec.handler(call, args)
+        if spec.kind == "trade":
+            data = await run_trade(call, args, spec.handler)
+        else:
+            data = await spec.handler(call, args)
     except NeedInput as exc:
         # Not a result yet: the client asks the person and calls again with the answer.
         return exc.result
@@ -193,11 +196,14 @@ def _sdk_tool(spec: ToolSpec) -> Tool:
 
 
 def build_server(state: AppState, table: Sequence[ToolSpec] | None = None) -> MCPServer:
-    """The MCPServer for `state`: tools from the table, tools/list filtered per caller."""
+    """The MCPServer for `state`: the tools of its toolsets (not hidden by `--read-only`) from
+    the table, tools/list filtered per caller. A tool not served answers `unknown tool`, as one
+    that does not exist."""
     from importlib.metadata import version
 
+    config = state.config
     table = all_tools() if table is None else table
-    specs = [s for s in table if not (state.config.read_only and s.kind == "trade")]
+    specs = visible_tools(table, toolsets=config.toolsets, read_only=config.read_only)
     published = {s.name: _published(s) for s in specs}
 
     async def list_visible_tools(mctx: Any, call_next: Any) -> Any:
@@ -209,7 +215,9 @@ def build_server(state: AppState, table: Sequence[ToolSpec] | None = None) -> MC
             scopes = key.scopes if key.status() == "active" else frozenset()
         except ToolFailure:
             scopes = frozenset()
-        shown = visible_tools(scopes, read_only=state.config.read_only, table=specs)
+        shown = visible_tools(
+            specs, toolsets=config.toolsets, read_only=config.read_only, scopes=scopes
+        )
         return ListToolsResult(tools=[published[s.name] for s in shown])
 
     @asynccontextmanager

@@ -1,13 +1,15 @@
-"""One table of the 19 tools: from it come tools/list, scope checks, annotations and the docs.
+"""What a tool is (`ToolSpec`) and the one filter deciding who sees it; the registry of every
+tool is `futu_mcp.tools.registry`.
 
 A tool is one `ToolSpec` value; nothing about a tool is restated elsewhere. Read tools declare
 their scope; trade tools take theirs from the call's `trd_env` (`trade:real` for REAL,
-`trade:simulate` otherwise) and go through `tradepath`, which no trade tool can bypass.
+`trade:simulate` otherwise). A read tool's handler returns its result; a trade tool's handler
+only returns the `OrderPlan`, which the server hands to `tradepath.run_trade`: no trade tool
+can skip a check, because none runs one itself.
 """
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
-from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from mcp.types import ToolAnnotations
@@ -17,7 +19,8 @@ from futu_mcp.args import ToolArgs
 if TYPE_CHECKING:
     from futu_mcp.appstate import Call
 
-Handler = Callable[["Call", Any], Awaitable[dict[str, Any]]]
+# A read tool's handler returns its result; a trade tool's returns its tradepath.OrderPlan.
+Handler = Callable[["Call", Any], Awaitable[Any]]
 
 TRADE_SCOPES = {"REAL": "trade:real", "SIMULATE": "trade:simulate"}
 
@@ -35,6 +38,7 @@ class ToolSpec:
     kind: Literal["read", "trade"] = "read"
     scope: str | None = None  # None: by trd_env (trade tools)
     idempotent: bool = True
+    toolset: str = ""  # stamped by futu_mcp.tools.registry from the module that holds the tool
 
     def scope_for(self, args: ToolArgs) -> str:
         """The scope this call needs."""
@@ -94,20 +98,20 @@ def _flatten(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     return prop
 
 
-@cache
-def all_tools() -> tuple[ToolSpec, ...]:
-    """The 19 tools in the order tools/list shows them."""
-    from futu_mcp import tools_account, tools_quote, tools_trade
-
-    return (*tools_quote.TOOLS, *tools_account.TOOLS, *tools_trade.TOOLS)
-
-
 def visible_tools(
-    scopes: frozenset[str], *, read_only: bool, table: Sequence[ToolSpec] | None = None
+    table: Iterable[ToolSpec],
+    *,
+    toolsets: Collection[str],
+    read_only: bool,
+    scopes: Collection[str] | None = None,
 ) -> list[ToolSpec]:
-    """The tools a key with `scopes` may see; `read_only` hides trade tools for everyone."""
+    """The tools shown, decided in this order: the tool's toolset is on, `read_only` does not
+    hide it (trade tools, for everyone), and the key holds one of its scopes. `scopes=None`
+    skips the last step: the tools a server serves at all (any other name is `unknown tool`)."""
     return [
         spec
-        for spec in (all_tools() if table is None else table)
-        if not (read_only and spec.kind == "trade") and spec.scopes() & scopes
+        for spec in table
+        if spec.toolset in toolsets
+        and not (read_only and spec.kind == "trade")
+        and (scopes is None or bool(spec.scopes() & set(scopes)))
     ]

@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
@@ -20,6 +21,7 @@ import anyio
 from futu_mcp.appstate import Call, trd_header
 from futu_mcp.confirm import ask, needs_confirmation
 from futu_mcp.errors import INTERNAL_ERROR, ToolFailure, gateway_error_text, invalid_argument
+from futu_mcp.toolspec import TRADE_SCOPES
 from opend.codes import TRD_MARKET_OF, QotMarket, Security
 
 log = logging.getLogger("futu_mcp.trade")
@@ -150,20 +152,36 @@ async def static_facts(call: Call, security: Security) -> tuple[int | None, str 
     return lot, name
 
 
-def precheck(
-    call: Call, scope: str, *, code: str | None = None, trd_side: str | None = None
-) -> None:
-    """The checks that need no gateway (key state, scope, market, symbol, side), before any
-    OpenD request, so a refused order never waits on the gateway."""
-    from keystore.policy import Request, authorize
+async def run_trade(
+    call: Call, args: Any, plan_order: Callable[[Call, Any], Awaitable[OrderPlan]]
+) -> dict[str, Any]:
+    """The one wrapper of every trade tool: the checks that need no gateway (key state, scope,
+    market, symbol, side) before any OpenD request, so a refused order never waits on the
+    gateway; then the tool's plan and `execute`, once per `client_order_id` when one is given."""
+    from keystore.policy import Request
 
-    market = code.partition(".")[0] if code else None
-    decision = authorize(
-        call.key, Request(scope=scope, market=market, code=code, trd_side=trd_side)
+    code = getattr(args, "code", None)
+    scope = TRADE_SCOPES[args.trd_env]
+    trd_side = getattr(args, "trd_side", None)
+    call.allow(
+        Request(
+            scope=scope,
+            market=code.partition(".")[0] if code else None,
+            code=code,
+            trd_side=trd_side,
+        )
     )
-    if not decision.allowed:
-        call.state.metrics.denial(decision.reason or "policy")
-        raise ToolFailure(decision.message or "denied", decision.reason or "policy")
+    dry_run = bool(getattr(args, "dry_run", False))
+    arguments = args.model_dump(exclude_none=True)
+
+    async def run() -> dict[str, Any]:
+        return await execute(call, await plan_order(call, args), arguments, dry_run=dry_run)
+
+    client_order_id = getattr(args, "client_order_id", None)
+    if dry_run or client_order_id is None:
+        return await run()
+    digest = order_digest(args.model_dump(exclude={"client_order_id", "dry_run"}))
+    return await with_client_order_id(call, client_order_id, run, digest)
 
 
 def audit_base(call: Call, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -210,22 +228,20 @@ async def execute(
         # Fail closed: no shared count, no order (refused and audited like any denial).
         decision = Decision(False, "ledger_unavailable", str(exc))
     if not decision.allowed:
-        reason = decision.reason or "policy"
-        state.metrics.denial(reason)
         call.audited = True
         await state.audit_write(
             {
                 **base,
                 "phase": "call",
                 "decision": "deny",
-                "reason": reason,
+                "reason": decision.reason or "policy",
                 "error": decision.message,
                 "order": plan.describe(),
                 "latency_ms": _ms(started),
             },
             fsync=True,
         )
-        raise ToolFailure(decision.message or "denied", reason)
+        call.deny(decision)
     if dry_run:
         call.audited = True
         await state.audit_write(

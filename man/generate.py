@@ -255,11 +255,13 @@ def futu_mcp_page() -> str:
     prose, examples = epilog_examples(parser.epilog or "", prog)
     lines += paragraphs(prose)
     lines += [".SH TOOLS", *paragraphs(TOOLS_INTRO)]
-    from futu_mcp.toolspec import all_tools
+    from futu_mcp.tools.registry import all_tools
 
     for spec in all_tools():
         scope = spec.scope or "trade:simulate or trade:real, by trd_env"
-        lines += entry(f"\\fB{esc(spec.name)}\\fR", f"{spec.title} ({scope}).")
+        lines += entry(
+            f"\\fB{esc(spec.name)}\\fR", f"{spec.title} (toolset {spec.toolset}; {scope})."
+        )
     lines += _common_sections(
         FUTU_MCP_FILES, FUTU_MCP_ENVIRONMENT, FUTU_MCP_EXIT, FUTU_MCP_SECURITY
     )
@@ -387,7 +389,10 @@ stops the server from starting: calls fail with "gateway not connected" while it
 """
 
 TOOLS_INTRO = """
-A key sees only the tools its scopes allow; --read-only hides the trade tools for every key. Trade
+A server serves the tools of its --toolsets (default: quote, account and trade, the 19 tools it
+always had; history and calendar add account history, buying power, fees, margin, cash flow,
+market states and trading days); any other tool name is "unknown tool". A key sees only the tools
+its scopes allow; --read-only hides the trade tools for every key. Trade
 tools need trade:real or trade:simulate according to the call's trd_env (SIMULATE by default).
 """
 

@@ -119,7 +119,7 @@ def test_futucli_page_covers_every_command_and_option(generated: Path) -> None:
 
 def test_futu_mcp_page_covers_every_option_and_tool(generated: Path) -> None:
     from futu_mcp.cli import build_parser
-    from futu_mcp.toolspec import all_tools
+    from futu_mcp.tools.registry import all_tools
 
     text = _joined(_render(generated / "futu-mcp.1")[0])
     for action in build_parser()._actions:

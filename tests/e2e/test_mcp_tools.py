@@ -76,7 +76,7 @@ def _check_type(props: dict[str, Any], data: dict[str, Any], where: str) -> None
 
 
 async def exercise_every_tool(client: Any, sim: Any) -> None:
-    """One session: all 19 tools with valid input, checked against the simulator."""
+    """One session: every tool with valid input, checked against the simulator."""
     listed = (await client.list_tools()).tools
     wire = [t.model_dump(by_alias=True, exclude_none=True, include=SNAPSHOT_FIELDS) for t in listed]
     assert wire == json.loads(SNAPSHOT.read_text(encoding="utf-8"))  # what clients see
@@ -198,6 +198,35 @@ async def exercise_every_tool(client: Any, sim: Any) -> None:
         assert p["pl_ratio"] == round(p["pl_ratio"], 4) and p["pl_val"] == round(p["pl_val"], 2)
     deals = await ok(client, "futu_get_deals", {"acc_id": SIM_HK})
     assert deals["count"] == len([d for d in sim.state.deals if d.order.acc_id == SIM_HK])
+    await exercise_history_and_calendar(client, sim)
+
+
+async def exercise_history_and_calendar(client: Any, sim: Any) -> None:
+    """The history and calendar toolsets (served with --toolsets all): each answers, and its
+    result matches its schema; tests/e2e/test_mcp_history.py checks the figures."""
+    past = await ok(client, "futu_get_history_orders", {"code": "HK.00700"})
+    assert past["acc_ids"] == [str(SIM_HK)] and past["count"] > 0
+    assert {o["code"] for o in past["orders"]} == {"HK.00700"}
+    assert past["end"] >= past["start"]
+    qtys = await ok(client, "futu_get_max_trd_qtys", {"code": "HK.00700", "price": 300})
+    assert qtys["max_cash_buy"] > 0 and qtys["acc_id"] == str(SIM_HK)
+    real = {"trd_env": "REAL"}
+    fills = await ok(client, "futu_get_history_deals", {**real, "code": "US.AAPL"})
+    assert fills["count"] > 0 and {d["code"] for d in fills["deals"]} == {"US.AAPL"}
+    margin = await ok(client, "futu_get_margin_ratio", {**real, "codes": "HK.00700,US.AAPL"})
+    assert [m["code"] for m in margin["margin_ratios"]] == ["HK.00700", "US.AAPL"]
+    assert len(margin["acc_ids"]) == 2  # each code in the account trading its market
+    day = fills["deals"][-1]["create_time"][:10]
+    flows = await ok(client, "futu_get_cash_flow", {**real, "clearing_date": day})
+    assert flows["count"] > 0
+    order_ex = past["orders"][-1]["order_id_ex"]
+    # Paper accounts: OpenD's refusal, passed on.
+    failed, text = await call(client, "futu_get_order_fee", {"order_id_list": order_ex})
+    assert failed and text.startswith("gateway error: ") and "paper trading" in text, text
+    states = await ok(client, "futu_get_market_state", {"codes": "HK.00700,US.AAPL"})
+    assert {s["code"] for s in states["states"]} == {"HK.00700", "US.AAPL"}
+    days = await ok(client, "futu_get_trading_days", {"market": "US", "start": "2026-11-23"})
+    assert "2026-11-26" not in [d["time"][:10] for d in days["trading_days"]]  # Thanksgiving
 
 
 BAD_INPUT: list[tuple[str, dict[str, Any], str]] = [
@@ -257,6 +286,26 @@ BAD_INPUT: list[tuple[str, dict[str, Any], str]] = [
         {"order_id": "999999"},
         "invalid argument: order_id: not an order placed with this key",
     ),
+    (
+        "futu_get_history_orders",
+        {"start": "2026-02-30"},
+        "invalid argument: start: 2026-02-30 is not a calendar date",
+    ),
+    (
+        "futu_get_history_deals",
+        {"start": "2026-03-02", "end": "2026-03-01"},
+        "invalid argument: start: 2026-03-02 is after end 2026-03-01",
+    ),
+    (
+        "futu_get_max_trd_qtys",
+        {"code": "HK.00700", "order_type": "MARKET", "price": 1},
+        "invalid argument: price: must be omitted for a MARKET order",
+    ),
+    ("futu_get_order_fee", {"order_id_list": []}, "invalid argument: order_id_list: "),
+    ("futu_get_margin_ratio", {"codes": "HK"}, "invalid argument: codes: 'HK' is not MARKET.CODE"),
+    ("futu_get_cash_flow", {}, "invalid argument: clearing_date: required"),
+    ("futu_get_market_state", {"code": "HK.00700"}, "invalid argument: code: unknown argument"),
+    ("futu_get_trading_days", {}, "invalid argument: market: give a market or a code"),
 ]
 
 
@@ -280,14 +329,14 @@ async def exercise_bad_input(client: Any, sim: Any) -> None:
 
 async def test_every_tool_over_stdio(sim: Any, make_key: Any) -> None:
     token = make_key("all", ALL_SCOPES)
-    async with stdio_client(token, "--gateway", gateway_of(sim)) as client:
+    async with stdio_client(token, "--gateway", gateway_of(sim), "--toolsets", "all") as client:
         await exercise_every_tool(client, sim)
         await exercise_bad_input(client, sim)
 
 
 async def test_every_tool_over_http(sim: Any, make_key: Any, http_server: Any, era: str) -> None:
     token = make_key("all", ALL_SCOPES)
-    server = http_server("--gateway", gateway_of(sim))
+    server = http_server("--gateway", gateway_of(sim), "--toolsets", "all")
     async with http_client(server.url, token, era) as client:
         await exercise_every_tool(client, sim)
         await exercise_bad_input(client, sim)

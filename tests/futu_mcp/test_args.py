@@ -4,9 +4,9 @@ import pytest
 from pydantic import ValidationError
 
 from futu_mcp.args import first_error
-from futu_mcp.tools_account import OrdersArgs
-from futu_mcp.tools_quote import KlineArgs, QuoteArgs
-from futu_mcp.tools_trade import CancelArgs, PlaceArgs
+from futu_mcp.tools.account import OrdersArgs
+from futu_mcp.tools.quote import KlineArgs, QuoteArgs
+from futu_mcp.tools.trade import CancelArgs, PlaceArgs
 from futu_mcp.toolspec import flat_schema
 
 

@@ -29,6 +29,16 @@ def test_toml_then_flags_win(tmp_path: Path) -> None:
     assert config.request_timeout == 5.0  # the default: a frozen OpenD is reported within 5 s
 
 
+def test_toolsets_default_then_toml_then_flag(tmp_path: Path) -> None:
+    """No `toolsets` anywhere: the original 19 tools' sets, so an existing config sees no
+    change."""
+    assert load_config(None, {}).toolsets == {"quote", "account", "trade"}
+    path = tmp_path / "futu-mcp.toml"
+    path.write_text('toolsets = ["default", "history"]\n', encoding="utf-8")
+    assert load_config(path, {}).toolsets == {"quote", "account", "trade", "history"}
+    assert load_config(path, {"toolsets": "calendar"}).toolsets == {"calendar"}
+
+
 def test_request_timeout_from_toml_and_flag(tmp_path: Path) -> None:
     path = tmp_path / "futu-mcp.toml"
     path.write_text("request_timeout = 2.5\n", encoding="utf-8")
@@ -61,6 +71,9 @@ def test_request_timeout_from_toml_and_flag(tmp_path: Path) -> None:
         ('ledger = "postgres://db/1"\n', {}, "^ledger: expected redis://HOST:PORT/DB"),
         ("stateless = 1\n", {}, "^stateless: expected true or false"),
         ("stateless = true\n", {}, "^stateless: only with http_listen"),
+        ('toolsets = ["quote", "plates"]\n', {}, "^toolsets: unknown toolset 'plates' \\(valid: "),
+        ("toolsets = 3\n", {}, "^toolsets: expected names like"),
+        ("", {"toolsets": ""}, "^toolsets: expected one or more of quote, account, trade"),
     ],
 )
 def test_bad_settings_are_named(tmp_path: Path, toml: str, flags: dict, message: str) -> None:

@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 from futu_mcp.docs import tools_markdown
-from futu_mcp.toolspec import all_tools
+from futu_mcp.tools.registry import all_tools
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -25,7 +25,7 @@ def test_the_table_names_every_tool_and_its_required_arguments() -> None:
     for spec in all_tools():
         assert f"`{spec.name}`" in table
     assert (
-        "| `futu_place_order` | `trade:simulate / trade:real (by trd_env)` | destructive | **code**, **trd_side**, **qty**"
+        "| `futu_place_order` | trade | `trade:simulate / trade:real (by trd_env)` | destructive | **code**, **trd_side**, **qty**"
         in table
     )
     assert "dry_run=false" in table

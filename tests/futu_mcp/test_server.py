@@ -13,12 +13,13 @@ from mcp import Client
 from futu_mcp.appstate import AppState, Call
 from futu_mcp.args import ToolArgs
 from futu_mcp.caller import stdio_key
-from futu_mcp.config import Config
+from futu_mcp.config import DEFAULT_TOOLSETS, Config
 from futu_mcp.errors import ToolFailure
 from futu_mcp.metrics import Metrics
 from futu_mcp.results import object_schema
 from futu_mcp.server import build_server
-from futu_mcp.toolspec import ToolSpec, all_tools
+from futu_mcp.tools.registry import all_tools
+from futu_mcp.toolspec import ToolSpec
 from keystore.ledger import SqliteLedger
 from keystore.paths import ledger_path
 from keystore.policy import ServerCaps
@@ -54,6 +55,7 @@ def spec(name: str, handler: Any) -> ToolSpec:
         output_schema=object_schema({}),
         handler=handler,
         scope="qot:read",
+        toolset="quote",
     )
 
 
@@ -101,13 +103,57 @@ async def test_a_crash_reaches_the_client_as_a_generic_text_and_the_log_in_full(
     assert unknown.content[0].text == "invalid argument: x: unknown argument"
 
 
+class TradeArgs(ToolArgs):
+    """A trade tool's arguments: where the order goes."""
+
+    code: str
+    trd_side: str
+    trd_env: str = "SIMULATE"
+
+
+async def test_a_trade_tool_only_plans_and_cannot_skip_the_checks(
+    sim: Any, keys_file: Path, make_key: Any
+) -> None:
+    """A trade tool's handler is never reached before the trade wrapper's scope and policy
+    checks pass, and what it returns (the plan) is checked, reserved and sent by the wrapper,
+    not by the tool."""
+    planned: list[str] = []
+
+    async def plan(call: Call, args: TradeArgs) -> Any:
+        planned.append(args.code)
+        raise ToolFailure("planned, stopped here", "error")
+
+    trade = ToolSpec(
+        name="t_trade",
+        title="t_trade",
+        description="a test trade tool " * 10,
+        args=TradeArgs,
+        output_schema=object_schema({}),
+        handler=plan,
+        kind="trade",
+        toolset="trade",
+    )
+    quote_only = make_key("quotes", "qot:read")
+    async with in_memory(sim, keys_file, quote_only, [trade]) as client:
+        no_scope = await client.call_tool("t_trade", {"code": "HK.00700", "trd_side": "BUY"})
+    hk_only = make_key("hk", "trade:simulate", allowed_markets=["HK"])
+    async with in_memory(sim, keys_file, hk_only, [trade]) as client:
+        us = await client.call_tool("t_trade", {"code": "US.AAPL", "trd_side": "BUY"})
+        hk = await client.call_tool("t_trade", {"code": "HK.00700", "trd_side": "BUY"})
+    assert no_scope.content[0].text == "missing scope: trade:simulate"
+    assert us.is_error and "US" in us.content[0].text
+    assert hk.content[0].text == "planned, stopped here"
+    assert planned == ["HK.00700"]
+
+
 async def test_tools_list_is_filtered_by_the_stdio_key(
     sim: Any, keys_file: Path, make_key: Any
 ) -> None:
     token = make_key("accounts", "acc:read")
     async with in_memory(sim, keys_file, token) as client:
         names = {t.name for t in (await client.list_tools()).tools}
-        assert names == {t.name for t in all_tools() if t.scope == "acc:read"}
+        default = {t.name for t in all_tools() if t.toolset in DEFAULT_TOOLSETS}
+        assert names == {t.name for t in all_tools() if t.scope == "acc:read"} & default
         result = await client.call_tool("futu_get_quote", {"codes": "HK.00700"})
     assert result.is_error and result.content[0].text == "missing scope: qot:read"
 

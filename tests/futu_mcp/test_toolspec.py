@@ -1,5 +1,6 @@
 """The tool table: names, scopes and annotations as in the contract; flat, snapshotted schemas."""
 
+import ast
 import json
 import os
 from pathlib import Path
@@ -7,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from futu_mcp.toolspec import all_tools, visible_tools
+from futu_mcp.config import DEFAULT_TOOLSETS
+from futu_mcp.tools.registry import all_tools, parse_toolsets, toolset_names
+from futu_mcp.toolspec import visible_tools
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "tools.json"
 QUOTE = {
@@ -31,6 +34,16 @@ ACCOUNT = {
     "futu_get_deals",
 }
 TRADE = {"futu_place_order", "futu_modify_order", "futu_cancel_order"}
+HISTORY = {
+    "futu_get_history_orders",
+    "futu_get_history_deals",
+    "futu_get_max_trd_qtys",
+    "futu_get_order_fee",
+    "futu_get_margin_ratio",
+    "futu_get_cash_flow",
+}
+CALENDAR = {"futu_get_market_state", "futu_get_trading_days"}
+ALL = parse_toolsets("all")
 
 
 def published() -> list[dict[str, Any]]:
@@ -48,13 +61,19 @@ def published() -> list[dict[str, Any]]:
     ]
 
 
-def test_the_nineteen_tools_and_their_scopes() -> None:
+def test_the_tools_their_sets_and_their_scopes() -> None:
     tools = {t.name: t for t in all_tools()}
-    assert set(tools) == QUOTE | ACCOUNT | TRADE
-    assert len(all_tools()) == 19
-    for name in QUOTE:
+    assert set(tools) == QUOTE | ACCOUNT | TRADE | HISTORY | CALENDAR
+    assert len(all_tools()) == 27
+    sets = {"quote": QUOTE, "account": ACCOUNT, "trade": TRADE}
+    sets |= {"history": HISTORY, "calendar": CALENDAR}
+    for toolset, names in sets.items():
+        assert {t.name for t in all_tools() if t.toolset == toolset} == names
+    default = {t.name for t in all_tools() if t.toolset in DEFAULT_TOOLSETS}
+    assert default == QUOTE | ACCOUNT | TRADE and len(default) == 19
+    for name in QUOTE | CALENDAR:
         assert tools[name].scopes() == {"qot:read"}
-    for name in ACCOUNT:
+    for name in ACCOUNT | HISTORY:
         assert tools[name].scopes() == {"acc:read"}
     for name in TRADE:
         assert tools[name].scopes() == {"trade:real", "trade:simulate"}
@@ -116,15 +135,40 @@ def test_every_tool_has_a_description_and_an_object_output_schema() -> None:
         assert tool.output_schema["required"]
 
 
-def test_visible_tools_follow_scopes_and_read_only() -> None:
-    names = lambda tools: {t.name for t in tools}  # noqa: E731
-    assert names(visible_tools(frozenset({"qot:read"}), read_only=False)) == QUOTE
-    assert names(visible_tools(frozenset({"acc:read"}), read_only=False)) == ACCOUNT
-    assert names(visible_tools(frozenset({"trade:simulate"}), read_only=False)) == TRADE
-    assert names(visible_tools(frozenset({"trade:real"}), read_only=False)) == TRADE
-    everything = frozenset({"qot:read", "acc:read", "trade:simulate", "trade:real"})
-    assert names(visible_tools(everything, read_only=True)) == QUOTE | ACCOUNT
-    assert visible_tools(frozenset(), read_only=False) == []
+def _shown(scopes: set[str], *, read_only: bool = False, toolsets: Any = ALL) -> set[str]:
+    shown = visible_tools(all_tools(), toolsets=toolsets, read_only=read_only, scopes=scopes)
+    return {t.name for t in shown}
+
+
+def test_visible_tools_follow_toolsets_scopes_and_read_only() -> None:
+    assert _shown({"qot:read"}) == QUOTE | CALENDAR
+    assert _shown({"acc:read"}) == ACCOUNT | HISTORY
+    assert _shown({"trade:simulate"}) == TRADE
+    assert _shown({"trade:real"}) == TRADE
+    everything = {"qot:read", "acc:read", "trade:simulate", "trade:real"}
+    assert _shown(everything, read_only=True) == QUOTE | ACCOUNT | HISTORY | CALENDAR
+    assert _shown(set()) == set()
+    assert _shown(everything, toolsets=DEFAULT_TOOLSETS) == QUOTE | ACCOUNT | TRADE
+    assert _shown(everything, toolsets={"history"}) == HISTORY
+    assert _shown({"qot:read"}, toolsets={"history", "trade"}) == set()
+    # Served at all (no key yet): toolsets and read-only decide.
+    served = visible_tools(all_tools(), toolsets={"trade", "calendar"}, read_only=True)
+    assert {t.name for t in served} == CALENDAR
+
+
+def test_toolset_names_expand_and_unknown_ones_are_refused() -> None:
+    assert parse_toolsets("default") == set(DEFAULT_TOOLSETS)
+    assert parse_toolsets("all") == {"quote", "account", "trade", "history", "calendar"}
+    assert parse_toolsets(" Quote , history,") == {"quote", "history"}
+    assert parse_toolsets(["default", "calendar"]) == {*DEFAULT_TOOLSETS, "calendar"}
+    with pytest.raises(ValueError) as err:
+        parse_toolsets("quote,histroy")
+    assert str(err.value) == (
+        "unknown toolset 'histroy' (valid: quote, account, trade, history, calendar, default, all)"
+    )
+    with pytest.raises(ValueError, match="expected one or more of quote, account"):
+        parse_toolsets(" , ")
+    assert toolset_names()[-2:] == ("default", "all")
 
 
 def test_published_schemas_match_the_snapshot() -> None:
@@ -139,3 +183,26 @@ def test_published_schemas_match_the_snapshot() -> None:
                 f"snapshot {SNAPSHOT.name} was missing and has been written; review and commit it"
             )
     assert current == json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+
+
+def _imports(path: Path) -> set[str]:
+    """The modules a source file imports (at any depth: lazy imports count too)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_no_tool_module_imports_the_registry_and_toolspec_imports_no_tool() -> None:
+    """The registry imports the tool modules, never the other way round (no import cycle)."""
+    package = Path(__file__).resolve().parents[2] / "futu_mcp"
+    for module in (package / "tools").glob("*.py"):
+        if module.name != "registry.py":
+            assert "futu_mcp.tools.registry" not in _imports(module), module.name
+    spec_imports = _imports(package / "toolspec.py") | _imports(package / "tools" / "__init__.py")
+    assert not {name for name in spec_imports if name.startswith("futu_mcp.tools")}
+    assert not list(package.glob("tools_*.py"))  # the old flat modules are gone

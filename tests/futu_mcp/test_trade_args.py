@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from futu_mcp.args import first_error
 from futu_mcp.server import build_server
-from futu_mcp.tools_trade import ModifyArgs, PlaceArgs
+from futu_mcp.tools.trade import ModifyArgs, PlaceArgs
 from opend.sim.universe import SECURITIES
 from tests.futu_mcp.test_server import make_state
 

@@ -111,7 +111,7 @@ async def test_modify_refuses_a_market_order_and_an_order_without_code_or_side(
     import sqlite3
 
     from futu_mcp.appstate import trd_header
-    from futu_mcp.tools_trade import _code_and_side
+    from futu_mcp.tools.trade import _code_and_side
     from keystore.paths import ledger_path
     from opend.enums import OrderType
 

@@ -1,18 +1,18 @@
-"""Quote and plate tools (`qot:read`): read-only, each a few lines over the OpenD client."""
+"""The `quote` toolset (`qot:read`): quotes, bars, books, tickers, snapshots, static data, broker
+queues and the link to OpenD. Read-only, each a few lines over the OpenD client."""
 
-from datetime import date
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 from futu_mcp.appstate import Call
 from futu_mcp.args import (
     AuTypeName,
     Code,
     Codes,
+    Date,
     KLTypeName,
     MarketName,
-    PlateClassName,
     SecurityTypeName,
     ToolArgs,
     num_field,
@@ -21,7 +21,7 @@ from futu_mcp.errors import invalid_argument
 from futu_mcp.results import ID_SCHEMA, capped, list_schema, object_schema, plain
 from futu_mcp.toolspec import ToolSpec
 from opend.codes import QotMarket, parse_code
-from opend.enums import AuType, KLType, Plate, SecurityType
+from opend.enums import AuType, KLType, SecurityType
 from opend.errors import unreachable_advice
 
 SCOPE = "qot:read"
@@ -29,17 +29,6 @@ MAX_KLINES = 1000
 MAX_TICKERS = 1000
 MAX_RT = 1000
 MAX_ROWS = 500
-DATE = r"^\d{4}-\d{2}-\d{2}$"
-
-
-def _calendar_date(value: str | None) -> str | None:
-    # The pattern lets 0000-00-00 and 2026-02-30 through; OpenD's request needs a real day.
-    if value is not None:
-        try:
-            date.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"{value} is not a calendar date") from None
-    return value
 
 
 class QuoteArgs(ToolArgs):
@@ -64,16 +53,8 @@ class KlineArgs(ToolArgs):
         AuTypeName, Field(description="Price adjustment: QFQ forward, HFQ backward, NONE")
     ] = "QFQ"
     num: Annotated[int, num_field(100, MAX_KLINES, "bars, the most recent")] = 100
-    start: Annotated[
-        str | None,
-        Field(pattern=DATE, description="History from this date (YYYY-MM-DD)"),
-        AfterValidator(_calendar_date),
-    ] = None
-    end: Annotated[
-        str | None,
-        Field(pattern=DATE, description="History up to this date (YYYY-MM-DD)"),
-        AfterValidator(_calendar_date),
-    ] = None
+    start: Annotated[Date | None, Field(description="History from this date (YYYY-MM-DD)")] = None
+    end: Annotated[Date | None, Field(description="History up to this date (YYYY-MM-DD)")] = None
 
 
 async def _get_kline(call: Call, args: KlineArgs) -> dict[str, Any]:
@@ -215,33 +196,6 @@ async def _ping(call: Call, args: PingArgs) -> dict[str, Any]:
     if hint is not None:
         out["hint"] = hint
     return out
-
-
-class PlatesArgs(ToolArgs):
-    """Arguments of futu_list_plates (the published schema comes from here)."""
-
-    market: Annotated[MarketName, Field(description="Market whose plates to list")]
-    plate_class: Annotated[PlateClassName, Field(description="Kind of plate")] = "ALL"
-    num: Annotated[int, num_field(100, MAX_ROWS, "plates")] = 100
-
-
-async def _list_plates(call: Call, args: PlatesArgs) -> dict[str, Any]:
-    rows = await call.client.get_plate_list(QotMarket[args.market], Plate[args.plate_class])
-    return capped("plates", rows, args.num)
-
-
-class PlateStocksArgs(ToolArgs):
-    """Arguments of futu_plate_stocks (the published schema comes from here)."""
-
-    plate_code: Annotated[
-        Code, Field(description="Plate code from futu_list_plates, e.g. HK.BK1001")
-    ]
-    num: Annotated[int, num_field(100, MAX_ROWS, "securities")] = 100
-
-
-async def _plate_stocks(call: Call, args: PlateStocksArgs) -> dict[str, Any]:
-    rows = await call.client.get_plate_stock(parse_code(args.plate_code))
-    return capped("securities", rows, args.num, plate_code=args.plate_code)
 
 
 _ROW = {"type": "object"}
@@ -399,33 +353,6 @@ TOOLS: tuple[ToolSpec, ...] = (
             ["gateway", "connected", "key_id", "scopes"],
         ),
         handler=_ping,
-        scope=SCOPE,
-    ),
-    ToolSpec(
-        name="futu_list_plates",
-        title="Plates (sectors) of a market",
-        description=(
-            "Industry, region and concept plates of a market (default 100, at most 500). Use the "
-            "returned code with futu_plate_stocks. Returns {plates: [{code, plate_name, "
-            "plate_id}], truncated, total}."
-        ),
-        args=PlatesArgs,
-        output_schema=list_schema("plates", "plates"),
-        handler=_list_plates,
-        scope=SCOPE,
-    ),
-    ToolSpec(
-        name="futu_plate_stocks",
-        title="Securities of a plate",
-        description=(
-            "The securities in one plate (default 100, at most 500). Returns {securities: "
-            "[{code, name, lot_size, stock_type}], truncated, total}."
-        ),
-        args=PlateStocksArgs,
-        output_schema=list_schema(
-            "securities", "members of the plate", {"plate_code": _STR}, ids=["stock_id"]
-        ),
-        handler=_plate_stocks,
         scope=SCOPE,
     ),
 )

@@ -1,4 +1,6 @@
-"""Trade tools: place, modify, cancel. Each only plans the order; `tradepath.execute` does the rest."""
+"""The `trade` toolset: place, modify, cancel. Each tool only plans its order (its handler returns
+an `OrderPlan`); the trade wrapper (`tradepath.run_trade`, run by the server for every trade
+tool) does the checks, reservation, confirmation, audit and send, so no tool can skip one."""
 
 from decimal import Decimal
 from typing import Annotated, Any
@@ -12,23 +14,20 @@ from futu_mcp.args import (
     Code,
     OrderIdArg,
     OrderTypeName,
+    Price,
     ToolArgs,
     TrdEnvArg,
     TrdSideName,
 )
 from futu_mcp.errors import ToolFailure, invalid_argument
 from futu_mcp.results import ID_SCHEMA, object_schema
-from futu_mcp.toolspec import TRADE_SCOPES, ToolSpec
+from futu_mcp.toolspec import ToolSpec
 from futu_mcp.tradepath import (
     OrderPlan,
     check_qty,
-    execute,
     market_order_value,
     money,
-    order_digest,
-    precheck,
     static_facts,
-    with_client_order_id,
 )
 from opend.codes import TRD_MARKET_OF, BadCode, Security, parse_code
 
@@ -45,15 +44,6 @@ Qty = Annotated[
         le=MAX_QTY,
         allow_inf_nan=False,
         description="Number of shares (a multiple of the lot size)",
-    ),
-]
-Price = Annotated[
-    float | None,
-    Field(
-        gt=0,
-        le=10_000_000,
-        allow_inf_nan=False,
-        description="Limit price in the security's currency",
     ),
 ]
 DryRun = Annotated[
@@ -91,40 +81,30 @@ class PlaceArgs(ToolArgs):
     ] = None
 
 
-async def _place_order(call: Call, args: PlaceArgs) -> dict[str, Any]:
+async def _plan_place(call: Call, args: PlaceArgs) -> OrderPlan:
     if args.order_type == "NORMAL" and args.price is None:
         raise invalid_argument("price", "required for a NORMAL (limit) order")
     if args.order_type == "MARKET" and args.price is not None:
         raise invalid_argument("price", "must be omitted for a MARKET order")
     security = parse_code(args.code)
-    arguments = args.model_dump(exclude_none=True)
-    precheck(call, TRADE_SCOPES[args.trd_env], code=args.code, trd_side=args.trd_side)
-
-    async def run() -> dict[str, Any]:
-        await check_qty(call, security, args.qty)
-        acc = await call.account_for(args.trd_env, args.acc_id, TRD_MARKET_OF[security.market].name)
-        if args.order_type == "MARKET":
-            value = await market_order_value(call, security, args.trd_side, args.qty)
-        else:
-            value = money(Decimal(str(args.qty)) * Decimal(str(args.price)))
-        plan = OrderPlan(
-            kind="place",
-            trd_env=args.trd_env,
-            acc=acc,
-            security=security,
-            trd_side=args.trd_side,
-            qty=args.qty,
-            price=args.price,
-            order_type=args.order_type,
-            value=value,
-            name=(await static_facts(call, security))[1],
-        )
-        return await execute(call, plan, arguments, dry_run=args.dry_run)
-
-    if args.dry_run:
-        return await run()
-    digest = order_digest(args.model_dump(exclude={"client_order_id", "dry_run"}))
-    return await with_client_order_id(call, args.client_order_id, run, digest)
+    await check_qty(call, security, args.qty)
+    acc = await call.account_for(args.trd_env, args.acc_id, TRD_MARKET_OF[security.market].name)
+    if args.order_type == "MARKET":
+        value = await market_order_value(call, security, args.trd_side, args.qty)
+    else:
+        value = money(Decimal(str(args.qty)) * Decimal(str(args.price)))
+    return OrderPlan(
+        kind="place",
+        trd_env=args.trd_env,
+        acc=acc,
+        security=security,
+        trd_side=args.trd_side,
+        qty=args.qty,
+        price=args.price,
+        order_type=args.order_type,
+        value=value,
+        name=(await static_facts(call, security))[1],
+    )
 
 
 class ModifyArgs(ToolArgs):
@@ -151,10 +131,9 @@ class ModifyArgs(ToolArgs):
     dry_run: DryRun = False
 
 
-async def _modify_order(call: Call, args: ModifyArgs) -> dict[str, Any]:
+async def _plan_modify(call: Call, args: ModifyArgs) -> OrderPlan:
     if args.qty is None and args.price is None:
         raise invalid_argument("qty", "give a new qty or price")
-    precheck(call, TRADE_SCOPES[args.trd_env])
     acc, order = await _find_order(call, args.trd_env, args.acc_id, args.order_id)
     security, trd_side = _code_and_side(order, args.order_id)
     old_price = float(order.price or 0)
@@ -168,7 +147,7 @@ async def _modify_order(call: Call, args: ModifyArgs) -> dict[str, Any]:
     price = args.price if args.price is not None else old_price
     value = money(Decimal(str(qty)) * Decimal(str(price)))
     old_value = money(Decimal(str(old_qty)) * Decimal(str(old_price)))
-    plan = OrderPlan(
+    return OrderPlan(
         kind="modify",
         trd_env=args.trd_env,
         acc=acc,
@@ -182,7 +161,6 @@ async def _modify_order(call: Call, args: ModifyArgs) -> dict[str, Any]:
         name=order.stock_name,
         daily_increase=max(value - old_value, Decimal(0)),
     )
-    return await execute(call, plan, args.model_dump(exclude_none=True), dry_run=args.dry_run)
 
 
 class CancelArgs(ToolArgs):
@@ -193,11 +171,10 @@ class CancelArgs(ToolArgs):
     acc_id: AccIdArg = None
 
 
-async def _cancel_order(call: Call, args: CancelArgs) -> dict[str, Any]:
-    precheck(call, TRADE_SCOPES[args.trd_env])
+async def _plan_cancel(call: Call, args: CancelArgs) -> OrderPlan:
     acc, order = await _find_order(call, args.trd_env, args.acc_id, args.order_id)
     security, trd_side = _code_and_side(order, args.order_id)
-    plan = OrderPlan(
+    return OrderPlan(
         kind="cancel",
         trd_env=args.trd_env,
         acc=acc,
@@ -210,7 +187,6 @@ async def _cancel_order(call: Call, args: CancelArgs) -> dict[str, Any]:
         order_id=args.order_id,
         name=order.stock_name,
     )
-    return await execute(call, plan, args.model_dump(exclude_none=True), dry_run=False)
 
 
 def _code_and_side(order: Any, order_id: str) -> tuple[Security, str]:
@@ -296,7 +272,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         ),
         args=PlaceArgs,
         output_schema=object_schema(_PLACED, [*_ALWAYS, "value"]),
-        handler=_place_order,
+        handler=_plan_place,
         kind="trade",
         idempotent=False,
     ),
@@ -312,7 +288,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         ),
         args=ModifyArgs,
         output_schema=object_schema(_ORDER, [*_ALWAYS, "order_id", "value"]),
-        handler=_modify_order,
+        handler=_plan_modify,
         kind="trade",
         idempotent=False,
     ),
@@ -330,7 +306,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             {k: v for k, v in _ORDER.items() if k not in ("checks", "value")},
             [*_ALWAYS, "order_id"],
         ),
-        handler=_cancel_order,
+        handler=_plan_cancel,
         kind="trade",
         idempotent=True,
     ),

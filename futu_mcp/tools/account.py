@@ -59,7 +59,7 @@ class FundsArgs(ToolArgs):
 
 
 async def _get_funds(call: Call, args: FundsArgs) -> dict[str, Any]:
-    accounts = await _accounts(call, args.trd_env, args.acc_id, None)
+    accounts = await accounts_for(call, args.trd_env, args.acc_id, None)
     currency = Currency[args.currency] if args.currency else None
     rows = [
         {
@@ -69,7 +69,7 @@ async def _get_funds(call: Call, args: FundsArgs) -> dict[str, Any]:
         }
         for acc in accounts
     ]
-    return capped("funds", rows, len(rows), **_covered(args.trd_env, accounts))
+    return capped("funds", rows, len(rows), **covered(args.trd_env, accounts))
 
 
 class PositionsArgs(ToolArgs):
@@ -83,13 +83,13 @@ class PositionsArgs(ToolArgs):
 
 async def _get_positions(call: Call, args: PositionsArgs) -> dict[str, Any]:
     codes = [args.code] if args.code else []
-    accounts, rows = await _account_rows(
+    accounts, rows = await account_rows(
         call,
         args,
         "position_id",
         lambda header: call.client.position_list_query(header, codes),
     )
-    return capped("positions", rows, args.num, **_covered(args.trd_env, accounts))
+    return capped("positions", rows, args.num, **covered(args.trd_env, accounts))
 
 
 class OrdersArgs(ToolArgs):
@@ -108,7 +108,7 @@ class OrdersArgs(ToolArgs):
 async def _get_orders(call: Call, args: OrdersArgs) -> dict[str, Any]:
     ids = [args.order_id] if args.order_id else []
     states = [OrderStatus[s] for s in args.status or []]
-    accounts, rows = await _account_rows(
+    accounts, rows = await account_rows(
         call,
         args,
         "order_id",
@@ -117,7 +117,7 @@ async def _get_orders(call: Call, args: OrdersArgs) -> dict[str, Any]:
     if args.code:
         rows = [r for r in rows if r["code"] == args.code]
     rows.sort(key=lambda r: instant(r["create_time"], r["code"]))
-    return capped("orders", rows, args.num, **_covered(args.trd_env, accounts))
+    return capped("orders", rows, args.num, **covered(args.trd_env, accounts))
 
 
 class DealsArgs(ToolArgs):
@@ -131,17 +131,17 @@ class DealsArgs(ToolArgs):
 
 async def _get_deals(call: Call, args: DealsArgs) -> dict[str, Any]:
     codes = [args.code] if args.code else []
-    accounts, rows = await _account_rows(
+    accounts, rows = await account_rows(
         call,
         args,
         "deal_id",
         lambda header: call.client.deal_list_query(header, codes),
     )
     rows.sort(key=lambda r: instant(r["create_time"], r["code"]))
-    return capped("deals", rows, args.num, **_covered(args.trd_env, accounts))
+    return capped("deals", rows, args.num, **covered(args.trd_env, accounts))
 
 
-async def _accounts(
+async def accounts_for(
     call: Call, trd_env: str, acc_id: int | None, code: str | None
 ) -> list["TrdAcc"]:
     """The accounts a call covers: the one it names; else the one trading its code's market;
@@ -167,20 +167,20 @@ async def _accounts(
     return accounts
 
 
-def _covered(trd_env: str, accounts: list["TrdAcc"]) -> dict[str, Any]:
+def covered(trd_env: str, accounts: list["TrdAcc"]) -> dict[str, Any]:
     """The result's note of what it covers: the environment and every account asked."""
     return {"trd_env": trd_env, "acc_ids": [str(a.acc_id) for a in accounts]}
 
 
-async def _account_rows(
+async def account_rows(
     call: Call,
-    args: PositionsArgs | OrdersArgs | DealsArgs,
+    args: Any,
     unique_by: str,
     query: Callable[["TrdAccount"], Awaitable[list[Any]]],
 ) -> tuple[list["TrdAcc"], list[dict[str, Any]]]:
-    """The covered accounts and `query`'s rows for every market each trades, each row once and
-    carrying its account's `acc_id`."""
-    accounts = await _accounts(call, args.trd_env, args.acc_id, args.code)
+    """The covered accounts (by `args`' trd_env, acc_id and code) and `query`'s rows for every
+    market each trades, each row once and carrying its account's `acc_id`."""
+    accounts = await accounts_for(call, args.trd_env, args.acc_id, args.code)
     rows: list[dict[str, Any]] = []
     for acc in accounts:
         found: list[Any] = []
@@ -202,7 +202,7 @@ def _unique(rows: list[Any], key: str) -> list[Any]:
     return out
 
 
-_COVERED = {
+COVERED = {
     "trd_env": {"type": "string"},
     "acc_ids": {
         "type": "array",
@@ -241,7 +241,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         ),
         args=FundsArgs,
         output_schema=list_schema(
-            "funds", "one block per account, in its currency", _COVERED, ids=["acc_id"]
+            "funds", "one block per account, in its currency", COVERED, ids=["acc_id"]
         ),
         handler=_get_funds,
         scope=SCOPE,
@@ -257,7 +257,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             "truncated, total}."
         ),
         args=PositionsArgs,
-        output_schema=list_schema("positions", "holdings", _COVERED, ids=["acc_id", "position_id"]),
+        output_schema=list_schema("positions", "holdings", COVERED, ids=["acc_id", "position_id"]),
         handler=_get_positions,
         scope=SCOPE,
     ),
@@ -274,7 +274,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         ),
         args=OrdersArgs,
         output_schema=list_schema(
-            "orders", "orders, oldest first", _COVERED, ids=["acc_id", "order_id"]
+            "orders", "orders, oldest first", COVERED, ids=["acc_id", "order_id"]
         ),
         handler=_get_orders,
         scope=SCOPE,
@@ -290,7 +290,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         ),
         args=DealsArgs,
         output_schema=list_schema(
-            "deals", "fills, oldest first", _COVERED, ids=["acc_id", "deal_id", "order_id"]
+            "deals", "fills, oldest first", COVERED, ids=["acc_id", "deal_id", "order_id"]
         ),
         handler=_get_deals,
         scope=SCOPE,
