@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from opend.codes import BadCode, QotMarket, Security, parse_code
-from opend.enums import ExpirationCycle, SecurityType
+from opend.enums import ExpirationCycle, SecurityType, WrtType
 from opend.sim import futures, options, warrants
 from opend.sim.blackscholes import Greeks
 from opend.sim.futures import INDEXES, FutureContract
@@ -225,6 +225,22 @@ class Derivatives:
             )
         now = self.market.day_so_far(under, t)
         return before or warrant.knocked_out(now.low, now.high)
+
+    def residual(self, sec: SimSecurity, t: float) -> float | None:
+        """A called CBBC's residual value per unit, None if `sec` is not a called CBBC. HKEX
+        category R (call level beyond the strike, as all of the simulator's are): how far the
+        underlying's extreme of the call day sits beyond the strike, over the entitlement
+        ratio; zero when it crossed the strike."""
+        pricing = sec.derived
+        if not isinstance(pricing, _WarrantPricing) or not self.called(pricing.warrant, t):
+            return None
+        w = pricing.warrant
+        sign = 1.0 if w.kind is WrtType.BULL else -1.0
+        for bar in self.market.day_bars(w.underlying, t, first=w.list_date):
+            if w.knocked_out(bar.low, bar.high):
+                extreme = bar.low if sign > 0 else bar.high
+                return round(max(sign * (extreme - w.strike), 0.0) / w.ratio, 3)
+        return 0.0
 
     # --- building securities ---------------------------------------------------------------
 

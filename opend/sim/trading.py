@@ -617,27 +617,36 @@ class Trading:
         self._match(now)
         self._settle_expired(now)
 
+    def _ended(self, sec: SimSecurity, now: float) -> tuple[float, str] | None:
+        """The final price of a derivative that no longer trades at `now`, and why: expired (an
+        option's or warrant's intrinsic value, a future's settlement price) or, for a CBBC,
+        called (its residual value); None while it trades."""
+        derived = sec.derived
+        if derived is None:
+            return None
+        if derived.expires_at <= now:
+            price = self.market.price(sec, derived.expires_at)
+            return round_to_tick(sec.tick_rule, price), "the contract expired"
+        residual = self.derivatives.residual(sec, now) if self.derivatives else None
+        return None if residual is None else (residual, "the CBBC was called")
+
     def _settle_expired(self, now: float) -> None:
-        """Options, warrants and futures past their expiry: open orders on them are cancelled
-        and holdings are paid out in cash at their final value (an option's or warrant's
-        intrinsic value, a future's settlement price), times the multiplier."""
+        """Derivatives that no longer trade: open orders on them are cancelled and holdings are
+        paid out in cash at their final price times the multiplier."""
         for order in self.orders.values():
-            derived = order.sec.derived
-            if order.status in _LIVE and derived is not None and derived.expires_at <= now:
+            ended = self._ended(order.sec, now) if order.status in _LIVE else None
+            if ended is not None:
                 order.status = (
                     OrderStatus.CANCELLED_PART if order.fill_qty else OrderStatus.CANCELLED_ALL
                 )
-                order.update_time = derived.expires_at
-                order.last_err = "the contract expired"
+                order.update_time = now
+                order.last_err = ended[1]
                 self._notify(order, None)
         for account in self.accounts.values():
             for position in account.positions.values():
-                derived = position.sec.derived
-                if position.qty and derived is not None and derived.expires_at <= now:
-                    final = round_to_tick(
-                        position.sec.tick_rule, self.market.price(position.sec, derived.expires_at)
-                    )
-                    value = position.qty * final * position.sec.multiplier
+                ended = self._ended(position.sec, now) if position.qty else None
+                if ended is not None:
+                    value = position.qty * ended[0] * position.sec.multiplier
                     account.cash += value
                     position.realized_pl += value - position.cost_total
                     position.cost_total = 0.0

@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 
 from opend.codes import QotMarket, TrdMarket
-from opend.enums import OrderStatus, OrderType, TimeInForce, TrdEnv, TrdSide
+from opend.enums import OrderStatus, OrderType, TimeInForce, TrdEnv, TrdSide, WrtType
 from opend.sim.market import MARKET_TZ
 from opend.sim.state import SimState
 from opend.sim.trading import Account, Order, TradeError
@@ -163,3 +163,29 @@ def test_expired_options_are_settled_in_cash_and_their_orders_cancelled(state: S
     assert resting.last_err == "the contract expired"
     with pytest.raises(TradeError, match="Unknown stock code"):
         _buy(state, us, code, 1, None)
+
+
+def test_a_called_cbbc_pays_its_residual_value(state: SimState) -> None:
+    hk = _account(state, TrdMarket.HK)
+    today = state.market.local(state.securities["HK.00700"], T0).date()
+    live = [
+        w
+        for w in state.derivatives.warrants_on(today)
+        if w.kind is WrtType.BULL and state.derivatives.lookup(f"HK.{w.code}", T0) is not None
+    ]
+    # The bull contract whose call level is nearest: the one the market calls first.
+    bull = min(live, key=lambda w: state.market.price(w.underlying, T0) / w.call_level)
+    bought = _buy(state, hk, bull.code, bull.lot_size, None)
+    assert bought.fill_qty == bull.lot_size
+    cash = hk.cash
+    for _ in range(120):
+        state.advance(86_400)
+        if state.derivatives.lookup(f"HK.{bull.code}", state.clock.now()) is None:
+            break
+    now = state.clock.now()
+    residual = state.derivatives.residual(bought.sec, now)
+    assert residual is not None and residual >= 0
+    assert hk.positions[bought.sec.code].qty == 0
+    assert hk.cash - cash == pytest.approx(bull.lot_size * residual)
+    with pytest.raises(TradeError, match="Unknown stock code"):
+        _buy(state, hk, bull.code, bull.lot_size, None)
