@@ -4,7 +4,8 @@ The simulator runs as `futucli sim` in its own process (as in the end-to-end tes
 process is a minimal pipelining client on raw framing. The baseline is KeepAlive, the cheapest
 request there is, measured on the same connection in the same run: the ratio shows what the
 snapshot handler costs beyond framing and the event loop. Goal: >= 5,000 snapshots/s, so the
-simulator is never the bottleneck of another benchmark.
+simulator is never the bottleneck of another benchmark. Every reply is checked for success, in
+JSON and in protobuf alike: a fast stream of error replies is not a result.
 
     .venv/bin/python bench/bench_sim.py [--seconds 3] [--in-flight 16]
 """
@@ -53,6 +54,44 @@ def _body(proto_id: int, fmt: int) -> bytes:
     return message.SerializeToString()
 
 
+# A protobuf Response starts with field 1, retType (int32, required), and the official encoder
+# writes fields in number order: success is the tag 0x08 then the varint 0. Any other first two
+# bytes (a negative retType is ten varint bytes) is an error or not a Response.
+PB_SUCCESS = b"\x08\x00"
+
+
+def succeeded(body: bytes, fmt: int) -> bool:
+    """True when a reply body says retType 0, read without decoding the whole message."""
+    if fmt == ProtoFmt.JSON:
+        return b'"retType":0' in body[:40]
+    return body[:2] == PB_SUCCESS
+
+
+def check_decoder(host: str, port: int) -> None:
+    """`succeeded` agrees with the official schema on a real success and a real error reply,
+    so the fast check above cannot pass error replies unnoticed."""
+    from opend.pbschema import pb_module
+
+    async def replies() -> list[bytes]:
+        reader, writer = await _open(host, port)
+        good = _body(ProtoId.QOT_GET_SECURITY_SNAPSHOT, ProtoFmt.PROTOBUF)
+        writer.write(encode_frame(ProtoId.QOT_GET_SECURITY_SNAPSHOT, 2, good, ProtoFmt.PROTOBUF))
+        writer.write(encode_frame(ProtoId.QOT_GET_SECURITY_SNAPSHOT, 3, b"\xff", ProtoFmt.PROTOBUF))
+        decoder, frames = FrameDecoder(), []
+        while len(frames) < 2:
+            frames += decoder.feed(await reader.read(1 << 20))
+        writer.close()
+        return [f.body for f in sorted(frames, key=lambda f: f.serial)]
+
+    good, bad = asyncio.run(replies())
+    response = pb_module(ProtoId.QOT_GET_SECURITY_SNAPSHOT).Response
+    for body, ok in ((good, True), (bad, False)):
+        message = response()
+        message.ParseFromString(body)
+        if (message.retType == 0) != ok or succeeded(body, ProtoFmt.PROTOBUF) != ok:
+            raise SystemExit(f"protobuf success check disagrees with the schema: {message}")
+
+
 async def measure(
     host: str, port: int, proto_id: int, fmt: int, seconds: float, in_flight: int
 ) -> float:
@@ -73,10 +112,13 @@ async def measure(
             outstanding += 1
         if outstanding == 0:
             break
-        for frame in decoder.feed(await reader.read(1 << 20)):
+        data = await reader.read(1 << 20)
+        if not data:  # e.g. protobuf asked of a simulator without the official schemas
+            raise SystemExit(f"the simulator closed the connection after {done} replies")
+        for frame in decoder.feed(data):
             outstanding -= 1
             done += 1
-            if fmt == ProtoFmt.JSON and b'"retType":0' not in frame.body[:40]:
+            if not succeeded(frame.body, fmt):
                 failures += 1
     elapsed = time.perf_counter() - started
     writer.close()
@@ -101,6 +143,7 @@ def main() -> None:
         if not match:
             raise SystemExit("the simulator did not start")
         host, port = match.group(1), int(match.group(2))
+        check_decoder(host, port)
         runs = [
             ("keepalive json (baseline)", ProtoId.KEEP_ALIVE, ProtoFmt.JSON),
             ("snapshot json", ProtoId.QOT_GET_SECURITY_SNAPSHOT, ProtoFmt.JSON),

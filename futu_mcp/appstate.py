@@ -132,10 +132,7 @@ class Call:
             for acc in accounts:
                 if acc.acc_id == acc_id:
                     return acc
-            raise ToolFailure(
-                f"invalid argument: acc_id: no {trd_env} account {acc_id} (see futu_list_accounts)",
-                "invalid_argument",
-            )
+            raise no_such_account(trd_env, acc_id)
         # The default is the first account the key may use (`allowed_acc_ids`), never one it
         # was not given.
         allowed = self.key.limits.allowed_acc_ids
@@ -169,6 +166,18 @@ class Call:
         if not decision.allowed:
             self.state.metrics.denial(decision.reason or "policy")
             raise ToolFailure(decision.message or "denied", decision.reason or "policy")
+
+
+def no_such_account(trd_env: str, acc_id: int) -> ToolFailure:
+    """`invalid argument: acc_id: no <env> account <id> ...`; past 2^53 it says why the id may be
+    off by a few: a client that sent it as a JavaScript number rounded it."""
+    hint = ""
+    if acc_id > 1 << 53:
+        hint = "; send acc_id as the string it lists: a JavaScript number this large is rounded"
+    return ToolFailure(
+        f"invalid argument: acc_id: no {trd_env} account {acc_id} (see futu_list_accounts{hint})",
+        "invalid_argument",
+    )
 
 
 def trd_header(acc: "TrdAcc", market: str | None = None) -> "TrdAccount":

@@ -345,6 +345,9 @@ class AuditLog:
         if info.st_ino != inode or info.st_size <= start:
             self._torn = None  # moved aside, or the write added nothing
             return info
+        if info.st_size - start > MAX_LINE_BYTES:
+            self._torn = None  # more than one line of ours can be: leave it to a person
+            return info
         torn = os.pread(fd, info.st_size - start, start)
         before = os.pread(fd, 1, start - 1) if start else b"\n"
         if b"\n" in torn or before != b"\n" or len(torn) != info.st_size - start:

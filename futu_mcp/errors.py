@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcp.types import CallToolResult, TextContent
 
-from futu_mcp.results import present
+from futu_mcp.presentation import present
 from opend.errors import OpenDError
 
 if TYPE_CHECKING:

@@ -122,7 +122,7 @@ class Gate:
             return
         session_id = _header(scope, SESSION_HEADER)
         if session_id is not None:
-            await self._in_session(session_id.decode("latin-1"), scope, receive, send)
+            await self._in_session(session_id.decode("latin-1"), access.key, scope, receive, send)
         elif scope["method"] == "POST" and self._opens_session(scope):
             await self._open(access.key, user, scope, receive, send)
         else:
@@ -169,9 +169,15 @@ class Gate:
             self.book.settle(key.id, opened, user, _header(scope, b"host") or b"")
 
     async def _in_session(
-        self, session_id: str, scope: Scope, receive: Receive, send: Send
+        self, session_id: str, key: KeyRecord, scope: Scope, receive: Receive, send: Send
     ) -> None:
         assert self.book is not None
+        session = self.book.get(session_id)
+        if session is None or session.key_id != key.id:
+            # Not one of this key's sessions: the SDK answers 404, and the book is not touched
+            # (another key's request must neither end nor keep alive a session it does not own).
+            await self.app(scope, receive, send)
+            return
         status = 0
 
         async def watch(message: Message) -> None:

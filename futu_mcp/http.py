@@ -136,8 +136,12 @@ async def serve(server: MCPServer, state: AppState, sock: socket.socket) -> None
         max_sessions=None,
         session_idle_timeout=None,
     )
-    book = SessionBook(config.max_sessions_per_key, config.session_idle_timeout)
-    state.metrics.watch_sessions(book.counts)
+    # --stateless serves without sessions: nothing to count, and a cap would only limit how
+    # many requests one key may have in flight.
+    book = None
+    if not config.stateless:
+        book = SessionBook(config.max_sessions_per_key, config.session_idle_timeout)
+        state.metrics.watch_sessions(book.counts)
     gate = Gate(
         sdk_app,
         security=security,

@@ -3,8 +3,8 @@
 Every `INTERVAL` s it reads the ledger's revoked kids. That one read is also the health probe
 `/healthz` and `futu_mcp_ledger_up` report, so neither does I/O when asked, and the key check
 (`KeyVerifier.revocations`) reads a dict in memory: a `futucli revoke-key --ledger` reaches
-every replica within a second even if their keys.json is stale. While the ledger is down the
-last revocations read stay in force.
+every replica within a second even if their keys.json is stale. Revocations once read stay in
+force while the ledger is down, and after it comes back without them.
 """
 
 import logging
@@ -46,7 +46,8 @@ class LedgerWatch:
             return
         if not self.up and self.error is not None:
             log.warning("limit ledger %s is reachable again", self.ledger.describe())
-        self._revoked, self.up, self.error = revoked, True, None
+        # Merged, never replaced: a revocation is for good, even if Redis comes back empty.
+        self._revoked, self.up, self.error = {**self._revoked, **revoked}, True, None
 
     def start(self) -> None:
         """Poll once now, then every `interval` s in a daemon thread."""

@@ -506,14 +506,24 @@ async def with_client_order_id(
         with anyio.CancelScope(shield=True):
             if maybe_out:
                 stored = {"error": OUTCOME_UNKNOWN}
-                await anyio.to_thread.run_sync(
-                    ledger.finish_client_order, key_id, client_order_id, stored
-                )
+                await _settle(ledger.finish_client_order, key_id, client_order_id, stored)
             else:
-                await anyio.to_thread.run_sync(ledger.abandon_client_order, key_id, client_order_id)
+                await _settle(ledger.abandon_client_order, key_id, client_order_id)
         raise
-    await anyio.to_thread.run_sync(ledger.finish_client_order, key_id, client_order_id, result)
+    await _settle(ledger.finish_client_order, key_id, client_order_id, result)
     return {**result, "client_order_id": client_order_id}
+
+
+async def _settle(step: Any, *args: Any) -> None:
+    """Record how a client_order_id ended. The call's own outcome is what the caller must hear:
+    if the ledger cannot take it (Redis down), the id stays claimed, so a repeat says it is in
+    flight rather than placing a second order; logged, never raised."""
+    from keystore.errors import LedgerError
+
+    try:
+        await anyio.to_thread.run_sync(step, *args)
+    except LedgerError as exc:
+        log.warning("client_order_id %s: outcome not recorded (%s)", args[1], exc)
 
 
 def _replay(stored: dict[str, Any] | None, client_order_id: str) -> dict[str, Any]:

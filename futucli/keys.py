@@ -151,9 +151,13 @@ def gen_key(
 
 def list_keys(
     as_json: bool = typer.Option(False, "--json", help="Print JSON (for scripts)."),
+    ledger_url: str | None = LedgerOption,
     keys_file: Path | None = KeysFileOption,
 ) -> None:
-    """List keys with their scopes, limits and status. Never shows a hash or a secret."""
+    """List keys with their scopes, limits and status. Never shows a hash or a secret.
+
+    "last used" comes from the ledger: with replicas on a Redis ledger, give its --ledger.
+    """
     import json
 
     from keystore.errors import KeystoreError
@@ -165,7 +169,7 @@ def list_keys(
         records = KeyStore(path).read().records
     except KeystoreError as exc:
         _fail(str(exc))
-    last_used = _last_used(path)
+    last_used = _last_used(path, ledger_url)
     now = datetime.now(UTC)
     if as_json:
         rows = [_json_row(r, last_used.get(r.id), now) for r in records]
@@ -488,18 +492,29 @@ def _confirm(raw: str | None) -> Any:
     return value
 
 
-def _last_used(keys_path: Path) -> dict[str, datetime]:
+def _last_used(keys_path: Path, ledger_url: str | None) -> dict[str, datetime]:
+    """When each key was last used, from the ledger; {} when the default SQLite ledger does not
+    exist yet or the ledger cannot be read (the listing matters more than this column)."""
     from keystore.errors import KeystoreError
     from keystore.ledger import SqliteLedger
     from keystore.paths import ledger_path
 
-    path = ledger_path(keys_path)
-    if not path.exists():
-        return {}
+    if ledger_url is None:
+        path = ledger_path(keys_path)
+        if not path.exists():
+            return {}
+        try:
+            return SqliteLedger(path).last_used()
+        except (KeystoreError, OSError):
+            return {}
+    ledger = open_cli_ledger(ledger_url, keys_path)
     try:
-        return SqliteLedger(path).last_used()
-    except (KeystoreError, OSError):
+        return ledger.last_used()
+    except KeystoreError as exc:
+        typer.echo(f"warning: last use unknown: {exc}", err=True)
         return {}
+    finally:
+        ledger.close()
 
 
 def _limits_summary(record: "KeyRecord") -> str:

@@ -80,7 +80,8 @@ def sim(
         False,
         "--quote-limits",
         help="Refuse quote requests past OpenD's documented limits, as OpenD does: per 30 s, "
-        "60 snapshots, 60 history K-line first pages, 10 plate lists, 10 plate member lists; "
+        "60 snapshots, 60 history K-line first pages, 10 plate lists, 10 plate member lists, "
+        "10 market-state and 30 trading-day requests; "
         "and history K-lines of at most 100 securities per 30 days.",
     ),
     hours: Hours = typer.Option(

@@ -65,13 +65,10 @@ _RESERVE = (
     _NOW_MS
     + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[8]))
-if ARGV[2] ~= '' then
-  -- The k-th newest reservation in the window: the window is full until it leaves.
-  local k = tonumber(ARGV[2])
-  local kth = redis.call('ZREVRANGE', KEYS[1], k - 1, k - 1, 'WITHSCORES')
-  if #kth > 0 then
-    return {'rate', tostring(tonumber(kth[2]) + tonumber(ARGV[8]) - now)}
-  end
+if ARGV[2] ~= '' and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  -- The k-th newest slot: the window is full until it leaves (ms from now).
+  local kth = redis.call('ZREVRANGE', KEYS[1], tonumber(ARGV[2]) - 1, tonumber(ARGV[2]) - 1, 'WITHSCORES')
+  return {'rate', tostring(tonumber(kth[2]) + tonumber(ARGV[8]) - now)}
 end
 local total = redis.call('HGET', KEYS[2], ARGV[5]) or '0'
 local units = tonumber(ARGV[4])
@@ -274,7 +271,7 @@ class RedisLedger:
             )
         if verdict == "rate":
             assert max_per_minute is not None
-            return rate_denial(max_per_minute, int(total) / 1000)
+            return rate_denial(max_per_minute, float(total) / 1000)
         if verdict == "daily_value":
             assert max_daily is not None
             return LimitDenial(

@@ -79,7 +79,10 @@ class KeyVerifier:
 
         Raises Unauthorized (malformed, checksum, unknown, mismatch, throttled) or KeysFileError.
         """
-        record = self._verify(token)
+        return self._with_revocation(self._verify(token))
+
+    def _with_revocation(self, record: KeyRecord) -> KeyRecord:
+        """`record`, revoked if the shared ledger says it was (and keys.json does not yet)."""
         revoked_at = None if self.revocations is None else self.revocations().get(record.kid)
         if revoked_at is None or record.revoked_at is not None:
             return record
@@ -127,9 +130,10 @@ class KeyVerifier:
         return candidate
 
     def records(self) -> tuple[KeyRecord, ...]:
-        """All records as currently loaded (for listings and metrics labels)."""
+        """All records as currently loaded, with the shared ledger's revocations (for listings,
+        metrics labels, and closing the HTTP sessions of keys no longer active)."""
         self._refresh()
-        return tuple(self._by_id.values())
+        return tuple(self._with_revocation(r) for r in self._by_id.values())
 
     def _may_hash(self, kid: str) -> bool:
         # Under the budget every token is hashed; over it, one per interval per kid.

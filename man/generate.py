@@ -379,7 +379,10 @@ FUTU_MCP_DESCRIPTION = """
 On stdio (the default) the API key comes from FUTU_MCP_API_KEY and the server exits at once if it
 is missing or invalid. With --http-listen every request carries Authorization: Bearer <key>, MCP
 is served at /mcp, Prometheus metrics at /metrics and a health check at /healthz; a stdio server
-serves its metrics on --metrics-listen. Every tool call
+serves its metrics on --metrics-listen. A missing, wrong, revoked or expired key gets HTTP 401
+before any session exists, and an open session ends when its key is revoked or expires; each key
+holds at most --max-sessions-per-key sessions (HTTP 429 past it), closed after
+--session-idle-timeout seconds without a request. Every tool call
 is checked against the key's scopes and limits (and the server-wide --max-* caps) before anything
 reaches OpenD, and written to the audit log when --audit-log is given. OpenD being down never
 stops the server from starting: calls fail with "gateway not connected" while it reconnects.

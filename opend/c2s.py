@@ -480,3 +480,194 @@ def flow_summary(
         "clearingDate": clearing_date,
         "cashFlowDirection": int(direction),
     }
+
+
+# ---- derivatives, research, watchlists ------------------------------------------------------
+
+MAX_OPTION_CHAIN_DAYS = 30
+MAX_WARRANT_PAGE = 200
+MAX_FILTER_PAGE = 200
+MAX_OWNER_PLATE_CODES = 200
+MAX_FUTURE_INFO_CODES = 200
+
+
+def option_expiration_date(owner: Security) -> Body:
+    """Qot_GetOptionExpirationDate: the expiries of an underlying's (non-index-mini) options."""
+    return {"owner": owner.to_wire(), "indexOptionType": 1}
+
+
+def option_chain(
+    owner: Security,
+    begin: date,
+    end: date,
+    option_type: int = 0,
+    condition: int = 0,
+    data_filter: dict[str, float] | None = None,
+) -> Body:
+    """Qot_GetOptionChain: series expiring from `begin` to `end` (OpenD allows 30 days at most);
+    type 0 all / 1 call / 2 put, condition 0 all / 1 in / 2 out of the money; `data_filter`
+    holds the greeks ranges by their .proto names (`deltaMin`, `impliedVolatilityMax`, ...)."""
+    if end < begin:
+        raise ValueError("end is before begin")
+    if (end - begin).days > MAX_OPTION_CHAIN_DAYS:
+        raise ValueError(f"an option chain spans at most {MAX_OPTION_CHAIN_DAYS} days of expiries")
+    if option_type not in (0, 1, 2) or condition not in (0, 1, 2):
+        raise ValueError("option_type and condition must be 0, 1 or 2")
+    body: Body = {
+        "owner": owner.to_wire(),
+        "beginTime": begin.isoformat(),
+        "endTime": end.isoformat(),
+        "indexOptionType": 1,
+        "type": option_type,
+        "condition": condition,
+    }
+    if data_filter:
+        body["dataFilter"] = {k: float(v) for k, v in data_filter.items()}
+    return body
+
+
+def warrant(
+    owner: Security | None,
+    begin: int = 0,
+    num: int = MAX_WARRANT_PAGE,
+    sort_field: int = 1,
+    ascend: bool = True,
+    types: Sequence[int] = (),
+    issuers: Sequence[int] = (),
+) -> Body:
+    """Qot_GetWarrant: a page of HK warrants and CBBCs (of one underlying when given)."""
+    if begin < 0:
+        raise ValueError(f"begin must be zero or more, got {begin!r}")
+    body: Body = {
+        "begin": int(begin),
+        "num": _count("num", num, MAX_WARRANT_PAGE),
+        "sortField": int(sort_field),
+        "ascend": bool(ascend),
+    }
+    if owner is not None:
+        body["owner"] = owner.to_wire()
+    if types:
+        body["typeList"] = [int(t) for t in types]
+    if issuers:
+        body["issuerList"] = [int(i) for i in issuers]
+    return body
+
+
+def future_info(codes: Sequence[Security]) -> Body:
+    """Qot_GetFutureInfo: contract terms of up to 200 futures."""
+    _count("number of codes", len(codes), MAX_FUTURE_INFO_CODES)
+    return {"securityList": _securities(codes)}
+
+
+def reference(code: Security, reference_type: int) -> Body:
+    """Qot_GetReference: an underlying's warrants (1) or a main contract's months (2)."""
+    if reference_type not in (1, 2):
+        raise ValueError("reference_type must be 1 (warrants) or 2 (futures)")
+    return {"security": code.to_wire(), "referenceType": reference_type}
+
+
+def capital_flow(
+    code: Security, period_type: int = 1, begin: date | None = None, end: date | None = None
+) -> Body:
+    """Qot_GetCapitalFlow: intraday (1), or by day (2), week (3) or month (4) over a window."""
+    if period_type not in (1, 2, 3, 4):
+        raise ValueError("period_type must be 1 (intraday), 2 (day), 3 (week) or 4 (month)")
+    body: Body = {"security": code.to_wire(), "periodType": period_type}
+    if period_type != 1:
+        if begin is not None:
+            body["beginTime"] = begin.isoformat()
+        if end is not None:
+            body["endTime"] = end.isoformat()
+    return body
+
+
+def capital_distribution(code: Security) -> Body:
+    """Qot_GetCapitalDistribution: today's inflow and outflow by order size."""
+    return {"security": code.to_wire()}
+
+
+def owner_plate(codes: Sequence[Security]) -> Body:
+    """Qot_GetOwnerPlate: the plates of up to 200 securities."""
+    _count("number of codes", len(codes), MAX_OWNER_PLATE_CODES)
+    return {"securityList": _securities(codes)}
+
+
+def ipo_list(market: QotMarket) -> Body:
+    """Qot_GetIpoList: a market's IPOs (SH and SZ both mean A-shares)."""
+    return {"market": int(market)}
+
+
+_FILTER_LISTS = {
+    "base": "baseFilterList",
+    "accumulate": "accumulateFilterList",
+    "financial": "financialFilterList",
+}
+
+
+def stock_filter(
+    market: QotMarket,
+    conditions: Sequence[Body],
+    plate: Security | None = None,
+    begin: int = 0,
+    num: int = MAX_FILTER_PAGE,
+) -> Body:
+    """Qot_StockFilter: `conditions` are dicts with `kind` (base, accumulate, financial),
+    `field` (the StockField/AccumulateField/FinancialField number), optional `min`, `max`,
+    `sort` (1 ascending, 2 descending), and `days` or `quarter` for the last two kinds; a
+    condition with neither bound only shows its figure."""
+    if begin < 0:
+        raise ValueError(f"begin must be zero or more, got {begin!r}")
+    body: Body = {
+        "begin": int(begin),
+        "num": _count("num", num, MAX_FILTER_PAGE),
+        "market": int(market),
+    }
+    if plate is not None:
+        body["plate"] = plate.to_wire()
+    for condition in conditions:
+        kind = condition.get("kind", "base")
+        if kind not in _FILTER_LISTS:
+            raise ValueError(f"unknown filter kind {kind!r}: use base, accumulate or financial")
+        item: Body = {"fieldName": int(condition["field"])}
+        low, high = condition.get("min"), condition.get("max")
+        if low is not None:
+            item["filterMin"] = float(low)
+        if high is not None:
+            item["filterMax"] = float(high)
+        item["isNoFilter"] = low is None and high is None
+        if condition.get("sort"):
+            item["sortDir"] = int(condition["sort"])
+        if kind == "accumulate":
+            item["days"] = _count("days", int(condition.get("days", 1)), 250)
+        if kind == "financial":
+            item["quarter"] = int(condition.get("quarter", 1))
+        body.setdefault(_FILTER_LISTS[kind], []).append(item)
+    return body
+
+
+def rehab(code: Security) -> Body:
+    """Qot_RequestRehab: a security's corporate actions and adjustment factors."""
+    return {"security": code.to_wire()}
+
+
+def user_security_group(group_type: int = 3) -> Body:
+    """Qot_GetUserSecurityGroup: custom (1), system (2) or all (3) watchlist groups."""
+    if group_type not in (1, 2, 3):
+        raise ValueError("group_type must be 1 (custom), 2 (system) or 3 (all)")
+    return {"groupType": group_type}
+
+
+def user_security(group_name: str) -> Body:
+    """Qot_GetUserSecurity: the securities of one watchlist group."""
+    if not group_name:
+        raise ValueError("give a group name")
+    return {"groupName": group_name}
+
+
+def price_reminder(code: Security | None = None, market: QotMarket | None = None) -> Body:
+    """Qot_GetPriceReminder: one security's reminders, or a market's (the code wins)."""
+    if code is not None:
+        return {"security": code.to_wire()}
+    if market is not None:
+        return {"market": int(market)}
+    raise ValueError("give a code or a market")

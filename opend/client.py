@@ -14,6 +14,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
@@ -67,21 +68,44 @@ from opend.models import (
 )
 from opend.protoids import ProtoId
 from opend.quotecache import QuoteCache
+from opend.researchmodels import (
+    CapitalDistribution,
+    CapitalFlowItem,
+    FilterPage,
+    FutureInfo,
+    Ipo,
+    OptionContract,
+    OptionExpiration,
+    OwnerPlate,
+    PriceReminder,
+    Rehab,
+    SecurityGroup,
+    WarrantPage,
+)
 from opend.s2c import (
     parse_acc_list,
     parse_basic_qot,
+    parse_capital_flow,
     parse_cash_flows,
     parse_deals,
     parse_funds,
+    parse_future_infos,
+    parse_ipos,
     parse_klines,
     parse_margin_ratios,
     parse_market_states,
     parse_max_trd_qtys,
+    parse_option_chain,
+    parse_option_expirations,
     parse_order_fees,
     parse_orders,
+    parse_owner_plates,
     parse_plates,
     parse_positions,
+    parse_price_reminders,
+    parse_rehabs,
     parse_rt,
+    parse_security_groups,
     parse_snapshots,
     parse_static_infos,
     parse_tickers,
@@ -98,6 +122,9 @@ T = TypeVar("T")
 # call may wait for it: refusals in a burst ask once, and none waits long for the answer.
 LOGIN_STATE_TTL_S = 5.0
 LOGIN_CHECK_TIMEOUT_S = 2.0
+# How long one account list answers for its link: every account and trade call needs it, and it
+# changes only when an account is opened or closed.
+ACC_LIST_TTL_S = 30.0
 
 
 def read_reply(parser: Callable[[Body], T], s2c: Body, *, write_proto: int | None = None) -> T:
@@ -169,6 +196,7 @@ class OpenDClient:
         # (monotonic time, login advice or None) from the latest GetGlobalState on any path.
         self._login_seen: tuple[float, str | None] | None = None
         self._login_check: asyncio.Future[str | None] | None = None  # shared by login_advice
+        self._accounts: tuple[Connection, float, list[TrdAcc]] | None = None  # link, when, list
         self.reconnects = 0
         self.on_state_change: Callable[[bool], None] | None = None
 
@@ -656,13 +684,144 @@ class OpenDClient:
             parse_trading_days, await self._limited(ProtoId.QOT_REQUEST_TRADE_DATE, body)
         )
 
+    # ---- derivatives, research, watchlists -----------------------------------------------
+
+    async def get_option_expiration_date(self, owner: Security) -> list[OptionExpiration]:
+        """The listed expiries of an underlying's options, nearest first."""
+        s2c = await self._limited(
+            ProtoId.QOT_GET_OPTION_EXPIRATION_DATE, c2s.option_expiration_date(owner)
+        )
+        return read_reply(parse_option_expirations, s2c)
+
+    async def get_option_chain(
+        self,
+        owner: Security,
+        begin: date,
+        end: date,
+        option_type: int = 0,
+        condition: int = 0,
+        data_filter: dict[str, float] | None = None,
+    ) -> list[OptionContract]:
+        """The option series expiring from `begin` to `end` (at most 30 days apart)."""
+        body = c2s.option_chain(owner, begin, end, option_type, condition, data_filter)
+        s2c = await self._limited(ProtoId.QOT_GET_OPTION_CHAIN, body)
+        return read_reply(parse_option_chain, s2c)
+
+    async def get_warrant(
+        self,
+        owner: Security | None = None,
+        begin: int = 0,
+        num: int = c2s.MAX_WARRANT_PAGE,
+        sort_field: int = 1,
+        ascend: bool = True,
+        types: Sequence[int] = (),
+        issuers: Sequence[int] = (),
+    ) -> WarrantPage:
+        """A page of HK warrants and CBBCs."""
+        body = c2s.warrant(owner, begin, num, sort_field, ascend, types, issuers)
+        s2c = await self._limited(ProtoId.QOT_GET_WARRANT, body)
+        return read_reply(WarrantPage.from_wire, s2c)
+
+    async def get_future_info(self, codes: Sequence[Security]) -> list[FutureInfo]:
+        """Contract terms and sessions of futures."""
+        s2c = await self._limited(ProtoId.QOT_GET_FUTURE_INFO, c2s.future_info(codes))
+        return read_reply(parse_future_infos, s2c)
+
+    async def get_referencestock_list(
+        self, code: Security, reference_type: int
+    ) -> list[StaticInfo]:
+        """An underlying's warrants (1), or a futures main contract's months (2). OpenD does not
+        count warrant lookups against the protocol's limit."""
+        body = c2s.reference(code, reference_type)
+        if reference_type == 1:
+            s2c = await self.request(ProtoId.QOT_GET_REFERENCE, body)
+        else:
+            s2c = await self._limited(ProtoId.QOT_GET_REFERENCE, body)
+        return read_reply(parse_static_infos, s2c)
+
+    async def get_capital_flow(
+        self,
+        code: Security,
+        period_type: int = 1,
+        begin: date | None = None,
+        end: date | None = None,
+    ) -> list[CapitalFlowItem]:
+        """Net capital inflow: today by minute, or by day, week or month."""
+        body = c2s.capital_flow(code, period_type, begin, end)
+        s2c = await self._limited(ProtoId.QOT_GET_CAPITAL_FLOW, body)
+        return read_reply(parse_capital_flow, s2c)
+
+    async def get_capital_distribution(self, code: Security) -> CapitalDistribution:
+        """Today's inflow and outflow by order size."""
+        s2c = await self._limited(
+            ProtoId.QOT_GET_CAPITAL_DISTRIBUTION, c2s.capital_distribution(code)
+        )
+        return read_reply(CapitalDistribution.from_wire, s2c)
+
+    async def get_owner_plate(self, codes: Sequence[Security]) -> list[OwnerPlate]:
+        """The plates each security belongs to, one row per (security, plate)."""
+        s2c = await self._limited(ProtoId.QOT_GET_OWNER_PLATE, c2s.owner_plate(codes))
+        return read_reply(parse_owner_plates, s2c)
+
+    async def get_ipo_list(self, market: QotMarket) -> list[Ipo]:
+        """A market's coming IPOs."""
+        s2c = await self._limited(ProtoId.QOT_GET_IPO_LIST, c2s.ipo_list(market))
+        return read_reply(parse_ipos, s2c)
+
+    async def get_stock_filter(
+        self,
+        market: QotMarket,
+        conditions: Sequence[Body],
+        plate: Security | None = None,
+        begin: int = 0,
+        num: int = c2s.MAX_FILTER_PAGE,
+    ) -> FilterPage:
+        """A page of the market's stocks meeting every condition (see `c2s.stock_filter`)."""
+        body = c2s.stock_filter(market, conditions, plate, begin, num)
+        s2c = await self._limited(ProtoId.QOT_STOCK_FILTER, body)
+        return read_reply(FilterPage.from_wire, s2c)
+
+    async def get_rehab(self, code: Security) -> list[Rehab]:
+        """A security's corporate actions and their adjustment factors."""
+        s2c = await self._limited(ProtoId.QOT_REQUEST_REHAB, c2s.rehab(code))
+        return read_reply(parse_rehabs, s2c)
+
+    async def get_user_security_group(self, group_type: int = 3) -> list[SecurityGroup]:
+        """The watchlist groups: custom (1), system (2) or all (3)."""
+        s2c = await self._limited(
+            ProtoId.QOT_GET_USER_SECURITY_GROUP, c2s.user_security_group(group_type)
+        )
+        return read_reply(parse_security_groups, s2c)
+
+    async def get_user_security(self, group_name: str) -> list[StaticInfo]:
+        """The securities of a watchlist group."""
+        s2c = await self._limited(ProtoId.QOT_GET_USER_SECURITY, c2s.user_security(group_name))
+        return read_reply(parse_static_infos, s2c)
+
+    async def get_price_reminder(
+        self, code: Security | None = None, market: QotMarket | None = None
+    ) -> list[PriceReminder]:
+        """The price reminders of a security, or of a market."""
+        s2c = await self._limited(ProtoId.QOT_GET_PRICE_REMINDER, c2s.price_reminder(code, market))
+        return read_reply(parse_price_reminders, s2c)
+
     # ---- trade ---------------------------------------------------------------------------
 
     async def get_acc_list(self) -> list[TrdAcc]:
-        """Every trading account OpenD's user has (real and paper)."""
+        """Every trading account OpenD's user has (real and paper); one answer serves its link
+        for ACC_LIST_TTL_S, so an account call costs OpenD one request, not two."""
         conn = self._live()
+        cached = self._accounts
+        if (
+            cached is not None
+            and cached[0] is conn
+            and time.monotonic() - cached[1] < ACC_LIST_TTL_S
+        ):
+            return list(cached[2])
         s2c = await conn.request(ProtoId.TRD_GET_ACC_LIST, c2s.acc_list(conn.info.login_user_id))
-        return read_reply(parse_acc_list, s2c)
+        accounts = read_reply(parse_acc_list, s2c)
+        self._accounts = (conn, time.monotonic(), accounts)
+        return list(accounts)
 
     async def unlock_trade(
         self,

@@ -121,4 +121,8 @@ def parse_code(text: str) -> Security:
         raise BadCode(f"unknown market {prefix!r} in {text!r} (known: {known})") from None
     if not _CODE_BODY.fullmatch(code):
         raise BadCode(f"bad code {code!r} in {text!r}")
-    return Security(market, code.upper() if market is QotMarket.US else code)
+    if market is QotMarket.US:
+        # Futures main contracts keep their lowercase suffix (`US.ESmain`): OpenD matches case.
+        main = len(code) > 4 and code[-4:].lower() == "main"
+        code = code[:-4].upper() + "main" if main else code.upper()
+    return Security(market, code)

@@ -506,3 +506,136 @@ class CashFlowDirection(IntEnum):
     NONE = 0
     IN = 1
     OUT = 2
+
+
+class ExpirationCycle(IntEnum):
+    """Qot_Common.ExpirationCycle, SDK spelling."""
+
+    UNKNOWN = 0
+    WEEK = 1
+    MONTH = 2
+    END_OF_MONTH = 3
+    QUARTER = 4
+    WEEKMON = 11
+    WEEKTUE = 12
+    WEEKWED = 13
+    WEEKTHU = 14
+    WEEKFRI = 15
+
+
+class OptionType(IntEnum):
+    """Qot_Common.OptionType, SDK spelling."""
+
+    ALL = 0
+    CALL = 1
+    PUT = 2
+
+
+class OptionCondType(IntEnum):
+    """Qot_GetOptionChain.OptionCondType, SDK spelling."""
+
+    ALL = 0
+    WITHIN = 1
+    OUTSIDE = 2
+
+
+class WrtType(IntEnum):
+    """Qot_Common.WarrantType, SDK spelling."""
+
+    NONE = 0
+    CALL = 1
+    PUT = 2
+    BULL = 3
+    BEAR = 4
+    INLINE = 5
+
+
+class Issuer(IntEnum):
+    """Qot_Common.Issuer, SDK spelling."""
+
+    UNKNOWN = 0
+    SG = 1
+    BP = 2
+    CS = 3
+    CT = 4
+    EA = 5
+    GS = 6
+    HS = 7
+    JP = 8
+    MB = 9
+    SC = 10
+    UB = 11
+    BI = 12
+    DB = 13
+    DC = 14
+    ML = 15
+    NM = 16
+    RB = 17
+    RS = 18
+    BC = 19
+    HT = 20
+    VT = 21
+    KC = 22
+    MS = 23
+    GJ = 24
+    XZ = 25
+    HU = 26
+    KS = 27
+    CI = 28
+
+
+class PeriodType(IntEnum):
+    """Qot_Common.PeriodType, SDK spelling."""
+
+    NONE = 0
+    INTRADAY = 1
+    DAY = 2
+    WEEK = 3
+    MONTH = 4
+
+
+class UserSecurityGroupType(IntEnum):
+    """Qot_GetUserSecurityGroup.GroupType, SDK spelling."""
+
+    NONE = 0
+    CUSTOM = 1
+    SYSTEM = 2
+    ALL = 3
+
+
+class SecurityReferenceType(IntEnum):
+    """Qot_GetReference.ReferenceType, SDK spelling."""
+
+    NONE = 0
+    WARRANT = 1
+    FUTURE = 2
+
+
+class PriceReminderType(IntEnum):
+    """Qot_Common.PriceReminderType, SDK spelling."""
+
+    NONE = 0
+    PRICE_UP = 1
+    PRICE_DOWN = 2
+    CHANGE_RATE_UP = 3
+    CHANGE_RATE_DOWN = 4
+    FIVE_MIN_CHANGE_RATE_UP = 5
+    FIVE_MIN_CHANGE_RATE_DOWN = 6
+    VOLUME_UP = 7
+    TURNOVER_UP = 8
+    TURNOVER_RATE_UP = 9
+    BID_PRICE_UP = 10
+    ASK_PRICE_DOWN = 11
+    BID_VOL_UP = 12
+    ASK_VOL_UP = 13
+    THREE_MIN_CHANGE_RATE_UP = 14
+    THREE_MIN_CHANGE_RATE_DOWN = 15
+
+
+class PriceReminderFreq(IntEnum):
+    """Qot_Common.PriceReminderFreq, SDK spelling."""
+
+    NONE = 0
+    ALWAYS = 1
+    ONCE_A_DAY = 2
+    ONCE = 3

@@ -18,6 +18,7 @@ from opend.enums import (
     DarkStatus,
     DealStatus,
     ExchType,
+    OptionType,
     OrderStatus,
     OrderType,
     Plate,
@@ -38,6 +39,7 @@ from opend.enums import (
     TrdAccType,
     TrdEnv,
     TrdSide,
+    WrtType,
 )
 from opend.wire import (
     code_of,
@@ -461,12 +463,48 @@ class Snapshot(Model):
     pe_ttm_ratio: float | None
     dividend_ttm: float | None
     dividend_ratio_ttm: float | None
+    # Options, warrants and futures (None for other securities), named as the SDK names them.
+    stock_owner: str | None = None
+    option_type: str | None = None
+    strike_time: str | None = None
+    option_strike_price: float | None = None
+    option_contract_size: int | None = None
+    option_open_interest: int | None = None
+    option_implied_volatility: float | None = None
+    option_premium: float | None = None
+    option_delta: float | None = None
+    option_gamma: float | None = None
+    option_vega: float | None = None
+    option_theta: float | None = None
+    option_rho: float | None = None
+    option_expiry_date_distance: int | None = None
+    option_contract_multiplier: float | None = None
+    wrt_type: str | None = None
+    wrt_conversion_ratio: float | None = None
+    wrt_strike_price: float | None = None
+    wrt_maturity_date: str | None = None
+    wrt_end_trade: str | None = None
+    wrt_recovery_price: float | None = None
+    wrt_street_vol: int | None = None
+    wrt_issue_vol: int | None = None
+    wrt_street_ratio: float | None = None
+    wrt_delta: float | None = None
+    wrt_implied_volatility: float | None = None
+    wrt_premium: float | None = None
+    future_last_settle_price: float | None = None
+    future_position: int | None = None
+    future_position_change: int | None = None
+    future_main_contract: bool | None = None
+    future_last_trade_time: str | None = None
 
     @classmethod
     def from_wire(cls, s: Wire) -> "Snapshot":
         """Read a Qot_GetSecuritySnapshot.Snapshot."""
         b = s.get("basic") or {}
         e = s.get("equityExData") or {}
+        o = s.get("optionExData") or {}
+        w = s.get("warrantExData") or {}
+        f = s.get("futureExData") or {}
         return cls(
             code=code_of(b.get("security")),
             name=opt_str(b.get("name")),
@@ -496,6 +534,38 @@ class Snapshot(Model):
             pe_ttm_ratio=opt_float(e.get("peTTMRate")),
             dividend_ttm=opt_float(e.get("dividendTTM")),
             dividend_ratio_ttm=opt_float(e.get("dividendRatioTTM")),
+            stock_owner=code_of(o.get("owner") or w.get("owner")),
+            option_type=enum_name(OptionType, o.get("type")),
+            strike_time=opt_str(o.get("strikeTime")),
+            option_strike_price=opt_float(o.get("strikePrice")),
+            option_contract_size=opt_int(o.get("contractSize")),
+            option_open_interest=opt_int(o.get("openInterest")),
+            option_implied_volatility=opt_float(o.get("impliedVolatility")),
+            option_premium=opt_float(o.get("premium")),
+            option_delta=opt_float(o.get("delta")),
+            option_gamma=opt_float(o.get("gamma")),
+            option_vega=opt_float(o.get("vega")),
+            option_theta=opt_float(o.get("theta")),
+            option_rho=opt_float(o.get("rho")),
+            option_expiry_date_distance=opt_int(o.get("expiryDateDistance")),
+            option_contract_multiplier=opt_float(o.get("contractMultiplier")),
+            wrt_type=enum_name(WrtType, w.get("warrantType")),
+            wrt_conversion_ratio=opt_float(w.get("conversionRate")),
+            wrt_strike_price=opt_float(w.get("strikePrice")),
+            wrt_maturity_date=opt_str(w.get("maturityTime")),
+            wrt_end_trade=opt_str(w.get("endTradeTime")),
+            wrt_recovery_price=opt_float(w.get("recoveryPrice")),
+            wrt_street_vol=opt_int(w.get("streetVolumn")),
+            wrt_issue_vol=opt_int(w.get("issueVolumn")),
+            wrt_street_ratio=opt_float(w.get("streetRate")),
+            wrt_delta=opt_float(w.get("delta")),
+            wrt_implied_volatility=opt_float(w.get("impliedVolatility")),
+            wrt_premium=opt_float(w.get("premium")),
+            future_last_settle_price=opt_float(f.get("lastSettlePrice")),
+            future_position=opt_int(f.get("position")),
+            future_position_change=opt_int(f.get("positionChange")),
+            future_main_contract=opt_bool(f.get("isMainContract")),
+            future_last_trade_time=opt_str(f.get("lastTradeTime")),
         )
 
 

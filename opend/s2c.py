@@ -27,6 +27,17 @@ from opend.models import (
     TradingDay,
     TrdAcc,
 )
+from opend.researchmodels import (
+    CapitalFlowItem,
+    FutureInfo,
+    Ipo,
+    OptionContract,
+    OptionExpiration,
+    OwnerPlate,
+    PriceReminder,
+    Rehab,
+    SecurityGroup,
+)
 from opend.wire import code_of, opt_str
 
 Body = dict[str, Any]
@@ -130,3 +141,63 @@ def parse_margin_ratios(s2c: Body) -> list[MarginRatio]:
 def parse_cash_flows(s2c: Body) -> list[CashFlow]:
     """Trd_FlowSummary.S2C."""
     return [CashFlow.from_wire(c) for c in _rows(s2c, "flowSummaryInfoList")]
+
+
+def parse_option_expirations(s2c: Body) -> list[OptionExpiration]:
+    """Qot_GetOptionExpirationDate.S2C."""
+    return [OptionExpiration.from_wire(d) for d in _rows(s2c, "dateList")]
+
+
+def parse_option_chain(s2c: Body) -> list[OptionContract]:
+    """Qot_GetOptionChain.S2C: every call and put of every expiry, expiry by expiry."""
+    return [
+        OptionContract.from_wire(item[side])
+        for chain in _rows(s2c, "optionChain")
+        for item in _rows(chain, "option")
+        for side in ("call", "put")
+        if isinstance(item.get(side), dict)
+    ]
+
+
+def parse_future_infos(s2c: Body) -> list[FutureInfo]:
+    """Qot_GetFutureInfo.S2C."""
+    return [FutureInfo.from_wire(f) for f in _rows(s2c, "futureInfoList")]
+
+
+def parse_capital_flow(s2c: Body) -> list[CapitalFlowItem]:
+    """Qot_GetCapitalFlow.S2C."""
+    last = opt_str(s2c.get("lastValidTime"))
+    return [CapitalFlowItem.from_wire(i, last) for i in _rows(s2c, "flowItemList")]
+
+
+def parse_owner_plates(s2c: Body) -> list[OwnerPlate]:
+    """Qot_GetOwnerPlate.S2C: one row per (security, plate), as the SDK flattens it."""
+    return [
+        OwnerPlate.from_wire(item, plate)
+        for item in _rows(s2c, "ownerPlateList")
+        for plate in _rows(item, "plateInfoList")
+    ]
+
+
+def parse_ipos(s2c: Body) -> list[Ipo]:
+    """Qot_GetIpoList.S2C."""
+    return [Ipo.from_wire(i) for i in _rows(s2c, "ipoList")]
+
+
+def parse_rehabs(s2c: Body) -> list[Rehab]:
+    """Qot_RequestRehab.S2C."""
+    return [Rehab.from_wire(r) for r in _rows(s2c, "rehabList")]
+
+
+def parse_security_groups(s2c: Body) -> list[SecurityGroup]:
+    """Qot_GetUserSecurityGroup.S2C."""
+    return [SecurityGroup.from_wire(g) for g in _rows(s2c, "groupList")]
+
+
+def parse_price_reminders(s2c: Body) -> list[PriceReminder]:
+    """Qot_GetPriceReminder.S2C: one row per reminder, as the SDK flattens it."""
+    return [
+        PriceReminder.from_wire(item, reminder)
+        for item in _rows(s2c, "priceReminderList")
+        for reminder in _rows(item, "itemList")
+    ]

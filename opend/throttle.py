@@ -49,6 +49,21 @@ QUOTE_LIMITS: dict[int, tuple[str, Limit]] = {
     ProtoId.QOT_GET_MARKET_STATE: ("market state", Limit(10, 30.0)),
     ProtoId.QOT_REQUEST_TRADE_DATE: ("trading days", Limit(30, 30.0)),
     ProtoId.TRD_GET_MARGIN_RATIO: ("margin ratio", Limit(10, 30.0)),
+    # Issue 14's protocols (reference/opend-protocol-more.md §1.2, from each API page's limits).
+    ProtoId.QOT_GET_OPTION_EXPIRATION_DATE: ("option expiration dates", Limit(60, 30.0)),
+    ProtoId.QOT_GET_OPTION_CHAIN: ("option chain", Limit(10, 30.0)),
+    ProtoId.QOT_GET_WARRANT: ("warrants", Limit(60, 30.0)),
+    ProtoId.QOT_GET_FUTURE_INFO: ("future info", Limit(30, 30.0)),
+    ProtoId.QOT_GET_REFERENCE: ("related securities", Limit(10, 30.0)),
+    ProtoId.QOT_GET_CAPITAL_FLOW: ("capital flow", Limit(30, 30.0)),
+    ProtoId.QOT_GET_CAPITAL_DISTRIBUTION: ("capital distribution", Limit(30, 30.0)),
+    ProtoId.QOT_GET_OWNER_PLATE: ("owner plates", Limit(10, 30.0)),
+    ProtoId.QOT_GET_IPO_LIST: ("IPO list", Limit(10, 30.0)),
+    ProtoId.QOT_STOCK_FILTER: ("stock filter", Limit(10, 30.0)),
+    ProtoId.QOT_REQUEST_REHAB: ("rehab", Limit(60, 30.0)),
+    ProtoId.QOT_GET_USER_SECURITY_GROUP: ("watchlist groups", Limit(10, 30.0)),
+    ProtoId.QOT_GET_USER_SECURITY: ("watchlist securities", Limit(10, 30.0)),
+    ProtoId.QOT_GET_PRICE_REMINDER: ("price reminders", Limit(10, 30.0)),
 }
 # OpenD's documented limits of account queries, counted per account (acc_id).
 ACCOUNT_LIMITS: dict[int, tuple[str, Limit]] = {

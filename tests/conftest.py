@@ -5,10 +5,11 @@ folder, so nothing ever reads or writes the real home directory (the official SD
 writes logs under HOME when imported).
 """
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
@@ -59,3 +60,12 @@ def redis_server(redis_session: "RedisServer") -> "RedisServer":
     """The session's redis-server, emptied for this test."""
     redis_session.flush()
     return redis_session
+
+
+def missing_tool(message: str) -> NoReturn:
+    """A program a test needs is not installed: skip the test, except under CI=true, where
+    .ci/run installs every such program, so a missing one fails the run instead of passing
+    unseen."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message} (CI=true: .ci/run installs it; a skip would hide the test)")
+    pytest.skip(message)

@@ -1,15 +1,14 @@
 """A real redis-server for tests: loopback, a port chosen at run time, a temporary folder,
-persistence off. Under CI=true a missing redis-server fails the test (CI installs it);
-elsewhere the test is skipped with the command that installs it."""
+persistence off. A missing redis-server fails the test under CI=true (CI installs it) and
+skips it elsewhere, naming the command that installs it (tests.conftest.missing_tool)."""
 
-import os
 import shutil
 import socket
 import subprocess
 import time
 from pathlib import Path
 
-import pytest
+from tests.conftest import missing_tool
 
 START_TIMEOUT = 10.0
 
@@ -18,10 +17,7 @@ def redis_server_binary() -> str:
     """Path of redis-server; fails under CI=true, skips elsewhere, when it is missing."""
     found = shutil.which("redis-server")
     if found is None:
-        message = "redis-server is not installed (apt-get install -y redis-server)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing_tool("redis-server is not installed (apt-get install -y redis-server)")
     return found
 
 

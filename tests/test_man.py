@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import missing_tool
+
 ROOT = Path(__file__).resolve().parent.parent
 MAN = ROOT / "man"
 PAGES = ("futucli.1", "futu-mcp.1")
@@ -51,7 +53,7 @@ def _render(path: Path, width: int = 200) -> tuple[str, str]:
     elif shutil.which("man"):
         cmd = ["man", "--warnings", "-l", str(path)]
     else:
-        pytest.skip("neither groff nor man is installed: the render check cannot run here")
+        missing_tool("neither groff nor man is installed: the render check cannot run here")
     proc = subprocess.run(
         cmd,
         capture_output=True,

@@ -17,7 +17,8 @@ from futu_mcp.args import (
     num_field,
 )
 from futu_mcp.errors import invalid_argument
-from futu_mcp.results import ID_SCHEMA, capped, instant, list_schema, plain
+from futu_mcp.presentation import instant
+from futu_mcp.results import ID_SCHEMA, capped, list_schema, plain
 from futu_mcp.toolspec import ToolSpec
 from opend.codes import TRD_MARKET_OF, parse_code
 from opend.enums import Currency, OrderStatus

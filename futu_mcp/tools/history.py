@@ -30,7 +30,8 @@ from futu_mcp.args import (
     split_list,
 )
 from futu_mcp.errors import invalid_argument
-from futu_mcp.results import ID_SCHEMA, capped, instant, list_schema, object_schema, plain
+from futu_mcp.presentation import instant
+from futu_mcp.results import ID_SCHEMA, capped, list_schema, object_schema, plain
 from futu_mcp.tools.account import (
     ACCOUNTS_RULE,
     COVERED,

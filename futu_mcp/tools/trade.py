@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import anyio
 from pydantic import Field
 
-from futu_mcp.appstate import Call, trd_header
+from futu_mcp.appstate import Call, no_such_account, trd_header
 from futu_mcp.args import (
     AccIdArg,
     Code,
@@ -214,9 +214,7 @@ async def _find_order(
     if acc_id is not None:
         accounts = [a for a in accounts if a.acc_id == acc_id]
         if not accounts:
-            raise invalid_argument(
-                "acc_id", f"no {trd_env} account {acc_id} (see futu_list_accounts)"
-            )
+            raise no_such_account(trd_env, acc_id)
     accounts = [a for a in accounts if int(a.acc_id or 0) in owned]
     if not accounts:
         raise invalid_argument("order_id", NOT_OWNED)

@@ -29,7 +29,7 @@ from enum import Enum
 
 from opend.codes import QotMarket
 from opend.enums import QotMarketState
-from opend.exchanges import MARKET_TZ
+from opend.market_rules import MARKET_TZ
 
 
 class Exchange(Enum):

@@ -131,7 +131,7 @@ def _book(
     start, end = rng.choice(exchange.trading_sessions(venue, day))
     placed = start + rng.uniform(60.0, end - start - 600.0)
     sec = plan.sec
-    low, high = trading.market.day_range(sec, day)
+    low, high = trading.market.day_range(sec, day, day)
     market_price = low + (high - low) * rng.uniform(0.1, 0.9)
     qty = plan.lots * sec.lot_size
     seq = len(trading.history_orders) + 1

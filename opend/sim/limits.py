@@ -18,8 +18,37 @@ QUOTE_RATE_LIMITS: dict[int, tuple[int, str]] = {
     ProtoId.QOT_REQUEST_HISTORY_KL: (60, "Qot_RequestHistoryKL first pages"),
     ProtoId.QOT_GET_PLATE_SET: (10, "Qot_GetPlateSet requests"),
     ProtoId.QOT_GET_PLATE_SECURITY: (10, "Qot_GetPlateSecurity requests"),
+    ProtoId.QOT_GET_MARKET_STATE: (10, "Qot_GetMarketState requests"),
+    ProtoId.QOT_REQUEST_TRADE_DATE: (30, "Qot_RequestTradeDate requests"),
+    ProtoId.QOT_GET_OPTION_EXPIRATION_DATE: (60, "Qot_GetOptionExpirationDate requests"),
+    ProtoId.QOT_GET_OPTION_CHAIN: (10, "Qot_GetOptionChain requests"),
+    ProtoId.QOT_GET_WARRANT: (60, "Qot_GetWarrant requests"),
+    ProtoId.QOT_GET_FUTURE_INFO: (30, "Qot_GetFutureInfo requests"),
+    ProtoId.QOT_GET_REFERENCE: (10, "Qot_GetReference requests (futures)"),
+    ProtoId.QOT_GET_CAPITAL_FLOW: (30, "Qot_GetCapitalFlow requests"),
+    ProtoId.QOT_GET_CAPITAL_DISTRIBUTION: (30, "Qot_GetCapitalDistribution requests"),
+    ProtoId.QOT_GET_OWNER_PLATE: (10, "Qot_GetOwnerPlate requests"),
+    ProtoId.QOT_GET_IPO_LIST: (10, "Qot_GetIpoList requests"),
+    ProtoId.QOT_STOCK_FILTER: (10, "Qot_StockFilter requests"),
+    ProtoId.QOT_REQUEST_REHAB: (60, "Qot_RequestRehab requests"),
+    ProtoId.QOT_GET_USER_SECURITY_GROUP: (10, "Qot_GetUserSecurityGroup requests"),
+    ProtoId.QOT_GET_USER_SECURITY: (10, "Qot_GetUserSecurity requests"),
+    ProtoId.QOT_GET_PRICE_REMINDER: (10, "Qot_GetPriceReminder requests"),
 }
 QUOTE_RATE_WINDOW = 30.0
+# OpenD's documented limits of account queries (requests per 30 s per account; margin ratios per
+# user), always enforced, as OpenD does.
+QUERY_RATE_LIMITS: dict[int, tuple[int, str]] = {
+    ProtoId.TRD_GET_HISTORY_ORDER_LIST: (10, "Trd_GetHistoryOrderList requests per account"),
+    ProtoId.TRD_GET_HISTORY_ORDER_FILL_LIST: (
+        10,
+        "Trd_GetHistoryOrderFillList requests per account",
+    ),
+    ProtoId.TRD_GET_MAX_TRD_QTYS: (10, "Trd_GetMaxTrdQtys requests per account"),
+    ProtoId.TRD_GET_ORDER_FEE: (10, "Trd_GetOrderFee requests per account"),
+    ProtoId.TRD_FLOW_SUMMARY: (20, "Trd_FlowSummary requests per account"),
+    ProtoId.TRD_GET_MARGIN_RATIO: (10, "Trd_GetMarginRatio requests"),
+}
 DEFAULT_HISTORY_KL_QUOTA = 100
 # Most copies of the docs say 30 days; the newest (2026) says 7. The longer one is the stricter.
 HISTORY_KL_QUOTA_DAYS = 30

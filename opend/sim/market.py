@@ -20,11 +20,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from itertools import pairwise
+from itertools import accumulate, pairwise
 
 from opend.codes import QotMarket
 from opend.enums import KLType, TickerDirect
-from opend.exchanges import MARKET_TZ
+from opend.market_rules import MARKET_TZ
 from opend.sim.universe import SimSecurity, round_to_tick, step_price
 
 EPOCH = date(2018, 1, 1)
@@ -154,25 +154,30 @@ class _DayPath:
             for j in range(1, n + 1):
                 x = x0 + (x1 - x0) * j / n + walk[j] - walk[n] * j / n
                 knots.append(min(hi, max(lo, math.exp(x))))
+        self._finish(knots, record, rng)
+
+    @classmethod
+    def derived(cls, knots: list[float], record: DayRecord, rng: random.Random) -> "_DayPath":
+        """A derivative's day: its price at each of the underlying's knots."""
+        path = cls.__new__(cls)
+        path._finish(knots, record, rng)
+        return path
+
+    def _finish(self, knots: list[float], record: DayRecord, rng: random.Random) -> None:
         self.knots = knots
         weights = [0.6 + rng.random() + 0.8 * abs(m / MINUTES - 0.5) for m in range(MINUTES)]
         total = sum(weights)
-        cum_volume = [0]
-        cum_turnover = [0.0]
-        acc = 0.0
-        for m, weight in enumerate(weights):
-            acc += record.volume * weight / total
-            cum_volume.append(round(acc))
-            traded = cum_volume[-1] - cum_volume[-2]
-            cum_turnover.append(cum_turnover[-1] + traded * (knots[m] + knots[m + 1]) / 2)
+        volume = record.volume
+        # Running sums with accumulate: the same additions in the same order as a loop, faster.
+        cum_volume = [0, *map(round, accumulate(volume * w / total for w in weights))]
+        traded = [b - a for a, b in pairwise(cum_volume)]
+        mids = [(a + b) / 2 for a, b in pairwise(knots)]
         self.cum_volume = cum_volume
-        self.cum_turnover = cum_turnover
-        high, low = [knots[0]], [knots[0]]
-        for k in range(1, MINUTES + 1):
-            high.append(max(high[-1], knots[k]))
-            low.append(min(low[-1], knots[k]))
-        self.prefix_high = high
-        self.prefix_low = low
+        self.cum_turnover = list(
+            accumulate((v * p for v, p in zip(traded, mids, strict=True)), initial=0.0)
+        )
+        self.prefix_high = list(accumulate(knots, max))
+        self.prefix_low = list(accumulate(knots, min))
         self.record = record
 
 
@@ -259,6 +264,43 @@ def _shared_history(sec: SimSecurity, seed: int) -> _History:
     return _History(sec, seed)
 
 
+class _DerivedHistory(_History):
+    """A derivative's days: its underlying's trading days from its listing. A day's record is
+    its value at the underlying's open, high, low and close (a few evaluations, so a year of
+    day bars stays cheap); its minute path stays within that record."""
+
+    def __init__(self, sec: SimSecurity, seed: int, data: "MarketData") -> None:
+        self.sec = sec
+        self.seed = seed
+        self._data = data
+        self._records: dict[date, DayRecord] = {}
+        assert sec.derived is not None
+        self._under = sec.derived.underlying
+        self._seen = -1  # the underlying's day count when `_days` was taken
+        self._days: list[date] = []
+
+    @property
+    def days(self) -> list[date]:  # type: ignore[override]
+        under = self._data.hist(self._under).days
+        if len(under) != self._seen:
+            self._seen = len(under)
+            self._days = [d for d in under if d >= self.sec.list_date]
+        return self._days
+
+    def extend_to(self, last: date) -> None:
+        self._data.hist(self._under).extend_to(last)
+
+    def record(self, day: date) -> DayRecord:
+        cached = self._records.get(day)
+        if cached is None:
+            cached = self._records[day] = self._data.derived_record(self.sec, day)
+        return cached
+
+    def trading_days(self, today: date) -> list[date]:
+        days = self._data.hist(self._under).trading_days(today)
+        return [d for d in days if d >= self.sec.list_date]
+
+
 class MarketData:
     """Seeded market data for the whole universe at any simulated time."""
 
@@ -291,31 +333,96 @@ class MarketData:
 
     # --- days and paths --------------------------------------------------------------------
 
-    def _record(self, sec: SimSecurity, day: date) -> DayRecord:
-        return self._history[sec.code].record(day)
+    def hist(self, sec: SimSecurity) -> _History:
+        """The daily history of a security, made on first use for securities listed after start
+        (derivatives, indexes)."""
+        history = self._history.get(sec.code)
+        if history is None:
+            history = self._history[sec.code] = (
+                _shared_history(sec, self.seed)
+                if sec.derived is None
+                else _DerivedHistory(sec, self.seed, self)
+            )
+        return history
 
-    def day_range(self, sec: SimSecurity, day: date) -> tuple[float, float]:
-        """The low and high of a past day (cheap: no intraday path is built)."""
-        record = self._record(sec, day)
-        return record.low, record.high
+    def _record(self, sec: SimSecurity, day: date) -> DayRecord:
+        return self.hist(sec).record(day)
+
+    def derived_record(self, sec: SimSecurity, day: date) -> DayRecord:
+        """A derivative's day: open and close at the underlying's, high and low the extremes of
+        its value over the underlying's range at the day's start and end (time decay moves a
+        value monotonically within a day, so these bound every minute)."""
+        derivation = sec.derived
+        assert derivation is not None
+        under = self._record(derivation.underlying, day)
+        start = self._midnight(sec, day)
+        end = start + MINUTES * 60
+        open_ = derivation.value(under.open, start)
+        close = derivation.value(under.close, end)
+        corners = [
+            derivation.value(spot, when)
+            for spot in (under.high, under.low)
+            for when in (start, end)
+        ]
+        rng = random.Random(f"{self.seed}:{sec.code}:{day}:volume")
+        volume = int(sec.avg_volume * math.exp(rng.gauss(0.0, 0.3)))
+        return DayRecord(
+            day, open_, max(open_, close, *corners), min(open_, close, *corners), close, volume
+        )
+
+    def derived_path(self, sec: SimSecurity, day: date) -> _DayPath:
+        """A derivative's minute path on `day`: its value at each knot of the underlying, kept
+        within the day's record."""
+        key = (sec.code, day)
+        path = self._paths.get(key)
+        if path is None:
+            derivation = sec.derived
+            assert derivation is not None
+            record = self._record(sec, day)
+            under = self._path(derivation.underlying, day)
+            midnight = self._midnight(sec, day)
+            knots = [
+                min(record.high, max(record.low, value))
+                for value in derivation.minute_values(under.knots, midnight)
+            ]
+            rng = random.Random(f"{self.seed}:{sec.code}:{day}:path")
+            path = _DayPath.derived(knots, record, rng)
+            self._remember(key, path)
+        return path
+
+    def _remember(self, key: tuple[str, date], path: _DayPath) -> None:
+        self._paths[key] = path
+        if len(self._paths) > 512:
+            self._paths.popitem(last=False)
 
     def _path(self, sec: SimSecurity, day: date) -> _DayPath:
+        if sec.derived is not None:
+            return self.derived_path(sec, day)
         key = (sec.code, day)
         path = self._paths.get(key)
         if path is None:
             path = _DayPath(sec, self._record(sec, day), self.seed)
-            self._paths[key] = path
-            if len(self._paths) > 512:
-                self._paths.popitem(last=False)
+            self._remember(key, path)
         else:
             self._paths.move_to_end(key)
         return path
+
+    def prev_close(self, sec: SimSecurity, day: date) -> float:
+        """The close of the last trading day before `day` (its open on the first day)."""
+        return self._prev_close(sec, day)
+
+    def day_range(self, sec: SimSecurity, first: date, last: date) -> tuple[float, float]:
+        """(lowest low, highest high) of the whole trading days from `first` to `last`."""
+        records = [
+            self._record(sec, d) for d in self.hist(sec).trading_days(last) if first <= d <= last
+        ]
+        return min(r.low for r in records), max(r.high for r in records)
 
     def _prev_close(self, sec: SimSecurity, day: date) -> float:
         key = (sec.code, day)
         cached = self._prev_closes.get(key)
         if cached is None:
-            history = self._history[sec.code]
+            history = self.hist(sec)
             history.extend_to(day)
             before = history.days[: history.index(day)]
             first = max(EPOCH, sec.list_date)
@@ -355,7 +462,7 @@ class MarketData:
 
     def last_price(self, sec: SimSecurity, t: float) -> float:
         """The last traded price: the continuous price on the tick grid."""
-        return round_to_tick(sec.security.market, self.price(sec, t))
+        return round_to_tick(sec.tick_rule, self.price(sec, t))
 
     def day_so_far(self, sec: SimSecurity, t: float) -> DaySoFar:
         """Today's open, high, low, volume and turnover up to `t`."""
@@ -377,7 +484,7 @@ class MarketData:
             path.cum_turnover[minute]
             + (path.cum_turnover[minute + 1] - path.cum_turnover[minute]) * frac
         )
-        market = sec.security.market
+        market = sec.tick_rule
         return DaySoFar(
             open=round_to_tick(market, path.knots[0]),
             high=round_to_tick(market, max(path.prefix_high[minute], price)),
@@ -392,7 +499,7 @@ class MarketData:
         self, sec: SimSecurity, t: float, levels: int = 10
     ) -> tuple[list[tuple[float, int, int]], list[tuple[float, int, int]]]:
         """(asks, bids) as (price, volume, order count), best first, one tick apart."""
-        market = sec.security.market
+        market = sec.tick_rule
         mid = self.price(sec, t)
         bid = round_to_tick(market, mid, down=True)
         ask = round_to_tick(market, mid, down=False)
@@ -411,7 +518,7 @@ class MarketData:
 
     def tickers(self, sec: SimSecurity, t: float, count: int) -> list[Tick]:
         """The last `count` simulated trades up to `t`, oldest first."""
-        market = sec.security.market
+        market = sec.tick_rule
         unit = sec.lot_size if sec.lot_size > 1 else 10
         last = int(t // _TICK_EVERY)
         ticks: list[Tick] = []
@@ -441,7 +548,7 @@ class MarketData:
     def rt(self, sec: SimSecurity, t: float) -> list[RtPoint]:
         """Today's time-sharing points, one per elapsed minute plus the current one."""
         path, minute, _frac = self._position(sec, t)
-        market = sec.security.market
+        market = sec.tick_rule
         midnight = self._midnight(sec, path.record.day)
         last_close = round_to_tick(market, self._prev_close(sec, path.record.day))
         now = self.day_so_far(sec, t)
@@ -490,12 +597,12 @@ class MarketData:
         past = self._year_cache.get(key)
         if past is None:
             first = today - timedelta(days=365)
-            days = [d for d in self._history[sec.code].trading_days(today)[:-1] if d >= first]
+            days = [d for d in self.hist(sec).trading_days(today)[:-1] if d >= first]
             records = [self._record(sec, d) for d in days] or [self._record(sec, today)]
             past = (max(r.high for r in records), min(r.low for r in records))
             self._year_cache[key] = past
         now = self.day_so_far(sec, t)
-        market = sec.security.market
+        market = sec.tick_rule
         return (
             max(round_to_tick(market, past[0]), now.high),
             min(round_to_tick(market, past[1]), now.low),
@@ -518,7 +625,7 @@ class MarketData:
     def day_bars(self, sec: SimSecurity, t: float, first: date | None = None) -> list[Bar]:
         """Daily bars from `first` (default: the start of history) up to today's partial bar."""
         today = self.local(sec, t).date()
-        days = self._history[sec.code].trading_days(today)
+        days = self.hist(sec).trading_days(today)
         bars: list[Bar] = []
         start = 0
         if first is not None:
@@ -572,7 +679,7 @@ class MarketData:
         """Bars of any kline type from `first` (minute types: that day) up to now, oldest first."""
         today = self.local(sec, t).date()
         if kl_type in _MINUTE_KL:
-            days = self._history[sec.code].trading_days(today)
+            days = self.hist(sec).trading_days(today)
             days = [d for d in days if d >= first] if first is not None else days[-2:]
             minutes: list[Bar] = []
             for day in days:
@@ -608,9 +715,7 @@ class MarketData:
             first = begin.date() - timedelta(days=1)
             if after is not None:
                 first = max(first, self.local(sec, after).date() - timedelta(days=1))
-            days = [
-                d for d in self._history[sec.code].trading_days(today) if first <= d <= end.date()
-            ]
+            days = [d for d in self.hist(sec).trading_days(today) if first <= d <= end.date()]
             candidates: list[Bar] = []
             for day in days:
                 for bar in _aggregate_minutes(self.minute_bars(sec, day, t), _MINUTE_KL[kl_type]):

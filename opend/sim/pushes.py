@@ -22,7 +22,7 @@ def quote_push(
 ) -> tuple[int, dict[str, Any]] | None:
     """The push for one registered (security, SubType), or None when nothing changed since
     `last` (the previous push of that item)."""
-    sec = state.securities[code]
+    sec = state.known(code)
     wire = {"market": int(sec.security.market), "code": sec.security.code}
     kind = SubType(sub_type)
     if kind is SubType.QUOTE:

@@ -9,7 +9,9 @@ from datetime import timedelta
 
 from opend.codes import QotMarket
 from opend.sim import exchange, history
+from opend.sim.capflow import CapitalFlows
 from opend.sim.clock import SimClock
+from opend.sim.derivatives import Derivatives
 from opend.sim.limits import (
     DEFAULT_HISTORY_KL_QUOTA,
     QUOTE_RATE_LIMITS,
@@ -19,6 +21,7 @@ from opend.sim.limits import (
     Subscriptions,
 )
 from opend.sim.market import MarketData
+from opend.sim.screener import Screener
 from opend.sim.trading import Account, Deal, Order, Trading
 from opend.sim.universe import PLATES, SECURITIES, SimPlate, SimSecurity
 
@@ -53,14 +56,18 @@ class SimState:
         self.securities: dict[str, SimSecurity] = SECURITIES
         self.plates: dict[str, SimPlate] = PLATES
         self.market = MarketData(SECURITIES, seed)
-        self.trading = Trading(self.market, self.clock, real_hours=real_hours)
+        self.derivatives = Derivatives(self.market)
+        self.screener = Screener(self.market)
+        self.capital_flows = CapitalFlows(self.market)
+        self.trading = Trading(self.market, self.clock, self.derivatives, real_hours=real_hours)
         self.deposits = history.seed(self.trading, self.clock.now())
         self.subscriptions = Subscriptions(subscription_quota)
         self.login_user_id = 18_800_000 + seed
         # Unlocking is instance-wide on OpenD: one connection unlocks for all.
         self.unlocked = False
         self.unlock_window = RateWindow(10, 30.0, 0.0, "Trd_UnlockTrade requests")
-        self.refresh_windows: dict[tuple[int, int], RateWindow] = {}
+        # Per-account request windows (refreshCache, account queries), by (protocol, acc_id).
+        self.account_windows: dict[tuple[int, int], RateWindow] = {}
         # Off by default: tests and benchmarks make far more quote requests than OpenD allows.
         self.quote_limits = quote_limits
         # Quote limits are per OpenD user and the simulator has one: its connections share them.
@@ -81,6 +88,15 @@ class SimState:
         """True only for the lowercase hex MD5 of the trade password, the one form OpenD takes:
         an uppercase or padded digest is a wrong password, so a client sending one fails here."""
         return hmac.compare_digest(pwd_md5.encode(), self._password_md5.encode())
+
+    def resolve(self, code: str) -> SimSecurity | None:
+        """The security a full code names now: a stock, an index or a live derivative."""
+        return self.securities.get(code) or self.derivatives.lookup(code, self.clock.now())
+
+    def known(self, code: str) -> SimSecurity:
+        """A security this simulator has served, even a derivative that has since expired
+        (a subscription or position may still name it)."""
+        return self.securities.get(code) or self.derivatives.known(code)
 
     def advance(self, seconds: float) -> None:
         """Move the simulated clock forward and let resting orders meet the new prices."""

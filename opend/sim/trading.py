@@ -11,23 +11,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from opend.codes import SEC_MARKET_OF, QotMarket, TrdMarket
+from opend.codes import SEC_MARKET_OF, BadCode, QotMarket, TrdMarket, parse_code
 from opend.enums import (
     Currency,
     ModifyOrderOp,
     OrderStatus,
     OrderType,
+    SecurityType,
     TimeInForce,
     TrdAccType,
     TrdEnv,
     TrdSide,
 )
+from opend.market_rules import tick_size
 from opend.sim import exchange, margin
 from opend.sim.clock import SimClock
+from opend.sim.derivatives import Derivatives
 from opend.sim.fees import Fee, order_fees, total
 from opend.sim.limits import LimitExceeded, RateWindow
 from opend.sim.market import HK_BROKERS, MarketData, noise
-from opend.sim.universe import SECURITIES, SimSecurity, on_tick_grid, tick_size
+from opend.sim.universe import SECURITIES, SimSecurity, on_tick_grid, round_to_tick
 
 # Fixed conversion rates into HKD, for funds asked in another currency than the account's.
 FX_TO_HKD: dict[Currency, float] = {Currency.HKD: 1.0, Currency.USD: 7.8, Currency.CNH: 1.08}
@@ -54,8 +57,9 @@ class Position:
 
     @property
     def cost_price(self) -> float:
-        """Average cost per share of what is held."""
-        return self.cost_total / self.qty if self.qty else 0.0
+        """Average cost per share of what is held (per underlying share for a contract, as
+        premiums are quoted): cost over quantity times the multiplier."""
+        return self.cost_total / (self.qty * self.sec.multiplier) if self.qty else 0.0
 
 
 @dataclass
@@ -96,7 +100,7 @@ class Order:
     update_time: float
     status: OrderStatus = OrderStatus.SUBMITTED
     fill_qty: int = 0
-    fill_value: float = 0.0
+    fill_value: float = 0.0  # sum of qty x price, without the multiplier
     last_err: str = ""
     enabled_status: OrderStatus = OrderStatus.SUBMITTED
     expires_at: float | None = None  # end of the session for DAY orders
@@ -174,9 +178,17 @@ def _sec_trd_markets(sec: SimSecurity) -> set[TrdMarket]:
 class Trading:
     """All accounts, orders and deals of one simulated OpenD."""
 
-    def __init__(self, market: MarketData, clock: SimClock, *, real_hours: bool = False) -> None:
+    def __init__(
+        self,
+        market: MarketData,
+        clock: SimClock,
+        derivatives: Derivatives | None = None,
+        *,
+        real_hours: bool = False,
+    ) -> None:
         self.market = market
         self.clock = clock
+        self.derivatives = derivatives
         # Off: every market trades around the clock. On: orders match only in their exchange's
         # continuous sessions on its trading days, and DAY orders end with the day's session.
         self.real_hours = real_hours
@@ -235,16 +247,26 @@ class Trading:
         return account
 
     def security(self, account: Account, code: str, sec_market: int | None) -> SimSecurity:
-        """The security an order's code (without market prefix) names in this account's markets."""
-        candidates = [
-            SECURITIES.get(f"{m.name}.{code.upper() if m is QotMarket.US else code}")
-            for m in account.qot_markets
-        ]
-        found = [s for s in candidates if s is not None]
+        """The security an order's code (without market prefix) names in this account's markets:
+        a stock, or a live option, warrant or future (which trade in the same accounts here)."""
+        now = self.clock.now()
+        found: list[SimSecurity] = []
+        for market in account.qot_markets:
+            try:
+                full = str(parse_code(f"{market.name}.{code}"))
+            except BadCode:
+                continue
+            sec = SECURITIES.get(full)
+            if sec is None and self.derivatives is not None:
+                sec = self.derivatives.lookup(full, now)
+            if sec is not None:
+                found.append(sec)
         if sec_market:
             found = [s for s in found if _sec_market_of(s) == int(sec_market)]
         if not found:
             raise TradeError(f"Unknown stock code {code}")
+        if found[0].sec_type is SecurityType.IDX:
+            raise TradeError(f"{found[0].code} is an index: it cannot be traded")
         return found[0]
 
     def _position(self, account: Account, sec: SimSecurity) -> Position:
@@ -258,7 +280,7 @@ class Trading:
     def frozen_cash(self, account: Account) -> float:
         """Cash reserved by open buy orders."""
         return sum(
-            o.remaining * o.price
+            o.remaining * o.price * o.sec.multiplier
             for o in self.orders.values()
             if o.acc_id == account.acc_id and o.side is TrdSide.BUY and o.status in _LIVE
         )
@@ -475,10 +497,18 @@ class Trading:
         try:
             extra = new_qty - order.fill_qty
             if order.side is TrdSide.BUY:
-                # The order's own reservation is already counted in frozen cash.
-                available = account.cash - self.frozen_cash(account) + extra * new_price
-                if extra * new_price > available + 1e-6:
-                    raise TradeError(_insufficient_cash(extra * new_price, available, account))
+                need, available = self.buy_need(
+                    account,
+                    order.sec,
+                    extra,
+                    extra * new_price * order.sec.multiplier,
+                    now,
+                    use_margin=True,
+                )
+                # Frozen cash already holds the order itself.
+                available += extra * new_price * order.sec.multiplier
+                if need > available + 1e-6:
+                    raise TradeError(_insufficient_cash(need, available, account))
             elif self.can_sell(account, order.sec) < 0:
                 raise TradeError(
                     f"Insufficient sellable quantity of {order.sec.code} for {new_qty} shares"
@@ -507,6 +537,7 @@ class Trading:
                 cost += take * level_price
                 left -= take
             cost += left * asks[-1][0]
+        cost *= sec.multiplier
         need, available = self.buy_need(account, sec, qty, cost, now, use_margin=True)
         if need > available + 1e-6:
             raise TradeError(_insufficient_cash(need, available, account))
@@ -518,7 +549,10 @@ class Trading:
         if account.acc_type is not TrdAccType.MARGIN:
             return 0.0
         return sum(
-            p.qty * self.market.last_price(p.sec, now) * (1 - margin.terms(p.sec).initial)
+            p.qty
+            * self.market.last_price(p.sec, now)
+            * p.sec.multiplier
+            * (1 - margin.terms(p.sec).initial)
             for p in account.positions.values()
             if p.qty > 0
         )
@@ -553,13 +587,14 @@ class Trading:
     def max_buy(
         self, account: Account, sec: SimSecurity, price: float, now: float, *, use_margin: bool
     ) -> int:
-        """The most shares, in whole lots, a buy at `price` may be: exactly the largest order
-        `buy_need` lets through."""
-        lot_value = sec.lot_size * price
+        """The most shares (or contracts), in whole lots, a buy at `price` may be: exactly the
+        largest order `buy_need` lets through."""
+        unit = sec.order_lot
+        lot_value = unit * price * sec.multiplier
 
         def fits(lots: int) -> bool:
             need, available = self.buy_need(
-                account, sec, lots * sec.lot_size, lots * lot_value, now, use_margin=use_margin
+                account, sec, lots * unit, lots * lot_value, now, use_margin=use_margin
             )
             return need <= available + 1e-6
 
@@ -571,13 +606,53 @@ class Trading:
                 low = middle
             else:
                 high = middle - 1
-        return low * sec.lot_size
+        return low * unit
 
     # --- matching --------------------------------------------------------------------------
 
     def match(self, now: float) -> None:
         """Give resting orders one chance at the best level of every book refresh since the last
-        run (each refresh is a fresh book; the current one was already offered at placement)."""
+        run (each refresh is a fresh book; the current one was already offered at placement),
+        then settle whatever has expired."""
+        self._match(now)
+        self._settle_expired(now)
+
+    def _ended(self, sec: SimSecurity, now: float) -> tuple[float, str] | None:
+        """The final price of a derivative that no longer trades at `now`, and why: expired (an
+        option's or warrant's intrinsic value, a future's settlement price) or, for a CBBC,
+        called (its residual value); None while it trades."""
+        derived = sec.derived
+        if derived is None:
+            return None
+        if derived.expires_at <= now:
+            price = self.market.price(sec, derived.expires_at)
+            return round_to_tick(sec.tick_rule, price), "the contract expired"
+        residual = self.derivatives.residual(sec, now) if self.derivatives else None
+        return None if residual is None else (residual, "the CBBC was called")
+
+    def _settle_expired(self, now: float) -> None:
+        """Derivatives that no longer trade: open orders on them are cancelled and holdings are
+        paid out in cash at their final price times the multiplier."""
+        for order in self.orders.values():
+            ended = self._ended(order.sec, now) if order.status in _LIVE else None
+            if ended is not None:
+                order.status = (
+                    OrderStatus.CANCELLED_PART if order.fill_qty else OrderStatus.CANCELLED_ALL
+                )
+                order.update_time = now
+                order.last_err = ended[1]
+                self._notify(order, None)
+        for account in self.accounts.values():
+            for position in account.positions.values():
+                ended = self._ended(position.sec, now) if position.qty else None
+                if ended is not None:
+                    value = position.qty * ended[0] * position.sec.multiplier
+                    account.cash += value
+                    position.realized_pl += value - position.cost_total
+                    position.cost_total = 0.0
+                    position.qty = 0
+
+    def _match(self, now: float) -> None:
         first = self._matched_window + 1
         last = int(now // _MATCH_STEP)
         self._matched_window = max(self._matched_window, last)
@@ -631,7 +706,7 @@ class Trading:
         also pays the fill's share of the order's fees."""
         account = self.accounts[order.acc_id]
         position = self._position(account, order.sec)
-        value = qty * price
+        value = qty * price * order.sec.multiplier
         if order.side is TrdSide.BUY:
             account.cash -= value
             position.qty += qty
@@ -639,18 +714,22 @@ class Trading:
         else:
             average = position.cost_price
             account.cash += value
-            position.realized_pl += (price - average) * qty
-            position.cost_total -= average * qty
+            position.realized_pl += (price - average) * qty * order.sec.multiplier
+            position.cost_total -= average * qty * order.sec.multiplier
             position.qty -= qty
         order.fill_qty += qty
-        order.fill_value += value
+        order.fill_value += qty * price  # premium terms: fill_avg_price is a price
         order.status = OrderStatus.FILLED_ALL if not order.remaining else OrderStatus.FILLED_PART
         order.update_time = when
         share: tuple[Fee, ...] = ()
         if account.pays_fees:
             sec = order.sec
             fees = order_fees(
-                sec.security.market, sec.sec_type, order.side, order.fill_qty, order.fill_value
+                sec.security.market,
+                sec.sec_type,
+                order.side,
+                order.fill_qty,
+                order.fill_value * sec.multiplier,
             )
             before = {f.title: f.value for f in order.fees}
             share = tuple(Fee(f.title, round(f.value - before.get(f.title, 0.0), 2)) for f in fees)
@@ -689,16 +768,17 @@ class Trading:
     ) -> tuple[int, float, int, float]:
         """Today's bought quantity and value, then sold quantity and value, of one security."""
         buy_qty, buy_val, sell_qty, sell_val = 0, 0.0, 0, 0.0
-        for deal in reversed(self.deals):
+        for deal in self.deals:
             order = deal.order
-            if not self.is_today(order.sec, deal.time, now):
-                break  # deals are in time order
             if order.acc_id != account.acc_id or order.sec is not sec:
                 continue
+            if not self.is_today(sec, deal.time, now):
+                continue
+            value = deal.qty * deal.price * sec.multiplier
             if order.side is TrdSide.BUY:
-                buy_qty, buy_val = buy_qty + deal.qty, buy_val + deal.qty * deal.price
+                buy_qty, buy_val = buy_qty + deal.qty, buy_val + value
             else:
-                sell_qty, sell_val = sell_qty + deal.qty, sell_val + deal.qty * deal.price
+                sell_qty, sell_val = sell_qty + deal.qty, sell_val + value
         return buy_qty, buy_val, sell_qty, sell_val
 
     # --- valuations ------------------------------------------------------------------------
@@ -706,7 +786,9 @@ class Trading:
     def market_value(self, account: Account, now: float) -> float:
         """Value of all holdings at the last price."""
         return sum(
-            p.qty * self.market.last_price(p.sec, now) for p in account.positions.values() if p.qty
+            p.qty * self.market.last_price(p.sec, now) * p.sec.multiplier
+            for p in account.positions.values()
+            if p.qty
         )
 
     def local_time(self, sec: SimSecurity, t: float) -> datetime:
@@ -729,9 +811,9 @@ def _require_unlocked(account: Account, unlocked: bool) -> None:
 def _check_qty(sec: SimSecurity, qty: float | None) -> int:
     if qty is None or qty <= 0 or qty != int(qty):
         raise TradeError(f"Invalid quantity {qty}: must be a positive whole number of shares")
-    if int(qty) % sec.lot_size:
+    if int(qty) % sec.order_lot:
         raise TradeError(
-            f"The quantity {int(qty)} must be a multiple of the lot size {sec.lot_size} of {sec.code}"
+            f"The quantity {int(qty)} must be a multiple of the lot size {sec.order_lot} of {sec.code}"
         )
     return int(qty)
 
@@ -739,8 +821,8 @@ def _check_qty(sec: SimSecurity, qty: float | None) -> int:
 def _check_price(sec: SimSecurity, price: float | None) -> None:
     if price is None or price <= 0:
         raise TradeError(f"Invalid price {price}: a limit order needs a positive price")
-    if not on_tick_grid(sec.security.market, price):
-        tick = tick_size(sec.security.market, price)
+    if not on_tick_grid(sec.tick_rule, price):
+        tick = tick_size(sec.tick_rule, price)
         raise TradeError(
             f"The price {price:g} is not a valid price for {sec.code}: "
             f"prices move in steps of {tick} at this level"
@@ -748,9 +830,10 @@ def _check_price(sec: SimSecurity, price: float | None) -> None:
 
 
 def _insufficient_cash(need: float, available: float, account: Account) -> str:
-    what = "margin and fees" if account.acc_type is TrdAccType.MARGIN else "cost and fees"
-    if not account.pays_fees and account.acc_type is not TrdAccType.MARGIN:
-        what = "cost"
+    if account.acc_type is TrdAccType.MARGIN:
+        what = "margin and fees"
+    else:
+        what = "cost and fees" if account.pays_fees else "cost"
     return (
         f"Insufficient buying power: the order needs {need:,.2f} {account.currency.name} "
         f"({what}), available {available:,.2f}"

@@ -8,10 +8,11 @@ import math
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Protocol
 
 from opend.codes import QotMarket, Security
 from opend.enums import Currency, Plate, SecurityType
-from opend.exchanges import HK_SPREADS, tick_size
+from opend.market_rules import HK_SPREADS, TickRule, tick_size
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,44 @@ class SimSecurity:
     shares_outstanding: int
     sec_id: int
     code: str  # `HK.00700` spelling, the key every table uses
+    # Derivatives: value = qty x price x multiplier; OpenD reports the multiplier as lotSize.
+    multiplier: int = 1
+    tick: Decimal | None = None  # a fixed price step instead of the market's spread table
+    derived: "Derivation | None" = None  # priced from an underlying instead of its own walk
+
+    @property
+    def tick_rule(self) -> "TickRule":
+        """What `tick_size` and `round_to_tick` take: the fixed step, else the market."""
+        return self.tick if self.tick is not None else self.security.market
+
+    @property
+    def order_lot(self) -> int:
+        """The quantity step of an order: one contract for options and futures (whose lotSize
+        is their multiplier), a board lot otherwise."""
+        return 1 if self.multiplier > 1 else self.lot_size
+
+
+class Derivation(Protocol):
+    """How a derivative's price follows its underlying's."""
+
+    @property
+    def underlying(self) -> SimSecurity:
+        """The security whose price drives this one."""
+        ...
+
+    @property
+    def expires_at(self) -> float:
+        """When the contract stops trading and is settled (epoch seconds)."""
+        ...
+
+    def value(self, spot: float, t: float) -> float:
+        """The derivative's price at time `t` when the underlying trades at `spot`."""
+        ...
+
+    def minute_values(self, spots: list[float], start: float) -> list[float]:
+        """Its price at each of `spots`, the underlying's prices a minute apart from `start`
+        (a whole day at once, which a model can do faster than one minute at a time)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,11 +384,18 @@ def _build_plates() -> dict[str, SimPlate]:
 
 PLATES: dict[str, SimPlate] = _build_plates()
 
+
+def owner_plates(code: str) -> list[SimPlate]:
+    """The plates a security belongs to (Qot_GetOwnerPlate), the same membership
+    Qot_GetPlateSecurity lists."""
+    return [plate for plate in PLATES.values() if code in plate.members]
+
+
 # The quote markets whose plates a Qot_GetPlateSet for a market returns (A-shares share one list).
 PLATE_MARKETS: dict[QotMarket, QotMarket] = {_HK: _HK, _US: _US, _SH: _SH, _SZ: _SH}
 
 
-def on_tick_grid(market: QotMarket, price: float) -> bool:
+def on_tick_grid(market: TickRule, price: float) -> bool:
     """True when `price` is a whole number of ticks of its band (OpenD rejects other prices)."""
     value = Decimal(str(price))
     return value > 0 and value % tick_size(market, value) == 0
@@ -360,7 +406,9 @@ _HK_SPREADS_FLOAT: tuple[tuple[float, float], ...] = tuple(
 )
 
 
-def _tick_float(market: QotMarket, price: float) -> float:
+def _tick_float(market: TickRule, price: float) -> float:
+    if isinstance(market, Decimal):
+        return float(market)
     if market is not QotMarket.HK:
         return 0.01
     for upper, tick in _HK_SPREADS_FLOAT:
@@ -369,7 +417,7 @@ def _tick_float(market: QotMarket, price: float) -> float:
     return _HK_SPREADS_FLOAT[-1][1]
 
 
-def round_to_tick(market: QotMarket, price: float, *, down: bool | None = None) -> float:
+def round_to_tick(market: TickRule, price: float, *, down: bool | None = None) -> float:
     """Nearest valid price (or the one below/above when `down` is True/False).
 
     Float arithmetic on purpose: this runs for every price the simulator prints, and a tick is
@@ -385,7 +433,7 @@ def round_to_tick(market: QotMarket, price: float, *, down: bool | None = None) 
     return round(max(whole, 1) * tick, 6)
 
 
-def step_price(market: QotMarket, price: float, ticks: int) -> float:
+def step_price(market: TickRule, price: float, ticks: int) -> float:
     """`price` moved by `ticks` steps of the grid (negative = down), crossing bands as HKEX does."""
     value = Decimal(str(price))
     for _ in range(abs(ticks)):

@@ -113,11 +113,19 @@ async def stdio_client(
         yield client
 
 
+@pytest.fixture(params=["legacy", "auto"])
+def era(request: pytest.FixtureRequest) -> str:
+    """The MCP protocol era an HTTP test's clients speak: `legacy` (the handshake and sessions
+    of 2025-11-25, what today's clients negotiate) or `auto` (the SDK client's default, the
+    sessionless 2026-07-28)."""
+    return str(request.param)
+
+
 @asynccontextmanager
 async def http_client(
     url: str, token: str, mode: str = "legacy", **client_kwargs: Any
 ) -> AsyncIterator[Any]:
-    """The MCP SDK's streamable-HTTP client with a Bearer key."""
+    """The MCP SDK's streamable-HTTP client with a Bearer key, in protocol era `mode`."""
     import httpx2
     from mcp import Client
     from mcp.client.streamable_http import streamable_http_client

@@ -1,7 +1,7 @@
 """A frozen OpenD, for real: `futucli sim` stopped with SIGSTOP keeps its socket open and never
 answers. Read calls say `gateway not connected: <host:port> (no reply within 5 s)` within the
 default 5 s, the unanswered KeepAlive drops the link so later calls answer at once, and after
-SIGCONT the server is back on its own."""
+SIGCONT the server is back on its own. `--request-timeout` sets that wait."""
 
 import os
 import re
@@ -15,7 +15,7 @@ import anyio
 import pytest
 
 from tests.conftest import console_script
-from tests.e2e.conftest import stdio_client
+from tests.e2e.conftest import gateway_of, stdio_client
 from tests.e2e.test_mcp_tools import call, ok
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -82,3 +82,17 @@ async def test_a_frozen_gateway_is_reported_within_5_s_dropped_and_recovered(
             assert time.monotonic() < deadline, "no recovery after SIGCONT"
             await anyio.sleep(0.1)  # polling the condition: each failed call answers at once
         await ok(client, "futu_get_quote", {"codes": "HK.00700"})
+
+
+async def test_request_timeout_flag_sets_how_long_a_read_waits(sim: Any, make_key: Any) -> None:
+    token = make_key("impatient", "qot:read,acc:read")
+    gateway = gateway_of(sim)
+    async with stdio_client(token, "--gateway", gateway, "--request-timeout", "1.5") as client:
+        await ok(client, "futu_get_positions", {})
+        sim.stall()  # every reply held: OpenD frozen, as the server sees it
+        try:
+            failed, text, took = await _timed(client, "futu_get_positions", {})
+        finally:
+            sim.unstall()
+    assert failed and text == f"gateway not connected: {gateway} (no reply within 1.5 s)"
+    assert 1.0 < took < 1.5 + SLACK, took

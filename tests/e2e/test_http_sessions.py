@@ -106,12 +106,15 @@ async def test_one_keys_session_flood_stops_at_its_cap_and_others_are_served(
     server = http_server("--gateway", gateway_of(sim), "--max-sessions-per-key", "4")
     statuses: list[int] = []
     bodies: list[str] = []
+    opened: list[str] = []
     async with httpx2.AsyncClient(headers=bearer(flood), timeout=30) as http:
 
         async def initialize() -> None:
             response = await http.post(server.url, json=INIT)
             statuses.append(response.status_code)
             bodies.append(response.text)
+            if "mcp-session-id" in response.headers:
+                opened.append(response.headers["mcp-session-id"])
 
         async with anyio.create_task_group() as tg:
             for _ in range(20):
@@ -125,9 +128,14 @@ async def test_one_keys_session_flood_stops_at_its_cap_and_others_are_served(
     assert 'futu_mcp_http_refusals_total{reason="session_cap"} 16.0' in metrics
     async with http_client(server.url, calm) as client:
         assert len((await client.list_tools()).tools) == 11
+    # Another key can neither use nor end the flood's sessions.
+    foreign = {**bearer(calm), "mcp-session-id": opened[0]}
+    assert httpx2.post(server.url, json=PING, headers=foreign).status_code == 404
+    assert httpx2.delete(server.url, headers=foreign).status_code == 404
+    assert open_sessions(server) == {"flood": 4.0}
     # A session the client ends frees its slot.
-    opened = httpx2.post(server.url, json=INIT, headers=bearer(calm))
-    session = {"mcp-session-id": opened.headers["mcp-session-id"]}
+    mine = httpx2.post(server.url, json=INIT, headers=bearer(calm))
+    session = {"mcp-session-id": mine.headers["mcp-session-id"]}
     assert httpx2.delete(server.url, headers={**bearer(calm), **session}).status_code == 200
     assert (
         httpx2.post(server.url, json=PING, headers={**bearer(calm), **session}).status_code == 404
@@ -175,3 +183,22 @@ async def test_metrics_and_healthz_check_the_host_like_mcp(
         assert page.status_code == 403
     evil = httpx2.post(server.url, json=INIT, headers={**bearer(token), "Host": "evil.com"})
     assert evil.status_code == 421
+
+
+async def test_stateless_has_no_sessions_to_cap(sim: Any, make_key: Any, http_server: Any) -> None:
+    """With --stateless nothing is a session: one key's concurrent requests are never refused as
+    over max_sessions_per_key, and bad keys still get their 401."""
+    token = make_key("fleet", "qot:read")
+    server = http_server("--gateway", gateway_of(sim), "--stateless", "--max-sessions-per-key", "1")
+    statuses: list[int] = []
+    async with httpx2.AsyncClient(headers=bearer(token), timeout=30) as http:
+
+        async def initialize() -> None:
+            statuses.append((await http.post(server.url, json=INIT)).status_code)
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(8):
+                tg.start_soon(initialize)
+    assert statuses == [200] * 8
+    assert open_sessions(server) == {}
+    check_401(httpx2.post(server.url, json=INIT, headers=bearer("fc_nope")), "invalid key")

@@ -2,7 +2,6 @@
 over stdio and over HTTP with a Bearer header."""
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -11,31 +10,15 @@ import pytest
 
 from opend.sim.universe import SECURITIES
 from tests.e2e.conftest import FUTU_MCP, gateway_of, server_env, wait_for
+from tests.e2e.npm import bin_path
 
 pytestmark = pytest.mark.slow
-
-NODE_DIR = Path(__file__).resolve().parents[2] / ".ci" / "node"
-INSPECTOR = NODE_DIR / "node_modules" / ".bin" / "mcp-inspector"
-# Pinned: unpinned, npm on Node 20 resolves an old version without --header.
-PACKAGE = "@modelcontextprotocol/inspector@2.12.0"
 
 
 @pytest.fixture(scope="session")
 def inspector() -> Path:
-    """The Inspector CLI, installed where .ci/run puts it (installed here if missing)."""
-    if not INSPECTOR.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip("npm is not installed: the MCP Inspector (a Node program) cannot run here")
-        NODE_DIR.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [npm, "install", "--silent", "--no-audit", "--no-fund", PACKAGE],
-            cwd=NODE_DIR,
-            check=True,
-            capture_output=True,
-            timeout=600,
-        )
-    return INSPECTOR
+    """The Inspector CLI, at its pinned version in .ci/node (installed there if missing)."""
+    return bin_path("@modelcontextprotocol/inspector", "mcp-inspector")
 
 
 def run_inspector(inspector: Path, *args: str) -> tuple[int, Any]:
@@ -110,7 +93,8 @@ def test_inspector_over_http_with_a_bearer_header(
     token = make_key("inspector", "qot:read")
     server = http_server("--gateway", gateway_of(sim))
     check_listing_and_quote(inspector, [server.url, "--header", f"Authorization: Bearer {token}"])
-    code, _ = run_inspector(
+    # A 401 makes the Inspector try OAuth: what it prints is what README Troubleshooting explains.
+    code, out = run_inspector(
         inspector,
         server.url,
         "--header",
@@ -118,7 +102,7 @@ def test_inspector_over_http_with_a_bearer_header(
         "--method",
         "tools/list",
     )
-    assert code != 0
+    assert code != 0 and "Interactive OAuth requires a TTY" in json.dumps(out)
 
 
 def test_a_javascript_client_trades_in_the_us_paper_account(

@@ -20,18 +20,18 @@ NOT_OWNED = "invalid argument: order_id: not an order placed with this key"
 
 
 async def test_another_key_cannot_modify_or_cancel_an_order_it_did_not_place(
-    sim: Any, make_key: Any, http_server: Any, keys_file: Path
+    sim: Any, make_key: Any, http_server: Any, era: str, keys_file: Path
 ) -> None:
     alice = make_key("alice", TRADE)
     bob = make_key("bob", TRADE)
     server = http_server("--gateway", gateway_of(sim))
-    async with http_client(server.url, alice) as a:
+    async with http_client(server.url, alice, era) as a:
         placed = await ok(a, "futu_place_order", resting())
     order_id = placed["order_id"]
     sim_order = sim.state.orders[int(order_id)]
     before = (sim_order.qty, sim_order.price, sim_order.status)
     space_writes(sim)
-    async with http_client(server.url, bob) as b:
+    async with http_client(server.url, bob, era) as b:
         for dry_run in (False, True):
             modify = {"order_id": order_id, "qty": 400, "dry_run": dry_run}
             assert await call(b, "futu_modify_order", modify) == (True, NOT_OWNED)
@@ -44,7 +44,7 @@ async def test_another_key_cannot_modify_or_cancel_an_order_it_did_not_place(
     server.stop()
     alice, _ = rotate_key(KeyStore(keys_file), "alice")
     restarted = http_server("--gateway", gateway_of(sim))
-    async with http_client(restarted.url, alice) as a:
+    async with http_client(restarted.url, alice, era) as a:
         cancelled = await ok(a, "futu_cancel_order", {"order_id": order_id})
     assert cancelled["sent"] is True
     assert sim.state.orders[int(order_id)].status.name.startswith("CANCELLED")

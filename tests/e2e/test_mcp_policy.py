@@ -106,7 +106,7 @@ async def test_each_denial_has_its_contract_text(
 
 
 async def test_twenty_concurrent_orders_against_a_limit_of_three_admit_three(
-    sim: Any, make_key: Any, http_server: Any, tmp_path: Path
+    sim: Any, make_key: Any, http_server: Any, era: str, tmp_path: Path
 ) -> None:
     limited = make_key("limited", TRADE, max_orders_per_minute=3)
     other = make_key("other", TRADE)
@@ -121,7 +121,7 @@ async def test_twenty_concurrent_orders_against_a_limit_of_three_admit_three(
     async def one(client: Any, args: dict[str, Any]) -> None:
         results.append(await call(client, "futu_place_order", args))
 
-    async with http_client(server.url, limited) as client, anyio.create_task_group() as tg:
+    async with http_client(server.url, limited, era) as client, anyio.create_task_group() as tg:
         for i in range(20):
             tg.start_soon(one, client, orders[i % 3])
     placed = [r for failed, r in results if not failed]
@@ -136,7 +136,7 @@ async def test_twenty_concurrent_orders_against_a_limit_of_three_admit_three(
     assert len(sim.state.orders) == before + 3
     # Another tenant on the same server has its own limits.
     space_writes(sim)
-    async with http_client(server.url, other) as client:
+    async with http_client(server.url, other, era) as client:
         failed, result = await call(client, "futu_place_order", order())
     assert not failed and result["sent"] is True
 
@@ -156,11 +156,11 @@ async def test_daily_value_holds_across_a_restart(
 
 
 async def test_revoked_while_running_is_refused_on_the_next_call(
-    sim: Any, make_key: Any, http_server: Any, keys_file: Path
+    sim: Any, make_key: Any, http_server: Any, era: str, keys_file: Path
 ) -> None:
     token = make_key("soon-revoked", TRADE)
     server = http_server("--gateway", gateway_of(sim))
-    async with http_client(server.url, token) as client:
+    async with http_client(server.url, token, era) as client:
         failed, _ = await call(client, "futu_get_quote", {"codes": "HK.00700"})
         assert not failed
         KeyStore(keys_file).revoke("soon-revoked")
@@ -176,13 +176,13 @@ async def test_revoked_while_running_is_refused_on_the_next_call(
 
 
 async def test_two_tenants_see_their_own_tools_and_bad_tokens_get_401(
-    sim: Any, make_key: Any, http_server: Any, tmp_path: Path
+    sim: Any, make_key: Any, http_server: Any, era: str, tmp_path: Path
 ) -> None:
     reader = make_key("reader", "qot:read")
     trader = make_key("trader", "qot:read,acc:read,trade:simulate")
     audit = tmp_path / "audit.jsonl"
     server = http_server("--gateway", gateway_of(sim), "--audit-log", str(audit))
-    async with http_client(server.url, reader) as a, http_client(server.url, trader) as b:
+    async with http_client(server.url, reader, era) as a, http_client(server.url, trader, era) as b:
         seen_a = {t.name for t in (await a.list_tools()).tools}
         seen_b = {t.name for t in (await b.list_tools()).tools}
         assert len(seen_a) == 11 and "futu_place_order" not in seen_a

@@ -334,10 +334,10 @@ async def test_every_tool_over_stdio(sim: Any, make_key: Any) -> None:
         await exercise_bad_input(client, sim)
 
 
-async def test_every_tool_over_http(sim: Any, make_key: Any, http_server: Any) -> None:
+async def test_every_tool_over_http(sim: Any, make_key: Any, http_server: Any, era: str) -> None:
     token = make_key("all", ALL_SCOPES)
     server = http_server("--gateway", gateway_of(sim), "--toolsets", "all")
-    async with http_client(server.url, token) as client:
+    async with http_client(server.url, token, era) as client:
         await exercise_every_tool(client, sim)
         await exercise_bad_input(client, sim)
     assert token not in server.logs()

@@ -16,7 +16,14 @@ from opend.protoids import ProtoId
 from opend.sim import DEFAULT_TRADE_PASSWORD
 from opend.sim.universe import SECURITIES
 from tests.conftest import console_script
-from tests.e2e.conftest import gateway_of, http_client, server_env, space_writes, stdio_client
+from tests.e2e.conftest import (
+    gateway_of,
+    http_client,
+    server_env,
+    space_writes,
+    stdio_client,
+    wait_for,
+)
 from tests.e2e.test_mcp_tools import call, ok
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -147,12 +154,12 @@ async def test_confirm_orders_all_asks_for_paper_orders_too(
 
 
 async def test_client_order_id_places_one_order_sequential_concurrent_and_after_restart(
-    sim: Any, make_key: Any, http_server: Any
+    sim: Any, make_key: Any, http_server: Any, era: str
 ) -> None:
     token = make_key("idem", "qot:read,trade:simulate")
     server = http_server("--gateway", gateway_of(sim))
     before = len(sim.state.orders)
-    async with http_client(server.url, token) as client:
+    async with http_client(server.url, token, era) as client:
         first = await ok(client, "futu_place_order", resting(client_order_id="order-1"))
         again = await ok(client, "futu_place_order", resting(client_order_id="order-1"))
         assert again["order_id"] == first["order_id"] and again["repeat"] is True
@@ -171,7 +178,7 @@ async def test_client_order_id_places_one_order_sequential_concurrent_and_after_
         assert len(sim.state.orders) == before + 2
     server.stop()
     restarted = http_server("--gateway", gateway_of(sim))
-    async with http_client(restarted.url, token) as client:
+    async with http_client(restarted.url, token, era) as client:
         after = await ok(client, "futu_place_order", resting(client_order_id="order-1"))
     assert after["order_id"] == first["order_id"] and after["repeat"] is True
     assert len(sim.state.orders) == before + 2
@@ -259,3 +266,31 @@ async def test_an_order_opend_refuses_is_audited_with_the_text_the_client_got(
         if json.loads(line).get("phase") == "result"
     ]
     assert result["error"] == text
+
+
+async def test_a_filled_us_buy_is_found_without_naming_the_account(sim: Any, make_key: Any) -> None:
+    """The order goes to the US paper account (its market's), and reads without acc_id find it
+    there: by code, and in positions of every paper account (not the HK account alone)."""
+    us_paper = next(
+        i
+        for i, a in sim.state.accounts.items()
+        if a.env.name == "SIMULATE" and a.currency.name == "USD"
+    )
+    held = sim.state.accounts[us_paper].positions["US.AAPL"].qty
+    token = make_key("us", "acc:read,trade:simulate")
+    async with stdio_client(token, "--gateway", gateway_of(sim)) as client:
+        buy = {"code": "US.AAPL", "trd_side": "BUY", "qty": 1, "order_type": "MARKET"}
+        placed = await ok(client, "futu_place_order", buy)
+        assert placed["acc_id"] == str(us_paper)
+        wait_for(
+            lambda: sim.state.accounts[us_paper].positions["US.AAPL"].qty == held + 1,
+            what="the fill",
+        )
+        orders = await ok(client, "futu_get_orders", {"code": "US.AAPL"})
+        positions = await ok(client, "futu_get_positions", {})
+    assert [(o["acc_id"], o["order_id"], o["order_status"]) for o in orders["orders"]] == [
+        (str(us_paper), placed["order_id"], "FILLED_ALL")
+    ]
+    aapl = [(p["acc_id"], p["qty"]) for p in positions["positions"] if p["code"] == "US.AAPL"]
+    assert aapl == [(str(us_paper), held + 1)]
+    assert str(us_paper) in positions["acc_ids"] and len(positions["acc_ids"]) == 3

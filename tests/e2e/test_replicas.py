@@ -4,7 +4,6 @@ The simulator's order book, the audit files and the ledger are the witnesses."""
 
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -20,16 +19,24 @@ from keystore.ledger_redis import RedisLedger
 from keystore.store import KeyStore
 from tests.conftest import console_script
 from tests.e2e.conftest import HttpServer, gateway_of, http_client, server_env, wait_for
-from tests.e2e.test_mcp_policy import TRADE, order
+from tests.e2e.test_mcp_policy import RATE, TRADE, order
 from tests.e2e.test_mcp_tools import call, ok
 from tests.redisserver import RedisServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 # Three markets, three sim accounts: OpenD's per-account gap never refuses an admitted order.
-# Said within a minute of the admitted orders, so the next one fits in 1 to 60 s.
-RATE_3 = re.compile(r"limit check failed: rate limit 3/min; retry in ([1-9]|[1-5][0-9]|60) s")
 ORDERS = [order(), order("US.AAPL", qty=1, price=100.0), order("SH.600519", price=900.0)]
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
 
 
 def replicas(
@@ -104,9 +111,8 @@ async def test_limits_and_client_order_ids_hold_across_two_replicas(
 
     results = await burst([a.url, b.url], rate_key, 20, lambda i: ORDERS[i % 3])
     assert len(placed(results)) == 3, results
-    refusals = [r for failed, r in results if failed]
-    assert len(refusals) == 17
-    assert all(RATE_3.fullmatch(r) for r in refusals), refusals
+    refused = [r for failed, r in results if failed]
+    assert len(refused) == 17 and all(RATE.fullmatch(r) for r in refused), refused
     # 30000 HKD each against 100000 a day: three, on whichever replica.
     results = await burst([a.url, b.url], daily_key, 10, lambda i: order())
     assert len(placed(results)) == 3, results
@@ -165,26 +171,28 @@ async def test_a_revocation_reaches_a_replica_with_a_stale_keys_file(
     )
     assert done.returncode == 0, done.stderr
     assert KeyStore(stale).read().by_id("leaving").revoked_at is None  # type: ignore[union-attr]
-    started = anyio.current_time()
+    # The promise is "within 1 s": the first request a second after the revocation is refused
+    # by both, the one with the stale keys.json too (the time itself is what is tested).
+    await anyio.sleep(1.0)
     for url in (a.url, b.url):
-        while True:
-            refusal = await refusal_of(url, token)
-            if refusal is not None:
-                break
-            assert anyio.current_time() - started < 1.5, "a replica still accepts the key"
-            await anyio.sleep(0.05)
-        assert refusal in ("key revoked", "401")
+        assert await refusal_of(url, token) in ("key revoked", "401")
 
 
 async def refusal_of(url: str, token: str) -> str | None:
     """Why a quote call with `token` is refused ("401" at the HTTP layer), or None."""
-    try:
-        async with http_client(url, token) as client:
-            failed, text = await call(client, "futu_get_quote", {"codes": "HK.00700"})
-    except Exception as exc:  # the SDK raises on a 401 before any tool result
-        if "401" in repr(exc):
-            return "401"
-        raise
+    async with httpx2.AsyncClient(timeout=10) as raw:
+        reply = await raw.post(
+            url,
+            json=INITIALIZE,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json, text/event-stream",
+            },
+        )
+    if reply.status_code == 401:
+        return "401"
+    async with http_client(url, token) as client:
+        failed, text = await call(client, "futu_get_quote", {"codes": "HK.00700"})
     return text if failed else None
 
 
@@ -274,9 +282,11 @@ async def test_a_replica_killed_mid_burst_leaves_the_other_serving_and_the_books
     new_orders = len(sim.state.orders) - before
     lines = intents(tmp_path)
     reserved = RedisLedger(redis_server.url).usage(["burst"])["burst"].orders_last_minute
-    # Every order the sim holds had its intent line first; every intent line its reservation;
-    # and the cap held across both replicas and the crash.
-    assert new_orders <= len(lines) <= reserved <= 12
+    # Every order the sim holds had its intent line first and still holds its reservation (an
+    # order OpenD refused gave its reservation back; one cut off by the kill keeps it), and the
+    # cap held across both replicas and the crash.
+    assert new_orders <= len(lines)
+    assert new_orders <= reserved <= 12
     # b's calls all ended: each of its intent lines is an order it reported placed.
     b_intents = [line for line in lines if line["replica"] == "b"]
     assert len(b_results) == 8
@@ -367,21 +377,11 @@ async def test_stateless_replicas_behind_a_plain_round_robin_balancer(
     url = f"http://127.0.0.1:{proxy.port}/mcp"
     try:
         # No MCP session: nothing for a balancer to stick to.
-        init = {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        }
         # The proxy runs on this event loop: an async request, never a blocking one.
         async with httpx2.AsyncClient(timeout=10) as raw:
             reply = await raw.post(
                 url,
-                json=init,
+                json=INITIALIZE,
                 headers={
                     "Authorization": f"Bearer {careful}",
                     "Accept": "application/json, text/event-stream",

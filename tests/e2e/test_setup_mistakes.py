@@ -17,7 +17,7 @@ import pytest
 from opend.protoids import ProtoId
 from opend.sim import SimulatorThread
 from opend.sim.handlers import LOGIN_FAILED_DESC, NOT_LOGGED_IN
-from tests.conftest import console_script
+from tests.conftest import console_script, missing_tool
 from tests.e2e.conftest import FUTU_MCP, gateway_of, server_env
 
 pytestmark = pytest.mark.slow
@@ -37,7 +37,7 @@ def bound_by_file_modes() -> tuple[str, ...]:
         return ()
     setpriv = shutil.which("setpriv")
     if setpriv is None:
-        pytest.skip("running as root without setpriv: root reads a file whatever its mode")
+        missing_tool("running as root without setpriv: root reads a file whatever its mode")
     caps = "-dac_override,-dac_read_search"
     return (setpriv, f"--bounding-set={caps}", f"--inh-caps={caps}")
 

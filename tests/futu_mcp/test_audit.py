@@ -533,7 +533,8 @@ import json, logging, os, resource, signal, sys
 from futu_mcp.audit import AuditLog, AuditWriteError
 logging.basicConfig(level=logging.WARNING, format="%(message)s")
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-path, ftruncate_fails = sys.argv[1], sys.argv[2] == "1"
+path, mode = sys.argv[1], sys.argv[2]
+ftruncate_fails = mode in ("at-next-write", "appended-to")
 log = AuditLog(path)
 for i in range(3):
     log.write({"tool": "t", "i": i}, fsync=True)
@@ -557,7 +558,17 @@ try:
 except AuditWriteError as exc:
     out["other"] = str(exc)
 resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
-log.write({"tool": "t", "i": 4}, fsync=True)
+if mode == "appended-to":  # someone wrote after the torn line: it is not only ours any more
+    with open(path, "ab") as fh:
+        fh.write(b"more\n")
+    out["before_retry"] = open(path, "rb").read()
+    try:
+        log.write({"tool": "t", "i": 4}, fsync=True)
+    except AuditWriteError as exc:
+        out["retry"] = str(exc)
+    out["untouched"] = open(path, "rb").read() == out.pop("before_retry")
+else:
+    log.write({"tool": "t", "i": 4}, fsync=True)
 out["repairs"] = log.repairs
 print(json.dumps(out))
 """
@@ -568,8 +579,9 @@ def test_a_line_cut_short_is_cut_back_and_the_chain_goes_on(
     tmp_path: Path, ftruncate_fails: bool
 ) -> None:
     path = tmp_path / "audit.jsonl"
+    mode = "at-next-write" if ftruncate_fails else "at-once"
     run = subprocess.run(
-        [sys.executable, "-c", CUT_SHORT, str(path), "1" if ftruncate_fails else "0"],
+        [sys.executable, "-c", CUT_SHORT, str(path), mode],
         capture_output=True,
         text=True,
         timeout=60,
@@ -591,6 +603,21 @@ def test_a_line_cut_short_is_cut_back_and_the_chain_goes_on(
     records = [json.loads(line) for line in _lines(path)]
     assert [r.get("i") for r in records] == [0, 1, 2, 4]
     assert verify_file(path)[:4] == (True, 4, None, None)
+
+
+def test_a_torn_line_someone_wrote_after_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    run = subprocess.run(
+        [sys.executable, "-c", CUT_SHORT, str(path), "appended-to"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert out["untouched"] and out["repairs"] == 0
+    assert "damaged line" in out["retry"]
+    assert verify_file(path).first_bad_line == 4
 
 
 def test_a_torn_tail_this_writer_did_not_write_is_never_cut(tmp_path: Path) -> None:

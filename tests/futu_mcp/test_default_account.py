@@ -107,3 +107,22 @@ async def test_no_usable_account_is_an_error_not_an_empty_result(
         "invalid argument: acc_id: no SIMULATE account that this key may use "
         "(see futu_list_accounts)"
     )
+
+
+async def test_an_id_a_javascript_number_rounded_is_refused_with_the_reason(
+    sim: Any, keys_file: Path, make_key: Any
+) -> None:
+    rounded = int(float(_simulate(sim)["US"]))  # what JSON.parse makes of ...202
+    assert str(rounded) not in _simulate(sim).values()
+    token = make_key("js", "acc:read,trade:simulate")
+    state = make_state(sim, keys_file, token)
+    async with Client(build_server(state), mode="legacy") as client:
+        assert await state.client.wait_connected(10)
+        funds = await client.call_tool("futu_get_funds", {"acc_id": rounded})
+        cancel = await client.call_tool("futu_cancel_order", {"order_id": "1", "acc_id": rounded})
+    for result in (funds, cancel):
+        assert result.is_error
+        assert result.content[0].text == (
+            f"invalid argument: acc_id: no SIMULATE account {rounded} (see futu_list_accounts; "
+            "send acc_id as the string it lists: a JavaScript number this large is rounded)"
+        )

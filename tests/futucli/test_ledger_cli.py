@@ -163,3 +163,14 @@ def test_the_ledger_password_comes_from_the_environment(keys_path: Path, tmp_pat
         assert record.kid in RedisLedger(server.url, password="s3cret-ledger-pass").revoked_kids()
     finally:
         server.stop()
+
+
+def test_list_keys_reads_last_use_from_the_ledger_given(
+    keys_path: Path, where: tuple[list[str], Ledger]
+) -> None:
+    flags, ledger = where
+    cheap_key(KeyStore(keys_path), "a")
+    ledger.record_use("a")
+    code, out, _ = run("list-keys", "--json", *flags)
+    assert code == 0
+    assert json.loads(out)[0]["last_used"] is not None

@@ -300,10 +300,10 @@ def test_revocations_are_kept_with_their_first_time(open_ledger: Open) -> None:
     assert open_ledger().revoked_kids() == {"KID00001": NOW}
 
 
-def test_the_retry_time_stays_inside_the_window(tmp_path: Path) -> None:
+def test_the_retry_time_stays_inside_the_window(open_ledger: Open) -> None:
     """A request timed a moment before a racing one that took the lock first still gets a
     retry time of at most the window's 60 s."""
-    ledger = SqliteLedger(tmp_path / "l.sqlite")
+    ledger = open_ledger()
     assert isinstance(reserve(ledger, NOW + timedelta(milliseconds=5), per_minute=1), Reservation)
     denial = reserve(ledger, NOW, per_minute=1)
     assert isinstance(denial, LimitDenial)

@@ -1,6 +1,7 @@
 """KeyVerifier: kid lookup, one hash per token, cache flushed on file change, bounded hashing."""
 
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,21 @@ def test_revocation_is_seen_on_the_next_call(store: KeyStore, keys_path: Path) -
     assert verifier.verify(token).revoked_at is None
     store.revoke("a")
     assert verifier.verify(token).revoked_at is not None
+
+
+def test_a_ledger_revocation_shows_in_verify_and_in_records(
+    store: KeyStore, keys_path: Path
+) -> None:
+    """A replica whose keys.json is stale still sees a revocation from the shared ledger, both
+    per token and in the listing the HTTP session sweep reads."""
+    token, record = cheap_key(store, "a")
+    cheap_key(store, "b")
+    verifier = KeyVerifier(keys_path)
+    when = datetime(2026, 12, 1, tzinfo=UTC)
+    verifier.revocations = lambda: {record.kid: when}
+    assert verifier.verify(token).status() == "revoked"
+    listed = {r.id: r.revoked_at for r in verifier.records()}
+    assert listed == {"a": when, "b": None}
 
 
 def test_missing_and_broken_file(keys_path: Path, store: KeyStore) -> None:

@@ -268,6 +268,20 @@ async def test_a_frozen_gateway_is_reported_within_the_timeout_and_its_link_drop
         assert (await client.get_global_state()) is not None
 
 
+async def test_the_account_list_is_asked_once_per_link(sim: Simulator, client: OpenDClient) -> None:
+    """Every account call needs the list; it is asked again only on a new link (or after
+    ACC_LIST_TTL_S), so an account read costs OpenD one request, not two."""
+    before = sim.requests_seen[ProtoId.TRD_GET_ACC_LIST]
+    first = await client.get_acc_list()
+    assert await client.get_acc_list() == first
+    assert sim.requests_seen[ProtoId.TRD_GET_ACC_LIST] == before + 1
+    link = client.connection
+    sim.drop_connections()
+    await until(lambda: client.connected and client.connection is not link, what="reconnect")
+    assert await client.get_acc_list() == first
+    assert sim.requests_seen[ProtoId.TRD_GET_ACC_LIST] == before + 2
+
+
 async def test_reconnect_after_sim_stop_and_start(sim: Simulator, client: OpenDClient) -> None:
     first = client.connection
     await sim.stop()

@@ -14,6 +14,12 @@ from opend.codes import BadCode, QotMarket, Security, parse_code
         ("US..DJI", QotMarket.US, ".DJI"),
         ("SH.600519", QotMarket.SH, "600519"),
         ("SZ.000001", QotMarket.SZ, "000001"),
+        ("US.aapl261218c200000", QotMarket.US, "AAPL261218C200000"),
+        # A futures main contract keeps its lowercase suffix: OpenD matches case.
+        ("US.ESmain", QotMarket.US, "ESmain"),
+        ("us.esMAIN", QotMarket.US, "ESmain"),
+        ("US.MAIN", QotMarket.US, "MAIN"),  # the ticker of Main Street Capital
+        ("HK.HSImain", QotMarket.HK, "HSImain"),
     ],
 )
 def test_parse(text: str, market: QotMarket, code: str) -> None:

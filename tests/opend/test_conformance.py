@@ -12,6 +12,7 @@ import dataclasses
 import importlib
 import json
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -57,6 +58,7 @@ from opend.models import (
 )
 from opend.pbschema import pb_module
 from opend.protoids import ProtoId
+from opend.researchmodels import CapitalDistribution, FilterPage, WarrantPage
 from opend.wire import enum_name
 
 HK = parse_code("HK.00700")
@@ -120,6 +122,58 @@ REQUESTS: list[tuple[int, str, dict[str, Any]]] = [
         c2s.order_list(ACC, ["5870123456789"], [OrderStatus.SUBMITTED], ["HK.00700"]),
     ),
     (ProtoId.TRD_GET_ORDER_FILL_LIST, "deals", c2s.order_fill_list(ACC, [HK])),
+    (ProtoId.QOT_GET_OPTION_EXPIRATION_DATE, "expiries", c2s.option_expiration_date(US)),
+    (
+        ProtoId.QOT_GET_OPTION_CHAIN,
+        "chain",
+        c2s.option_chain(US, date(2026, 12, 7), date(2027, 1, 6), 1, 2, {"deltaMin": 0.2}),
+    ),
+    (
+        ProtoId.QOT_GET_OPTION_CHAIN,
+        "chain all",
+        c2s.option_chain(HK, date(2026, 12, 7), date(2026, 12, 7)),
+    ),
+    (ProtoId.QOT_GET_WARRANT, "warrants", c2s.warrant(HK, 0, 200, 10, False, [3, 4], [1, 8])),
+    (ProtoId.QOT_GET_WARRANT, "all warrants", c2s.warrant(None)),
+    (
+        ProtoId.QOT_GET_FUTURE_INFO,
+        "futures",
+        c2s.future_info([parse_code("HK.HSImain"), parse_code("US.ESmain")]),
+    ),
+    (ProtoId.QOT_GET_REFERENCE, "reference", c2s.reference(HK, 1)),
+    (ProtoId.QOT_GET_CAPITAL_FLOW, "flow", c2s.capital_flow(HK)),
+    (
+        ProtoId.QOT_GET_CAPITAL_FLOW,
+        "flow by day",
+        c2s.capital_flow(US, 2, date(2026, 1, 1), date(2026, 12, 1)),
+    ),
+    (ProtoId.QOT_GET_CAPITAL_DISTRIBUTION, "distribution", c2s.capital_distribution(HK)),
+    (ProtoId.QOT_GET_OWNER_PLATE, "owner plates", c2s.owner_plate([HK, US])),
+    (ProtoId.QOT_GET_IPO_LIST, "ipo", c2s.ipo_list(QotMarket.HK)),
+    (
+        ProtoId.QOT_STOCK_FILTER,
+        "filter",
+        c2s.stock_filter(
+            QotMarket.HK,
+            [
+                {"kind": "base", "field": 13, "min": 0, "max": 20, "sort": 1},
+                {"kind": "accumulate", "field": 1, "days": 5},
+                {"kind": "financial", "field": 5, "min": 10, "quarter": 1},
+            ],
+            PLATE,
+            0,
+            50,
+        ),
+    ),
+    (ProtoId.QOT_REQUEST_REHAB, "rehab", c2s.rehab(US)),
+    (ProtoId.QOT_GET_USER_SECURITY_GROUP, "groups", c2s.user_security_group(3)),
+    (ProtoId.QOT_GET_USER_SECURITY, "group members", c2s.user_security("Tech Leaders")),
+    (ProtoId.QOT_GET_PRICE_REMINDER, "reminders of a code", c2s.price_reminder(HK)),
+    (
+        ProtoId.QOT_GET_PRICE_REMINDER,
+        "reminders of a market",
+        c2s.price_reminder(None, QotMarket.US),
+    ),
     (
         ProtoId.TRD_PLACE_ORDER,
         "place",
@@ -208,20 +262,6 @@ def test_unlock_digest_is_lowercased() -> None:
 # Protocols the simulator serves (or will) that the client does not send yet.
 NOT_SENT = {
     ProtoId.QOT_REQUEST_HISTORY_KL_QUOTA,
-    ProtoId.QOT_REQUEST_REHAB,
-    ProtoId.QOT_GET_REFERENCE,
-    ProtoId.QOT_GET_OWNER_PLATE,
-    ProtoId.QOT_GET_OPTION_CHAIN,
-    ProtoId.QOT_GET_WARRANT,
-    ProtoId.QOT_GET_CAPITAL_FLOW,
-    ProtoId.QOT_GET_CAPITAL_DISTRIBUTION,
-    ProtoId.QOT_GET_USER_SECURITY,
-    ProtoId.QOT_STOCK_FILTER,
-    ProtoId.QOT_GET_IPO_LIST,
-    ProtoId.QOT_GET_FUTURE_INFO,
-    ProtoId.QOT_GET_PRICE_REMINDER,
-    ProtoId.QOT_GET_USER_SECURITY_GROUP,
-    ProtoId.QOT_GET_OPTION_EXPIRATION_DATE,
 }
 
 
@@ -307,6 +347,26 @@ def test_every_protocol_the_client_sends_is_covered() -> None:
         (lambda: c2s.order_fee(ACC, ["FT1", " "]), "none empty"),
         (lambda: c2s.margin_ratio(ACC, [HK] * 101), "between 1 and 100"),
         (lambda: c2s.flow_summary(ACC, "2026-11-30 00:00:00"), "YYYY-MM-DD"),
+        (lambda: c2s.option_chain(US, date(2026, 12, 7), date(2027, 1, 7)), "30 days"),
+        (lambda: c2s.option_chain(US, date(2026, 12, 7), date(2026, 12, 6)), "before begin"),
+        (lambda: c2s.option_chain(US, date(2026, 12, 7), date(2026, 12, 8), 3), "0, 1 or 2"),
+        (lambda: c2s.warrant(HK, 0, 201), "between 1 and 200"),
+        (lambda: c2s.warrant(HK, -1), "zero or more"),
+        (lambda: c2s.future_info([]), "between 1 and 200"),
+        (lambda: c2s.reference(HK, 3), "reference_type"),
+        (lambda: c2s.capital_flow(HK, 5), "period_type"),
+        (lambda: c2s.owner_plate([HK] * 201), "between 1 and 200"),
+        (
+            lambda: c2s.stock_filter(QotMarket.HK, [{"kind": "pattern", "field": 1}]),
+            "unknown filter kind",
+        ),
+        (
+            lambda: c2s.stock_filter(QotMarket.HK, [{"kind": "accumulate", "field": 1, "days": 0}]),
+            "days",
+        ),
+        (lambda: c2s.user_security_group(4), "group_type"),
+        (lambda: c2s.user_security(""), "group name"),
+        (lambda: c2s.price_reminder(), "code or a market"),
         (
             lambda: s2c.parse_acc_list({"accList": [{"accID": "1", "trdMarketAuthList": [1]}]})[
                 0
@@ -410,6 +470,20 @@ PARSERS: dict[int, Callable[[dict[str, Any]], Any]] = {
     ProtoId.TRD_GET_ORDER_FEE: s2c.parse_order_fees,
     ProtoId.TRD_GET_MARGIN_RATIO: s2c.parse_margin_ratios,
     ProtoId.TRD_FLOW_SUMMARY: s2c.parse_cash_flows,
+    ProtoId.QOT_GET_OPTION_EXPIRATION_DATE: s2c.parse_option_expirations,
+    ProtoId.QOT_GET_OPTION_CHAIN: s2c.parse_option_chain,
+    ProtoId.QOT_GET_WARRANT: WarrantPage.from_wire,
+    ProtoId.QOT_GET_FUTURE_INFO: s2c.parse_future_infos,
+    ProtoId.QOT_GET_REFERENCE: s2c.parse_static_infos,
+    ProtoId.QOT_GET_CAPITAL_FLOW: s2c.parse_capital_flow,
+    ProtoId.QOT_GET_CAPITAL_DISTRIBUTION: CapitalDistribution.from_wire,
+    ProtoId.QOT_GET_OWNER_PLATE: s2c.parse_owner_plates,
+    ProtoId.QOT_GET_IPO_LIST: s2c.parse_ipos,
+    ProtoId.QOT_STOCK_FILTER: FilterPage.from_wire,
+    ProtoId.QOT_REQUEST_REHAB: s2c.parse_rehabs,
+    ProtoId.QOT_GET_USER_SECURITY_GROUP: s2c.parse_security_groups,
+    ProtoId.QOT_GET_USER_SECURITY: s2c.parse_static_infos,
+    ProtoId.QOT_GET_PRICE_REMINDER: s2c.parse_price_reminders,
 }
 
 

@@ -5,6 +5,7 @@ clock here, the simulator's on its own steppable clock, so no test waits out 30 
 
 import re
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -59,6 +60,23 @@ def test_the_eleventh_plate_list_is_refused_with_the_rule_and_the_retry_time() -
         (ProtoId.QOT_REQUEST_HISTORY_KL, 60, "history K-line (first page)"),
         (ProtoId.QOT_GET_PLATE_SET, 10, "plate list"),
         (ProtoId.QOT_GET_PLATE_SECURITY, 10, "plate securities"),
+        (ProtoId.QOT_GET_MARKET_STATE, 10, "market state"),
+        (ProtoId.QOT_REQUEST_TRADE_DATE, 30, "trading days"),
+        (ProtoId.TRD_GET_MARGIN_RATIO, 10, "margin ratio"),
+        (ProtoId.QOT_GET_OPTION_EXPIRATION_DATE, 60, "option expiration dates"),
+        (ProtoId.QOT_GET_OPTION_CHAIN, 10, "option chain"),
+        (ProtoId.QOT_GET_WARRANT, 60, "warrants"),
+        (ProtoId.QOT_GET_FUTURE_INFO, 30, "future info"),
+        (ProtoId.QOT_GET_REFERENCE, 10, "related securities"),
+        (ProtoId.QOT_GET_CAPITAL_FLOW, 30, "capital flow"),
+        (ProtoId.QOT_GET_CAPITAL_DISTRIBUTION, 30, "capital distribution"),
+        (ProtoId.QOT_GET_OWNER_PLATE, 10, "owner plates"),
+        (ProtoId.QOT_GET_IPO_LIST, 10, "IPO list"),
+        (ProtoId.QOT_STOCK_FILTER, 10, "stock filter"),
+        (ProtoId.QOT_REQUEST_REHAB, 60, "rehab"),
+        (ProtoId.QOT_GET_USER_SECURITY_GROUP, 10, "watchlist groups"),
+        (ProtoId.QOT_GET_USER_SECURITY, 10, "watchlist securities"),
+        (ProtoId.QOT_GET_PRICE_REMINDER, 10, "price reminders"),
     ],
 )
 def test_each_documented_limit_has_its_own_window(proto_id: int, count: int, what: str) -> None:
@@ -75,6 +93,26 @@ def test_each_documented_limit_has_its_own_window(proto_id: int, count: int, wha
     for _ in range(200):
         throttle.book(ProtoId.QOT_GET_BASIC_QOT)
         throttle.book(ProtoId.QOT_GET_STATIC_INFO)
+
+
+@pytest.mark.parametrize(
+    ("proto_id", "count", "what"),
+    [
+        (ProtoId.TRD_GET_HISTORY_ORDER_LIST, 10, "history orders"),
+        (ProtoId.TRD_GET_HISTORY_ORDER_FILL_LIST, 10, "history fills"),
+        (ProtoId.TRD_GET_MAX_TRD_QTYS, 10, "max trade quantities"),
+        (ProtoId.TRD_GET_ORDER_FEE, 10, "order fees"),
+        (ProtoId.TRD_FLOW_SUMMARY, 20, "cash flow"),
+    ],
+)
+def test_account_queries_are_counted_per_account(proto_id: int, count: int, what: str) -> None:
+    throttle = QuoteThrottle(clock=Clock())
+    for _ in range(count):
+        throttle.book(proto_id, acc_id=1)
+    rule = re.escape(f"({what}: {count} per 30 s for account 1)")
+    with pytest.raises(Throttled, match=rf"{rule}$"):
+        throttle.book(proto_id, acc_id=1)
+    throttle.book(proto_id, acc_id=2)  # another account has its own window
 
 
 def test_several_requests_are_booked_all_or_none() -> None:
@@ -140,6 +178,31 @@ async def test_the_client_refuses_the_eleventh_plate_list_before_opend_sees_it(
     sim.advance(31)
     assert await client.get_plate_list(QotMarket.HK, Plate.ALL)
     assert sim.requests_seen[ProtoId.QOT_GET_PLATE_SET] == 11
+
+
+@pytest.mark.anyio
+async def test_the_eleventh_option_chain_is_refused_and_warrant_lookups_are_free(
+    limited: tuple[Simulator, OpenDClient, Clock],
+) -> None:
+    sim, client, clock = limited
+    aapl = parse_code("US.AAPL")
+    day = date(2026, 6, 18)
+    for _ in range(10):
+        assert await client.get_option_chain(aapl, day, day)
+    with pytest.raises(Throttled, match=r"\(option chain: 10 per 30 s"):
+        await client.get_option_chain(aapl, day, day)
+    assert sim.requests_seen[ProtoId.QOT_GET_OPTION_CHAIN] == 10
+    # An underlying's warrants by reference are not counted, on either side; futures are.
+    for _ in range(12):
+        await client.get_referencestock_list(TENCENT, 1)
+    main = parse_code("HK.HSImain")
+    for _ in range(10):
+        assert await client.get_referencestock_list(main, 2)
+    with pytest.raises(Throttled, match=r"\(related securities: 10 per 30 s"):
+        await client.get_referencestock_list(main, 2)
+    clock.now += 31
+    sim.advance(31)
+    assert await client.get_option_chain(aapl, day, day)
 
 
 @pytest.mark.anyio

@@ -50,7 +50,7 @@ async def test_a_revoked_and_a_greedy_key_flood_sessions_and_other_tenants_are_s
     tenant = make_key("tenant", "qot:read")
     newcomer = make_key("newcomer", "qot:read")
     server = http_server("--gateway", gateway_of(sim))
-    requests = scaled(160, 10_000)
+    requests = scaled(96, 10_000)
     served: list[bool] = []
     flooding = True
     async with http_client(server.url, tenant) as client:

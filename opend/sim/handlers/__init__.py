@@ -1,5 +1,6 @@
 """The simulated OpenD's protocols: one function per protocol, the request's `c2s` dict in, the
-reply's `s2c` dict out, grouped by area (session, quotes, static, calendar, accounts, orders, history).
+reply's `s2c` dict out, grouped by area (session, quotes, static, calendar, accounts, orders,
+history, derivatives, research, watchlist).
 
 Handlers never see bytes or formats (see pbcodec) and never touch sockets (see server). A
 request OpenD would refuse raises `SimError`; its message becomes the reply's retMsg. Field names
@@ -11,7 +12,18 @@ mapping, which both the SDK's parser and json_format accept). Each area module e
 from typing import Any
 
 from opend.protoids import ProtoId
-from opend.sim.handlers import accounts, calendar, history, orders, quotes, session, static
+from opend.sim.handlers import (
+    accounts,
+    calendar,
+    derivatives,
+    history,
+    orders,
+    quotes,
+    research,
+    session,
+    static,
+    watchlist,
+)
 from opend.sim.handlers.common import ConnInfo, Handler, SimError
 from opend.sim.handlers.session import LOGIN_FAILED_DESC, NOT_LOGGED_IN, WITHOUT_LOGIN
 from opend.sim.limits import LimitExceeded
@@ -27,7 +39,18 @@ __all__ = [
     "respond",
 ]
 
-_AREAS = (session, quotes, static, calendar, accounts, orders, history)
+_AREAS = (
+    session,
+    quotes,
+    static,
+    calendar,
+    accounts,
+    orders,
+    history,
+    derivatives,
+    research,
+    watchlist,
+)
 
 
 def _join(*tables: dict[int, Handler]) -> dict[int, Handler]:
@@ -73,6 +96,8 @@ def _rate_check(state: SimState, proto_id: int, c2s: dict[str, Any]) -> None:
         return
     if proto_id == ProtoId.QOT_REQUEST_HISTORY_KL and c2s.get("nextReqKey"):
         return  # only a security's first page counts
+    if proto_id == ProtoId.QOT_GET_REFERENCE and c2s.get("referenceType") == 1:
+        return  # OpenD does not count an underlying's warrant lookups
     try:
         window.check(state.clock.monotonic())
     except LimitExceeded as exc:

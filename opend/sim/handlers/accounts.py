@@ -13,7 +13,7 @@ from opend.sim.handlers.common import (
     SimError,
     as_int,
     required,
-    securities_of,
+    securities_between,
     wire_sec,
 )
 from opend.sim.handlers.trdargs import (
@@ -21,6 +21,7 @@ from opend.sim.handlers.trdargs import (
     code_filter,
     filter_conditions,
     market_filter,
+    query_limit,
     refresh_limit,
 )
 from opend.sim.limits import LimitExceeded
@@ -102,7 +103,7 @@ def get_funds(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str,
     frozen = trading.frozen_cash(account)
     market_val = trading.market_value(account, now)
     unrealized = sum(
-        p.qty * state.market.last_price(p.sec, now) - p.cost_total
+        p.qty * state.market.last_price(p.sec, now) * p.sec.multiplier - p.cost_total
         for p in account.positions.values()
         if p.qty
     )
@@ -162,7 +163,7 @@ def get_funds(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str,
 
 def _position_wire(state: SimState, account: Account, p: Position, now: float) -> dict[str, Any]:
     price = state.market.last_price(p.sec, now)
-    val = p.qty * price
+    val = p.qty * price * p.sec.multiplier  # contracts are worth the multiplier each
     pl = val - p.cost_total
     cost = p.cost_price
     buy_qty, buy_val, sell_qty, sell_val = state.trading.today_trades(account, p.sec, now)
@@ -180,7 +181,7 @@ def _position_wire(state: SimState, account: Account, p: Position, now: float) -
         # A fraction (0.05 = 5%), unlike the quote side's percent fields: the SDK multiplies by 100.
         "plRatio": round(pl / p.cost_total, 6) if p.cost_total else 0.0,
         "secMarket": int(SEC_MARKET_OF[p.sec.security.market]),
-        "td_plVal": round(sell_val - buy_val + (buy_qty - sell_qty) * price, 2),
+        "td_plVal": round(sell_val - buy_val + (buy_qty - sell_qty) * price * p.sec.multiplier, 2),
         "td_trdVal": round(buy_val + sell_val, 2),
         "td_buyVal": round(buy_val, 2),
         "td_buyQty": float(buy_qty),
@@ -225,15 +226,12 @@ def get_margin_ratio(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> di
     """Trd_GetMarginRatio (2223): margin terms of HK and US stocks (opend.sim.margin), in
     percent; real accounts only, as OpenD serves it. The simulator does not sell short."""
     account, echo = account_of(state, c2s)
+    query_limit(state, ProtoId.TRD_GET_MARGIN_RATIO, None)
     if account.env is not TrdEnv.REAL:
         raise SimError(
             "Trd_GetMarginRatio (margin ratios) is not available for paper trading (simulate) accounts"
         )
-    securities = securities_of(state, c2s)
-    if not securities or len(securities) > MAX_MARGIN_CODES:
-        raise SimError(
-            f"invalid request: securityList must hold 1 to {MAX_MARGIN_CODES} securities"
-        )
+    securities = securities_between(state, c2s, MAX_MARGIN_CODES)
     rows = []
     for sec in securities:
         if sec.security.market not in margin.MARGIN_MARKETS:

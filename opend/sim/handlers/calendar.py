@@ -20,7 +20,7 @@ from opend.sim.handlers.common import (
     SimError,
     as_int,
     required,
-    securities_of,
+    securities_between,
     security_of,
     wire_sec,
 )
@@ -45,11 +45,7 @@ _YEARS_BACK = 10
 def get_market_state(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
     """Qot_GetMarketState (3223): the state each security's market is in, as the simulator
     trades it: real sessions with real hours on, else always open."""
-    securities = securities_of(state, c2s)
-    if not securities:
-        raise SimError("invalid request: securityList must not be empty")
-    if len(securities) > MAX_MARKET_STATE_CODES:
-        raise SimError(f"Too many securities: at most {MAX_MARKET_STATE_CODES} per request")
+    securities = securities_between(state, c2s, MAX_MARKET_STATE_CODES)
     now = state.clock.now()
     return {
         "marketInfoList": [

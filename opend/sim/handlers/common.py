@@ -8,7 +8,7 @@ from typing import Any
 
 from opend.codes import QotMarket
 from opend.enums import SubType
-from opend.exchanges import MARKET_TZ
+from opend.market_rules import MARKET_TZ
 from opend.sim.state import SimState
 from opend.sim.universe import SimSecurity, round_to_tick
 
@@ -91,7 +91,7 @@ def security_of(state: SimState, obj: Any) -> SimSecurity:
     except ValueError:
         raise SimError(f"Unknown market {market}") from None
     code = str(obj["code"])
-    sec = state.securities.get(f"{name}.{code}")
+    sec = state.resolve(f"{name}.{code}")
     if sec is None:
         raise SimError(f"Unknown stock {name}.{code}")
     return sec
@@ -105,9 +105,27 @@ def securities_of(state: SimState, c2s: dict[str, Any]) -> list[SimSecurity]:
     return [security_of(state, item) for item in items]
 
 
+def securities_between(state: SimState, c2s: dict[str, Any], most: int) -> list[SimSecurity]:
+    """The securities of securityList, which must hold 1 to `most` of them."""
+    securities = securities_of(state, c2s)
+    if not securities:
+        raise SimError("invalid request: securityList must not be empty")
+    if len(securities) > most:
+        raise SimError(f"Too many securities: at most {most} per request")
+    return securities
+
+
 def tick_price(sec: SimSecurity, value: float) -> float:
     """A price rounded to the security's tick, as OpenD reports prices."""
-    return round_to_tick(sec.security.market, value)
+    return round_to_tick(sec.tick_rule, value)
+
+
+def turnover_rate(sec: SimSecurity, volume: int, digits: int = 3) -> float:
+    """Volume as a percentage of the shares outstanding (0 for contracts and indexes, which
+    have none)."""
+    if not sec.shares_outstanding:
+        return 0.0
+    return round(volume / sec.shares_outstanding * 100, digits)
 
 
 def stamp(t: float) -> float:

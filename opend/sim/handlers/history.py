@@ -13,7 +13,7 @@ from opend.protoids import ProtoId
 from opend.sim import exchange
 from opend.sim.handlers.common import ConnInfo, Handler, SimError, as_int, required
 from opend.sim.handlers.orders import fill_rows, order_rows
-from opend.sim.handlers.trdargs import account_of, filter_conditions
+from opend.sim.handlers.trdargs import account_of, filter_conditions, query_limit
 from opend.sim.state import SimState
 from opend.sim.trading import Account, Deal, Order
 
@@ -48,6 +48,7 @@ def _deals(state: SimState) -> list[Deal]:
 def get_history_order_list(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
     """Trd_GetHistoryOrderList (2221): orders created in a time window, newest first."""
     account, echo = account_of(state, c2s)
+    query_limit(state, ProtoId.TRD_GET_HISTORY_ORDER_LIST, account)
     _window(c2s)
     state.trading.match(state.clock.now())
     rows = order_rows(state, account, reversed(_orders(state)), c2s)
@@ -59,6 +60,7 @@ def get_history_order_fill_list(
 ) -> dict[str, Any]:
     """Trd_GetHistoryOrderFillList (2222): fills in a time window, newest first; real accounts."""
     account, echo = account_of(state, c2s)
+    query_limit(state, ProtoId.TRD_GET_HISTORY_ORDER_FILL_LIST, account)
     _real_only(account, "Trd_GetHistoryOrderFillList (history fills)")
     _window(c2s)
     state.trading.match(state.clock.now())
@@ -69,6 +71,7 @@ def get_history_order_fill_list(
 def get_order_fee(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
     """Trd_GetOrderFee (2225): the fee items of orders named by orderIDEx; real accounts."""
     account, echo = account_of(state, c2s)
+    query_limit(state, ProtoId.TRD_GET_ORDER_FEE, account)
     _real_only(account, "Trd_GetOrderFee (order fees)")
     state.trading.match(state.clock.now())
     wanted = [str(i) for i in c2s.get("orderIdExList") or []]
@@ -110,6 +113,7 @@ def get_flow_summary(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> di
     """Trd_FlowSummary (2226): the account's cash movements of one clearing day: the opening
     deposit, each fill's amount and each of its fees; real accounts."""
     account, echo = account_of(state, c2s)
+    query_limit(state, ProtoId.TRD_FLOW_SUMMARY, account)
     _real_only(account, "Trd_FlowSummary (cash flow)")
     text = str(required(c2s, "clearingDate"))
     try:

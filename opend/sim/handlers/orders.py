@@ -13,6 +13,7 @@ from opend.sim.handlers.trdargs import (
     filter_conditions,
     market_filter,
     ms_time,
+    query_limit,
     refresh_limit,
     time_filter,
 )
@@ -158,6 +159,7 @@ def get_max_trd_qtys(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> di
     with margin (the matching engine's own rule: `Trading.buy_need`), or sell. The simulator
     does not sell short, so nothing can be sold short or bought back."""
     account, echo = account_of(state, c2s)
+    query_limit(state, ProtoId.TRD_GET_MAX_TRD_QTYS, account)
     trading = state.trading
     now = state.clock.now()
     trading.match(now)
@@ -169,10 +171,9 @@ def get_max_trd_qtys(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> di
         )
     except TradeError as exc:
         raise SimError(str(exc)) from None
-    as_int(required(c2s, "orderType"), "orderType")
     price = as_float(required(c2s, "price"), "price") or 0.0
-    if price <= 0:
-        price = state.market.book(sec, now, 1)[0][0][0]  # no price given: the ask
+    if as_int(required(c2s, "orderType"), "orderType") == 2 or price <= 0:
+        price = state.market.book(sec, now, 1)[0][0][0]  # a market buy pays the ask
     return {
         "header": echo,
         "maxTrdQtys": {

@@ -8,6 +8,7 @@ from typing import Any
 
 from opend.codes import QotMarket
 from opend.enums import SUBTYPE_OF_KLTYPE, KLType, SubType
+from opend.market_rules import tick_size
 from opend.protoids import ProtoId
 from opend.sim.handlers.common import (
     TIME_FORMAT,
@@ -26,12 +27,13 @@ from opend.sim.handlers.common import (
     security_of,
     stamp,
     tick_price,
+    turnover_rate,
     wire_sec,
 )
 from opend.sim.limits import LimitExceeded
 from opend.sim.market import Bar
 from opend.sim.state import SimState
-from opend.sim.universe import SimSecurity, tick_size
+from opend.sim.universe import SimSecurity
 
 MAX_BARS = 1000
 
@@ -85,7 +87,7 @@ def get_sub_info(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[s
         by_type: dict[int, list[dict[str, Any]]] = {}
         held = subs.held_by(conn_id)
         for code, sub_type in held:
-            by_type.setdefault(sub_type, []).append(wire_sec(state.securities[code]))
+            by_type.setdefault(sub_type, []).append(wire_sec(state.known(code)))
         infos.append(
             {
                 "subInfoList": [
@@ -112,7 +114,7 @@ def get_basic_qot(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[
                 "name": sec.name,
                 "isSuspended": False,
                 "listTime": sec.list_date.isoformat(),
-                "priceSpread": float(tick_size(sec.security.market, day.price)),
+                "priceSpread": float(tick_size(sec.tick_rule, day.price)),
                 "updateTime": local_time(state, sec, now),
                 "highPrice": day.high,
                 "openPrice": day.open,
@@ -121,7 +123,7 @@ def get_basic_qot(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[
                 "lastClosePrice": day.last_close,
                 "volume": str(day.volume),
                 "turnover": round(day.turnover, 2),
-                "turnoverRate": round(day.volume / sec.shares_outstanding * 100, 3),
+                "turnoverRate": turnover_rate(sec, day.volume),
                 "amplitude": round((day.high - day.low) / day.last_close * 100, 3),
                 "secStatus": 1,
                 "listTimestamp": midnight_stamp(sec, sec.list_date),
@@ -144,8 +146,8 @@ def _bar_wire(sec: SimSecurity, bar: Bar) -> dict[str, Any]:
         "lastClosePrice": last_close,
         "volume": str(bar.volume),
         "turnover": round(bar.turnover, 2),
-        "turnoverRate": round(bar.volume / sec.shares_outstanding * 100, 4),
-        "pe": round(close / earnings_per_share(sec), 3),
+        "turnoverRate": turnover_rate(sec, bar.volume, 4),
+        "pe": round(close / earnings_per_share(sec), 3) if sec.multiplier == 1 else 0.0,
         "changeRate": round((close / last_close - 1) * 100, 4) if last_close else 0.0,
         "timestamp": bar.time.timestamp(),
     }
@@ -311,8 +313,8 @@ def request_history_kl_quota(
     if c2s.get("bGetDetail"):
         s2c["detailList"] = [
             {
-                **name_of(state.securities[code]),
-                "requestTime": local_time(state, state.securities[code], at),
+                **name_of(state.known(code)),
+                "requestTime": local_time(state, state.known(code), at),
                 "requestTimeStamp": str(int(at)),
             }
             for code, at in sorted(used.items(), key=lambda item: item[1])

@@ -5,6 +5,7 @@ from typing import Any
 
 from opend.codes import QotMarket
 from opend.enums import Plate, SecurityType
+from opend.market_rules import tick_size
 from opend.protoids import ProtoId
 from opend.sim.handlers.common import (
     ConnInfo,
@@ -15,13 +16,16 @@ from opend.sim.handlers.common import (
     local_time,
     midnight_stamp,
     required,
+    securities_between,
     securities_of,
     stamp,
     static_info,
+    turnover_rate,
     wire_sec,
 )
+from opend.sim.handlers.derivatives import snapshot_ex, static_with_ex
 from opend.sim.state import SimState
-from opend.sim.universe import PLATE_MARKETS, SimSecurity, tick_size
+from opend.sim.universe import PLATE_MARKETS, SimSecurity
 
 MAX_SNAPSHOT_CODES = 400
 
@@ -38,16 +42,12 @@ def get_static_info(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dic
             for s in state.securities.values()
             if int(s.security.market) == market and (not sec_type or int(s.sec_type) == sec_type)
         ]
-    return {"staticInfoList": [static_info(s) for s in chosen]}
+    return {"staticInfoList": [static_with_ex(state, s) for s in chosen]}
 
 
 def get_security_snapshot(state: SimState, conn: ConnInfo, c2s: dict[str, Any]) -> dict[str, Any]:
     """Qot_GetSecuritySnapshot (3203): quote, book top and fundamentals, no subscription needed."""
-    securities = securities_of(state, c2s)
-    if not securities:
-        raise SimError("invalid request: securityList must not be empty")
-    if len(securities) > MAX_SNAPSHOT_CODES:
-        raise SimError(f"Too many securities: at most {MAX_SNAPSHOT_CODES} per request")
+    securities = securities_between(state, c2s, MAX_SNAPSHOT_CODES)
     now = state.clock.now()
     return {"snapshotList": [_snapshot(state, sec, now) for sec in securities]}
 
@@ -64,7 +64,7 @@ def _snapshot(state: SimState, sec: SimSecurity, now: float) -> dict[str, Any]:
         "isSuspend": False,
         "listTime": sec.list_date.isoformat(),
         "lotSize": sec.lot_size,
-        "priceSpread": float(tick_size(sec.security.market, day.price)),
+        "priceSpread": float(tick_size(sec.tick_rule, day.price)),
         "updateTime": local_time(state, sec, now),
         "highPrice": day.high,
         "openPrice": day.open,
@@ -73,22 +73,26 @@ def _snapshot(state: SimState, sec: SimSecurity, now: float) -> dict[str, Any]:
         "curPrice": day.price,
         "volume": str(day.volume),
         "turnover": round(day.turnover, 2),
-        "turnoverRate": round(day.volume / sec.shares_outstanding * 100, 3),
+        "turnoverRate": turnover_rate(sec, day.volume),
         "listTimestamp": midnight_stamp(sec, sec.list_date),
         "updateTimestamp": stamp(now),
         "askPrice": asks[0][0],
         "bidPrice": bids[0][0],
         "askVol": str(asks[0][1]),
         "bidVol": str(bids[0][1]),
-        "amplitude": round((day.high - day.low) / day.last_close * 100, 3),
+        "amplitude": round((day.high - day.low) / day.last_close * 100, 3)
+        if day.last_close
+        else 0.0,
         "avgPrice": round(day.turnover / day.volume, 3) if day.volume else day.price,
-        "volumeRatio": round(day.volume / (sec.avg_volume * max(elapsed, 1e-3)), 3),
+        "volumeRatio": round(day.volume / (sec.avg_volume * max(elapsed, 1e-3)), 3)
+        if sec.avg_volume
+        else 0.0,
         "bidAskRatio": round((bids[0][1] - asks[0][1]) / (bids[0][1] + asks[0][1]) * 100, 3),
         "highest52WeeksPrice": year_high,
         "lowest52WeeksPrice": year_low,
         "secStatus": 1,
     }
-    snapshot: dict[str, Any] = {"basic": basic}
+    snapshot: dict[str, Any] = {"basic": basic, **snapshot_ex(state, sec, now)}
     if sec.sec_type is SecurityType.STOCK:
         eps = earnings_per_share(sec)
         market_cap = day.price * sec.shares_outstanding

@@ -5,7 +5,7 @@ from typing import Any
 
 from opend.codes import QotMarket, TrdMarket
 from opend.sim.handlers.common import SimError, as_int, parse_time, required
-from opend.sim.limits import LimitExceeded, RateWindow
+from opend.sim.limits import QUERY_RATE_LIMITS, LimitExceeded, RateWindow
 from opend.sim.state import SimState
 from opend.sim.trading import Account, TradeError
 from opend.sim.universe import SimSecurity
@@ -35,11 +35,19 @@ def account_of(state: SimState, c2s: dict[str, Any]) -> tuple[Account, dict[str,
 
 def refresh_limit(state: SimState, proto: int, account: Account, c2s: dict[str, Any]) -> None:
     """OpenD's limit on refreshCache requests: 10 per 30 s per account and protocol."""
-    if not c2s.get("refreshCache"):
-        return
-    window = state.refresh_windows.setdefault(
-        (proto, account.acc_id), RateWindow(10, 30.0, 0.0, "refreshCache requests per account")
-    )
+    if c2s.get("refreshCache"):
+        _count(state, (proto, account.acc_id), 10, "refreshCache requests per account")
+
+
+def query_limit(state: SimState, proto: int, account: Account | None) -> None:
+    """OpenD's limit on an account query, per account (margin ratios: per user, `account`
+    None); always on, as on OpenD (opend.sim.limits.QUERY_RATE_LIMITS)."""
+    count, what = QUERY_RATE_LIMITS[proto]
+    _count(state, (proto, account.acc_id if account else 0), count, what)
+
+
+def _count(state: SimState, key: tuple[int, int], count: int, what: str) -> None:
+    window = state.account_windows.setdefault(key, RateWindow(count, 30.0, 0.0, what))
     try:
         window.check(state.clock.monotonic())
     except LimitExceeded as exc:

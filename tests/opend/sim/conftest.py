@@ -19,3 +19,12 @@ def ft(isolated_home: object) -> Iterator[ModuleType]:
     futu.SysConfig.set_init_rsa_file("")
     futu.SysConfig.enable_proto_encrypt(False)
     futu.SysConfig.set_proto_fmt(futu.ProtoFMT.Protobuf)
+
+
+@pytest.fixture(params=["protobuf", "json"])
+def fmt(request: pytest.FixtureRequest, ft: ModuleType) -> str:
+    """Run the test once per body format the SDK can use."""
+    ft.SysConfig.set_proto_fmt(
+        ft.ProtoFMT.Json if request.param == "json" else ft.ProtoFMT.Protobuf
+    )
+    return request.param

@@ -121,9 +121,14 @@ def test_every_field_of_an_official_reply_reads_as_the_sdk_reads_it(
             assert sdk_row["fee_details"] == [(i["title"], i["value"]) for i in row["fee_details"]]
 
 
+def _missing(value: Any) -> bool:
+    """None, or what the SDK writes for an absent field: "N/A", "", or NaN in a frame column of
+    numbers (the option fields of a stock's snapshot)."""
+    return value in (None, "N/A", "") or (isinstance(value, float) and math.isnan(value))
+
+
 def _same(a: Any, b: Any) -> bool:
-    missing = (None, "N/A", "")
-    if a in missing and b in missing:
+    if _missing(a) and _missing(b):
         return True
     if isinstance(a, float) or isinstance(b, float):
         try:

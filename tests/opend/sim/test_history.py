@@ -15,12 +15,13 @@ import pytest
 from opend.client import OpenDClient
 from opend.codes import QotMarket, TrdMarket, parse_code
 from opend.enums import CashFlowDirection, OrderType, TimeInForce, TrdEnv, TrdSide
-from opend.errors import OpenDError
+from opend.errors import OpenDError, Throttled
 from opend.models import TrdAccount
 from opend.sim import DEFAULT_TRADE_PASSWORD, Simulator, SimulatorThread, exchange
 from opend.sim.state import SimState
 from opend.sim.trading import Account
 from opend.sim.universe import round_to_tick
+from opend.throttle import QuoteThrottle
 
 HKT = ZoneInfo("Asia/Hong_Kong")
 # Friday 2026-12-04, 10:00 in Hong Kong: HK trades, and a roll-over lands on Monday.
@@ -56,9 +57,8 @@ def test_seeded_history_ends_in_todays_holdings_and_cash(seed: int) -> None:
             assert bool(deal.fees) is (account.env is TrdEnv.REAL)
             venue = exchange.EXCHANGE_OF[deal.order.sec.security.market]
             assert exchange.is_trading(venue, deal.time), deal  # within a real session
-            low, high = state.market.day_range(
-                deal.order.sec, exchange.local(venue, deal.time).date()
-            )
+            day = exchange.local(venue, deal.time).date()
+            low, high = state.market.day_range(deal.order.sec, day, day)
             assert low - 0.01 <= deal.price <= high + 0.01
         now_held = {code: p.qty for code, p in account.positions.items() if p.qty}
         assert {c: q for c, q in held.items() if q} == now_held
@@ -357,3 +357,39 @@ def test_sdk_reads_the_account_history_as_our_client(ft: ModuleType, fmt: str) -
                     assert float(a) == pytest.approx(float(b)), (key, k)
                 else:
                     assert str(a) == str(b), (key, k)
+
+
+@pytest.mark.anyio
+async def test_client_keeps_opends_per_account_limit(sim: Simulator, client: OpenDClient) -> None:
+    """Ten history queries per account in 30 s (OpenD's rule): the eleventh is refused before
+    it is sent, while another account still has its own ten."""
+    real = _header(_account(sim.state, TrdEnv.REAL, TrdMarket.HK))
+    paper = _header(_account(sim.state, TrdEnv.SIMULATE, TrdMarket.HK))
+    for _ in range(10):
+        await client.history_order_list_query(real, *WINDOW)
+    with pytest.raises(Throttled, match=f"history orders: 10 per 30 s for account {real.acc_id}"):
+        await client.history_order_list_query(real, *WINDOW)
+    assert await client.history_order_list_query(paper, *WINDOW)
+
+
+@pytest.mark.anyio
+async def test_the_simulator_enforces_opends_query_limits(sim: Simulator) -> None:
+    """With our client's own throttle off, the simulator refuses the eleventh history query of
+    one account in 30 s, as OpenD does, and frees the slot 30 s after the first."""
+    host, port = sim.address
+    unthrottled = QuoteThrottle(limits={}, account_limits={})
+    async with OpenDClient(host, port, request_timeout=5.0, quote_throttle=unthrottled) as client:
+        assert await client.wait_connected(5)
+        real = _header(_account(sim.state, TrdEnv.REAL, TrdMarket.HK))
+        paper = _header(_account(sim.state, TrdEnv.SIMULATE, TrdMarket.HK))
+        for _ in range(10):
+            await client.history_order_list_query(real, *WINDOW)
+        with pytest.raises(OpenDError, match="at most 10 Trd_GetHistoryOrderList requests per"):
+            await client.history_order_list_query(real, *WINDOW)
+        await client.history_order_list_query(paper, *WINDOW)  # its own window
+        sim.advance(31)
+        await client.history_order_list_query(real, *WINDOW)
+        for _ in range(10):
+            await client.get_margin_ratio(real, [HK])
+        with pytest.raises(OpenDError, match="at most 10 Trd_GetMarginRatio requests"):
+            await client.get_margin_ratio(real, [HK])

@@ -10,6 +10,7 @@ import pytest
 
 from opend.codes import QotMarket
 from opend.enums import KLType
+from opend.market_rules import tick_size
 from opend.sim.market import MarketData
 from opend.sim.universe import (
     PLATES,
@@ -17,7 +18,6 @@ from opend.sim.universe import (
     on_tick_grid,
     round_to_tick,
     step_price,
-    tick_size,
 )
 
 T0 = 1_780_000_000.0  # a fixed weekday in HK

@@ -26,6 +26,7 @@ AAPL = {"market": 11, "code": "AAPL"}
 PLATE_SET = {"market": 1, "plateSetType": 0}
 PLATE_SECURITY = {"plate": {"market": 1, "code": "BK1001"}}
 SNAPSHOT = {"securityList": [TENCENT]}
+TRADE_DATE = {"market": 1, "beginTime": "2026-01-01", "endTime": "2026-03-31"}
 DAY = 86400.0
 
 
@@ -64,6 +65,8 @@ async def test_off_by_default_nothing_is_refused() -> None:
         (ProtoId.QOT_GET_PLATE_SECURITY, PLATE_SECURITY, 10, "Qot_GetPlateSecurity requests"),
         (ProtoId.QOT_GET_SECURITY_SNAPSHOT, SNAPSHOT, 60, "Qot_GetSecuritySnapshot requests"),
         (ProtoId.QOT_REQUEST_HISTORY_KL, _history(TENCENT), 60, "Qot_RequestHistoryKL first"),
+        (ProtoId.QOT_GET_MARKET_STATE, SNAPSHOT, 10, "Qot_GetMarketState requests"),
+        (ProtoId.QOT_REQUEST_TRADE_DATE, TRADE_DATE, 30, "Qot_RequestTradeDate requests"),
     ],
 )
 async def test_the_request_past_the_limit_is_refused_until_30_s_after_the_first(

@@ -15,6 +15,7 @@ from opend.sim.state import SimState
 
 START = 1_780_000_000.0
 HK = {"market": 1, "code": "00700"}
+AAPL = {"market": 11, "code": "AAPL"}
 REAL_HK = "281756470000000101"
 SIM_HK = "168880000000000201"
 SIM_HEADER = {"trdEnv": 0, "accID": SIM_HK, "trdMarket": 1}
@@ -52,7 +53,16 @@ VALID: dict[int, dict[str, Any]] = {
         "needKLFieldsFlag": "15",
     },
     ProtoId.QOT_GET_STATIC_INFO: {"market": 21, "secType": 3},
-    ProtoId.QOT_GET_SECURITY_SNAPSHOT: {"securityList": [HK, {"market": 11, "code": "SPY"}]},
+    # A stock, an ETF, an option, a warrant and a futures main contract: each extension block.
+    ProtoId.QOT_GET_SECURITY_SNAPSHOT: {
+        "securityList": [
+            HK,
+            {"market": 11, "code": "SPY"},
+            {"market": 11, "code": "AAPL260618C200000"},
+            {"market": 1, "code": "21801"},
+            {"market": 1, "code": "HSImain"},
+        ]
+    },
     ProtoId.QOT_GET_PLATE_SET: {"market": 1, "plateSetType": 0},
     ProtoId.QOT_GET_PLATE_SECURITY: {
         "plate": {"market": 1, "code": "BK1103"},
@@ -122,6 +132,52 @@ VALID: dict[int, dict[str, Any]] = {
         "security": HK,
     },
     ProtoId.QOT_REQUEST_HISTORY_KL_QUOTA: {"bGetDetail": True},
+    ProtoId.QOT_GET_OPTION_EXPIRATION_DATE: {"owner": AAPL, "indexOptionType": 1},
+    ProtoId.QOT_GET_OPTION_CHAIN: {
+        "owner": AAPL,
+        "beginTime": "2026-05-28 00:00:00",
+        "endTime": "2026-06-19 00:00:00",
+        "type": 0,
+        "condition": 0,
+        "indexOptionType": 1,
+        "dataFilter": {"deltaMin": 0.2, "deltaMax": 0.8, "openInterestMin": 10},
+    },
+    ProtoId.QOT_GET_WARRANT: {
+        "begin": 0,
+        "num": 20,
+        "sortField": 12,
+        "ascend": False,
+        "owner": HK,
+        "typeList": [1, 2, 3, 4],
+    },
+    ProtoId.QOT_GET_FUTURE_INFO: {
+        "securityList": [
+            {"market": 1, "code": "HSImain"},
+            {"market": 1, "code": "MHI2606"},
+            {"market": 11, "code": "ESmain"},
+        ]
+    },
+    ProtoId.QOT_GET_REFERENCE: {"security": HK, "referenceType": 1},
+    ProtoId.QOT_GET_CAPITAL_FLOW: {"security": HK, "periodType": 1},
+    ProtoId.QOT_GET_CAPITAL_DISTRIBUTION: {"security": HK},
+    ProtoId.QOT_GET_OWNER_PLATE: {"securityList": [HK, AAPL]},
+    ProtoId.QOT_GET_IPO_LIST: {"market": 21},
+    ProtoId.QOT_STOCK_FILTER: {
+        "begin": 0,
+        "num": 50,
+        "market": 1,
+        "baseFilterList": [
+            {"fieldName": 13, "filterMin": 0, "filterMax": 30, "isNoFilter": False, "sortDir": 1}
+        ],
+        "accumulateFilterList": [{"fieldName": 1, "days": 5, "isNoFilter": True}],
+        "financialFilterList": [
+            {"fieldName": 5, "quarter": 1, "isNoFilter": False, "filterMin": 5}
+        ],
+    },
+    ProtoId.QOT_REQUEST_REHAB: {"security": AAPL},
+    ProtoId.QOT_GET_USER_SECURITY_GROUP: {"groupType": 3},
+    ProtoId.QOT_GET_USER_SECURITY: {"groupName": "Options"},
+    ProtoId.QOT_GET_PRICE_REMINDER: {"market": 11},
     ProtoId.TRD_MODIFY_ORDER: {
         "packetID": _packet(2),
         "header": SIM_HEADER,
@@ -215,6 +271,44 @@ ODD: list[tuple[int, dict[str, Any]]] = [
         ProtoId.TRD_MODIFY_ORDER,
         {"packetID": _packet(3), "header": SIM_HEADER, "orderID": "0", "modifyOrderOp": 9},
     ),
+    (ProtoId.QOT_GET_OPTION_EXPIRATION_DATE, {"owner": AAPL, "indexOptionType": 5}),
+    (
+        ProtoId.QOT_GET_OPTION_CHAIN,
+        {"owner": AAPL, "beginTime": "2026-05-28", "endTime": "2026-07-28"},
+    ),
+    (
+        ProtoId.QOT_GET_OPTION_CHAIN,
+        {"owner": AAPL, "beginTime": "2026-06-28", "endTime": "2026-05-28"},
+    ),
+    (ProtoId.QOT_GET_WARRANT, {"begin": 0, "num": 0, "sortField": 1, "ascend": True}),
+    (ProtoId.QOT_GET_WARRANT, {"begin": 0, "num": 5, "sortField": 99, "ascend": True}),
+    (
+        ProtoId.QOT_GET_WARRANT,
+        {"begin": 0, "num": 5, "sortField": 1, "ascend": True, "owner": AAPL},
+    ),
+    (ProtoId.QOT_GET_FUTURE_INFO, {"securityList": [HK]}),
+    (ProtoId.QOT_GET_REFERENCE, {"security": HK, "referenceType": 7}),
+    (ProtoId.QOT_GET_CAPITAL_FLOW, {"security": HK, "periodType": 9}),
+    (ProtoId.QOT_GET_CAPITAL_FLOW, {"security": {"market": 1, "code": "HSImain"}}),
+    (ProtoId.QOT_GET_OWNER_PLATE, {"securityList": []}),
+    (ProtoId.QOT_GET_IPO_LIST, {"market": 0}),
+    (ProtoId.QOT_STOCK_FILTER, {"begin": 0, "num": 500, "market": 1}),
+    (
+        ProtoId.QOT_STOCK_FILTER,
+        {
+            "begin": 0,
+            "num": 10,
+            "market": 1,
+            "baseFilterList": [{"fieldName": 99, "isNoFilter": False}],
+        },
+    ),
+    (
+        ProtoId.QOT_STOCK_FILTER,
+        {"begin": 0, "num": 10, "market": 1, "plate": {"market": 0, "code": "X"}},
+    ),
+    (ProtoId.QOT_GET_USER_SECURITY_GROUP, {"groupType": 9}),
+    (ProtoId.QOT_GET_USER_SECURITY, {"groupName": "No Such Group"}),
+    (ProtoId.QOT_GET_PRICE_REMINDER, {}),
     (
         ProtoId.TRD_MODIFY_ORDER,
         {

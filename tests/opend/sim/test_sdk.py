@@ -17,15 +17,6 @@ from opend.sim.state import DEFAULT_TRADE_PASSWORD
 START = 1_780_000_000.0  # frozen simulated time (a weekday)
 
 
-@pytest.fixture(params=["protobuf", "json"])
-def fmt(request: pytest.FixtureRequest, ft: ModuleType) -> str:
-    """Run the test once per body format the SDK can use."""
-    ft.SysConfig.set_proto_fmt(
-        ft.ProtoFMT.Json if request.param == "json" else ft.ProtoFMT.Protobuf
-    )
-    return request.param
-
-
 @pytest.fixture
 def sim() -> Iterator[SimulatorThread]:
     """A frozen-clock simulator in a background thread."""

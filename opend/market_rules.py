@@ -29,10 +29,15 @@ HK_SPREADS: tuple[tuple[Decimal, Decimal], ...] = tuple(
     )
 )
 _CENT = Decimal("0.01")
+# A security's tick rule: its market's (stocks, ETFs, warrants) or a fixed step (options, futures).
+TickRule = QotMarket | Decimal
 
 
-def tick_size(market: QotMarket, price: float | Decimal) -> Decimal:
-    """Smallest price step at `price`: HKEX's spread table for HK, one cent elsewhere."""
+def tick_size(market: TickRule, price: float | Decimal) -> Decimal:
+    """Smallest price step at `price`: a fixed step (derivatives), HKEX's spread table for HK,
+    one cent elsewhere."""
+    if isinstance(market, Decimal):
+        return market
     if market is not QotMarket.HK:
         return _CENT
     value = Decimal(str(price))
