@@ -203,3 +203,26 @@ def test_a_contract_order_says_contracts_and_its_multiplier_in_the_summary_and_a
     shares = Contract(lot=100, multiplier=1, name="TENCENT")
     assert shares.value(100, 400.2) == 40020
     assert "multiplier" not in OrderPlan(**{**vars(plan), "multiplier": 1}).describe()
+
+
+async def test_the_audit_line_of_an_option_order_holds_its_value_with_the_multiplier(
+    sim: Any, keys_file: Path, make_key: Any, tmp_path: Path
+) -> None:
+    from datetime import date, timedelta
+
+    token = make_key("options", TRADE)
+    audit = tmp_path / "audit.jsonl"
+    async with audited_state(sim, keys_file, token, audit) as state:
+        today = date.today()
+        chain = await state.client.get_option_chain(
+            parse_code("US.AAPL"), today, today + timedelta(days=30), option_type=1
+        )
+        option = chain[0].code
+        async with Client(build_server(state), mode="legacy") as client:
+            order = {"code": option, "trd_side": "BUY", "qty": 3, "price": 0.05}
+            result = await client.call_tool("futu_place_order", order)
+    assert not result.is_error, result
+    lines = [json.loads(line) for line in audit.read_text().splitlines()]
+    intent = next(line for line in lines if line["phase"] == "intent")
+    assert intent["order"]["code"] == option
+    assert intent["order"]["value"] == 15.0 and intent["order"]["multiplier"] == 100
