@@ -545,6 +545,13 @@ def main() -> None:
                 goal_line("spawn -> tools/list (stdio)", times, "<= 1.3x", times.ratio <= 1.3)
             )
             goals.append(goal_line("peak RSS after tools/list", rss, "<= 1.3x", rss.ratio <= 1.3))
+            # Every toolset served: the registry loads every tool module and builds every schema.
+            every = [*ours_cmd, "--toolsets", "all"]
+            times, rss = start_up((every, stdio_env), (echo_cmd, env), plan.rounds)
+            goals.append(
+                goal_line("spawn -> tools/list, toolsets all", times, "<= 1.3x", times.ratio <= 1.3)
+            )
+            goals.append(goal_line("peak RSS, toolsets all", rss, "<= 1.3x", rss.ratio <= 1.3))
 
             ours = StdioProcess(ours_cmd, stdio_env)
             ours.handshake()

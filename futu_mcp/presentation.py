@@ -22,6 +22,7 @@ ID_FIELDS = frozenset(
         "order_id_ex",
         "deal_id",
         "deal_id_ex",
+        "cashflow_id",
         "position_id",
         "conn_id",
         "stock_id",
@@ -90,6 +91,10 @@ MONEY_FIELDS = frozenset(
         "initial_margin",
         "margin_call_margin",
         "maintenance_margin",
+        "fee_amount",
+        "cashflow_amount",
+        "long_required_im",
+        "short_required_im",
     }
 )
 RATIO_FIELDS = frozenset(
@@ -107,6 +112,15 @@ RATIO_FIELDS = frozenset(
         "dividend_ttm",
         "earning_per_share",
         "net_asset_per_share",
+        "short_fee_rate",
+        "alert_long_ratio",
+        "alert_short_ratio",
+        "im_long_ratio",
+        "im_short_ratio",
+        "mcm_long_ratio",
+        "mcm_short_ratio",
+        "mm_long_ratio",
+        "mm_short_ratio",
     }
 )
 # Local market times as OpenD writes them ("2026-12-07 09:30:00[.123]"), zone not said.

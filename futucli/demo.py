@@ -116,7 +116,7 @@ async def run_tour(
     gateway: str, folder: Path, token: str, console: Console
 ) -> tuple[str | None, list[Any]]:
     """Drive futu-mcp over stdio: tools, quotes, a kline, the book, a filled paper buy, the
-    positions, a refused order. Returns the metrics URL and the metrics read before it ended."""
+    positions, buying power, past orders, a refused order. Returns the metrics URL and the metrics read before it ended."""
     import anyio
     from mcp import Client, StdioServerParameters
     from mcp.client.stdio import stdio_client
@@ -136,6 +136,8 @@ async def run_tour(
             str(audit_log),
             "--metrics-listen",
             "127.0.0.1:0",
+            "--toolsets",
+            "default,history,calendar",
         ],
         env={"FUTU_MCP_API_KEY": token, "HOME": str(folder)},
     )
@@ -224,6 +226,31 @@ async def _tour(tour: Tour, tools: list[Any]) -> None:
                 positions["positions"],
                 ["code", "stock_name", "qty", "cost_price", "nominal_price", "pl_val"],
                 title="every paper account the key may use (HK, US, CN), with holdings of its own",
+            )
+        )
+
+    power = await tour.call(
+        "How many more Tencent could I buy with my cash?",
+        "futu_get_max_trd_qtys",
+        {"code": "HK.00700", "price": price},
+    )
+    if power:
+        console.print(
+            f"at {_cell(price)}: {_cell(power.get('max_cash_buy'))} shares with cash, "
+            f"{_cell(power.get('max_position_sell'))} held to sell (futu_get_max_trd_qtys)"
+        )
+
+    past = await tour.call(
+        "What did I trade in Tencent in the last 30 days?",
+        "futu_get_history_orders",
+        {"code": "HK.00700", "num": 5},
+    )
+    if past:
+        console.print(
+            rows_table(
+                past["orders"],
+                ["create_time", "trd_side", "qty", "dealt_avg_price", "order_status"],
+                title=f"the last {past['count']} of {past['total']} orders since {past['start']}",
             )
         )
 

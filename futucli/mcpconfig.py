@@ -137,7 +137,12 @@ def futu_mcp_command() -> str:
 
 
 def stdio_entry(
-    command: str, gateway: str, keys_file: str | None, key: str, audit_log: str | None = None
+    command: str,
+    gateway: str,
+    keys_file: str | None,
+    key: str,
+    audit_log: str | None = None,
+    toolsets: str | None = None,
 ) -> dict[str, object]:
     """The server entry of a stdio client config."""
     args = ["--gateway", gateway]
@@ -145,6 +150,8 @@ def stdio_entry(
         args += ["--keys-file", keys_file]
     if audit_log:
         args += ["--audit-log", audit_log]
+    if toolsets:
+        args += ["--toolsets", toolsets]
     return {"command": command, "args": args, "env": {SERVER_KEY_ENV: key}}
 
 
@@ -520,6 +527,18 @@ def _key_id_for_message(key: str) -> str | None:
     return None if record is None else record.id
 
 
+def _checked_toolsets(text: str) -> str:
+    """`--toolsets` as futu-mcp will read it, or a usage error naming the valid sets: a typo
+    would otherwise stop the client's server at every start."""
+    from futu_mcp.tools.registry import parse_toolsets
+
+    try:
+        parse_toolsets(text)
+    except ValueError as exc:
+        _fail(f"--toolsets: {exc}", 2)
+    return ",".join(part.strip() for part in text.split(",") if part.strip())
+
+
 def _check_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -569,6 +588,14 @@ def mcp_config(
     ),
     no_audit_log: bool = typer.Option(
         False, "--no-audit-log", help="Leave the audit log out of the snippet (not recommended)."
+    ),
+    toolsets: str | None = typer.Option(
+        None,
+        "--toolsets",
+        help="Tool groups futu-mcp serves, e.g. default,history,calendar (quote, account, trade, "
+        "history, calendar, default, all; see futu-mcp --help). Default: futu-mcp's default. "
+        "Not with http or vscode --url.",
+        show_default=False,
     ),
     url: str | None = typer.Option(
         None,
@@ -631,7 +658,13 @@ def mcp_config(
     flags = ["--client", client.value]
     if name != "futu":
         flags += ["--name", name]
-    for flag, value in (("--gateway", gateway), ("--audit-log", audit_log)):
+    if toolsets is not None:
+        toolsets = _checked_toolsets(toolsets)
+    for flag, value in (
+        ("--gateway", gateway),
+        ("--audit-log", audit_log),
+        ("--toolsets", toolsets),
+    ):
         if value is not None:
             flags += [flag, value]
     if no_audit_log:
@@ -644,6 +677,7 @@ def mcp_config(
             ("--gateway", gateway),
             ("--keys-file", keys_file),
             ("--audit-log", audit_log),
+            ("--toolsets", toolsets),
         )
         given = "--client http" if client is ClientKind.http else "--client vscode --url"
         for flag, value in stdio_only:
@@ -698,7 +732,9 @@ def mcp_config(
                 _warn(f'{command_missing}, or fix "command" in the snippet.')
         keys_path = os.path.abspath(resolve_keys_file(keys_file))
         audit_path = None if no_audit_log else os.path.abspath(audit_log or default_audit_path())
-        entry = stdio_entry(command, gateway or DEFAULT_GATEWAY, keys_path, secret, audit_path)
+        entry = stdio_entry(
+            command, gateway or DEFAULT_GATEWAY, keys_path, secret, audit_path, toolsets
+        )
     if client is ClientKind.vscode:
         entry = vscode_entry(entry)
 

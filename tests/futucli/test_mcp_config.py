@@ -173,6 +173,23 @@ def test_snippet_turns_the_audit_log_on_where_audit_tail_looks(
     assert http.returncode == 2 and "--audit-log does not apply to --client http" in http.stderr
 
 
+def test_toolsets_go_into_the_entry_as_futu_mcp_reads_them() -> None:
+    """`--toolsets` is written into the client's entry in the form futu-mcp's own settings
+    loader reads; without it the entry leaves futu-mcp's default alone."""
+    args = json.loads(snippet("--toolsets", " default, history "))["mcpServers"]["futu"]["args"]
+    assert args[-2:] == ["--toolsets", "default,history"]
+    assert "--toolsets" not in json.loads(snippet())["mcpServers"]["futu"]["args"]
+    from futu_mcp.config import load_config
+
+    flag = dict(zip(args[::2], args[1::2], strict=True))["--toolsets"]
+    assert load_config(None, {"toolsets": flag}).toolsets == {
+        "quote",
+        "account",
+        "trade",
+        "history",
+    }
+
+
 def test_key_from_stdin_or_environment() -> None:
     from_stdin = json.loads(snippet("--key-stdin", stdin="fc_canary_from_stdin\n"))
     assert from_stdin["mcpServers"]["futu"]["env"]["FUTU_MCP_API_KEY"] == "fc_canary_from_stdin"
@@ -259,6 +276,8 @@ def test_continue_yaml() -> None:
         ),
         (["--client", "vscode", "--url", "ftp://host/mcp"], "not an http(s) URL"),
         (["--client", "windsurf"], "windsurf"),
+        (["--toolsets", "quote,histroy"], "--toolsets: unknown toolset 'histroy' (valid: quote"),
+        (["--client", "http", "--toolsets", "all"], "--toolsets does not apply to --client http"),
     ],
 )
 def test_usage_errors_exit_2_and_write_nothing(
