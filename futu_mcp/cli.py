@@ -154,8 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "--toolsets",
         metavar="NAME,...",
-        help="tool groups to serve: quote, account, trade, history, calendar; default (= quote,"
-        "account,trade, the default) or all; other tools are 'unknown tool'",
+        help="tool groups to serve: quote, account, trade, history, calendar, derivatives, "
+        "research, watchlist; default (= quote,account,trade, the default) or all; other tools "
+        "are 'unknown tool'",
     )
     add("--list-tools", action="store_true", help="print the tools table (Markdown) and exit")
     return parser

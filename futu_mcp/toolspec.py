@@ -95,6 +95,8 @@ def _flatten(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
         del prop["default"]
     if "items" in prop:
         prop["items"] = _flatten(prop["items"], defs)
+    if "properties" in prop:  # an object in a list (a screen's conditions)
+        prop["properties"] = {k: _flatten(v, defs) for k, v in prop["properties"].items()}
     return prop
 
 

@@ -37,7 +37,27 @@ CURRENCY_OF = {
 }
 MARKET_ORDER_MARGIN = Decimal("1.05")
 STATIC_TTL = 3600.0  # seconds a security's lot size and name are trusted before asking again
-_static: dict[str, tuple[int | None, str | None, float]] = {}  # code → (lot, name, when fetched)
+# Security types whose quantity is in contracts, each worth price × multiplier (OpenD reports an
+# option's or a future's multiplier as its lot size: 100 for a US option, the contract size for
+# HK options, 50 for HSI futures).
+CONTRACT_TYPES = frozenset({"DRVT", "FUTURE"})
+_static: dict[str, tuple["Contract", float]] = {}  # code → (facts, when fetched)
+
+
+@dataclass(frozen=True)
+class Contract:
+    """What a security's quantity means: the lot an order's qty must be a multiple of, the
+    value of one unit of qty per unit of price (1 for shares and warrants), and its name."""
+
+    lot: int | None
+    multiplier: int
+    name: str | None
+
+    def value(self, qty: float, price: float | Decimal) -> Decimal:
+        """qty × price × multiplier, rounded to cents as the policy compares it."""
+        return money(Decimal(str(price)) * Decimal(str(qty)) * self.multiplier)
+
+
 CLIENT_ORDER_WAIT = 60.0  # seconds a repeat waits for the first call still in flight
 OUTCOME_UNKNOWN = (
     "outcome unknown: the order was sent but the link to OpenD dropped before the reply, so it "
@@ -60,6 +80,7 @@ class OrderPlan:
     value: Decimal | None
     order_id: str | None = None
     name: str | None = None
+    multiplier: int = 1
     daily_increase: Decimal | None = None
     send_args: dict[str, Any] = field(default_factory=dict)
 
@@ -89,6 +110,8 @@ class OrderPlan:
             out["price"] = self.price
         if self.value is not None:
             out["value"] = float(self.value)
+        if self.multiplier != 1:
+            out["multiplier"] = self.multiplier
         if self.order_id is not None:
             out["order_id"] = self.order_id
         return out
@@ -102,8 +125,12 @@ class OrderPlan:
         price = f"at {self.price:g}" if self.price is not None else "at market"
         value = f", value about {self.value:,.2f} {self.currency}" if self.value is not None else ""
         target = f" {self.order_id}" if self.order_id else ""
+        qty = f"{self.qty:g}"
+        if self.multiplier != 1:
+            contracts = "contract" if self.qty == 1 else "contracts"
+            qty += f" {contracts} (x{self.multiplier}) of"
         return (
-            f"{what}{target}: {self.trd_side} {self.qty:g} {self.security}{name} {price}{value}; "
+            f"{what}{target}: {self.trd_side} {qty} {self.security}{name} {price}{value}; "
             f"account {self.acc.acc_id}, {self.trd_env}"
         )
 
@@ -113,8 +140,11 @@ def money(value: float | Decimal) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-async def market_order_value(call: Call, security: Security, trd_side: str, qty: float) -> Decimal:
-    """qty × best ask (buy) / best bid (sell), last price if the book is empty, × 1.05."""
+async def market_order_value(
+    call: Call, security: Security, trd_side: str, qty: float, contract: Contract
+) -> Decimal:
+    """qty × best ask (buy) / best bid (sell), last price if the book is empty, × the
+    contract's multiplier × 1.05."""
     book = await call.client.get_order_book(security, 1)
     side = book.ask if trd_side in ("BUY", "BUY_BACK") else book.bid
     price = side[0].price if side and side[0].price else None
@@ -125,31 +155,44 @@ async def market_order_value(call: Call, security: Security, trd_side: str, qty:
         raise ToolFailure(
             f"gateway error: no price for {security} to value the market order", "gateway"
         )
-    return money(Decimal(str(price)) * Decimal(str(qty)) * MARKET_ORDER_MARGIN)
+    return money(contract.value(qty, price) * MARKET_ORDER_MARGIN)
 
 
-async def check_qty(call: Call, security: Security, qty: float) -> None:
-    """Whole shares, at least 1, in whole lots where the lot size is known: OpenD refuses any
-    other quantity, so a dry run must not report that the checks passed."""
+async def check_qty(call: Call, security: Security, qty: float) -> Contract:
+    """Whole shares or contracts, at least 1, in whole lots where the lot size is known: OpenD
+    refuses any other quantity, so a dry run must not report that the checks passed. Returns
+    the security's facts, for valuing the order."""
+    contract = await static_facts(call, security)
+    unit = "contracts" if contract.multiplier != 1 else "shares"
     if qty < 1 or qty != int(qty):
-        raise invalid_argument("qty", f"must be a whole number of shares, at least 1 (got {qty:g})")
-    lot, _ = await static_facts(call, security)
-    if lot and int(qty) % lot:
-        raise invalid_argument("qty", f"must be a multiple of the lot size {lot} of {security}")
+        raise invalid_argument("qty", f"must be a whole number of {unit}, at least 1 (got {qty:g})")
+    if contract.lot and int(qty) % contract.lot:
+        raise invalid_argument(
+            "qty", f"must be a multiple of the lot size {contract.lot} of {security}"
+        )
+    return contract
 
 
-async def static_facts(call: Call, security: Security) -> tuple[int | None, str | None]:
-    """The security's lot size and name from OpenD's static info, cached per code for
-    STATIC_TTL (one request serves the quantity check and the order's name)."""
+async def static_facts(call: Call, security: Security) -> Contract:
+    """The security's lot, multiplier and name from OpenD's static info, cached per code for
+    STATIC_TTL (one request serves the quantity check, the value and the order's name). An
+    option or future is traded in contracts (lot 1) worth price × its multiplier."""
     code = str(security)
     cached = _static.get(code)
-    if cached is not None and time.monotonic() - cached[2] < STATIC_TTL:
-        return cached[0], cached[1]
+    if cached is not None and time.monotonic() - cached[1] < STATIC_TTL:
+        return cached[0]
     rows = await call.client.get_stock_basicinfo(None, None, [security])
     lot = next((r.lot_size for r in rows if r.lot_size), None)
     name = next((r.name for r in rows if r.name), None)
-    _static[code] = (lot, name, time.monotonic())
-    return lot, name
+    if any(r.stock_type in CONTRACT_TYPES for r in rows):
+        if not lot:
+            # Valued without its multiplier, a contract would pass a cap 100 times its value.
+            raise ToolFailure(f"gateway error: no contract size for {security}", "gateway")
+        contract = Contract(lot=1, multiplier=lot, name=name)
+    else:
+        contract = Contract(lot=lot, multiplier=1, name=name)
+    _static[code] = (contract, time.monotonic())
+    return contract
 
 
 async def run_trade(

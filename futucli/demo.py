@@ -137,7 +137,7 @@ async def run_tour(
             "--metrics-listen",
             "127.0.0.1:0",
             "--toolsets",
-            "default,history,calendar",
+            "default,history,calendar,derivatives",
         ],
         env={"FUTU_MCP_API_KEY": token, "HOME": str(folder)},
     )
@@ -254,11 +254,66 @@ async def _tour(tour: Tour, tools: list[Any]) -> None:
             )
         )
 
+    await _options_question(tour, quotes)
+
     await tour.call(
         "An order over the key's limit, refused before OpenD",
         "futu_place_order",
         {**order, "qty": 1000},
     )
+
+
+async def _options_question(tour: Tour, quotes: dict[str, Any] | None) -> None:
+    """'Which AAPL calls are near the money at the next monthly expiry, and what are their
+    greeks?': expiries, the chain around spot, then the snapshots that carry the greeks."""
+    expiries = await tour.call(
+        "An options question: AAPL's nearest monthly expiry",
+        "futu_get_option_expirations",
+        {"code": "US.AAPL"},
+    )
+    if not expiries:
+        return
+    monthly = next(
+        (e["strike_time"] for e in expiries["expirations"] if e["expiration_cycle"] == "MONTH"),
+        None,
+    )
+    spot = next(
+        (q["last_price"] for q in (quotes or {}).get("quotes", []) if q["code"] == "US.AAPL"), None
+    )
+    if monthly is None or spot is None:
+        return
+    tour.console.print(f"nearest monthly expiry {monthly}; AAPL at {_cell(spot)}")
+    window = {"strike_min": round(spot * 0.95, 2), "strike_max": round(spot * 1.05, 2)}
+    chain = await tour.call(
+        "The calls within 5% of spot at that expiry",
+        "futu_get_option_chain",
+        {"code": "US.AAPL", "start": monthly, "end": monthly, "option_type": "CALL", **window},
+    )
+    if not chain or not chain["options"]:
+        return
+    codes = [c["code"] for c in chain["options"]]
+    snaps = await tour.call(
+        "Their prices and greeks", "futu_get_snapshot", {"codes": ",".join(codes)}
+    )
+    if snaps:
+        rows = [
+            {
+                "code": r["code"],
+                "strike": r["option_strike_price"],
+                "last": r["last_price"],
+                "delta": r["option_delta"],
+                "IV %": r["option_implied_volatility"],
+                "open interest": r["option_open_interest"],
+            }
+            for r in snaps["snapshots"]
+        ]
+        tour.console.print(rows_table(rows, list(rows[0]) if rows else []))
+        size = snaps["snapshots"][0]["option_contract_multiplier"] if rows else None
+        if size:
+            tour.console.print(
+                f"One contract is {size:g} shares (option_contract_multiplier): a premium of "
+                f"5.00 costs {5 * size:,.2f} USD a contract."
+            )
 
 
 def _scrape(url: str | None) -> list[Any]:
@@ -322,8 +377,8 @@ def demo(
 
     Starts the simulator on a free loopback port, issues a demo key with limits into a temporary
     keys.json, spawns futu-mcp over stdio with the MCP SDK's client, calls its tools like an LLM
-    would (quotes, a kline, the order book, a paper buy and its fill, the positions, an order
-    refused by the key's limit), then shows the audit lines and metrics the run produced.
+    would (quotes, a kline, the order book, a paper buy and its fill, the positions, an options
+    question, an order refused by the key's limit), then shows the audit lines and metrics the run produced.
     Nothing outside a temporary folder is touched, and nothing is left running.
     """
     import anyio

@@ -64,7 +64,8 @@ def gen_key(
     allowed_symbols: str | None = typer.Option(
         None,
         "--allowed-symbols",
-        help="Comma-separated codes, e.g. HK.00700,US.AAPL. Default: all.",
+        help="Comma-separated codes, e.g. HK.00700,US.AAPL; an option, warrant or future only by "
+        "its own code (US.AAPL does not allow AAPL's options). Default: all.",
     ),
     allowed_trd_sides: str | None = typer.Option(
         None,

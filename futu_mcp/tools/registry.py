@@ -9,7 +9,17 @@ from dataclasses import replace
 from functools import cache
 
 from futu_mcp.config import DEFAULT_TOOLSETS
-from futu_mcp.tools import account, calendar, history, plates, quote, trade
+from futu_mcp.tools import (
+    account,
+    calendar,
+    derivatives,
+    history,
+    plates,
+    quote,
+    research,
+    trade,
+    watchlist,
+)
 from futu_mcp.toolspec import ToolSpec
 
 _MODULE_TOOLS: dict[str, tuple[ToolSpec, ...]] = {
@@ -18,6 +28,9 @@ _MODULE_TOOLS: dict[str, tuple[ToolSpec, ...]] = {
     "trade": trade.TOOLS,
     "history": history.TOOLS,
     "calendar": calendar.TOOLS,
+    "derivatives": derivatives.TOOLS,
+    "research": research.TOOLS,
+    "watchlist": watchlist.TOOLS,
 }
 # Names that stand for several sets.
 GROUPS = {"default": DEFAULT_TOOLSETS, "all": tuple(_MODULE_TOOLS)}

@@ -26,7 +26,6 @@ from futu_mcp.tradepath import (
     OrderPlan,
     check_qty,
     market_order_value,
-    money,
     static_facts,
 )
 from opend.codes import TRD_MARKET_OF, BadCode, Security, parse_code
@@ -43,7 +42,8 @@ Qty = Annotated[
         gt=0,
         le=MAX_QTY,
         allow_inf_nan=False,
-        description="Number of shares (a multiple of the lot size)",
+        description="Number of shares (a multiple of the lot size), or of option or futures "
+        "contracts",
     ),
 ]
 DryRun = Annotated[
@@ -87,12 +87,12 @@ async def _plan_place(call: Call, args: PlaceArgs) -> OrderPlan:
     if args.order_type == "MARKET" and args.price is not None:
         raise invalid_argument("price", "must be omitted for a MARKET order")
     security = parse_code(args.code)
-    await check_qty(call, security, args.qty)
+    contract = await check_qty(call, security, args.qty)
     acc = await call.account_for(args.trd_env, args.acc_id, TRD_MARKET_OF[security.market].name)
     if args.order_type == "MARKET":
-        value = await market_order_value(call, security, args.trd_side, args.qty)
+        value = await market_order_value(call, security, args.trd_side, args.qty, contract)
     else:
-        value = money(Decimal(str(args.qty)) * Decimal(str(args.price)))
+        value = contract.value(args.qty, args.price)
     return OrderPlan(
         kind="place",
         trd_env=args.trd_env,
@@ -103,7 +103,8 @@ async def _plan_place(call: Call, args: PlaceArgs) -> OrderPlan:
         price=args.price,
         order_type=args.order_type,
         value=value,
-        name=(await static_facts(call, security))[1],
+        name=contract.name,
+        multiplier=contract.multiplier,
     )
 
 
@@ -141,12 +142,14 @@ async def _plan_modify(call: Call, args: ModifyArgs) -> OrderPlan:
         # Valued at qty × 0, a market order's modify would pass every value cap.
         raise invalid_argument("order_id", "only limit orders can be modified")
     if args.qty is not None:
-        await check_qty(call, security, args.qty)
+        contract = await check_qty(call, security, args.qty)
+    else:
+        contract = await static_facts(call, security)
     old_qty = float(order.qty or 0)
     qty = args.qty if args.qty is not None else old_qty
     price = args.price if args.price is not None else old_price
-    value = money(Decimal(str(qty)) * Decimal(str(price)))
-    old_value = money(Decimal(str(old_qty)) * Decimal(str(old_price)))
+    value = contract.value(qty, price)
+    old_value = contract.value(old_qty, old_price)
     return OrderPlan(
         kind="modify",
         trd_env=args.trd_env,
@@ -159,6 +162,7 @@ async def _plan_modify(call: Call, args: ModifyArgs) -> OrderPlan:
         value=value,
         order_id=args.order_id,
         name=order.stock_name,
+        multiplier=contract.multiplier,
         daily_increase=max(value - old_value, Decimal(0)),
     )
 
@@ -242,7 +246,14 @@ _ORDER = {
     "order_type": {"type": "string"},
     "qty": {"type": "number"},
     "price": {"type": "number"},
-    "value": {"type": "number", "description": "order value the limits were checked against"},
+    "value": {
+        "type": "number",
+        "description": "order value the limits were checked against: qty x price x multiplier",
+    },
+    "multiplier": {
+        "type": "integer",
+        "description": "options and futures: the value of one contract per unit of price",
+    },
     "currency": {"type": "string"},
     "acc_id": ID_SCHEMA,
     "trd_env": {"type": "string"},
@@ -264,7 +275,9 @@ TOOLS: tuple[ToolSpec, ...] = (
             "real money and needs a key with trade:real. NORMAL orders need a limit price; MARKET "
             "orders take none. The key's limits (markets, symbols, sides, hours, order value, "
             "orders per minute, daily value) are checked first; the person may be asked to "
-            "confirm. dry_run=true checks and values the order without sending it. Give a "
+            "confirm. dry_run=true checks and values the order without sending it. Options "
+            "and futures (e.g. US.AAPL260116C200000, HK.HSImain) are ordered in contracts and "
+            "valued qty x price x multiplier (100 for a US option). Give a "
             "client_order_id to make retries safe. Returns {sent, order_id, status, code, name, "
             "trd_side, qty, price, value, currency, acc_id, trd_env}. If the result says "
             "outcome unknown, check futu_get_orders; never just place it again. Only this key "

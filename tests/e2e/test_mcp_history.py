@@ -175,5 +175,5 @@ def test_an_unknown_toolset_stops_the_server_naming_the_valid_ones() -> None:
     assert done.returncode == 2
     assert done.stderr == (
         "futu-mcp: toolsets: unknown toolset 'histroy' (valid: quote, account, trade, history, "
-        "calendar, default, all)\n"
+        "calendar, derivatives, research, watchlist, default, all)\n"
     )

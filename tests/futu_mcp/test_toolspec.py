@@ -43,6 +43,24 @@ HISTORY = {
     "futu_get_cash_flow",
 }
 CALENDAR = {"futu_get_market_state", "futu_get_trading_days"}
+DERIVATIVES = {
+    "futu_get_option_expirations",
+    "futu_get_option_chain",
+    "futu_get_warrant",
+    "futu_get_future_info",
+    "futu_get_reference",
+}
+RESEARCH = {
+    "futu_get_capital_flow",
+    "futu_get_capital_distribution",
+    "futu_get_owner_plate",
+    "futu_get_ipo_list",
+    "futu_get_stock_filter",
+    "futu_get_rehab",
+}
+WATCHLIST = {"futu_get_user_security_group", "futu_get_user_security", "futu_get_price_reminder"}
+# The issue-14 sets: quote-scoped reads.
+MARKET_READS = CALENDAR | DERIVATIVES | RESEARCH | WATCHLIST
 ALL = parse_toolsets("all")
 
 
@@ -63,15 +81,16 @@ def published() -> list[dict[str, Any]]:
 
 def test_the_tools_their_sets_and_their_scopes() -> None:
     tools = {t.name: t for t in all_tools()}
-    assert set(tools) == QUOTE | ACCOUNT | TRADE | HISTORY | CALENDAR
-    assert len(all_tools()) == 27
+    assert set(tools) == QUOTE | ACCOUNT | TRADE | HISTORY | MARKET_READS
+    assert len(all_tools()) == 41
     sets = {"quote": QUOTE, "account": ACCOUNT, "trade": TRADE}
-    sets |= {"history": HISTORY, "calendar": CALENDAR}
+    sets |= {"history": HISTORY, "calendar": CALENDAR, "derivatives": DERIVATIVES}
+    sets |= {"research": RESEARCH, "watchlist": WATCHLIST}
     for toolset, names in sets.items():
         assert {t.name for t in all_tools() if t.toolset == toolset} == names
     default = {t.name for t in all_tools() if t.toolset in DEFAULT_TOOLSETS}
     assert default == QUOTE | ACCOUNT | TRADE and len(default) == 19
-    for name in QUOTE | CALENDAR:
+    for name in QUOTE | MARKET_READS:
         assert tools[name].scopes() == {"qot:read"}
     for name in ACCOUNT | HISTORY:
         assert tools[name].scopes() == {"acc:read"}
@@ -141,12 +160,12 @@ def _shown(scopes: set[str], *, read_only: bool = False, toolsets: Any = ALL) ->
 
 
 def test_visible_tools_follow_toolsets_scopes_and_read_only() -> None:
-    assert _shown({"qot:read"}) == QUOTE | CALENDAR
+    assert _shown({"qot:read"}) == QUOTE | MARKET_READS
     assert _shown({"acc:read"}) == ACCOUNT | HISTORY
     assert _shown({"trade:simulate"}) == TRADE
     assert _shown({"trade:real"}) == TRADE
     everything = {"qot:read", "acc:read", "trade:simulate", "trade:real"}
-    assert _shown(everything, read_only=True) == QUOTE | ACCOUNT | HISTORY | CALENDAR
+    assert _shown(everything, read_only=True) == QUOTE | ACCOUNT | HISTORY | MARKET_READS
     assert _shown(set()) == set()
     assert _shown(everything, toolsets=DEFAULT_TOOLSETS) == QUOTE | ACCOUNT | TRADE
     assert _shown(everything, toolsets={"history"}) == HISTORY
@@ -158,13 +177,17 @@ def test_visible_tools_follow_toolsets_scopes_and_read_only() -> None:
 
 def test_toolset_names_expand_and_unknown_ones_are_refused() -> None:
     assert parse_toolsets("default") == set(DEFAULT_TOOLSETS)
-    assert parse_toolsets("all") == {"quote", "account", "trade", "history", "calendar"}
+    assert parse_toolsets("all") == {
+        *("quote", "account", "trade", "history", "calendar"),
+        *("derivatives", "research", "watchlist"),
+    }
     assert parse_toolsets(" Quote , history,") == {"quote", "history"}
     assert parse_toolsets(["default", "calendar"]) == {*DEFAULT_TOOLSETS, "calendar"}
     with pytest.raises(ValueError) as err:
         parse_toolsets("quote,histroy")
     assert str(err.value) == (
-        "unknown toolset 'histroy' (valid: quote, account, trade, history, calendar, default, all)"
+        "unknown toolset 'histroy' (valid: quote, account, trade, history, calendar, "
+        "derivatives, research, watchlist, default, all)"
     )
     with pytest.raises(ValueError, match="expected one or more of quote, account"):
         parse_toolsets(" , ")

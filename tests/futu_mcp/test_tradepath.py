@@ -172,3 +172,34 @@ async def test_a_client_order_id_reused_for_another_order_is_refused(
     assert not retry.is_error and retry.structured_content["repeat"] is True
     assert retry.structured_content["order_id"] == placed.structured_content["order_id"]
     assert len(sim.state.orders) == before + 1
+
+
+def test_a_contract_order_says_contracts_and_its_multiplier_in_the_summary_and_audit() -> None:
+    """The confirmation a person reads and the order the audit line records carry the value
+    with the multiplier and say what one unit of qty is."""
+    from types import SimpleNamespace
+
+    from futu_mcp.tradepath import Contract
+
+    call = Contract(lot=1, multiplier=100, name="AAPL 260116 200.00 Call")
+    plan = OrderPlan(
+        kind="place",
+        trd_env="SIMULATE",
+        acc=SimpleNamespace(acc_id=SIM_HK),
+        security=parse_code("US.AAPL260116C200000"),
+        trd_side="BUY",
+        qty=2,
+        price=5.1,
+        order_type="NORMAL",
+        value=call.value(2, 5.1),
+        name=call.name,
+        multiplier=call.multiplier,
+    )
+    assert plan.summary() == (
+        "Place order: BUY 2 contracts (x100) of US.AAPL260116C200000 (AAPL 260116 200.00 Call) "
+        f"at 5.1, value about 1,020.00 USD; account {SIM_HK}, SIMULATE"
+    )
+    assert plan.describe()["value"] == 1020.0 and plan.describe()["multiplier"] == 100
+    shares = Contract(lot=100, multiplier=1, name="TENCENT")
+    assert shares.value(100, 400.2) == 40020
+    assert "multiplier" not in OrderPlan(**{**vars(plan), "multiplier": 1}).describe()

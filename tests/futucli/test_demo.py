@@ -54,7 +54,8 @@ def test_demo_tour(isolated_home: Path, tmp_path: Path) -> None:
     out = done.stdout
     assert elapsed < DEMO_DEADLINE_S, f"demo took {elapsed:.1f} s"
     # The tool list, as tools/list returned it for the demo key's scopes.
-    assert "read-only (24)" in out and "destructive (3)" in out  # default, history, calendar
+    # default, history, calendar and derivatives
+    assert "read-only (29)" in out and "destructive (3)" in out
     # Quotes: a row for each asked code, with a price.
     assert re.search(r"HK\.00700\s+│\s+TENCENT\s+│\s+[\d.]+", out)
     assert re.search(r"US\.AAPL\s+│\s+Apple Inc\.\s+│\s+[\d.]+", out)
@@ -69,6 +70,10 @@ def test_demo_tour(isolated_home: Path, tmp_path: Path) -> None:
     assert re.search(r"at [\d.]+: [\d,]+ shares with cash, [\d,]+ held to sell", out)
     assert re.search(r"the last \d+ of \d+ orders since \d{4}-\d\d-\d\d", out)
     assert re.search(r"\d{4}-\d\d-\d\dT[\d:.]+\+08:00\s+│\s+BUY\s+│\s+100\b", out)
+    # The options question: the calls near the money at the monthly expiry, with greeks.
+    assert re.search(r"nearest monthly expiry \d{4}-\d\d-\d\d; AAPL at [\d.]+", out)
+    calls = re.findall(r"US\.AAPL\d{6}C\d+\s+│\s+[\d.]+\s+│\s+[\d.]+\s+│\s+0\.\d+", out)
+    assert calls, out
     # The over-limit order is refused with its reason.
     assert re.search(r"refused: limit check failed: order value [\d.]+ exceeds 100000", out)
     # The audit lines and metrics the run produced.

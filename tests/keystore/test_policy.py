@@ -274,6 +274,21 @@ def test_symbol_without_market_prefix() -> None:
     assert authorize(key, order(code="HK.09988"), now=NOW).message == "symbol not allowed: HK.09988"
 
 
+def test_an_underlying_does_not_allow_its_derivatives() -> None:
+    """The README's rule: allowed_symbols names the very contracts a key may trade. US.AAPL
+    (or AAPL) does not allow AAPL's options, HK.00700 not Tencent's warrants, HK.HSI2612 not
+    the main contract HK.HSImain; an option's own code does."""
+    call = "US.AAPL261218C210000"
+    underlying = make_key(allowed_symbols=frozenset({"US.AAPL", "AAPL", "HK.00700", "HK.HSI2612"}))
+    for code in (call, "US.AAPL261218P210000", "HK.60803", "HK.TCH261230C500000", "HK.HSIMAIN"):
+        denial = authorize(underlying, order(code=code), now=NOW)
+        assert denial.message == f"symbol not allowed: {code}", code
+    own = make_key(allowed_symbols=frozenset({call, "HK.HSIMAIN"}))
+    assert authorize(own, order(code=call), now=NOW).allowed
+    assert authorize(own, order(code="HK.HSImain"), now=NOW).allowed  # codes match in any case
+    assert authorize(own, order(code="US.AAPL"), now=NOW).message == "symbol not allowed: US.AAPL"
+
+
 def test_limited_place_without_ledger_is_refused() -> None:
     key = make_key(max_orders_per_minute=3)
     with pytest.raises(KeystoreError, match="ledger"):
