@@ -513,15 +513,20 @@ async def with_client_order_id(
     declined, gateway down) gives the id back so it can be retried. A repeat whose `digest`
     differs from the first call's is refused: it asks for another order.
     """
+    from keystore.errors import LedgerUnavailable
+
     if client_order_id is None:
         return await run()
     ledger = call.state.ledger
     key_id = call.key.id
     deadline = time.monotonic() + CLIENT_ORDER_WAIT
     while True:
-        state = await anyio.to_thread.run_sync(
-            lambda: ledger.begin_client_order(key_id, client_order_id, digest=digest)
-        )
+        try:
+            state = await anyio.to_thread.run_sync(
+                lambda: ledger.begin_client_order(key_id, client_order_id, digest=digest)
+            )
+        except LedgerUnavailable as exc:  # fail closed: a repeat could not be recognised
+            raise ToolFailure(str(exc), "ledger_unavailable") from None
         if state.status == "new":
             break
         if state.status == "conflict":

@@ -8,19 +8,21 @@ order's footprint in the window and the day) unless the order is rejected or fai
 `release` gives it back. Times are wall-clock UTC so several processes agree.
 """
 
+import functools
 import json
 import math
 import os
 import sqlite3
 import threading
 import time as monotonic_time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
-from keystore.errors import LedgerError
+from keystore.errors import LedgerError, LedgerUnavailable
 from keystore.paths import ledger_path
 from keystore.private_files import privacy_problem
 from keystore.records import format_amount
@@ -215,6 +217,24 @@ class Ledger(Protocol):
         ...
 
 
+_T = TypeVar("_T")
+
+
+def _fail_closed(method: Callable[..., _T]) -> Callable[..., _T]:
+    """A check that cannot write its SQLite file (disk full, I/O error, locked past the busy
+    timeout) is the ledger being unavailable: the order is refused with `limit ledger
+    unavailable: ...`, as with an unreachable Redis, never an internal error."""
+
+    @functools.wraps(method)
+    def checked(self: "SqliteLedger", *args: Any, **kwargs: Any) -> _T:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.OperationalError as exc:
+            raise LedgerUnavailable(f"{self.path}: {exc}") from None
+
+    return checked
+
+
 class SqliteLedger:
     """The SQLite ledger beside keys.json; thread-safe (a connection per thread)."""
 
@@ -228,6 +248,7 @@ class SqliteLedger:
         """The ledger file's path."""
         return str(self.path)
 
+    @_fail_closed
     def reserve(
         self,
         key_id: str,
@@ -389,6 +410,7 @@ class SqliteLedger:
         rows = self._conn().execute("SELECT key_id, last_used FROM key_use").fetchall()
         return {key_id: datetime.fromtimestamp(ts, UTC) for key_id, ts in rows}
 
+    @_fail_closed
     def begin_client_order(
         self,
         key_id: str,

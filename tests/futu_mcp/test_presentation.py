@@ -18,6 +18,32 @@ def test_ids_reach_the_client_as_strings_at_any_depth() -> None:
     assert out["tickers"][0]["sequence"] == "6835449453025214470"
 
 
+def test_history_figures_carry_no_float_noise() -> None:
+    """Fees and cash flows are money, margin terms ratios, cash flow ids ids (the history
+    toolset's results)."""
+    out = present(
+        {
+            "fees": [
+                {
+                    "fee_amount": 66.34000000000002,
+                    "fee_details": [{"title": "Commission", "value": 14.550000000000001}],
+                }
+            ],
+            "cash_flows": [{"cashflow_id": 7000000000000001010, "cashflow_amount": -48520.1}],
+            "margin_ratios": [{"code": "HK.00700", "im_long_ratio": 35.00000000000001}],
+            "long_required_im": 16982.000000000004,
+        }
+    )
+    assert out["fees"][0]["fee_amount"] == 66.34
+    assert out["fees"][0]["fee_details"][0]["value"] == 14.55
+    assert out["cash_flows"][0] == {
+        "cashflow_id": "7000000000000001010",
+        "cashflow_amount": -48520.1,
+    }
+    assert out["margin_ratios"][0]["im_long_ratio"] == 35.0
+    assert out["long_required_im"] == 16982.0
+
+
 def test_numbers_carry_no_float_noise() -> None:
     row = present(
         {

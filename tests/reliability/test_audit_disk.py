@@ -111,11 +111,6 @@ async def test_disk_full_and_free_again_in_cycles_under_concurrent_orders(
     assert "Traceback" not in server.logs()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="keystore/ledger.py: a SQLite write that fails (disk full) is `internal error`, "
-    "not `limit ledger unavailable: ...`",
-)
 async def test_ledger_full_refuses_orders_with_the_ledger_text(
     sim: Any, make_key: Any, http_server: Any, tmp_path: Path, keys_file: Path
 ) -> None:

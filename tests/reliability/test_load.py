@@ -23,6 +23,9 @@ CLIENTS = 16
 KEYS = scaled(16, 50)  # every key is used in the warm-up: 16 keep the short run short
 CALLS_PER_SESSION = 20
 RSS_GROWTH = 1.2
+SDK_NOTIFICATION_RACE = (
+    "Unexpected ASGI message 'http.response.start' sent, after response already completed."
+)
 RUN = scaled(5.0, 60.0)
 # Valid calls a dashboard would make; every one must succeed. No snapshots: OpenD allows 60 per
 # 30 s per user, and futu-mcp rightly refuses the rest (tests/e2e/test_quote_limits.py).
@@ -105,5 +108,13 @@ async def test_sixteen_clients_over_fifty_keys_no_errors_and_no_growth(
     assert load.sessions >= CLIENTS and calls >= load.sessions
     assert rss_after <= rss_warm * RSS_GROWTH, (rss_warm, rss_after)
     assert server.proc.poll() is None
-    assert "Traceback" not in server.logs()
+    # One known race of the MCP SDK (mcp 2.x, streamable_http.py `_handle_post_request`): a
+    # notification that arrives as its session closes gets its 202, the session's stream is
+    # already closed (ClosedResourceError), and the SDK then tries to send a 500 as well, which
+    # uvicorn logs ("after response already completed"): three tracebacks, nothing the client
+    # sees. Any other traceback fails.
+    logs = server.logs()
+    races = logs.count(SDK_NOTIFICATION_RACE)
+    assert logs.count("Traceback") == 3 * races, logs[max(0, logs.find("Traceback") - 300) :][:6000]
+    assert logs.count("anyio.ClosedResourceError") == 2 * races
     assert verify_file(audit).ok
