@@ -18,7 +18,14 @@ import pytest
 from keystore.ledger_redis import RedisLedger
 from keystore.store import KeyStore
 from tests.conftest import console_script
-from tests.e2e.conftest import HttpServer, gateway_of, http_client, server_env, wait_for
+from tests.e2e.conftest import (
+    INITIALIZE,
+    HttpServer,
+    gateway_of,
+    http_client,
+    server_env,
+    wait_for,
+)
 from tests.e2e.test_mcp_policy import RATE, TRADE, order
 from tests.e2e.test_mcp_tools import call, ok
 from tests.redisserver import RedisServer
@@ -27,16 +34,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 # Three markets, three sim accounts: OpenD's per-account gap never refuses an admitted order.
 ORDERS = [order(), order("US.AAPL", qty=1, price=100.0), order("SH.600519", price=900.0)]
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
 
 
 def replicas(

@@ -28,3 +28,9 @@ def fmt(request: pytest.FixtureRequest, ft: ModuleType) -> str:
         ft.ProtoFMT.Json if request.param == "json" else ft.ProtoFMT.Protobuf
     )
     return request.param
+
+
+def sdk_ok(result: tuple) -> object:  # type: ignore[type-arg]
+    """The data of an SDK call's (ret, data) result, which must have succeeded."""
+    assert result[0] == 0, result[1]
+    return result[1]
