@@ -28,18 +28,65 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def write_self_signed(cert_file: Path, key_file: Path) -> None:
+    """A one-day self-signed certificate for 127.0.0.1 (its own CA) and its key."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+
+
 class RedisServer:
     """One redis-server process; `stop()` and `start()` again on the same port (outage tests)."""
 
-    def __init__(self, folder: Path, password: str | None = None) -> None:
+    def __init__(self, folder: Path, password: str | None = None, *, tls: bool = False) -> None:
+        """`tls`: serve TLS only, with a self-signed certificate for 127.0.0.1 (`ca_file`)."""
         self.folder = folder
         self.port = free_port()
         self.password = password
+        self.tls = tls
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
+    def ca_file(self) -> Path:
+        """The certificate a TLS server presents, which is also its own CA."""
+        return self.folder / "redis-cert.pem"
+
+    @property
     def url(self) -> str:
-        """redis://127.0.0.1:PORT/0, without the password."""
+        """redis://127.0.0.1:PORT/0 (rediss://...?ssl_ca_certs=CA with TLS), no password."""
+        if self.tls:
+            return f"rediss://127.0.0.1:{self.port}/0?ssl_ca_certs={self.ca_file}"
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
@@ -61,6 +108,12 @@ class RedisServer:
             "--loglevel",
             "warning",
         ]
+        if self.tls:
+            key_file = self.folder / "redis-key.pem"
+            write_self_signed(self.ca_file, key_file)
+            args[args.index("--port") + 1] = "0"  # no plain port: TLS only
+            args += ["--tls-port", str(self.port), "--tls-cert-file", str(self.ca_file)]
+            args += ["--tls-key-file", str(key_file), "--tls-auth-clients", "no"]
         if self.password is not None:
             # From a config on stdin, not the arguments: a password never goes in argv.
             args.insert(1, "-")
@@ -79,7 +132,7 @@ class RedisServer:
     def _wait_ready(self) -> None:
         import redis
 
-        client = redis.Redis(host="127.0.0.1", port=self.port, password=self.password)
+        client = redis.Redis.from_url(self.url, password=self.password)
         deadline = time.monotonic() + START_TIMEOUT
         try:
             while True:
@@ -107,5 +160,5 @@ class RedisServer:
         """Empty its database (between tests sharing one server)."""
         import redis
 
-        with redis.Redis(host="127.0.0.1", port=self.port, password=self.password) as client:
+        with redis.Redis.from_url(self.url, password=self.password) as client:
             client.flushall()
