@@ -12,7 +12,6 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from futu_mcp.config import Config
@@ -236,7 +235,9 @@ def main(argv: list[str] | None = None) -> None:
         "stateless": args.stateless,
         "toolsets": args.toolsets,
     }
-    if args.ledger and urlsplit(args.ledger).password:
+    from keystore.ledger import url_has_password
+
+    if args.ledger and url_has_password(args.ledger):
         # Every user of the machine can read a command line (ps): never a password there.
         _fail(
             "--ledger: put the Redis password in FUTU_LEDGER_PASSWORD or in the --config "

@@ -11,7 +11,7 @@ import logging
 import threading
 from datetime import datetime
 
-from keystore.errors import LedgerError
+from keystore.errors import LedgerError, LedgerUnavailable
 from keystore.ledger import Ledger
 
 log = logging.getLogger("futu_mcp.ledger")
@@ -39,10 +39,11 @@ class LedgerWatch:
         """Read the ledger once; log only changes of state (up/down), never a password."""
         try:
             revoked = self.ledger.revoked_kids()
-        except LedgerError as exc:
+        except Exception as exc:
+            error = exc if isinstance(exc, LedgerError) else LedgerUnavailable(repr(exc))
             if self.up or self.error is None:
-                log.warning("%s", exc)
-            self.up, self.error = False, str(exc)
+                log.warning("%s", error)
+            self.up, self.error = False, str(error)
             return
         if not self.up and self.error is not None:
             log.warning("limit ledger %s is reachable again", self.ledger.describe())

@@ -182,6 +182,9 @@ async def static_facts(call: Call, security: Security) -> Contract:
     if cached is not None and time.monotonic() - cached[1] < STATIC_TTL:
         return cached[0]
     rows = await call.client.get_stock_basicinfo(None, None, [security])
+    if not rows:
+        # Nothing to take the lot size or a contract's multiplier from: refuse, never guess.
+        raise ToolFailure(f"gateway error: no static info for {security}", "gateway")
     lot = next((r.lot_size for r in rows if r.lot_size), None)
     name = next((r.name for r in rows if r.name), None)
     if any(r.stock_type in CONTRACT_TYPES for r in rows):
@@ -356,7 +359,10 @@ async def execute(
         with anyio.CancelScope(shield=True):
             if reservation is not None and not unknown:
                 # In a worker thread like every ledger call: it may wait on another process's lock.
-                await anyio.to_thread.run_sync(state.ledger.release, reservation)
+                try:
+                    await anyio.to_thread.run_sync(state.ledger.release, reservation)
+                except Exception:  # the order's own outcome and result line come first
+                    log.exception("could not give back the reservation of a failed order")
             if sent:
                 error = OUTCOME_UNKNOWN if unknown else await _error_text(call, exc)
                 await state.audit_write(

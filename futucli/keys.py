@@ -304,12 +304,11 @@ def rotate_key(
 def open_cli_ledger(url: str | None, keys_path: Path) -> "Ledger":
     """The ledger `--ledger` names (usage error for a password in it: ps shows arguments)."""
     import os
-    from urllib.parse import urlsplit
 
     from keystore.errors import KeystoreError
-    from keystore.ledger import LEDGER_PASSWORD_ENV, open_ledger
+    from keystore.ledger import LEDGER_PASSWORD_ENV, open_ledger, url_has_password
 
-    if url is not None and urlsplit(url).password:
+    if url is not None and url_has_password(url):
         raise typer.BadParameter(
             f"put the Redis password in {LEDGER_PASSWORD_ENV}, not on the command line",
             param_hint="--ledger",

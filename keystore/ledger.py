@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
+from urllib.parse import parse_qs, urlsplit
 
 from keystore.errors import LedgerError, LedgerUnavailable
 from keystore.paths import ledger_path
@@ -552,6 +553,13 @@ class SqliteLedger:
             conn.execute("PRAGMA synchronous=FULL")
             local.conn, local.pid = conn, os.getpid()
         return conn
+
+
+def url_has_password(url: str) -> bool:
+    """True when a ledger URL carries a password: before the host or as the `password` query
+    parameter (redis-py reads both). Command lines refuse either: `ps` shows arguments."""
+    parts = urlsplit(url)
+    return parts.password is not None or "password" in parse_qs(parts.query)
 
 
 def open_ledger(url: str | None, keys_file: Path, password: str | None = None) -> Ledger:

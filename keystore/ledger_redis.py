@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
 from redis.backoff import NoBackoff
@@ -154,8 +154,14 @@ return {1, at - now}
 
 
 def redact(url: str) -> str:
-    """`url` without its password (for logs, /healthz and error messages)."""
+    """`url` without its password (for logs, /healthz and error messages), wherever it stands:
+    in the user part or as the `password` query parameter redis-py also reads."""
     parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if any(name == "password" for name, _ in query):
+        kept = [(name, value) for name, value in query if name != "password"]
+        parts = parts._replace(query=urlencode(kept, safe="/"))
+        url = urlunsplit(parts)
     if parts.password is None:
         return url
     host = parts.hostname or ""
@@ -202,6 +208,12 @@ class RedisLedger:
                 f"ledger URL must start with redis:// or rediss://, got {redact(url)}"
             )
         self.url = redact(url)
+        if "password" in parse_qs(parts.query):
+            # ps, /healthz and every refusal would show it: only where redact() finds it.
+            raise LedgerError(
+                f"ledger URL {self.url}: put the password before the host "
+                "(rediss://:PASSWORD@HOST/0) or in FUTU_LEDGER_PASSWORD, not in the query"
+            )
         self._secret = parts.password or password
         self._local = local
         try:

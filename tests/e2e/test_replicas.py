@@ -15,7 +15,8 @@ import anyio
 import httpx2
 import pytest
 
-from keystore.ledger_redis import RedisLedger
+from keystore.errors import LedgerError
+from keystore.ledger_redis import RedisLedger, redact
 from keystore.store import KeyStore
 from tests.conftest import console_script
 from tests.e2e.conftest import (
@@ -344,9 +345,16 @@ async def test_the_ledger_password_is_never_shown(
         redis.stop()
 
 
-def test_a_password_in_the_ledger_flag_is_refused() -> None:
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://:hunter2hunter2@127.0.0.1:1/0",
+        "redis://127.0.0.1:1/0?password=hunter2hunter2",  # redis-py reads this form too
+    ],
+)
+def test_a_password_in_the_ledger_flag_is_refused(url: str) -> None:
     done = subprocess.run(
-        [console_script("futu-mcp"), "--ledger", "redis://:hunter2hunter2@127.0.0.1:1/0"],
+        [console_script("futu-mcp"), "--ledger", url],
         capture_output=True,
         text=True,
         env=server_env(),
@@ -355,6 +363,17 @@ def test_a_password_in_the_ledger_flag_is_refused() -> None:
     assert done.returncode == 2
     assert "FUTU_LEDGER_PASSWORD" in done.stderr
     assert "hunter2hunter2" not in done.stderr + done.stdout
+
+
+def test_a_password_in_the_ledger_urls_query_is_refused_and_never_shown() -> None:
+    """From a TOML file the URL is not on a command line, but a query password would still be
+    printed by /healthz and every refusal: it is refused, and redact() drops it too."""
+    url = "rediss://127.0.0.1:1/0?password=hunter2hunter2&ssl_ca_certs=/etc/futu/ca.pem"
+    assert redact(url) == "rediss://127.0.0.1:1/0?ssl_ca_certs=/etc/futu/ca.pem"
+    with pytest.raises(LedgerError) as refused:
+        RedisLedger(url)
+    assert "FUTU_LEDGER_PASSWORD" in str(refused.value)
+    assert "hunter2hunter2" not in str(refused.value)
 
 
 async def test_stateless_replicas_behind_a_plain_round_robin_balancer(

@@ -401,7 +401,7 @@ def _interleaved(records: list[dict]) -> bool:
 def test_concurrent_processes_keep_one_chain(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     go = tmp_path / "go"
-    writers, per_writer = 4, 150
+    writers, per_writer = 4, 500  # long enough that the writers overlap on two cores too
     names = [f"w{n}" for n in range(writers)]
     procs = [
         subprocess.Popen([sys.executable, "-c", WRITER, str(path), name, str(per_writer), str(go)])

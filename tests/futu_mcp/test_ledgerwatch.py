@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from futu_mcp.ledgerwatch import LedgerWatch
-from keystore.ledger_redis import RedisLedger
+from keystore.ledger_redis import PREFIX, RedisLedger
 from keystore.store import KeyStore
 from keystore.verify import KeyVerifier
 from tests.keystore.conftest import cheap_key
@@ -35,6 +35,31 @@ def test_up_down_and_back_with_revocations_kept(tmp_path: Path) -> None:
         assert set(watch.revoked()) == {"KID00001"}
     finally:
         redis.stop()
+
+
+def test_a_damaged_revocation_is_a_ledger_down_not_a_dead_watch(
+    redis_server: RedisServer,
+) -> None:
+    """A revocation time Redis cannot give back as a number (hand-edited) makes the read fail
+    with a ValueError: the watch reports the ledger down (orders refused) and keeps polling,
+    where it used to let the thread die and report 'up' for ever."""
+    import redis
+
+    watch = LedgerWatch(RedisLedger(redis_server.url), interval=0.05)
+    watch.start()
+    try:
+        with redis.Redis.from_url(redis_server.url) as raw:
+            raw.hset(f"{PREFIX}:revoked", "KID00002", "yesterday")
+            watch.poll()
+            assert not watch.up
+            assert watch.error is not None
+            assert watch.error.startswith("limit ledger unavailable: ValueError(")
+            raw.hset(f"{PREFIX}:revoked", "KID00002", "1796644800")
+        watch.poll()
+        assert watch.up and set(watch.revoked()) == {"KID00002"}
+        assert watch._thread is not None and watch._thread.is_alive()
+    finally:
+        watch.stop()
 
 
 def test_the_key_check_refuses_a_kid_the_ledger_says_is_revoked(
