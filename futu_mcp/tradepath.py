@@ -230,6 +230,23 @@ async def run_trade(
     return await with_client_order_id(call, client_order_id, run, digest)
 
 
+def _key_status_now(call: Call) -> str:
+    """The key's status after a confirmation question: over stdio keys.json is read again (a
+    revocation made while the person decided counts); over HTTP the Bearer-checked record's
+    expiry (the gate ends a revoked key's sessions)."""
+    from keystore.errors import KeystoreError, Unauthorized
+
+    stdio = call.state.stdio_key
+    if stdio is None:
+        return call.key.status()
+    try:
+        return stdio.current(call.state.verifier).status()
+    except Unauthorized:
+        return "revoked"
+    except KeystoreError:  # keys.json unreadable now: fail closed
+        return "revoked"
+
+
 def audit_base(call: Call, arguments: dict[str, Any]) -> dict[str, Any]:
     """Fields every trade audit line carries."""
     return {
@@ -330,6 +347,23 @@ async def execute(
                     fsync=True,
                 )
                 raise ToolFailure("confirmation declined", "declined", decision="declined")
+            # The question may have been open for minutes: the key must still be good now.
+            status = _key_status_now(call)
+            if status != "active":
+                call.audited = True
+                await state.audit_write(
+                    {
+                        **base,
+                        "phase": "call",
+                        "decision": "deny",
+                        "reason": status,
+                        "error": f"key {status}",
+                        "order": plan.describe(),
+                        "latency_ms": _ms(started),
+                    },
+                    fsync=True,
+                )
+                raise ToolFailure(f"key {status}", status)
         call.audited = True
         if not await state.audit_write(
             {

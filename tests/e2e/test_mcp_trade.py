@@ -137,6 +137,31 @@ async def test_a_client_that_cannot_ask_is_refused_with_the_fix(sim: Any, make_k
     assert len(sim.state.orders) == before
 
 
+async def test_a_key_revoked_while_the_person_decides_sends_nothing(
+    sim: Any, make_key: Any, keys_file: Path, tmp_path: Path
+) -> None:
+    """The confirmation question can stay open for minutes: a revocation made meanwhile wins
+    over the person's "accept" (nothing sent, refused and audited, the reservation given back)."""
+    from keystore.store import KeyStore
+
+    token = make_key("slow", "qot:read,acc:read,trade:simulate", confirm_orders="all")
+    audit = tmp_path / "audit.jsonl"
+
+    async def revoke_then_accept(ctx: Any, params: Any) -> ElicitResult:
+        KeyStore(keys_file).revoke("slow")
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    args = ("--gateway", gateway_of(sim), "--audit-log", str(audit))
+    async with stdio_client(token, *args, elicitation_callback=revoke_then_accept) as client:
+        before = len(sim.state.orders)
+        failed, text = await call(client, "futu_place_order", resting())
+        assert failed and text == "key revoked", text
+        assert len(sim.state.orders) == before
+    lines = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert not [line for line in lines if line.get("phase") == "intent"]
+    assert [line["reason"] for line in lines if line.get("decision") == "deny"] == ["revoked"]
+
+
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
 async def test_confirm_orders_all_asks_for_paper_orders_too(
     sim: Any, make_key: Any, http_server: Any, mode: str
