@@ -72,14 +72,35 @@ def check_listing_and_quote(inspector: Path, target: list[str]) -> None:
     assert result["content"][0]["text"].startswith("invalid argument: codes: ")
 
 
-def stdio_target(sim: Any, token: str, tmp_path: Path) -> list[str]:
-    """The Inspector's command for a futu-mcp over stdio with `token`: the key reaches futu-mcp
-    through its environment, never through a command line."""
+def stdio_target(sim: Any, token: str, tmp_path: Path, *flags: str) -> list[str]:
+    """The Inspector's command for a futu-mcp over stdio with `token` (and `flags`): the key
+    reaches futu-mcp through its environment, never through a command line."""
     key_file = tmp_path / "key"
     key_file.write_text(token)
     key_file.chmod(0o600)
-    launch = f'FUTU_MCP_API_KEY="$(cat {key_file})" exec {FUTU_MCP} --gateway {gateway_of(sim)}'
+    launch = (
+        f'FUTU_MCP_API_KEY="$(cat {key_file})" exec {FUTU_MCP} --gateway {gateway_of(sim)} '
+        + " ".join(flags)
+    )
     return ["sh", "-c", launch]
+
+
+def call_tool(inspector: Path, target: list[str], name: str, **args: Any) -> dict[str, Any]:
+    """A successful tool call's structuredContent, arguments sent as JSON, the way an LLM client
+    sends them (the CLI's key=value form would turn a digit string into a JavaScript number
+    whatever the schema says)."""
+    code, result = run_inspector(
+        inspector,
+        *target,
+        "--method",
+        "tools/call",
+        "--tool-name",
+        name,
+        "--tool-args-json",
+        json.dumps(args),
+    )
+    assert code == 0 and result["isError"] is False, result
+    return result["structuredContent"]
 
 
 def test_inspector_over_stdio(inspector: Path, sim: Any, make_key: Any, tmp_path: Path) -> None:
@@ -115,20 +136,7 @@ def test_a_javascript_client_trades_in_the_us_paper_account(
     target = stdio_target(sim, make_key("js", "acc:read,trade:simulate"), tmp_path)
 
     def tool(name: str, **args: Any) -> dict[str, Any]:
-        # As JSON, the way an LLM client sends arguments (the CLI's key=value form would turn
-        # a digit string into a JavaScript number whatever the schema says).
-        code, result = run_inspector(
-            inspector,
-            *target,
-            "--method",
-            "tools/call",
-            "--tool-name",
-            name,
-            "--tool-args-json",
-            json.dumps(args),
-        )
-        assert code == 0 and result["isError"] is False, result
-        return result["structuredContent"]
+        return call_tool(inspector, target, name, **args)
 
     us_paper = next(
         i
@@ -168,3 +176,41 @@ def test_a_javascript_client_trades_in_the_us_paper_account(
     positions = tool("futu_get_positions")["positions"]
     aapl = [p for p in positions if p["code"] == "US.AAPL"]
     assert [(p["acc_id"], p["qty"]) for p in aapl] == [(acc_id, held + 1)]
+
+
+def test_a_javascript_client_reads_a_real_accounts_history_with_its_ids_whole(
+    inspector: Path, sim: Any, make_key: Any, tmp_path: Path
+) -> None:
+    """The history toolset through a JavaScript client: the published schema says the account,
+    order and fill ids are strings, and the real HK account's past orders and fills (ids near
+    5.9e18 and 4.1e18, far past 2^53) come back as the very ids the simulator holds."""
+    target = stdio_target(sim, make_key("jshist", "acc:read"), tmp_path, "--toolsets", "history")
+    code, listed = run_inspector(inspector, *target, "--method", "tools/list")
+    assert code == 0, listed
+    schemas = {t["name"]: t["outputSchema"] for t in listed["tools"]}
+    for name, key, ids in (
+        ("futu_get_history_orders", "orders", ("acc_id", "order_id")),
+        ("futu_get_history_deals", "deals", ("acc_id", "deal_id", "order_id")),
+    ):
+        row = schemas[name]["properties"][key]["items"]["properties"]
+        assert all(row[i]["type"] == "string" for i in ids), (name, row)
+
+    real_hk = next(
+        i
+        for i, a in sim.state.accounts.items()
+        if a.env.name == "REAL" and a.currency.name == "HKD"
+    )
+    acc_id = str(real_hk)
+    orders = call_tool(
+        inspector, target, "futu_get_history_orders", trd_env="REAL", acc_id=acc_id, num=500
+    )["orders"]
+    held = {o.order_id for o in sim.state.trading.history_orders if o.acc_id == real_hk}
+    assert orders and {o["acc_id"] for o in orders} == {acc_id}
+    assert all(int(o["order_id"]) > 2**53 for o in orders)
+    assert {int(o["order_id"]) for o in orders} <= held
+    deals = call_tool(
+        inspector, target, "futu_get_history_deals", trd_env="REAL", acc_id=acc_id, num=500
+    )["deals"]
+    fills = {d.fill_id: d.order.order_id for d in sim.state.trading.history_deals}
+    assert deals and {d["acc_id"] for d in deals} == {acc_id}
+    assert all(fills[int(d["deal_id"])] == int(d["order_id"]) for d in deals)
