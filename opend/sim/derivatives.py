@@ -14,10 +14,11 @@ from datetime import date, datetime, timedelta
 
 from opend.codes import BadCode, QotMarket, Security, parse_code
 from opend.enums import ExpirationCycle, SecurityType, WrtType
+from opend.market_rules import MARKET_TZ
 from opend.sim import futures, options, warrants
 from opend.sim.blackscholes import Greeks
 from opend.sim.futures import INDEXES, FutureContract
-from opend.sim.market import MARKET_TZ, MarketData, noise
+from opend.sim.market import MarketData, noise
 from opend.sim.options import OptionContract
 from opend.sim.universe import SECURITIES, SimSecurity
 from opend.sim.warrants import Warrant

@@ -15,9 +15,9 @@ from decimal import Decimal
 
 from opend.codes import QotMarket, Security
 from opend.enums import Currency, SecurityType
+from opend.market_rules import MARKET_TZ
 from opend.sim.blackscholes import YEAR_SECONDS
 from opend.sim.exchange import Exchange
-from opend.sim.market import MARKET_TZ
 from opend.sim.options import hk_expiry, third_friday, trading_day_on_or_before
 from opend.sim.universe import SimSecurity
 

@@ -20,9 +20,9 @@ from functools import cache
 
 from opend.codes import QotMarket
 from opend.enums import ExpirationCycle
+from opend.market_rules import MARKET_TZ
 from opend.sim.blackscholes import YEAR_SECONDS, Greeks, black_scholes, smile_vol
 from opend.sim.exchange import Exchange, is_trading_day
-from opend.sim.market import MARKET_TZ
 from opend.sim.universe import SECURITIES, SimSecurity
 
 

@@ -14,7 +14,8 @@ from enum import IntEnum
 
 from opend.codes import QotMarket
 from opend.enums import SecurityType
-from opend.sim.market import MARKET_TZ, Bar, MarketData, noise
+from opend.market_rules import MARKET_TZ
+from opend.sim.market import Bar, MarketData, noise
 from opend.sim.universe import PLATES, SECURITIES, SimSecurity, round_to_tick
 
 

@@ -16,9 +16,10 @@ from functools import cache
 
 from opend.codes import QotMarket
 from opend.enums import Issuer, WrtType
+from opend.market_rules import MARKET_TZ
 from opend.sim.blackscholes import YEAR_SECONDS, Greeks, black_scholes
 from opend.sim.exchange import Exchange, is_trading_day
-from opend.sim.market import MARKET_TZ, noise
+from opend.sim.market import noise
 from opend.sim.universe import SECURITIES, SimSecurity
 
 # The underlyings and the short names issuers print in their warrants' names.

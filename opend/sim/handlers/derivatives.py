@@ -7,6 +7,7 @@ from typing import Any
 
 from opend.codes import QotMarket
 from opend.enums import SecurityType, WrtType
+from opend.market_rules import MARKET_TZ
 from opend.protoids import ProtoId
 from opend.sim import futures, options
 from opend.sim.futures import FutureContract
@@ -24,7 +25,6 @@ from opend.sim.handlers.common import (
     static_info,
     wire_sec,
 )
-from opend.sim.market import MARKET_TZ
 from opend.sim.options import OptionContract
 from opend.sim.state import SimState
 from opend.sim.universe import SimSecurity

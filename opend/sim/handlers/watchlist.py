@@ -5,6 +5,7 @@ from typing import Any
 
 from opend.codes import QotMarket
 from opend.enums import UserSecurityGroupType
+from opend.market_rules import MARKET_TZ
 from opend.protoids import ProtoId
 from opend.sim import watchlists
 from opend.sim.handlers.common import (
@@ -17,7 +18,6 @@ from opend.sim.handlers.common import (
     security_of,
 )
 from opend.sim.handlers.derivatives import static_with_ex
-from opend.sim.market import MARKET_TZ
 from opend.sim.state import SimState
 
 # Futu's app offers these sessions for a US reminder; other markets remind in the open session.

@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 
 from opend.codes import QotMarket, parse_code
 from opend.enums import ExpirationCycle, SecurityType, WrtType
+from opend.market_rules import MARKET_TZ
 from opend.sim import futures, options, warrants
 from opend.sim.blackscholes import YEAR_SECONDS, black_scholes, smile_vol
 from opend.sim.derivatives import Derivatives
-from opend.sim.market import MARKET_TZ, MarketData
+from opend.sim.market import MarketData
 from opend.sim.universe import SECURITIES, on_tick_grid
 
 T0 = 1_796_644_800.0  # 2026-12-07 12:00 UTC, a Monday

@@ -7,7 +7,7 @@ import pytest
 
 from opend.codes import QotMarket, TrdMarket
 from opend.enums import OrderStatus, OrderType, TimeInForce, TrdEnv, TrdSide, WrtType
-from opend.sim.market import MARKET_TZ
+from opend.market_rules import MARKET_TZ
 from opend.sim.state import SimState
 from opend.sim.trading import Account, Order, TradeError
 
