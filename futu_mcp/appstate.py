@@ -17,8 +17,8 @@ from futu_mcp.metrics import Metrics
 if TYPE_CHECKING:
     from futu_mcp.audit import AuditLog
     from futu_mcp.auditwriter import AuditWriter
-    from futu_mcp.caller import StdioKey
     from futu_mcp.ledgerwatch import LedgerWatch
+    from futu_mcp.startup import StdioKey
     from keystore.ledger import Ledger
     from keystore.policy import Decision, Request, ServerCaps
     from keystore.records import KeyRecord

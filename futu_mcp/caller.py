@@ -1,6 +1,6 @@
-"""Who is calling: the key from `FUTU_MCP_API_KEY` on stdio, the Bearer token per request on HTTP.
+"""Who is calling over HTTP: the Bearer token of each request (stdio's key: `futu_mcp.startup`).
 
-Both end in the keystore's `KeyVerifier`, which returns the key's CURRENT record (a revocation
+It ends in the keystore's `KeyVerifier`, which returns the key's CURRENT record (a revocation
 made by another process is seen on the next call). The token itself is kept only in memory,
 never logged, never put in an exception message.
 """
@@ -10,7 +10,6 @@ import hmac
 import logging
 import os
 import secrets
-from dataclasses import dataclass
 from typing import Any
 
 from mcp.server.auth.provider import AccessToken
@@ -23,57 +22,8 @@ from keystore.verify import KeyVerifier
 
 log = logging.getLogger("futu_mcp.caller")
 
-ENV_KEY = "FUTU_MCP_API_KEY"
 WARM_TOKENS = 10_000  # bound on remembered tags; a flood of new tokens only empties it
 COLD_VERIFY_THREADS = 2  # worker threads cold verifies may hold (the keystore hashes 2 at a time)
-
-
-class StartupError(Exception):
-    """futu-mcp cannot serve: one line telling the user what to do (exit 2)."""
-
-
-@dataclass(frozen=True)
-class StdioKey:
-    """The stdio session's key; re-verified on every call so a revocation takes effect."""
-
-    _token: str
-
-    def __repr__(self) -> str:
-        return "StdioKey(<redacted>)"
-
-    def current(self, verifier: KeyVerifier) -> KeyRecord:
-        """The key's record as keys.json says now."""
-        return verifier.verify(self._token)
-
-
-def env_token(environ: dict[str, str]) -> str:
-    """The stdio key from the environment; StartupError saying what to do if it is not set."""
-    token = environ.get(ENV_KEY, "").strip()
-    if not token:
-        raise StartupError(
-            f"{ENV_KEY} is not set: create a key with `futucli gen-key --id NAME --scopes qot:read` "
-            f"and put it in the MCP client's env for futu-mcp (or use --http-listen with Bearer keys)"
-        )
-    return token
-
-
-def stdio_key(verifier: KeyVerifier, token: str) -> tuple[StdioKey, KeyRecord]:
-    """Check the stdio key before serving; raise StartupError saying what to do."""
-    try:
-        record = verifier.verify(token)
-    except Unauthorized as exc:
-        raise StartupError(
-            f"{ENV_KEY} is not a valid key ({exc.reason}) for {verifier.keys_file}: check it was "
-            f"copied whole, or create a new one with `futucli gen-key`"
-        ) from None
-    except KeystoreError as exc:
-        raise StartupError(str(exc)) from None
-    status = record.status()
-    if status != "active":
-        raise StartupError(
-            f"the key {record.id} in {ENV_KEY} is {status}: create a new one with `futucli gen-key`"
-        )
-    return StdioKey(token), record
 
 
 class KeyAccessToken(AccessToken):

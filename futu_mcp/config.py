@@ -112,7 +112,7 @@ def _convert(name: str, raw: Any) -> Any:
         if name == "request_timeout":
             return _seconds(raw)
         if name == "toolsets":
-            # Imported here: the registry loads every tool module.
+            # Imported here: the registry imports the toolspec, which imports mcp.
             from futu_mcp.tools.registry import parse_toolsets
 
             if not isinstance(raw, str | list):

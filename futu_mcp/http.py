@@ -100,7 +100,7 @@ def add_routes(server: MCPServer, state: AppState) -> None:
 def bind(host: str, port: int) -> socket.socket:
     """The listening socket, bound before anything else starts so a taken port is one clear
     line (StartupError) rather than a traceback from inside the web server."""
-    from futu_mcp.caller import StartupError
+    from futu_mcp.startup import StartupError
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)

@@ -30,7 +30,7 @@ from futu_mcp.errors import (
     gateway_error_text,
     ok_result,
 )
-from futu_mcp.tools.registry import all_tools
+from futu_mcp.tools.registry import tools_of
 from futu_mcp.toolspec import ToolSpec, visible_tools
 from futu_mcp.tradepath import run_trade
 from keystore.errors import KeystoreError, LedgerError, Unauthorized
@@ -167,18 +167,18 @@ async def run_tool(
     return ok_result(data)
 
 
-def _published(spec: ToolSpec) -> MCPTool:
+def _published(spec: ToolSpec, input_schema: dict[str, Any]) -> MCPTool:
     return MCPTool(
         name=spec.name,
         title=spec.title,
         description=spec.description,
-        input_schema=spec.input_schema(),
+        input_schema=input_schema,
         output_schema=spec.output_schema,
         annotations=spec.annotations,
     )
 
 
-def _sdk_tool(spec: ToolSpec) -> Tool:
+def _sdk_tool(spec: ToolSpec, input_schema: dict[str, Any]) -> Tool:
     async def fn(raw: dict[str, Any], ctx: Any) -> CallToolResult | InputRequiredResult:
         return await run_tool(spec, ctx, raw)
 
@@ -187,7 +187,7 @@ def _sdk_tool(spec: ToolSpec) -> Tool:
         name=spec.name,
         title=spec.title,
         description=spec.description,
-        parameters=spec.input_schema(),
+        parameters=input_schema,
         fn_metadata=FuncMetadata(arg_model=_RawArgs, output_schema=spec.output_schema),
         is_async=True,
         context_kwarg="ctx",
@@ -202,9 +202,11 @@ def build_server(state: AppState, table: Sequence[ToolSpec] | None = None) -> MC
     from importlib.metadata import version
 
     config = state.config
-    table = all_tools() if table is None else table
+    table = tools_of(config.toolsets) if table is None else table
     specs = visible_tools(table, toolsets=config.toolsets, read_only=config.read_only)
-    published = {s.name: _published(s) for s in specs}
+    # Each schema is built once (pydantic's schema generation is a measured part of start-up).
+    schemas = {s.name: s.input_schema() for s in specs}
+    published = {s.name: _published(s, schemas[s.name]) for s in specs}
 
     async def list_visible_tools(mctx: Any, call_next: Any) -> Any:
         if mctx.method != "tools/list":
@@ -238,7 +240,7 @@ def build_server(state: AppState, table: Sequence[ToolSpec] | None = None) -> MC
         "futu-mcp",
         version=version("futu-mcp"),
         instructions=INSTRUCTIONS,
-        tools=[_sdk_tool(s) for s in specs],
+        tools=[_sdk_tool(s, schemas[s.name]) for s in specs],
         lifespan=lifespan,
         middleware=[list_visible_tools],
         log_level=state.config.log_level,  # type: ignore[arg-type]

@@ -12,7 +12,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from opend.codes import SEC_MARKET_OF, QotMarket, Security, parse_code
-from opend.crypto import PacketEncAlgo
 from opend.enums import (
     AuType,
     CashFlowDirection,
@@ -21,6 +20,7 @@ from opend.enums import (
     ModifyOrderOp,
     OrderStatus,
     OrderType,
+    PacketEncAlgo,
     Plate,
     SecurityFirm,
     SecurityType,

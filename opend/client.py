@@ -21,7 +21,6 @@ from typing import TypeVar
 from opend import c2s
 from opend.codes import QotMarket, Security
 from opend.connection import Body, Connection, outcome_unknown
-from opend.crypto import load_rsa_key
 from opend.enums import (
     SUBTYPE_OF_KLTYPE,
     AuType,
@@ -175,7 +174,12 @@ class OpenDClient:
         self.reconnect_cap = reconnect_cap
         self.release_interval = release_interval
         # Loaded now so a bad key file fails the caller at once, not every reconnect.
-        self._rsa_key = load_rsa_key(rsa_key_path) if rsa_key_path is not None else None
+        self._rsa_key = None
+        if rsa_key_path is not None:
+            # Imported only with a key: cryptography is a measured part of start-up.
+            from opend.crypto import load_rsa_key
+
+            self._rsa_key = load_rsa_key(rsa_key_path)
         self._subs = SubscriptionBook(
             subscription_quota, min_hold=subscription_min_hold, idle_after=subscription_idle
         )

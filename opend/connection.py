@@ -16,13 +16,12 @@ import logging
 import socket
 import time
 from collections.abc import Callable
-from typing import Any
-
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from typing import TYPE_CHECKING, Any
 
 from opend import c2s
-from opend.crypto import AesCodec, CryptoError, PacketEncAlgo, rsa_decrypt, rsa_encrypt
+from opend.enums import PacketEncAlgo
 from opend.errors import (
+    CryptoError,
     GatewayNotConnected,
     OpenDError,
     OutcomeUnknown,
@@ -32,6 +31,13 @@ from opend.errors import (
 from opend.framing import Frame, FrameDecoder, FramingError, check_sha1, encode_frame
 from opend.models import InitInfo
 from opend.protoids import ProtoId
+
+if TYPE_CHECKING:
+    # opend.crypto (and cryptography) is imported only for a link with an RSA key: most links
+    # have none, and start-up time is a measured goal (bench/bench_mcp.py).
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+    from opend.crypto import AesCodec
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +87,7 @@ class Connection:
         writer: asyncio.StreamWriter,
         address: str,
         info: InitInfo,
-        codec: AesCodec | None,
+        codec: "AesCodec | None",
         *,
         request_timeout: float,
         keepalive_interval: float | None,
@@ -123,7 +129,7 @@ class Connection:
         port: int,
         *,
         client_id: str,
-        rsa_key: RSAPrivateKey | None = None,
+        rsa_key: "RSAPrivateKey | None" = None,
         connect_timeout: float = 10.0,
         request_timeout: float = 12.0,
         keepalive_interval: float | None = None,
@@ -171,6 +177,8 @@ class Connection:
             raise
         codec = None
         if rsa_key is not None:
+            from opend.crypto import AesCodec
+
             try:
                 codec = AesCodec(info.conn_aes_key, PacketEncAlgo.AES_CBC, info.aes_cbc_iv)
             except CryptoError as exc:
@@ -418,11 +426,15 @@ async def _init_connect(
     writer: asyncio.StreamWriter,
     decoder: FrameDecoder,
     client_id: str,
-    rsa_key: RSAPrivateKey | None,
+    rsa_key: "RSAPrivateKey | None",
 ) -> InitInfo:
     """Send InitConnect and read frames until its reply (nothing else may be sent before)."""
     plain = encode_body(c2s.init_connect(client_id, rsa_key is not None))
-    wire = rsa_encrypt(rsa_key, plain) if rsa_key is not None else None
+    wire = None
+    if rsa_key is not None:
+        from opend.crypto import rsa_encrypt
+
+        wire = rsa_encrypt(rsa_key, plain)
     writer.write(encode_frame(ProtoId.INIT_CONNECT, INIT_SERIAL, plain, wire_body=wire))
     await writer.drain()
     # The usual cause of a failed InitConnect is a key on one side only, or different keys.
@@ -448,6 +460,8 @@ async def _init_connect(
             if rsa_key is None or plaintext_reply:
                 body = frame.body
             else:
+                from opend.crypto import rsa_decrypt
+
                 try:
                     body = rsa_decrypt(rsa_key, frame.body)
                     check_sha1(frame, body)

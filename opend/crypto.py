@@ -8,7 +8,6 @@ bodies are AES-128 with the connection's `connAESKey`, in the mode InitConnect a
 """
 
 import os
-from enum import IntEnum
 from pathlib import Path
 
 from cryptography.hazmat.primitives import padding as sym_padding
@@ -16,21 +15,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from opend.enums import PacketEncAlgo
+from opend.errors import CryptoError
+
 RSA_PLAIN_CHUNK = 100
 AES_BLOCK = 16
-
-
-class CryptoError(Exception):
-    """A key cannot be loaded or a body cannot be decrypted (wrong key, corrupt data)."""
-
-
-class PacketEncAlgo(IntEnum):
-    """Common.PacketEncAlgo: how bodies after InitConnect are encrypted."""
-
-    NONE = -1
-    FTAES_ECB = 0
-    AES_ECB = 1
-    AES_CBC = 2
 
 
 def load_rsa_key(path: Path) -> rsa.RSAPrivateKey:

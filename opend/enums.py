@@ -19,6 +19,15 @@ class RetType(IntEnum):
     INVALID = -500
 
 
+class PacketEncAlgo(IntEnum):
+    """Common.PacketEncAlgo: how bodies after InitConnect are encrypted."""
+
+    NONE = -1
+    FTAES_ECB = 0
+    AES_ECB = 1
+    AES_CBC = 2
+
+
 class ProgramStatusType(IntEnum):
     """GetGlobalState.programStatus.type."""
 

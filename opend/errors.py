@@ -77,3 +77,7 @@ class SubscriptionQuotaExceeded(OpenDError):
 
 class ProtocolError(OpenDError):
     """OpenD's reply could not be understood (not JSON, or missing a required field)."""
+
+
+class CryptoError(Exception):
+    """A key cannot be loaded or a body cannot be decrypted (wrong key, corrupt data)."""

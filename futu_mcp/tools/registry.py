@@ -3,50 +3,62 @@
 A tool module exports `TOOLS`; this table says which toolset each module's tools belong to and
 stamps that name on them, so a tool's set is stated once. `default` is the original 19 tools (an
 existing config sees exactly those); `all` is every set.
+
+A set's modules are imported only when its tools are asked for: checking `--toolsets` names
+(config loading, `futucli mcp-config`) imports none, and a server imports only the sets it
+serves. Start-up to the first tools/list is a measured goal (bench/bench_mcp.py).
 """
 
+from collections.abc import Collection
 from dataclasses import replace
 from functools import cache
+from importlib import import_module
+from typing import TYPE_CHECKING
 
 from futu_mcp.config import DEFAULT_TOOLSETS
-from futu_mcp.tools import (
-    account,
-    calendar,
-    derivatives,
-    history,
-    plates,
-    quote,
-    research,
-    trade,
-    watchlist,
-)
-from futu_mcp.toolspec import ToolSpec
 
-_MODULE_TOOLS: dict[str, tuple[ToolSpec, ...]] = {
-    "quote": (*quote.TOOLS, *plates.TOOLS),
-    "account": account.TOOLS,
-    "trade": trade.TOOLS,
-    "history": history.TOOLS,
-    "calendar": calendar.TOOLS,
-    "derivatives": derivatives.TOOLS,
-    "research": research.TOOLS,
-    "watchlist": watchlist.TOOLS,
+if TYPE_CHECKING:
+    # Only a type here: the toolspec imports mcp, which checking names must not wait for.
+    from futu_mcp.toolspec import ToolSpec
+
+# Each set and the modules under futu_mcp.tools whose TOOLS it holds, in tools/list order.
+_SET_MODULES: dict[str, tuple[str, ...]] = {
+    "quote": ("quote", "plates"),
+    "account": ("account",),
+    "trade": ("trade",),
+    "history": ("history",),
+    "calendar": ("calendar",),
+    "derivatives": ("derivatives",),
+    "research": ("research",),
+    "watchlist": ("watchlist",),
 }
 # Names that stand for several sets.
-GROUPS = {"default": DEFAULT_TOOLSETS, "all": tuple(_MODULE_TOOLS)}
+GROUPS = {"default": DEFAULT_TOOLSETS, "all": tuple(_SET_MODULES)}
 
 
 @cache
-def all_tools() -> tuple[ToolSpec, ...]:
-    """Every tool of every set, in the order tools/list shows them, each carrying its set."""
+def _set_tools(name: str) -> tuple["ToolSpec", ...]:
+    """One set's tools, each stamped with the set's name (its modules imported on first ask)."""
     return tuple(
-        replace(spec, toolset=name) for name, specs in _MODULE_TOOLS.items() for spec in specs
+        replace(spec, toolset=name)
+        for module in _SET_MODULES[name]
+        for spec in import_module(f"futu_mcp.tools.{module}").TOOLS
     )
+
+
+def tools_of(sets: Collection[str]) -> tuple["ToolSpec", ...]:
+    """The tools of the named sets, in the order tools/list shows them."""
+    return tuple(spec for name in _SET_MODULES if name in sets for spec in _set_tools(name))
+
+
+def all_tools() -> tuple["ToolSpec", ...]:
+    """Every tool of every set, in the order tools/list shows them, each carrying its set."""
+    return tools_of(_SET_MODULES)
 
 
 def toolset_names() -> tuple[str, ...]:
     """The names `--toolsets` accepts: each set, then the groups."""
-    return (*_MODULE_TOOLS, *GROUPS)
+    return (*_SET_MODULES, *GROUPS)
 
 
 def parse_toolsets(raw: str | list[str] | tuple[str, ...]) -> frozenset[str]:
@@ -62,7 +74,7 @@ def parse_toolsets(raw: str | list[str] | tuple[str, ...]) -> frozenset[str]:
     for name in names:
         if name in GROUPS:
             sets.update(GROUPS[name])
-        elif name in _MODULE_TOOLS:
+        elif name in _SET_MODULES:
             sets.add(name)
         else:
             raise ValueError(f"unknown toolset {name!r} (valid: {', '.join(toolset_names())})")

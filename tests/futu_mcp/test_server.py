@@ -12,12 +12,12 @@ from mcp import Client
 
 from futu_mcp.appstate import AppState, Call
 from futu_mcp.args import ToolArgs
-from futu_mcp.caller import stdio_key
 from futu_mcp.config import DEFAULT_TOOLSETS, Config
 from futu_mcp.errors import ToolFailure
 from futu_mcp.metrics import Metrics
 from futu_mcp.results import object_schema
 from futu_mcp.server import build_server
+from futu_mcp.startup import stdio_key
 from futu_mcp.tools.registry import all_tools
 from futu_mcp.toolspec import ToolSpec
 from keystore.ledger import SqliteLedger
