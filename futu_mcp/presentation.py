@@ -7,6 +7,7 @@ saying which). A row's market comes from its own `code`; nested rows (book level
 enclosing row's.
 """
 
+from bisect import bisect_left
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -142,21 +143,43 @@ MONEY_PLACES = 2
 
 def present(value: Any, market: QotMarket | None = None) -> Any:
     """`value` (JSON-ready, from `plain`) as the client gets it; rows take their market from
-    their own `code`, nested rows (book levels) from the enclosing one."""
-    if isinstance(value, list):
+    their own `code`, nested rows (book levels) from the enclosing one.
+
+    This runs on every value of every result, so a row is copied whole and only its shaped
+    fields (known from its field names, worked out once per set of names) and its nested
+    rows are visited, not each of its values."""
+    kind = type(value)
+    if kind is list:
         return [present(v, market) for v in value]
-    if not isinstance(value, dict):
+    if kind is not dict:
         return value
     market = _market_of(value.get("code")) or market
-    out = {}
-    for name, field in value.items():
-        kind = type(field)
-        if kind is dict or kind is list:
-            out[name] = present(field, market)
-            continue
-        shape = _SHAPES.get(name)
-        out[name] = field if shape is None else shape(field, market)
+    out = dict(value)
+    kinds = set(map(type, value.values()))
+    if dict in kinds or list in kinds:
+        for name, field in value.items():
+            if type(field) is dict or type(field) is list:
+                out[name] = present(field, market)
+    for name in _shaped_names(value):
+        field = out[name]
+        if type(field) is not dict and type(field) is not list:
+            out[name] = _SHAPES[name](field, market)
     return out
+
+
+# A row's field names (in order) → those of them that have a shape; results have few layouts.
+_shaped: dict[tuple[str, ...], tuple[str, ...]] = {}
+_LAYOUTS_KEPT = 1024
+
+
+def _shaped_names(row: dict[str, Any]) -> tuple[str, ...]:
+    names = tuple(row)
+    found = _shaped.get(names)
+    if found is None:
+        if len(_shaped) >= _LAYOUTS_KEPT:
+            _shaped.clear()
+        found = _shaped[names] = tuple(name for name in names if name in _SHAPES)
+    return found
 
 
 def _market_of(code: Any) -> QotMarket | None:
@@ -170,16 +193,18 @@ def _places(price: float, market: QotMarket | None) -> int:
     (A-share ETFs step in 0.001, stocks in 0.01), the finest step: an extra place shows no
     noise, a missing one would hide a real price."""
     if market is QotMarket.HK:
-        return next((places for upper, places in _HK_PLACES if price <= upper), 0)
+        band = bisect_left(_HK_UPPERS, price)  # the first band whose upper bound >= price
+        return _HK_BAND_PLACES[band] if band < len(_HK_BAND_PLACES) else 0
     if market is QotMarket.US:
         return 4 if abs(price) < 1 else 2  # US sub-dollar quotes step in 0.0001 (Reg NMS 612)
     return 3
 
 
-# The HK spread table as (upper bound, decimal places of its tick), in floats: this runs for
-# every price of every row.
-_HK_PLACES: tuple[tuple[float, int], ...] = tuple(
-    (float(upper), max(-int(tick.normalize().as_tuple().exponent), 0)) for upper, tick in HK_SPREADS
+# The HK spread table as upper bounds and the decimal places of each band's tick, in floats:
+# this runs for every price of every row.
+_HK_UPPERS: tuple[float, ...] = tuple(float(upper) for upper, _tick in HK_SPREADS)
+_HK_BAND_PLACES: tuple[int, ...] = tuple(
+    max(-int(tick.normalize().as_tuple().exponent), 0) for _upper, tick in HK_SPREADS
 )
 
 

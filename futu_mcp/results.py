@@ -40,7 +40,16 @@ def model_dict(value: Any) -> Any:
 
 def plain(value: Any) -> Any:
     """A JSON-ready copy: client results via `to_dict()` (already JSON-ready), enums by name,
-    Decimals as floats."""
+    Decimals as floats. Plain values and plain containers are told apart by their exact type
+    first: rows are often plain already (a tool's own dicts), and this runs on every value of
+    every result."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): plain(v) for k, v in value.items()}
+    if kind is list:
+        return [plain(v) for v in value]
     if isinstance(value, Model) and type(value).to_dict is Model.to_dict:
         return model_dict(value)
     to_dict = getattr(value, "to_dict", None)
