@@ -26,7 +26,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Self
 
 import anyio
 import mcp_types as types
@@ -200,7 +200,22 @@ async def _thread_io(wire_in: int, wire_out: int) -> AsyncIterator[tuple[Read, W
         os.close(wire_out)
 
 
-class _MessageReader:
+class _Closable:
+    """What the SDK's streams share: closing (an `async with` closes), after which they refuse."""
+
+    _closed = False
+
+    async def aclose(self) -> None:
+        self._closed = True
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+class _MessageReader(_Closable):
     """The SDK's read stream: each `receive` reads the next line from the wire itself, so no
     task stands between the pipe and the SDK (a hop through the event loop per message); a
     line that is no message is answered here and skipped."""
@@ -208,7 +223,6 @@ class _MessageReader:
     def __init__(self, read: Read, answer: Callable[[types.JSONRPCError], Awaitable[None]]) -> None:
         self._lines = _Lines(read)
         self._answer = answer
-        self._closed = False
 
     async def receive(self) -> SessionMessage:
         while True:
@@ -234,23 +248,13 @@ class _MessageReader:
         except (anyio.EndOfStream, anyio.ClosedResourceError):
             raise StopAsyncIteration from None
 
-    async def aclose(self) -> None:
-        self._closed = True
 
-    async def __aenter__(self) -> "_MessageReader":
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-
-class _MessageWriter:
+class _MessageWriter(_Closable):
     """The SDK's write stream: `send` writes the message's line to the wire itself (no writer
     task to hand it to), waiting while the client is not reading."""
 
     def __init__(self, write: Write) -> None:
         self._write = write
-        self._closed = False
 
     async def send(self, item: SessionMessage) -> None:
         if self._closed:
@@ -261,15 +265,6 @@ class _MessageWriter:
     async def answer(self, error: types.JSONRPCError) -> None:
         """Reply to a line that is no message (the reader's answer)."""
         await self.send(SessionMessage(error))
-
-    async def aclose(self) -> None:
-        self._closed = True
-
-    async def __aenter__(self) -> "_MessageWriter":
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
 
 @asynccontextmanager

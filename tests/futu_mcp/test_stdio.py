@@ -117,6 +117,34 @@ def test_pipes_carry_only_protocol_and_big_replies_whole(tmp_path: Path) -> None
     assert "STRAY-PRINT" in err and "STRAY-FD" in err
 
 
+def test_concurrent_big_replies_each_reach_the_wire_whole(tmp_path: Path) -> None:
+    """Replies are written by the tasks that answer (no single writer task): two replies
+    bigger than the pipe, written at once while the client is not yet reading, stay whole."""
+    proc = spawn(tmp_path, subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(INIT)
+        proc.stdin.flush()
+        read_reply(proc.stdout, 1)
+        proc.stdin.write(line(None, "notifications/initialized"))
+        for msg_id, size in ((2, BIG), (3, BIG + 1)):
+            proc.stdin.write(
+                line(msg_id, "tools/call", {"name": "noisy", "arguments": {"size": size}})
+            )
+        proc.stdin.flush()
+        sizes = {}
+        for _ in range(2):
+            msg = json.loads(proc.stdout.readline())
+            sizes[msg["id"]] = len(msg["result"]["structuredContent"]["result"])
+        assert sizes == {2: BIG, 3: BIG + 1}
+        proc.stdin.close()
+        assert proc.wait(DEADLINE) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stderr.close()  # type: ignore[union-attr]
+
+
 def test_a_stdout_that_is_not_a_pipe_is_served_by_threads(tmp_path: Path) -> None:
     out_path = tmp_path / "wire.jsonl"
     with out_path.open("wb") as out:
