@@ -1,11 +1,13 @@
 """What is checked before futu-mcp serves: the stdio key from `FUTU_MCP_API_KEY`, and the one
 error that stops start-up (`StartupError`, one line for the user, exit 2).
 
-This module does not import the MCP SDK, so `futu-mcp` checks the key before it imports the
-SDK: the check's argon2 run (19 MiB, freed at once) then happens while the process is small and
-does not add to its peak memory, a measured goal (bench/bench_mcp.py). The key's record is
-read again on every call (`StdioKey.current`), so a revocation made by another process is seen
-on the next call. The token is kept only in memory, never logged or put in a message.
+This module does not import the MCP SDK, so `futu-mcp` starts the key's check before it
+imports the SDK and runs it alongside that import (argon2 lets go of the GIL): the check costs
+no start-up time, and its 19 MiB are freed early in the import, while the process is still
+small, so they do not add to its peak memory (both measured goals, bench/bench_mcp.py). The
+key's record is read again on every call (`StdioKey.current`), so a revocation made by another
+process is seen on the next call. The token is kept only in memory, never logged or put in a
+message.
 """
 
 from dataclasses import dataclass
