@@ -25,6 +25,7 @@ from itertools import accumulate, pairwise
 from opend.codes import QotMarket
 from opend.enums import KLType, TickerDirect
 from opend.market_rules import MARKET_TZ
+from opend.sim.exchange import EXCHANGE_OF, is_trading_day
 from opend.sim.universe import SimSecurity, round_to_tick, step_price
 
 EPOCH = date(2018, 1, 1)
@@ -182,11 +183,14 @@ class _DayPath:
 
 
 class _History:
-    """Daily records of one security on weekdays since EPOCH (or its listing), grown on demand."""
+    """Daily records of one security on its exchange's trading days since EPOCH (or its
+    listing), grown on demand: no bar on a weekend or a holiday (years without a holiday table
+    trade every weekday, see opend.sim.exchange)."""
 
     def __init__(self, sec: SimSecurity, seed: int) -> None:
         self.sec = sec
         self.seed = seed
+        self._exchange = EXCHANGE_OF[sec.security.market]
         self._rng = random.Random(f"{seed}:{sec.code}:daily")
         self.level = sec.base_price * math.exp(self._rng.gauss(0.0, 0.02))
         self._y = self._rng.gauss(0.0, sec.daily_vol * 3)
@@ -211,7 +215,7 @@ class _History:
         return DayRecord(day, open_, high, low, close, volume), y
 
     def extend_to(self, last: date) -> None:
-        """Generate every weekday up to and including `last`."""
+        """Generate every trading day up to and including `last`."""
         with self._lock:
             self._extend_to(last)
 
@@ -219,7 +223,7 @@ class _History:
         while self._next <= last:
             day = self._next
             self._next += timedelta(days=1)
-            if day.weekday() >= 5:
+            if not is_trading_day(self._exchange, day):
                 continue
             record, self._y = self._step(day, self._rng, self._y, self._last_close)
             self._last_close = record.close
@@ -227,11 +231,12 @@ class _History:
             self.records.append(record)
 
     def record(self, day: date) -> DayRecord:
-        """The record of a weekday (generated), or of a weekend `today` (derived from Friday)."""
+        """The record of a trading day (generated), or of a weekend or holiday `today` (the
+        simulator trades around the clock unless --hours real; derived from the day before)."""
         self.extend_to(day)
-        if day.weekday() < 5:
+        if is_trading_day(self._exchange, day):
             return self.records[self.index(day)]
-        before = self.index(day) - 1  # the last weekday before `day`
+        before = self.index(day) - 1  # the last trading day before `day`
         prev = self.records[before]
         rng = random.Random(f"{self.seed}:{self.sec.code}:{day}:weekend")
         y_prev = math.log(prev.close / self.level)
@@ -249,7 +254,8 @@ class _History:
         return lo
 
     def trading_days(self, today: date) -> list[date]:
-        """Weekdays from the first bar up to yesterday, then today (even on a weekend)."""
+        """Trading days from the first bar up to yesterday, then today (even on a weekend or a
+        holiday: the simulator trades around the clock unless --hours real)."""
         self.extend_to(today)
         first = max(EPOCH, self.sec.list_date)
         start = self.index(first)

@@ -316,14 +316,15 @@ class Trading:
         remark: str,
     ) -> Order:
         """Validate and accept an order, filling at once whatever the book allows."""
-        now = self.clock.now()
-        self.match(now)
+        # The throttle first, as near the request's arrival as the simulator gets.
         self._write_check(
             self._place_windows,
             account,
             unlocked,
             RateWindow(15, 30.0, 0.02, "Trd_PlaceOrder requests per account"),
         )
+        now = self.clock.now()
+        self.match(now)
         if side not in (TrdSide.BUY, TrdSide.SELL):
             raise TradeError(f"Unsupported trdSide {side}: use 1 (Buy) or 2 (Sell)")
         if order_type not in (OrderType.NORMAL, OrderType.MARKET, OrderType.ABSOLUTE_LIMIT):
@@ -396,9 +397,9 @@ class Trading:
         price: float | None,
     ) -> Order:
         """Apply a Trd_ModifyOrder: change price/quantity, cancel, disable, enable or delete."""
+        self._modify_check(account, unlocked)  # the throttle first, as near arrival as can be
         now = self.clock.now()
         self.match(now)
-        self._modify_check(account, unlocked)
         order = self.find_order(account, order_id, order_id_ex)
         if op == ModifyOrderOp.CANCEL:
             self._cancel(order, now)
@@ -433,9 +434,9 @@ class Trading:
 
     def cancel_all(self, account: Account, *, unlocked: bool) -> None:
         """Cancel every open order of the account (modifyOrderOp=2 with forAll)."""
+        self._modify_check(account, unlocked)
         now = self.clock.now()
         self.match(now)
-        self._modify_check(account, unlocked)
         for order in self.orders.values():
             if order.acc_id == account.acc_id and order.status in _LIVE:
                 self._cancel(order, now)

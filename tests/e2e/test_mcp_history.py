@@ -4,6 +4,7 @@ against the simulator's real accounts, its fee schedules and its exchange calend
 import math
 import subprocess
 import time
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
@@ -23,15 +24,23 @@ REAL = {"trd_env": "REAL"}
 
 def hk_fees_by_hand(value: float) -> dict[str, float]:
     """HK fees of a buy worth `value` on a real account, from the published schedule (see
-    opend/sim/fees.py for the sources), written out again here rather than imported."""
+    opend/sim/fees.py for the sources), written out again here rather than imported: exact
+    decimal arithmetic, each fee rounded to the cent half up (a float `round` would take
+    15.165 to 15.16)."""
+    worth = Decimal(str(value))
+
+    def cents(rate: str, low: str = "0") -> float:
+        fee = max(worth * Decimal(rate), Decimal(low))
+        return float(fee.quantize(Decimal("0.01"), ROUND_HALF_UP))
+
     return {
-        "Commission": round(max(value * 0.0003, 3.0), 2),
+        "Commission": cents("0.0003", "3"),
         "Platform Fees": 15.0,
-        "Stamp Duty": float(math.ceil(value * 0.001)),
-        "Trading Fee": round(max(value * 0.0000565, 0.01), 2),
-        "SFC Transaction Levy": round(max(value * 0.000027, 0.01), 2),
-        "AFRC Transaction Levy": round(value * 0.0000015, 2),
-        "Settlement Fee": round(value * 0.000042, 2),
+        "Stamp Duty": float(math.ceil(worth * Decimal("0.001"))),
+        "Trading Fee": cents("0.0000565", "0.01"),
+        "SFC Transaction Levy": cents("0.000027", "0.01"),
+        "AFRC Transaction Levy": cents("0.0000015"),
+        "Settlement Fee": cents("0.000042"),
     }
 
 

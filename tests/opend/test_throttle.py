@@ -85,7 +85,8 @@ def test_gap_counts_from_the_actual_send_plus_a_margin() -> None:
     assert window.wait_before_send(100.0) == 0.0  # nothing sent yet
     window.sent(first, 100.0)
     assert window.wait_before_send(100.0) == pytest.approx(0.02 + GAP_MARGIN)
-    # The next write was planned for 100.03, but this one left late: the gap runs from here.
+    # The next write was planned for 100.0 + 0.02 + GAP_MARGIN, but this one left late: the gap
+    # runs from here.
     late = window.book(100.0)
     window.sent(late, 100.5)
     assert window.wait_before_send(100.5) == pytest.approx(0.02 + GAP_MARGIN)

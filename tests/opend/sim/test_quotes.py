@@ -139,8 +139,8 @@ async def test_history_pages_cover_the_range_once(sim: Simulator) -> None:
         "security": TENCENT,
         "klType": 1,
         "rehabType": 1,
-        "beginTime": "2026-05-01 00:00:00",
-        "endTime": "2026-05-03 23:59:59",
+        "beginTime": "2026-05-08 00:00:00",
+        "endTime": "2026-05-10 23:59:59",
         "maxAckKLNum": 1000,
     }
     times: list[str] = []
@@ -152,11 +152,36 @@ async def test_history_pages_cover_the_range_once(sim: Simulator) -> None:
         if "nextReqKey" not in page:
             break
         c2s["nextReqKey"] = page["nextReqKey"]
-    # 1 May 2026 is a Friday and the weekend has no bars: Friday's 1440 minutes, plus Thursday's
-    # last minute, whose bar is stamped with its end time, 1 May 00:00:00.
+    # 8 May 2026 is a Friday and the weekend has no bars: Friday's 1440 minutes, plus Thursday's
+    # last minute, whose bar is stamped with its end time, 8 May 00:00:00.
     assert len(times) == len(set(times)) == 1441 and pages == 2
-    assert times[0] == "2026-05-01 00:00:00" and times[-1] == "2026-05-02 00:00:00"
+    assert times[0] == "2026-05-08 00:00:00" and times[-1] == "2026-05-09 00:00:00"
     assert times == sorted(times)
+    await conn.close()
+
+
+async def test_day_bars_skip_the_exchanges_holidays(sim: Simulator) -> None:
+    """HKEX is closed on Labour Day (Friday 1 May 2026) and NYSE on Good Friday (3 April
+    2026): no daily bar on either, and the next bar's last close is the one before it."""
+    conn = await RawConn.open(sim.address)
+    for security, holiday, before, after in (
+        (TENCENT, "2026-05-01", "2026-04-30", "2026-05-04"),
+        (AAPL, "2026-04-03", "2026-04-02", "2026-04-06"),
+    ):
+        page = await conn.ok(
+            ProtoId.QOT_REQUEST_HISTORY_KL,
+            {
+                "security": security,
+                "klType": 2,
+                "rehabType": 1,
+                "beginTime": f"{before} 00:00:00",
+                "endTime": f"{after} 23:59:59",
+            },
+        )
+        bars = page["klList"]
+        assert [bar["time"][:10] for bar in bars] == [before, after], security
+        assert bars[1]["lastClosePrice"] == bars[0]["closePrice"]
+        assert holiday not in {bar["time"][:10] for bar in bars}
     await conn.close()
 
 
