@@ -74,12 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "--metrics-listen",
         metavar="HOST:PORT",
-        help="stdio mode: serve Prometheus metrics at http://HOST:PORT/metrics (port 0 picks one and prints it)",
+        help="stdio mode: serve Prometheus metrics at http://HOST:PORT/metrics, Host/Origin checked as over HTTP (port 0 picks one and prints it)",
     )
     add(
         "--allowed-hosts",
         metavar="H,...",
-        help="extra Host names clients use (behind a proxy or in a container); fixes '421 Misdirected Request'",
+        help="extra Host names clients or Prometheus use for --http-listen and --metrics-listen (behind a proxy, in a container); fixes '421 Misdirected Request'",
     )
     add(
         "--audit-log",
@@ -346,7 +346,7 @@ def main(argv: list[str] | None = None) -> None:
     metrics.watch_ledger(lambda: watch.up)
     if metrics_at is not None:
         try:
-            port = metrics.serve(*metrics_at)
+            port = metrics.serve(*metrics_at, config.allowed_hosts)
         except OSError as exc:
             _fail(
                 f"cannot serve metrics on {config.metrics_listen}: {exc.strerror or exc}",

@@ -1,8 +1,8 @@
-"""The door in front of the SDK's HTTP app: Host/Origin on every path, the key on `/mcp`, and
-each key's share of sessions.
+"""The door in front of the SDK's HTTP app: the key on `/mcp`, and each key's share of sessions.
 
 In order, for every HTTP request:
-1. Host and Origin (DNS rebinding) for every path, `/metrics` and `/healthz` too: 421 or 403.
+1. Host and Origin (DNS rebinding) for every path, `/metrics` and `/healthz` too: 421 or 403,
+   by `futu_mcp.hostcheck.HostCheck`, which stands in front of the gate.
 2. On `/mcp`, the Bearer key: missing, unknown, revoked or expired is a 401 with an RFC 6750
    `WWW-Authenticate` saying which, before any session exists. A revoked or expired key's open
    sessions are closed at once.
@@ -22,10 +22,8 @@ from typing import Any
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.streamable_http import MCP_SESSION_ID_HEADER
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.authentication import AuthCredentials
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -65,13 +63,13 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 
 
 class Gate:
-    """ASGI app wrapping the SDK's: see the module docstring for what it checks, in order."""
+    """ASGI app wrapping the SDK's: see the module docstring for what it checks, in order (behind
+    a HostCheck)."""
 
     def __init__(
         self,
         app: ASGIApp,
         *,
-        security: TransportSecuritySettings,
         bearer: BearerVerifier,
         book: SessionBook | None,
         sessions: StreamableHTTPSessionManager,
@@ -80,7 +78,6 @@ class Gate:
     ) -> None:
         self.app = app
         self.count_refusal = count_refusal
-        self.hosts = TransportSecurityMiddleware(security)
         self.bearer = bearer
         self.book = book
         self.sessions = sessions
@@ -89,10 +86,6 @@ class Gate:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
-            return
-        refused = await self.hosts.validate_request(Request(scope), is_post=False)
-        if refused is not None:
-            await refused(scope, receive, send)
             return
         if scope["path"] != self.mcp_path:
             await self.app(scope, receive, send)

@@ -1,10 +1,9 @@
 """Streamable HTTP: MCP at `/mcp` behind a per-request Bearer check, `/metrics`, `/healthz`,
-all behind `futu_mcp.gate` (Host/Origin on every path, keys, each key's share of sessions).
+all behind `futu_mcp.hostcheck` (Host/Origin on every path) and `futu_mcp.gate` (keys, each
+key's share of sessions).
 
-Host/Origin checking (DNS rebinding) is always on: for a loopback bind the loopback names are
-allowed; for any other bind the bound address, plus every `--allowed-hosts` entry. Behind a
-proxy or in a container, clients use a name the server cannot guess, and the SDK answers
-"421 Misdirected Request": `--allowed-hosts that.name` is the fix.
+Behind a proxy or in a container, clients use a name the server cannot guess, and the Host
+check answers "421 Misdirected Request": `--allowed-hosts that.name` is the fix.
 """
 
 import json
@@ -14,7 +13,6 @@ import sys
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -22,38 +20,10 @@ from futu_mcp.appstate import AppState
 from futu_mcp.caller import BearerVerifier
 from futu_mcp.config import is_loopback, url_host
 from futu_mcp.gate import Gate
+from futu_mcp.hostcheck import HostCheck, transport_security
 from futu_mcp.sessions import SessionBook
 
 log = logging.getLogger("futu_mcp.http")
-
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
-def transport_security(
-    host: str, port: int, extra_hosts: tuple[str, ...]
-) -> TransportSecuritySettings:
-    """The Host/Origin allow-lists for a server bound to host:port; `*` turns the check off."""
-    if "*" in extra_hosts:
-        log.warning(
-            "--allowed-hosts '*': Host/Origin checks are off (DNS rebinding protection disabled)"
-        )
-        return TransportSecuritySettings(enable_dns_rebinding_protection=False)
-    # A wildcard bind is also reached on loopback (health checks on the same host).
-    names = list(LOOPBACK) if host in (*LOOPBACK, "0.0.0.0", "::") else [host]
-    names += [h for h in extra_hosts if h not in names]
-    hosts: list[str] = []
-    origins: list[str] = []
-    for name in names:
-        if name.count(":") > 1 and not name.startswith("["):  # a bare IPv6 address
-            name = f"[{name}]"
-        has_port = "]:" in name if name.startswith("[") else ":" in name
-        if has_port:  # an entry with its own port (`proxy.example:443`) is taken as is
-            hosts.append(name)
-            origins += [f"http://{name}", f"https://{name}"]
-            continue
-        hosts += [name, f"{name}:*"]
-        origins += [f"http://{name}", f"https://{name}", f"http://{name}:*", f"https://{name}:*"]
-    return TransportSecuritySettings(allowed_hosts=hosts, allowed_origins=origins)
 
 
 def warn_if_exposed(host: str) -> bool:
@@ -72,10 +42,7 @@ def warn_if_exposed(host: str) -> bool:
 def add_routes(server: MCPServer, state: AppState) -> None:
     """`/metrics` (Prometheus text, no token) and `/healthz` (gateway state, no token)."""
 
-    @server.custom_route("/metrics", methods=["GET"])
-    async def metrics(request: Request) -> Response:
-        body, content_type = state.metrics.render()
-        return Response(body, media_type=content_type)
+    server.custom_route("/metrics", methods=["GET"])(state.metrics.respond)
 
     @server.custom_route("/healthz", methods=["GET"])
     async def healthz(request: Request) -> Response:
@@ -144,7 +111,6 @@ async def serve(server: MCPServer, state: AppState, sock: socket.socket) -> None
         state.metrics.watch_sessions(book.counts)
     gate = Gate(
         sdk_app,
-        security=security,
         bearer=BearerVerifier(state.verifier),
         book=book,
         sessions=server.session_manager,
@@ -152,7 +118,7 @@ async def serve(server: MCPServer, state: AppState, sock: socket.socket) -> None
     )
     uv = uvicorn.Server(
         uvicorn.Config(
-            gate,
+            HostCheck(gate, security),
             log_level="warning",
             access_log=False,
             lifespan="on",

@@ -3,6 +3,8 @@ sessions, audit health.
 
 HTTP mode serves `/metrics` beside `/mcp`; a stdio server serves them only when asked
 (`--metrics-listen`), so a plain stdio start-up imports no prometheus-client (it is measured).
+Both answer only requests whose Host and Origin pass `futu_mcp.hostcheck`: the metrics name
+every key and count its calls, which no web page may read through DNS rebinding.
 Labels carry the key id (public, chosen by the human), never a token.
 """
 
@@ -162,19 +164,48 @@ class Metrics:
         if self.enabled:
             self._unaudited_cancels.inc()
 
-    def serve(self, host: str, port: int) -> int:
-        """Serve the metrics over HTTP from a daemon thread (stdio mode); returns the bound port.
+    def serve(self, host: str, port: int, allowed_hosts: tuple[str, ...]) -> int:
+        """Serve `GET /metrics` on host:port from a daemon thread (stdio mode), behind the same
+        Host/Origin check as the HTTP server (`--allowed-hosts` included); returns the bound
+        port. OSError when the address cannot be bound.
 
-        prometheus-client's own server: a stdio server has no web stack to hang `/metrics` on,
-        and scrapes must not wait on the event loop that serves the MCP session.
+        The thread runs its own event loop: a scrape never waits on the one that serves the MCP
+        session, nor it on a scrape.
         """
-        from prometheus_client import start_http_server
+        import asyncio
+        import socket
+        import threading
 
-        httpd, _thread = start_http_server(port, addr=host, registry=self.registry)
-        return int(httpd.server_address[1])
+        import uvicorn
+        from starlette.applications import Starlette
+        from starlette.routing import Route
 
-    def render(self) -> tuple[bytes, str]:
-        """The Prometheus text exposition and its content type."""
+        from futu_mcp.hostcheck import HostCheck, transport_security
+
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.create_server((host, port), family=family)
+        bound = int(sock.getsockname()[1])
+        app = Starlette(routes=[Route("/metrics", self.respond, methods=["GET"])])
+        server = uvicorn.Server(
+            uvicorn.Config(
+                HostCheck(app, transport_security(host, bound, allowed_hosts)),
+                # stdout carries the MCP session: uvicorn configures no logging of its own and
+                # its warnings go where the server's do (stderr).
+                log_config=None,
+                log_level="warning",
+                access_log=False,
+                lifespan="off",
+            )
+        )
+        threading.Thread(
+            target=lambda: asyncio.run(server.serve([sock])), name="futu-mcp-metrics", daemon=True
+        ).start()
+        return bound
+
+    async def respond(self, request: Any) -> Any:
+        """`GET /metrics` (a starlette endpoint): the Prometheus text exposition, on the HTTP
+        server or on `--metrics-listen`."""
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+        from starlette.responses import Response
 
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

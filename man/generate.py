@@ -434,8 +434,9 @@ Keys are compared against their hashes in keys.json; a revocation is seen on the
 Errors and audit lines carry the key id and kid, never the key. If the intent line of an order
 cannot be written to the audit log, the order is refused; read tools keep working.
 
-Over HTTP the server checks Host and Origin against DNS rebinding; listen on 127.0.0.1 unless a
-proxy in front terminates TLS, and list the names clients use with --allowed-hosts.
+Over HTTP, on every path, and on --metrics-listen the server checks Host and Origin against DNS
+rebinding (421 or 403); listen on 127.0.0.1 unless a proxy in front terminates TLS, and list the
+names clients and Prometheus use with --allowed-hosts.
 """
 
 

@@ -365,6 +365,16 @@ _TRADE_DATE_MARKET = {
 }
 
 
+# OpenD serves trading days from 1 January ten years back to 31 December of the current year.
+TRADE_DATE_YEARS_BACK = 10
+
+
+def trade_date_span(today: date) -> tuple[date, date]:
+    """The first and last day Qot_RequestTradeDate answers for when it is `today` where the
+    calendar's market is: 1 January ten years back, and 31 December of this year."""
+    return date(today.year - TRADE_DATE_YEARS_BACK, 1, 1), date(today.year, 12, 31)
+
+
 def trade_date(
     market: TradeDateMarket | None,
     start: str | None = None,

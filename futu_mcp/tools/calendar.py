@@ -1,6 +1,7 @@
 """The `calendar` toolset (`qot:read`): which session each market is in now, and the trading
 days of a market. Read-only."""
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
@@ -11,14 +12,25 @@ from futu_mcp.errors import invalid_argument
 from futu_mcp.results import capped, list_schema
 from futu_mcp.tools.history import Day, window
 from futu_mcp.toolspec import ToolSpec
-from opend.codes import parse_code
+from opend import c2s
+from opend.codes import QotMarket, parse_code
 from opend.enums import TradeDateMarket
+from opend.market_rules import MARKET_TZ
 
 SCOPE = "qot:read"
 TRADING_DAYS = 365
 # The calendars futu-mcp offers (opend.enums.TradeDateMarket; NT: northbound Stock Connect,
 # ST: southbound).
 TradeDateMarketName = Literal["HK", "US", "CN", "NT", "ST"]
+# Whose date is "today" for each calendar (northbound Stock Connect: the mainland's; southbound:
+# Hong Kong's), as OpenD's span of served years turns over at its market's New Year.
+_CALENDAR_MARKET: dict[str, QotMarket] = {
+    "HK": QotMarket.HK,
+    "US": QotMarket.US,
+    "CN": QotMarket.SH,
+    "NT": QotMarket.SH,
+    "ST": QotMarket.HK,
+}
 
 
 class MarketStateArgs(ToolArgs):
@@ -47,10 +59,31 @@ class TradingDaysArgs(ToolArgs):
     end: Annotated[Day, Field(description="Up to this date, included (default today)")] = None
 
 
-async def _trading_days(call: Call, args: TradingDaysArgs) -> dict[str, Any]:
-    if args.market is None and args.code is None:
+def days_window(args: TradingDaysArgs) -> tuple[str, str]:
+    """(start, end) of a trading-days question, refused with `invalid argument` outside the
+    span OpenD serves (its "this year" is the calendar's market's)."""
+    if args.code:
+        market = parse_code(args.code).market
+    elif args.market:
+        market = _CALENDAR_MARKET[args.market]
+    else:
         raise invalid_argument("market", "give a market or a code")
-    start, end = window(args.start, args.end, TRADING_DAYS)
+    today = datetime.now(MARKET_TZ[market]).date()
+    start, end = window(args.start, args.end, TRADING_DAYS, today)
+    first, last = c2s.trade_date_span(today)
+    span = (
+        f"OpenD serves trading days from {first} to {last} only (1 January "
+        f"{c2s.TRADE_DATE_YEARS_BACK} years back to 31 December this year)"
+    )
+    if start < first.isoformat():
+        raise invalid_argument("start", f"{start} is too early: {span}")
+    if end > last.isoformat():
+        raise invalid_argument("end", f"{end} is too late: {span}")
+    return start, end
+
+
+async def _trading_days(call: Call, args: TradingDaysArgs) -> dict[str, Any]:
+    start, end = days_window(args)
     market = TradeDateMarket[args.market] if args.market else None
     code = parse_code(args.code) if args.code else None
     days = await call.client.request_trading_days(market, start, end, code)
@@ -80,9 +113,11 @@ TOOLS: tuple[ToolSpec, ...] = (
         title="Trading days",
         description=(
             "The trading days of a market's calendar between start and end (YYYY-MM-DD, "
-            f"default the {TRADING_DAYS} days up to today); weekends and exchange holidays are "
-            "left out, half days say MORNING or AFTERNOON. Answers 'is Monday a trading day in "
-            "Hong Kong?'. Returns {trading_days: [{time, trade_date_type}], start, end}."
+            f"default the {TRADING_DAYS} days up to today; OpenD serves from 1 January "
+            f"{c2s.TRADE_DATE_YEARS_BACK} years back to 31 December this year); weekends and "
+            "exchange holidays are left out, half days say MORNING or AFTERNOON. Answers 'is "
+            "Monday a trading day in Hong Kong?'. Returns {trading_days: [{time, "
+            "trade_date_type}], start, end}."
         ),
         args=TradingDaysArgs,
         output_schema=list_schema(

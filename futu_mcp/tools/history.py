@@ -62,9 +62,12 @@ def today() -> date:
     return datetime.now(LATEST_ZONE).date()
 
 
-def window(start: str | None, end: str | None, days: int) -> tuple[str, str]:
-    """(start, end) dates of a history question: `end` today, `start` `days` before `end`."""
-    last = date.fromisoformat(end) if end else today()
+def window(
+    start: str | None, end: str | None, days: int, until: date | None = None
+) -> tuple[str, str]:
+    """(start, end) dates of a history question: `end` today (`until`, else where it is
+    latest), `start` `days` before `end`."""
+    last = date.fromisoformat(end) if end else until or today()
     first = date.fromisoformat(start) if start else last - timedelta(days=days)
     if first > last:
         raise invalid_argument("start", f"{first} is after end {last}")

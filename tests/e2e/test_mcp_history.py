@@ -4,12 +4,15 @@ against the simulator's real accounts, its fee schedules and its exchange calend
 import math
 import subprocess
 import time
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from opend.codes import QotMarket
+from opend.protoids import ProtoId
 from opend.sim.exchange import reported_state
 from tests.conftest import console_script
 from tests.e2e.conftest import gateway_of, server_env, space_writes, stdio_client, wait_for
@@ -171,6 +174,57 @@ async def test_calendar_toolset_alone_and_the_tools_it_leaves_out(sim: Any, make
             "futu_no_such_tool", "futu_get_quote"
         )
         assert "futu_get_quote" in off.content[0].text
+
+
+async def test_trading_days_only_within_the_years_opend_serves(sim: Any, make_key: Any) -> None:
+    """OpenD serves 1 January ten years back to 31 December this year: the whole span works,
+    a day beyond either end (or an end before the start) is an `invalid argument` naming the
+    span, and OpenD is not asked."""
+    token = make_key("calendar", "qot:read")
+    year = datetime.now(ZoneInfo("Asia/Hong_Kong")).year
+    first, last = f"{year - 10}-01-01", f"{year}-12-31"
+    span = (
+        f"OpenD serves trading days from {first} to {last} only "
+        "(1 January 10 years back to 31 December this year)"
+    )
+    served = sim.sim.requests_seen
+    gateway = gateway_of(sim)
+    async with stdio_client(token, "--gateway", gateway, "--toolsets", "calendar") as client:
+        whole = await ok(
+            client, "futu_get_trading_days", {"market": "HK", "start": first, "end": last}
+        )
+        days = [d["time"][:10] for d in whole["trading_days"]]
+        # Weekdays only (at most 262 a year), less the holidays the simulator has tables for;
+        # the first within a week of New Year, the last in the week before it.
+        assert all(date.fromisoformat(d).weekday() < 5 for d in days)
+        assert 11 * 240 < len(days) == len(set(days)) <= 11 * 262
+        assert first <= days[0] <= f"{year - 10}-01-08" and f"{year}-12-24" <= days[-1] <= last
+        assert (whole["start"], whole["end"], whole["truncated"]) == (first, last, False)
+        asked = served[ProtoId.QOT_REQUEST_TRADE_DATE]
+        assert asked >= 1
+        beyond = {
+            "start": ({"market": "HK", "start": f"{year - 11}-12-31", "end": last}, "too early"),
+            "end": ({"code": "SH.600519", "start": first, "end": f"{year + 1}-01-01"}, "too late"),
+        }
+        for field, (args, why) in beyond.items():
+            assert await call(client, "futu_get_trading_days", args) == (
+                True,
+                f"invalid argument: {field}: {args[field]} is {why}: {span}",
+            )
+        # No start: 365 days before an end too far back (as the SDK) is too early as well.
+        old_end = date(year - 10, 6, 30)
+        assert await call(
+            client, "futu_get_trading_days", {"market": "US", "end": old_end.isoformat()}
+        ) == (
+            True,
+            f"invalid argument: start: {old_end - timedelta(days=365)} is too early: {span}",
+        )
+        backwards = {"market": "NT", "start": f"{year}-12-31", "end": f"{year}-12-01"}
+        assert await call(client, "futu_get_trading_days", backwards) == (
+            True,
+            f"invalid argument: start: {year}-12-31 is after end {year}-12-01",
+        )
+        assert served[ProtoId.QOT_REQUEST_TRADE_DATE] == asked
 
 
 def test_an_unknown_toolset_stops_the_server_naming_the_valid_ones() -> None:

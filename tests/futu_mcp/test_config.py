@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from futu_mcp.config import ConfigError, load_config, split_host_port
-from futu_mcp.http import transport_security
+from futu_mcp.hostcheck import transport_security
 
 
 def test_toml_then_flags_win(tmp_path: Path) -> None:
