@@ -23,6 +23,7 @@ from tests.conftest import console_script
 from tests.e2e.conftest import (
     INITIALIZE,
     HttpServer,
+    futucli,
     gateway_of,
     http_client,
     server_env,
@@ -64,17 +65,6 @@ def replicas(
             args += ["--keys-file", str(keys_file)]
         started.append(start(*args))
     return started[0], started[1]
-
-
-def futucli(*args: str) -> "subprocess.CompletedProcess[str]":
-    """Run `futucli ARGS` as a person would, with the test's keys.json."""
-    return subprocess.run(
-        [console_script("futucli"), *args],
-        capture_output=True,
-        text=True,
-        env=server_env(),
-        timeout=60,
-    )
 
 
 def intents(folder: Path) -> list[dict[str, Any]]:
