@@ -286,7 +286,7 @@ def rotate_key(
     """Give a key a new secret with the same policy; the old one stops working at once.
 
     With --ledger, the old kid's revocation is also recorded there (see revoke-key); if the
-    ledger cannot be reached, the command says which `revoke-kid` records it later.
+    ledger cannot be reached, the message gives the revoke-kid command that records it later.
     """
     from keystore.errors import KeystoreError
     from keystore.issuing import rotate_key as rotate
