@@ -116,7 +116,6 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "--session-idle-timeout",
         metavar="SECONDS",
-        type=float,
         help="HTTP: close a session after this long without a request (default 600)",
     )
     add(

@@ -7,6 +7,7 @@ message naming the flag or key.
 
 import difflib
 import ipaddress
+import math
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -106,11 +107,9 @@ def _convert(name: str, raw: Any) -> Any:
                 raise ValueError("expected a positive integer")
             return int(raw)
         if name == "session_idle_timeout":
-            if isinstance(raw, bool) or not 0 < float(raw) < float("inf"):
-                raise ValueError("expected a positive number of seconds")
-            return float(raw)
-        if name == "request_timeout":
             return _seconds(raw)
+        if name == "request_timeout":
+            return _seconds(raw, most=MAX_REQUEST_TIMEOUT)
         if name == "toolsets":
             # Imported here: the registry imports the toolspec, which imports mcp.
             from futu_mcp.tools.registry import parse_toolsets
@@ -136,14 +135,15 @@ def _convert(name: str, raw: Any) -> Any:
         raise ConfigError(f"{name}: {exc}") from None
 
 
-def _seconds(raw: Any) -> float:
-    """A request timeout: a number of seconds, more than 0 and at most MAX_REQUEST_TIMEOUT."""
-    why = f"expected seconds, more than 0 and at most {MAX_REQUEST_TIMEOUT:g}"
+def _seconds(raw: Any, most: float | None = None) -> float:
+    """A duration setting: a finite number of seconds, more than 0 and at most `most` (None: no
+    bound beyond finite). One helper, so every duration is checked and refused alike."""
+    why = "expected seconds, more than 0" + (f" and at most {most:g}" if most is not None else "")
     try:
         seconds = float(raw)
     except (TypeError, ValueError):
         raise ValueError(f"{why}, got {raw!r}") from None
-    if isinstance(raw, bool) or not 0 < seconds <= MAX_REQUEST_TIMEOUT:
+    if isinstance(raw, bool) or not (math.isfinite(seconds) and 0 < seconds <= (most or seconds)):
         raise ValueError(f"{why}, got {raw!r}")
     return seconds
 

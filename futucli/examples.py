@@ -91,6 +91,12 @@ EXAMPLES: dict[str, tuple[Example, ...]] = {
             "futucli rotate-key claude",
         ),
     ),
+    "futucli revoke-kid": (
+        _ex(
+            "Record the old kid a rotate-key --ledger could not (Redis was down)",
+            "futucli revoke-kid Q2bT9xKe --ledger redis://10.0.0.7:6379/0",
+        ),
+    ),
     "futucli ledger": (
         _ex("Who is near a cap: orders this minute, value today", "futucli ledger"),
         _ex(

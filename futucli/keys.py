@@ -1,4 +1,5 @@
-"""`futucli gen-key | list-keys | revoke-key | rotate-key`: the human side of the key store.
+"""`futucli gen-key | list-keys | revoke-key | rotate-key | revoke-kid`: the human side of the key
+store.
 
 Bad input is a usage error (exit 2) caught before anything is written; a failed operation
 (duplicate id, unusable keys.json) exits 1. The keystore and argon2 are imported inside the
@@ -43,6 +44,7 @@ def register(app: typer.Typer) -> None:
     app.command("list-keys")(list_keys)
     app.command("revoke-key")(revoke_key)
     app.command("rotate-key")(rotate_key)
+    app.command("revoke-kid")(revoke_kid)
 
 
 def gen_key(
@@ -272,7 +274,8 @@ def revoke_key(
     except KeystoreError as exc:
         _fail(str(exc))
     if ledger is not None:
-        _record_revocation(ledger, record.kid, f"futucli revoke-key {key_id} --ledger ...")
+        retry = _command("revoke-key", key_id, ledger_url=ledger_url, keys_file=keys_file)
+        _record_revocation(ledger, record.kid, retry)
 
 
 def rotate_key(
@@ -282,7 +285,8 @@ def rotate_key(
 ) -> None:
     """Give a key a new secret with the same policy; the old one stops working at once.
 
-    With --ledger, the old kid's revocation is also recorded there (see revoke-key).
+    With --ledger, the old kid's revocation is also recorded there (see revoke-key); if the
+    ledger cannot be reached, the message gives the revoke-kid command that records it later.
     """
     from keystore.errors import KeystoreError
     from keystore.issuing import rotate_key as rotate
@@ -298,7 +302,59 @@ def rotate_key(
         _fail(str(exc))
     _show_token(token, record, store.path, "Rotated")
     if ledger is not None and before is not None:
-        _record_revocation(ledger, before.kid, f"futucli revoke-key {key_id} --ledger ...")
+        # Not `revoke-key ID`: ID now names the new secret, which must keep working.
+        retry = _command("revoke-kid", before.kid, ledger_url=ledger_url, keys_file=keys_file)
+        _record_revocation(ledger, before.kid, retry)
+
+
+def revoke_kid(
+    kid: str = typer.Argument(
+        ..., metavar="KID", help="The kid to record, as rotate-key's message names it."
+    ),
+    ledger_url: str | None = LedgerOption,
+    keys_file: Path | None = KeysFileOption,
+) -> None:
+    """Record in the ledger that the token with this kid is revoked; keys.json is not changed.
+
+    When rotate-key --ledger cannot reach the ledger, it names this command with the old kid:
+    once that is recorded, replicas with a stale keys.json refuse the old token too. A kid that
+    a key not revoked still has is refused here: end that key with revoke-key.
+    """
+    from keystore.errors import KeystoreError
+    from keystore.paths import resolve_keys_file
+    from keystore.store import KeyStore
+    from keystore.tokens import is_kid
+
+    if not is_kid(kid):
+        raise typer.BadParameter("a kid is 8 letters and digits", param_hint="KID")
+    path = resolve_keys_file(keys_file)
+    try:
+        records = KeyStore(path).read().records
+    except KeystoreError as exc:
+        _fail(str(exc))
+    owner = next((r for r in records if r.kid == kid and r.revoked_at is None), None)
+    if owner is not None:
+        # Recorded, the key would be refused by replicas while keys.json calls it active.
+        revoke = _command("revoke-key", owner.id, ledger_url=ledger_url, keys_file=keys_file)
+        _fail(
+            f"kid {kid} is the current kid of key {owner.id}, which is not revoked: run `{revoke}`"
+        )
+    ledger = open_cli_ledger(ledger_url, path)
+    retry = _command("revoke-kid", kid, ledger_url=ledger_url, keys_file=keys_file)
+    _record_revocation(ledger, kid, retry, keys_json_updated=False)
+
+
+def _command(*words: str, ledger_url: str | None, keys_file: Path | None) -> str:
+    """The futucli command line that repeats a step with the same ledger and keys.json (the
+    URL has no password: open_cli_ledger refuses one on the command line)."""
+    import shlex
+
+    args = ["futucli", *words]
+    if ledger_url is not None:
+        args += ["--ledger", ledger_url]
+    if keys_file is not None:
+        args += ["--keys-file", str(keys_file)]
+    return shlex.join(args)
 
 
 def open_cli_ledger(url: str | None, keys_path: Path) -> "Ledger":
@@ -319,18 +375,20 @@ def open_cli_ledger(url: str | None, keys_path: Path) -> "Ledger":
         _fail(str(exc))
 
 
-def _record_revocation(ledger: "Ledger", kid: str, retry: str) -> None:
-    """Record a revoked kid in the shared ledger; keys.json already says it, so a failure
-    here is reported with the command that records it once the ledger is back."""
+def _record_revocation(
+    ledger: "Ledger", kid: str, retry: str, *, keys_json_updated: bool = True
+) -> None:
+    """Record a revoked kid in the shared ledger; a failure is reported with `retry`, the
+    command that records exactly this kid once the ledger is back."""
     from keystore.errors import KeystoreError
 
     try:
         ledger.record_revocation(kid)
     except KeystoreError as exc:
         _fail(
-            f"keys.json is updated, but the revocation of kid {kid} is NOT recorded in the "
-            f"ledger ({exc}); replicas with a stale keys.json still accept it: run `{retry}` "
-            "when the ledger is back"
+            ("keys.json is updated, but the" if keys_json_updated else "the")
+            + f" revocation of kid {kid} is NOT recorded in the ledger ({exc}); replicas with a "
+            f"stale keys.json still accept it: run `{retry}` when the ledger is back"
         )
     finally:
         ledger.close()

@@ -67,10 +67,15 @@ def new_kid() -> str:
     return b62encode(secrets.randbelow(62**KID_LEN), KID_LEN)
 
 
+def is_kid(text: str) -> bool:
+    """Whether `text` has a kid's form (8 base62 characters)."""
+    return _KID.fullmatch(text) is not None
+
+
 def generate_token(kid: str | None = None) -> tuple[str, str]:
     """A new token and its kid, from the `secrets` CSPRNG (32 bytes of secret)."""
     kid = kid if kid is not None else new_kid()
-    if not _KID.fullmatch(kid):
+    if not is_kid(kid):
         raise ValueError("a kid is 8 base62 characters")
     secret = b62encode(int.from_bytes(secrets.token_bytes(32), "big"), SECRET_LEN)
     body = f"{PREFIX}{kid}_{secret}"

@@ -648,3 +648,73 @@ class PriceReminderFreq(IntEnum):
     ALWAYS = 1
     ONCE_A_DAY = 2
     ONCE = 3
+
+
+class StockField(IntEnum):
+    """Qot_StockFilter.StockField: a stock screen's figures of today, SDK spelling. The stock
+    screen tool accepts these names and the simulator computes each; 1 and 2 (code and name)
+    cannot be screened on and are left out."""
+
+    CUR_PRICE = 3
+    CUR_PRICE_TO_HIGHEST52_WEEKS_RATIO = 4
+    CUR_PRICE_TO_LOWEST52_WEEKS_RATIO = 5
+    HIGH_PRICE_TO_HIGHEST52_WEEKS_RATIO = 6
+    LOW_PRICE_TO_LOWEST52_WEEKS_RATIO = 7
+    VOLUME_RATIO = 8
+    BID_ASK_RATIO = 9
+    LOT_PRICE = 10
+    MARKET_VAL = 11
+    PE_ANNUAL = 12
+    PE_TTM = 13
+    PB_RATE = 14
+    CHANGE_RATE_5MIN = 15
+    CHANGE_RATE_BEGIN_YEAR = 16
+    PS_TTM = 17
+    PCF_TTM = 18
+    TOTAL_SHARE = 19
+    FLOAT_SHARE = 20
+    FLOAT_MARKET_VAL = 21
+
+
+class AccumulateField(IntEnum):
+    """Qot_StockFilter.AccumulateField: figures over the last N trading days, SDK spelling."""
+
+    CHANGE_RATE = 1
+    AMPLITUDE = 2
+    VOLUME = 3
+    TURNOVER = 4
+    TURNOVER_RATE = 5
+
+
+class FinancialField(IntEnum):
+    """Qot_StockFilter.FinancialField: the basic figures of a report, SDK spelling except
+    NET_PROFIT_GROWTH, which the SDK misspells NET_PROFIX_GROWTH (the tool takes the word a
+    model would write). The SDK's further fields (ROIC, EBITDA, ...) are not served."""
+
+    NET_PROFIT = 1
+    NET_PROFIT_GROWTH = 2
+    SUM_OF_BUSINESS = 3
+    SUM_OF_BUSINESS_GROWTH = 4
+    NET_PROFIT_RATE = 5
+    GROSS_PROFIT_RATE = 6
+    DEBT_ASSET_RATE = 7
+    RETURN_ON_EQUITY_RATE = 8
+
+
+class FinancialQuarter(IntEnum):
+    """Qot_StockFilter.FinancialQuarter: which report a financial figure is of, SDK spelling."""
+
+    NONE = 0
+    ANNUAL = 1
+    FIRST_QUARTER = 2
+    INTERIM = 3
+    THIRD_QUARTER = 4
+    MOST_RECENT_QUARTER = 5
+
+
+class SortDir(IntEnum):
+    """Qot_StockFilter.SortDir, SDK spelling."""
+
+    NONE = 0
+    ASCEND = 1
+    DESCEND = 2

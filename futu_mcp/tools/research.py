@@ -13,6 +13,7 @@ from futu_mcp.tools.history import Day, window
 from futu_mcp.toolspec import ToolSpec
 from opend import c2s
 from opend.codes import QotMarket, parse_code
+from opend.enums import AccumulateField, FinancialField, FinancialQuarter, SortDir, StockField
 from opend.researchmodels import FilteredStock
 
 SCOPE = "qot:read"
@@ -21,50 +22,19 @@ MAX_FLOW_ROWS = 500
 PeriodTypeName = Literal["INTRADAY", "DAY", "WEEK", "MONTH"]
 _PERIOD = {"INTRADAY": 1, "DAY": 2, "WEEK": 3, "MONTH": 4}
 
-# Qot_StockFilter's fields by SDK name: (kind, number). Base figures are today's; accumulate
-# ones are over the last `days` trading days; financial ones are of a report (`quarter`).
-_BASE = (
-    "CUR_PRICE",
-    "CUR_PRICE_TO_HIGHEST52_WEEKS_RATIO",
-    "CUR_PRICE_TO_LOWEST52_WEEKS_RATIO",
-    "HIGH_PRICE_TO_HIGHEST52_WEEKS_RATIO",
-    "LOW_PRICE_TO_LOWEST52_WEEKS_RATIO",
-    "VOLUME_RATIO",
-    "BID_ASK_RATIO",
-    "LOT_PRICE",
-    "MARKET_VAL",
-    "PE_ANNUAL",
-    "PE_TTM",
-    "PB_RATE",
-    "CHANGE_RATE_5MIN",
-    "CHANGE_RATE_BEGIN_YEAR",
-    "PS_TTM",
-    "PCF_TTM",
-    "TOTAL_SHARE",
-    "FLOAT_SHARE",
-    "FLOAT_MARKET_VAL",
-)
-_ACCUMULATE = ("CHANGE_RATE", "AMPLITUDE", "VOLUME", "TURNOVER", "TURNOVER_RATE")
-_FINANCIAL = (
-    "NET_PROFIT",
-    "NET_PROFIT_GROWTH",
-    "SUM_OF_BUSINESS",
-    "SUM_OF_BUSINESS_GROWTH",
-    "NET_PROFIT_RATE",
-    "GROSS_PROFIT_RATE",
-    "DEBT_ASSET_RATE",
-    "RETURN_ON_EQUITY_RATE",
-)
-# StockField numbers start at 3 (1 and 2 are code and name, not screenable).
+# Qot_StockFilter's fields by SDK name: (kind, number), from the enums the simulator computes
+# too. Base figures are today's; accumulate ones are over the last `days` trading days;
+# financial ones are of a report (`quarter`).
 FILTER_FIELDS: dict[str, tuple[str, int]] = {
-    **{name: ("base", n) for n, name in enumerate(_BASE, start=3)},
-    **{name: ("accumulate", n) for n, name in enumerate(_ACCUMULATE, start=1)},
-    **{name: ("financial", n) for n, name in enumerate(_FINANCIAL, start=1)},
+    **{f.name: ("base", f.value) for f in StockField},
+    **{f.name: ("accumulate", f.value) for f in AccumulateField},
+    **{f.name: ("financial", f.value) for f in FinancialField},
 }
 _FIELD_NAMES = {value: name for name, value in FILTER_FIELDS.items()}
 FilterFieldName = Literal[tuple(FILTER_FIELDS)]  # type: ignore[valid-type]
-QuarterName = Literal["ANNUAL", "FIRST_QUARTER", "INTERIM", "THIRD_QUARTER", "MOST_RECENT_QUARTER"]
-_QUARTERS = ("ANNUAL", "FIRST_QUARTER", "INTERIM", "THIRD_QUARTER", "MOST_RECENT_QUARTER")
+QuarterName = Literal[  # type: ignore[valid-type]
+    tuple(q.name for q in FinancialQuarter if q is not FinancialQuarter.NONE)
+]
 MAX_CONDITIONS = 10
 
 
@@ -179,11 +149,11 @@ def _condition(cond: FilterCondition) -> dict[str, Any]:
     if cond.filter_max is not None:
         out["max"] = cond.filter_max
     if cond.sort:
-        out["sort"] = 1 if cond.sort == "ASCEND" else 2
+        out["sort"] = SortDir[cond.sort].value
     if kind == "accumulate":
         out["days"] = cond.days
     if kind == "financial":
-        out["quarter"] = _QUARTERS.index(cond.quarter) + 1
+        out["quarter"] = FinancialQuarter[cond.quarter].value
     return out
 
 

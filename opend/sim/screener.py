@@ -10,68 +10,12 @@ its isNoFilter is false, and percentages are in percent.
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from enum import IntEnum
 
 from opend.codes import QotMarket
-from opend.enums import SecurityType
+from opend.enums import AccumulateField, FinancialField, SecurityType, SortDir, StockField
 from opend.market_rules import MARKET_TZ
 from opend.sim.market import Bar, MarketData, noise
 from opend.sim.universe import PLATES, SECURITIES, SimSecurity, round_to_tick
-
-
-class StockField(IntEnum):
-    """Qot_StockFilter.StockField (the ones the simulator computes)."""
-
-    CUR_PRICE = 3
-    CUR_PRICE_TO_HIGHEST_52_WEEKS_RATIO = 4
-    CUR_PRICE_TO_LOWEST_52_WEEKS_RATIO = 5
-    HIGH_PRICE_TO_HIGHEST_52_WEEKS_RATIO = 6
-    LOW_PRICE_TO_LOWEST_52_WEEKS_RATIO = 7
-    VOLUME_RATIO = 8
-    BID_ASK_RATIO = 9
-    LOT_PRICE = 10
-    MARKET_VAL = 11
-    PE_ANNUAL = 12
-    PE_TTM = 13
-    PB_RATE = 14
-    CHANGE_RATE_5MIN = 15
-    CHANGE_RATE_BEGIN_YEAR = 16
-    PS_TTM = 17
-    PCF_TTM = 18
-    TOTAL_SHARE = 19
-    FLOAT_SHARE = 20
-    FLOAT_MARKET_VAL = 21
-
-
-class AccumulateField(IntEnum):
-    """Qot_StockFilter.AccumulateField: figures over the last N trading days."""
-
-    CHANGE_RATE = 1
-    AMPLITUDE = 2
-    VOLUME = 3
-    TURNOVER = 4
-    TURNOVER_RATE = 5
-
-
-class FinancialField(IntEnum):
-    """Qot_StockFilter.FinancialField (the basic ones the simulator keeps)."""
-
-    NET_PROFIT = 1
-    NET_PROFIT_GROWTH = 2
-    SUM_OF_BUSINESS = 3
-    SUM_OF_BUSINESS_GROWTH = 4
-    NET_PROFIT_RATE = 5
-    GROSS_PROFIT_RATE = 6
-    DEBT_ASSETS_RATE = 7
-    RETURN_ON_EQUITY_RATE = 8
-
-
-class SortDir(IntEnum):
-    """Qot_StockFilter.SortDir."""
-
-    NO = 0
-    ASCEND = 1
-    DESCEND = 2
 
 
 class FilterError(ValueError):
@@ -87,7 +31,7 @@ class Condition:
     low: float | None = None
     high: float | None = None
     filtering: bool = False  # OpenD filters only when isNoFilter is false
-    sort: SortDir = SortDir.NO
+    sort: SortDir = SortDir.NONE
     days: int = 0  # accumulate fields
     quarter: int = 0  # financial fields
 
@@ -190,17 +134,17 @@ class Screener:
         if field is StockField.CUR_PRICE:
             return price
         if field in (
-            StockField.CUR_PRICE_TO_HIGHEST_52_WEEKS_RATIO,
-            StockField.CUR_PRICE_TO_LOWEST_52_WEEKS_RATIO,
-            StockField.HIGH_PRICE_TO_HIGHEST_52_WEEKS_RATIO,
-            StockField.LOW_PRICE_TO_LOWEST_52_WEEKS_RATIO,
+            StockField.CUR_PRICE_TO_HIGHEST52_WEEKS_RATIO,
+            StockField.CUR_PRICE_TO_LOWEST52_WEEKS_RATIO,
+            StockField.HIGH_PRICE_TO_HIGHEST52_WEEKS_RATIO,
+            StockField.LOW_PRICE_TO_LOWEST52_WEEKS_RATIO,
         ):
             high52, low52 = data.year_range(sec, t)
             numerator = {
-                StockField.CUR_PRICE_TO_HIGHEST_52_WEEKS_RATIO: (price, high52),
-                StockField.CUR_PRICE_TO_LOWEST_52_WEEKS_RATIO: (price, low52),
-                StockField.HIGH_PRICE_TO_HIGHEST_52_WEEKS_RATIO: (day.high, high52),
-                StockField.LOW_PRICE_TO_LOWEST_52_WEEKS_RATIO: (day.low, low52),
+                StockField.CUR_PRICE_TO_HIGHEST52_WEEKS_RATIO: (price, high52),
+                StockField.CUR_PRICE_TO_LOWEST52_WEEKS_RATIO: (price, low52),
+                StockField.HIGH_PRICE_TO_HIGHEST52_WEEKS_RATIO: (day.high, high52),
+                StockField.LOW_PRICE_TO_LOWEST52_WEEKS_RATIO: (day.low, low52),
             }[field]
             return (numerator[0] - numerator[1]) / numerator[1] * 100
         if field is StockField.VOLUME_RATIO:
@@ -267,7 +211,7 @@ class Screener:
             FinancialField.SUM_OF_BUSINESS_GROWTH: f.revenue_growth * 100,
             FinancialField.NET_PROFIT_RATE: f.net_margin * 100,
             FinancialField.GROSS_PROFIT_RATE: f.gross_margin * 100,
-            FinancialField.DEBT_ASSETS_RATE: f.debt_assets * 100,
+            FinancialField.DEBT_ASSET_RATE: f.debt_assets * 100,
             FinancialField.RETURN_ON_EQUITY_RATE: f.eps_ttm / f.book_per_share * 100,
         }[field]
 
@@ -287,7 +231,7 @@ class Screener:
                 rows.append(Row(sec, values))
         rows.sort(key=lambda row: row.sec.code)
         for index, condition in enumerate(conditions):
-            if condition.sort is not SortDir.NO:
+            if condition.sort is not SortDir.NONE:
                 rows.sort(
                     key=lambda row: row.values[index], reverse=condition.sort is SortDir.DESCEND
                 )

@@ -100,6 +100,17 @@ def server_env(token: str | None = None) -> dict[str, str]:
     return env
 
 
+def futucli(*args: str) -> "subprocess.CompletedProcess[str]":
+    """Run `futucli ARGS` as a person would, with the test's keys.json."""
+    return subprocess.run(
+        [console_script("futucli"), *args],
+        capture_output=True,
+        text=True,
+        env=server_env(),
+        timeout=60,
+    )
+
+
 @asynccontextmanager
 async def stdio_client(
     token: str, *args: str, mode: str = "legacy", **client_kwargs: Any

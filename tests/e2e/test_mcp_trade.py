@@ -17,6 +17,7 @@ from opend.sim import DEFAULT_TRADE_PASSWORD
 from opend.sim.universe import SECURITIES
 from tests.conftest import console_script
 from tests.e2e.conftest import (
+    futucli,
     gateway_of,
     http_client,
     server_env,
@@ -126,15 +127,31 @@ async def test_a_real_order_while_trading_is_locked_says_how_to_unlock(
     assert not sim.state.orders
 
 
-async def test_a_client_that_cannot_ask_is_refused_with_the_fix(sim: Any, make_key: Any) -> None:
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_a_client_that_cannot_ask_is_refused_with_the_fix_and_audited_as_a_denial(
+    sim: Any, make_key: Any, tmp_path: Path, mode: str
+) -> None:
+    """A client that declares no elicitation (in either protocol era): the order is refused,
+    nothing is sent, and its audit line says so (deny, reason confirmation), in a chain that
+    `futucli audit verify` accepts."""
     unlock(sim)
     token = make_key("real-unattended", "qot:read,trade:real")
-    async with stdio_client(token, "--gateway", gateway_of(sim)) as client:
+    audit = tmp_path / "audit.jsonl"
+    args = ("--gateway", gateway_of(sim), "--audit-log", str(audit))
+    async with stdio_client(token, *args, mode=mode) as client:
         before = len(sim.state.orders)
         failed, text = await call(client, "futu_place_order", resting(trd_env="REAL"))
     assert failed
+    assert text.startswith("confirmation required but this MCP client cannot ask"), text
     assert "confirm_orders=real" in text and "--confirm-orders never" in text
     assert len(sim.state.orders) == before
+    lines = [json.loads(x) for x in audit.read_text().splitlines()]
+    assert [(x["tool"], x["phase"], x["decision"], x["reason"], x["error"]) for x in lines] == [
+        ("futu_place_order", "call", "deny", "confirmation", text)
+    ]
+    verify = futucli("audit", "verify", str(audit))
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "chain intact" in verify.stdout
 
 
 async def test_a_key_revoked_while_the_person_decides_sends_nothing(

@@ -4,6 +4,7 @@ The simulator's order book, the audit files and the ledger are the witnesses."""
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -22,6 +23,7 @@ from tests.conftest import console_script
 from tests.e2e.conftest import (
     INITIALIZE,
     HttpServer,
+    futucli,
     gateway_of,
     http_client,
     server_env,
@@ -160,13 +162,7 @@ async def test_a_revocation_reaches_a_replica_with_a_stale_keys_file(
     for url in (a.url, b.url):
         async with http_client(url, token) as client:
             await ok(client, "futu_get_quote", {"codes": "HK.00700"})
-    done = subprocess.run(
-        [console_script("futucli"), "revoke-key", "leaving", "--ledger", redis_server.url],
-        capture_output=True,
-        text=True,
-        env=server_env(),
-        timeout=60,
-    )
+    done = futucli("revoke-key", "leaving", "--ledger", redis_server.url)
     assert done.returncode == 0, done.stderr
     assert KeyStore(stale).read().by_id("leaving").revoked_at is None  # type: ignore[union-attr]
     # The promise is "within 1 s": the first request a second after the revocation is refused
@@ -174,6 +170,50 @@ async def test_a_revocation_reaches_a_replica_with_a_stale_keys_file(
     await anyio.sleep(1.0)
     for url in (a.url, b.url):
         assert await refusal_of(url, token) in ("key revoked", "401")
+
+
+async def test_a_rotation_while_redis_is_down_names_the_command_that_records_the_old_kid(
+    sim: Any, make_key: Any, http_server: Any, tmp_path: Path, keys_file: Path
+) -> None:
+    """rotate-key --ledger with Redis stopped: keys.json has the new secret, the old kid is not
+    in Redis, and the message names the command that records exactly that kid. Run once Redis
+    is back, it makes a replica with a stale keys.json refuse the old token, while the new one
+    keeps working (the key's id now names the new secret: revoking it would cut that off)."""
+    redis = RedisServer(tmp_path)
+    redis.start()
+    try:
+        old_token = make_key("rotating", TRADE)
+        stale = tmp_path / "stale" / "keys.json"  # replica b's own copy, never updated
+        stale.parent.mkdir(mode=0o700)
+        shutil.copy2(keys_file, stale)
+        a, b = replicas(http_server, sim, redis.url, tmp_path, keys_files=(None, stale))
+        redis.stop()
+        done = futucli("rotate-key", "rotating", "--ledger", redis.url)
+        assert done.returncode == 1, done.stderr
+        new_token = done.stdout.strip()
+        assert new_token.startswith("fc_") and new_token != old_token
+        assert "is NOT recorded in the ledger" in done.stderr
+        hinted = done.stderr.split("run `", 1)[1].split("`", 1)[0]
+        redis.start()  # same port, empty: the replicas reconnect on their own
+        for server in (a, b):
+            wait_for(lambda s=server: health(s)["ledger_up"], what="the ledger to be back")
+        # The gap the hinted command closes: b's stale keys.json still has the old secret.
+        assert await refusal_of(b.url, old_token) is None
+        program, *args = shlex.split(hinted)
+        assert program == "futucli", hinted
+        done = futucli(*args)
+        assert done.returncode == 0, done.stderr
+        await anyio.sleep(1.0)  # the promise: a revocation reaches every replica within 1 s
+        for url in (a.url, b.url):
+            assert await refusal_of(url, old_token) == "401"
+        async with http_client(a.url, new_token) as client:
+            await ok(client, "futu_get_quote", {"codes": "HK.00700"})
+            await ok(client, "futu_place_order", order())
+        shutil.copy2(keys_file, stale)  # b given the current keys.json: the new secret works there
+        async with http_client(b.url, new_token) as client:
+            await ok(client, "futu_get_quote", {"codes": "HK.00700"})
+    finally:
+        redis.stop()
 
 
 async def refusal_of(url: str, token: str) -> str | None:

@@ -11,6 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from futucli.app import app
+from keystore.hashing import TEST_ONLY_CHEAP_PARAMS
+from keystore.issuing import rotate_key
 from keystore.ledger import Ledger, SqliteLedger
 from keystore.paths import ledger_path
 from keystore.records import Limits, ValueLimit
@@ -119,17 +121,51 @@ def test_revoke_and_rotate_record_the_kid_in_the_ledger(
 def test_a_revocation_the_ledger_missed_says_how_to_record_it(
     keys_path: Path, tmp_path: Path
 ) -> None:
-    from tests.redisserver import RedisServer
-
     server = RedisServer(tmp_path)  # never started: nothing listens on its port
-    _, record = cheap_key(KeyStore(keys_path), "a")
+    store = KeyStore(keys_path)
+    _, record = cheap_key(store, "a")
+    _, old = cheap_key(store, "b")
     code, _, err = run("revoke-key", "a", "--ledger", server.url)
     assert code == 1
     assert f"revocation of kid {record.kid} is NOT recorded" in err
     assert "limit ledger unavailable" in err
-    assert "futucli revoke-key a --ledger" in err
+    assert f"run `futucli revoke-key a --ledger {server.url}` when" in err
     # keys.json says it all the same, and a second run (ledger back) records it.
     assert KeyStore(keys_path).read().by_id("a").revoked_at is not None  # type: ignore[union-attr]
+    # After a rotation the id names the new secret: the command records the old kid only.
+    code, out, err = run("rotate-key", "b", "--ledger", server.url)
+    assert code == 1
+    assert parse_token(out.strip()).kid != old.kid  # rotated all the same
+    assert f"revocation of kid {old.kid} is NOT recorded" in err
+    assert f"run `futucli revoke-kid {old.kid} --ledger {server.url}` when" in err
+    assert "revoke-key" not in err
+
+
+def test_revoke_kid_records_an_old_kid_and_refuses_a_live_one(
+    keys_path: Path, where: tuple[list[str], Ledger]
+) -> None:
+    store = KeyStore(keys_path)
+    _, old = cheap_key(store, "a")
+    flags, ledger = where
+    # Rotated without --ledger: only keys.json knew the old kid, and it no longer does.
+    _, rotated = rotate_key(store, "a", argon2_params=TEST_ONLY_CHEAP_PARAMS)
+    _, other = cheap_key(store, "b")
+    before = keys_path.read_bytes()
+    code, _, err = run("revoke-kid", old.kid, *flags)
+    assert code == 0, err
+    assert f"recorded the revocation of kid {old.kid}" in err
+    assert set(ledger.revoked_kids()) == {old.kid}
+    # A live key's kid is refused, naming the command that ends the key itself.
+    for kid, key_id in ((rotated.kid, "a"), (other.kid, "b")):
+        code, _, err = run("revoke-kid", kid, *flags)
+        assert code == 1
+        assert f"kid {kid} is the current kid of key {key_id}, which is not revoked" in err
+        assert f"futucli revoke-key {key_id}" in err
+    assert set(ledger.revoked_kids()) == {old.kid}
+    assert keys_path.read_bytes() == before  # revoke-kid never writes keys.json
+    for bad in ("short", "Q2bT9xK!", "Q2bT9xKeX"):
+        code, _, err = run("revoke-kid", bad, *flags)
+        assert code == 2 and "a kid is 8 letters and digits" in err
 
 
 def test_a_password_on_the_command_line_is_refused(keys_path: Path) -> None:

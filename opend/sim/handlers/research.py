@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from opend.codes import QotMarket
+from opend.enums import SortDir
 from opend.market_rules import MARKET_TZ
 from opend.protoids import ProtoId
 from opend.sim import ipo, rehab
@@ -24,7 +25,7 @@ from opend.sim.handlers.common import (
     security_of,
     wire_sec,
 )
-from opend.sim.screener import Condition, FilterError, SortDir
+from opend.sim.screener import Condition, FilterError
 from opend.sim.state import SimState
 from opend.sim.universe import SECURITIES, SimSecurity, owner_plates
 

@@ -2,28 +2,28 @@
 screen, corporate actions, watchlists and price reminders."""
 
 from datetime import date, timedelta
+from types import ModuleType
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from opend.codes import QotMarket
-from opend.enums import PriceReminderType, TickerDirect, UserSecurityGroupType
+from opend.enums import (
+    AccumulateField,
+    FinancialField,
+    FinancialQuarter,
+    PriceReminderType,
+    SortDir,
+    StockField,
+    TickerDirect,
+    UserSecurityGroupType,
+)
 from opend.sim import ipo, rehab, watchlists
 from opend.sim.capflow import CapitalFlows, order_class
 from opend.sim.derivatives import Derivatives
 from opend.sim.market import MarketData
-from opend.sim.screener import (
-    AccumulateField,
-    Condition,
-    FilterError,
-    FinancialField,
-    Screener,
-    SortDir,
-    StockField,
-    screen_universe,
-    truncate,
-)
+from opend.sim.screener import Condition, FilterError, Screener, screen_universe, truncate
 from opend.sim.universe import PLATES, SECURITIES, on_tick_grid, owner_plates
 
 T0 = 1_796_644_800.0  # 2026-12-07 12:00 UTC: 20:00 in HK, 07:00 in New York
@@ -102,7 +102,7 @@ _BASE = [
     StockField.VOLUME_RATIO,
     StockField.LOT_PRICE,
     StockField.CHANGE_RATE_BEGIN_YEAR,
-    StockField.CUR_PRICE_TO_HIGHEST_52_WEEKS_RATIO,
+    StockField.CUR_PRICE_TO_HIGHEST52_WEEKS_RATIO,
     StockField.FLOAT_MARKET_VAL,
 ]
 
@@ -166,11 +166,57 @@ def test_a_screen_returns_exactly_the_stocks_meeting_every_condition(
             if c.filtering:
                 assert c.low is None or v >= c.low
                 assert c.high is None or v <= c.high
-    sorting = next((i for i, c in enumerate(conditions) if c.sort is not SortDir.NO), None)
+    sorting = next((i for i, c in enumerate(conditions) if c.sort is not SortDir.NONE), None)
     if sorting is not None:
         keys = [r.values[sorting] for r in rows]
         descending = conditions[sorting].sort is SortDir.DESCEND
         assert keys == sorted(keys, reverse=descending)
+
+
+# The one name the tool (and opend.enums) spells unlike the SDK, whose name is a typo.
+SDK_SPELLING = {"NET_PROFIT_GROWTH": "NET_PROFIX_GROWTH"}
+SDK_OFFSET = {"base": 0, "accumulate": 100, "financial": 200}  # the SDK's one StockField
+
+
+def test_the_screen_tool_and_the_simulator_know_the_same_fields_by_the_sdk_names(
+    screener: Screener, ft: ModuleType
+) -> None:
+    """One field table serves both: every name futu_get_stock_filter's published schema accepts
+    is a figure the simulator computes, under the same name and number; the simulator computes
+    no other; and each name and number is the official SDK's."""
+    from futu_mcp.tools.registry import all_tools
+    from futu_mcp.tools.research import FILTER_FIELDS
+    from opend.sim import screener as sim
+
+    tool = next(t for t in all_tools() if t.name == "futu_get_stock_filter")
+    condition = tool.input_schema()["properties"]["filter_list"]["items"]["properties"]
+    accepted = set(condition["stock_field"]["enum"])
+    sec = SECURITIES["HK.00700"]
+    computed = set()
+    for kind in SDK_OFFSET:
+        for number in range(64):
+            try:
+                screener.value(sec, Condition(kind, number, days=5, quarter=1), T0)
+            except FilterError:
+                continue
+            computed.add((kind, number))
+    assert {FILTER_FIELDS[name] for name in accepted} == computed
+    sim_enums = {
+        "base": sim.StockField,
+        "accumulate": sim.AccumulateField,
+        "financial": sim.FinancialField,
+    }
+    assert {sim_enums[kind](number).name for kind, number in computed} == accepted
+    sdk_fields = ft.StockField().load_dic()
+    for name in accepted:
+        kind, number = FILTER_FIELDS[name]
+        assert sdk_fields[SDK_SPELLING.get(name, name)] == SDK_OFFSET[kind] + number, name
+    sdk_sorts = {"NONE" if k == "N/A" else k: v for k, v in ft.SortDir().load_dic().items()}
+    assert sdk_sorts == {d.name: d.value for d in sim.SortDir}
+    assert set(condition["sort"]["enum"]) == set(sdk_sorts) - {"NONE"}
+    quarters = {k: v for k, v in ft.FinancialQuarter().load_dic().items() if k != "N/A"}
+    assert set(condition["quarter"]["enum"]) == set(quarters)
+    assert quarters == {q.name: q.value for q in FinancialQuarter if q.value}
 
 
 def test_screen_values_agree_with_quotes(screener: Screener, market: MarketData) -> None:
