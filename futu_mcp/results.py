@@ -47,9 +47,12 @@ def plain(value: Any) -> Any:
     if kind in _ATOMS:
         return value
     if kind is dict:
-        return {k if type(k) is str else str(k): plain(v) for k, v in value.items()}
+        return {
+            k if type(k) is str else str(k): v if type(v) in _ATOMS else plain(v)
+            for k, v in value.items()
+        }
     if kind is list:
-        return [plain(v) for v in value]
+        return [v if type(v) in _ATOMS else plain(v) for v in value]
     if isinstance(value, Model) and type(value).to_dict is Model.to_dict:
         return model_dict(value)
     to_dict = getattr(value, "to_dict", None)
