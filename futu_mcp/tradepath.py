@@ -19,7 +19,7 @@ from typing import Any, Literal
 import anyio
 
 from futu_mcp.appstate import Call, trd_header
-from futu_mcp.confirm import ask, needs_confirmation
+from futu_mcp.confirm import NeedInput, ask, needs_confirmation
 from futu_mcp.errors import INTERNAL_ERROR, ToolFailure, gateway_error_text, invalid_argument
 from futu_mcp.toolspec import TRADE_SCOPES
 from opend.codes import TRD_MARKET_OF, QotMarket, Security
@@ -325,13 +325,31 @@ async def execute(
     sent = False
     try:
         if plan.kind != "cancel" and needs_confirmation(call.key.confirm_orders, plan.trd_env):
-            answer = await ask(
-                call.ctx,
-                plan.summary(),
-                key_id=call.key.id,
-                confirm_orders=call.key.confirm_orders,
-                stateless=state.config.stateless,
-            )
+            try:
+                answer = await ask(
+                    call.ctx,
+                    plan.summary(),
+                    key_id=call.key.id,
+                    confirm_orders=call.key.confirm_orders,
+                    stateless=state.config.stateless,
+                )
+            except NeedInput:
+                # A 2026-07-28 client carries the question to the person and calls again with
+                # the answer (audited then); this round is a call too, so it has its line, even
+                # if no answer ever comes.
+                call.audited = True
+                await state.audit_write(
+                    {
+                        **base,
+                        "phase": "call",
+                        "decision": "ask",
+                        "reason": "confirmation",
+                        "order": plan.describe(),
+                        "latency_ms": _ms(started),
+                    },
+                    fsync=False,
+                )
+                raise
             if answer != "accept":
                 call.audited = True
                 await state.audit_write(

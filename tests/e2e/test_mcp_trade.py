@@ -154,6 +154,49 @@ async def test_a_client_that_cannot_ask_is_refused_with_the_fix_and_audited_as_a
     assert "chain intact" in verify.stdout
 
 
+async def test_the_2026_question_round_is_audited_even_if_never_answered(
+    sim: Any, make_key: Any, tmp_path: Path
+) -> None:
+    """A 2026-07-28 client gets the confirmation as an InputRequiredResult and calls again with
+    the answer: the question round has its own audit line (decision ask), before the order's
+    intent and result lines; a client that never comes back leaves that line alone, and
+    nothing is sent."""
+    token = make_key("asked", "qot:read,trade:simulate", confirm_orders="all")
+    audit = tmp_path / "audit.jsonl"
+    asked: list[str] = []
+
+    async def accept_once_then_never_answer(ctx: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        if len(asked) == 1:
+            return ElicitResult(action="accept", content={"confirm": True})
+        await anyio.Event().wait()  # the person walked away
+        raise AssertionError("unreachable")
+
+    args = ("--gateway", gateway_of(sim), "--audit-log", str(audit))
+    callback = accept_once_then_never_answer
+    async with stdio_client(token, *args, mode="auto", elicitation_callback=callback) as client:
+        placed = await ok(client, "futu_place_order", resting())
+        before = len(sim.state.orders)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(call, client, "futu_place_order", resting())
+            with anyio.fail_after(10):
+                while len(asked) < 2:
+                    await anyio.sleep(0.02)
+            tg.cancel_scope.cancel()
+        assert len(sim.state.orders) == before
+    lines = [json.loads(x) for x in audit.read_text().splitlines()]
+    assert [(x["phase"], x["decision"], x["reason"]) for x in lines] == [
+        ("call", "ask", "confirmation"),
+        ("intent", "allow", None),
+        ("result", "allow", None),
+        ("call", "ask", "confirmation"),
+    ]
+    assert lines[2]["result"]["order_id"] == placed["order_id"]
+    assert lines[0]["order"]["code"] == "HK.00700"
+    verify = futucli("audit", "verify", str(audit))
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
 async def test_a_key_revoked_while_the_person_decides_sends_nothing(
     sim: Any, make_key: Any, keys_file: Path, tmp_path: Path
 ) -> None:
