@@ -291,32 +291,26 @@ async def execute(
         # Fail closed: no shared count, no order (refused and audited like any denial).
         decision = Decision(False, "ledger_unavailable", str(exc))
     if not decision.allowed:
-        call.audited = True
-        await state.audit_write(
-            {
-                **base,
-                "phase": "call",
-                "decision": "deny",
-                "reason": decision.reason or "policy",
-                "error": decision.message,
-                "order": plan.describe(),
-                "latency_ms": _ms(started),
-            },
+        await _audit_call(
+            call,
+            base,
+            plan,
+            started,
+            decision="deny",
+            reason=decision.reason or "policy",
+            error=decision.message,
             fsync=True,
         )
         call.deny(decision)
     if dry_run:
-        call.audited = True
-        await state.audit_write(
-            {
-                **base,
-                "phase": "call",
-                "decision": "allow",
-                "reason": None,
-                "result": {"dry_run": True},
-                "order": plan.describe(),
-                "latency_ms": _ms(started),
-            },
+        await _audit_call(
+            call,
+            base,
+            plan,
+            started,
+            decision="allow",
+            reason=None,
+            result={"dry_run": True},
             fsync=False,
         )
         return {"dry_run": True, "sent": False, "checks": "passed", **plan.describe()}
@@ -337,48 +331,33 @@ async def execute(
                 # A 2026-07-28 client carries the question to the person and calls again with
                 # the answer (audited then); this round is a call too, so it has its line, even
                 # if no answer ever comes.
-                call.audited = True
-                await state.audit_write(
-                    {
-                        **base,
-                        "phase": "call",
-                        "decision": "ask",
-                        "reason": "confirmation",
-                        "order": plan.describe(),
-                        "latency_ms": _ms(started),
-                    },
-                    fsync=False,
+                await _audit_call(
+                    call, base, plan, started, decision="ask", reason="confirmation", fsync=False
                 )
                 raise
             if answer != "accept":
-                call.audited = True
-                await state.audit_write(
-                    {
-                        **base,
-                        "phase": "call",
-                        "decision": "declined",
-                        "reason": answer,
-                        "error": "confirmation declined",
-                        "order": plan.describe(),
-                        "latency_ms": _ms(started),
-                    },
+                await _audit_call(
+                    call,
+                    base,
+                    plan,
+                    started,
+                    decision="declined",
+                    reason=answer,
+                    error="confirmation declined",
                     fsync=True,
                 )
                 raise ToolFailure("confirmation declined", "declined", decision="declined")
             # The question may have been open for minutes: the key must still be good now.
             status = _key_status_now(call)
             if status != "active":
-                call.audited = True
-                await state.audit_write(
-                    {
-                        **base,
-                        "phase": "call",
-                        "decision": "deny",
-                        "reason": status,
-                        "error": f"key {status}",
-                        "order": plan.describe(),
-                        "latency_ms": _ms(started),
-                    },
+                await _audit_call(
+                    call,
+                    base,
+                    plan,
+                    started,
+                    decision="deny",
+                    reason=status,
+                    error=f"key {status}",
                     fsync=True,
                 )
                 raise ToolFailure(f"key {status}", status)
@@ -549,6 +528,34 @@ async def _error_text(call: Call, exc: BaseException) -> str:
     if isinstance(exc, OpenDError):
         return await gateway_error_text(call.client, exc)
     return INTERNAL_ERROR
+
+
+async def _audit_call(
+    call: Call,
+    base: dict[str, Any],
+    plan: OrderPlan,
+    started: float,
+    *,
+    decision: str,
+    reason: str | None,
+    fsync: bool,
+    **fields: Any,
+) -> None:
+    """The one audit line of a trade call that sends nothing (refused, dry run, asked,
+    declined): its decision and why, with the order it was about."""
+    call.audited = True
+    await call.state.audit_write(
+        {
+            **base,
+            "phase": "call",
+            "decision": decision,
+            "reason": reason,
+            **fields,
+            "order": plan.describe(),
+            "latency_ms": _ms(started),
+        },
+        fsync=fsync,
+    )
 
 
 def _ms(started: float) -> float:
