@@ -218,3 +218,78 @@ def test_every_unusable_line_gets_an_error_reply_and_serving_goes_on(tmp_path: P
         proc.kill()
         proc.wait()
         proc.stderr.close()
+
+
+ENVELOPE = {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+    "io.modelcontextprotocol/clientCapabilities": {},
+}
+
+
+def enveloped(msg_id: int, method: str, params: dict[str, Any] | None = None) -> bytes:
+    """A 2026-07-28 request: its protocol version, client and capabilities in `_meta`."""
+    return line(msg_id, method, {**(params or {}), "_meta": ENVELOPE})
+
+
+def test_a_handshake_connection_refuses_requests_of_the_2026_era(tmp_path: Path) -> None:
+    """The first request picks the era (here `initialize`, after a notification that is kept
+    for the serving loop); a later enveloped request is refused as the SDK's dual-era loop
+    refuses it, and serving goes on."""
+    proc = spawn(tmp_path, subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(line(None, "notifications/cancelled", {"requestId": 99}) + INIT)
+        proc.stdin.flush()
+        assert read_reply(proc.stdout, 1)["result"]["serverInfo"]["name"] == "noisy"
+        proc.stdin.write(line(None, "notifications/initialized") + enveloped(2, "tools/list"))
+        proc.stdin.flush()
+        refused = read_reply(proc.stdout, 2)["error"]
+        assert refused["code"] == -32600 and "handshake protocol era" in refused["message"]
+        proc.stdin.write(line(3, "tools/call", {"name": "noisy", "arguments": {"size": 2}}))
+        proc.stdin.flush()
+        assert read_reply(proc.stdout, 3)["result"]["structuredContent"] == {"result": "xx"}
+        proc.stdin.close()
+        assert proc.wait(DEADLINE) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stderr.close()  # type: ignore[union-attr]
+
+
+def test_a_2026_connection_is_served_without_the_handshake(tmp_path: Path) -> None:
+    """An enveloped first request opens a 2026-07-28 connection: its requests are answered
+    with no `initialize`, and an `initialize` on it is refused."""
+    proc = spawn(tmp_path, subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(enveloped(1, "tools/list"))
+        proc.stdin.flush()
+        tools = read_reply(proc.stdout, 1)["result"]["tools"]
+        assert [t["name"] for t in tools] == ["noisy"]
+        proc.stdin.write(enveloped(2, "tools/call", {"name": "noisy", "arguments": {"size": 4}}))
+        proc.stdin.flush()
+        assert read_reply(proc.stdout, 2)["result"]["structuredContent"] == {"result": "xxxx"}
+        proc.stdin.write(INIT)
+        proc.stdin.flush()
+        assert read_reply(proc.stdout, 1)["error"]["code"] == -32022
+        proc.stdin.close()
+        assert proc.wait(DEADLINE) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stderr.close()  # type: ignore[union-attr]
+
+
+def test_a_client_that_leaves_before_any_request_ends_the_server(tmp_path: Path) -> None:
+    proc = spawn(tmp_path, subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(line(None, "notifications/initialized"))
+        proc.stdin.close()
+        assert proc.wait(DEADLINE) == 0
+        assert proc.stdout.read() == b"AFTER\n"
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stderr.close()  # type: ignore[union-attr]
