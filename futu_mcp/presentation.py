@@ -147,45 +147,49 @@ def present(value: Any, market: QotMarket | None = None) -> Any:
 
     This runs on every value of every result, so a row is copied whole and only its shaped
     fields (known from its field names, worked out once per set of names) and its nested
-    rows are visited, not each of its values."""
+    rows are visited, not each of its values. A shape leaves a value of another type as it
+    is (a nested row under a shaped name has been presented already)."""
     kind = type(value)
     if kind is list:
         return [present(v, market) for v in value]
     if kind is not dict:
         return value
-    market = _market_of(value.get("code")) or market
+    code = value.get("code")
+    if type(code) is str:
+        market = _MARKETS.get(code.partition(".")[0], market)
     out = dict(value)
     kinds = set(map(type, value.values()))
     if dict in kinds or list in kinds:
         for name, field in value.items():
             if type(field) is dict or type(field) is list:
                 out[name] = present(field, market)
-    for name in _shaped_names(value):
-        field = out[name]
-        if type(field) is not dict and type(field) is not list:
-            out[name] = _SHAPES[name](field, market)
+    for name, shape in _shapes_of(value):
+        out[name] = shape(out[name], market)
     return out
 
 
-# A row's field names (in order) → those of them that have a shape; results have few layouts.
-_shaped: dict[tuple[str, ...], tuple[str, ...]] = {}
+# A row's field names (in order) → its shaped fields and their shapes; results have few layouts.
+_layouts: dict[tuple[str, ...], tuple[tuple[str, "Shape"], ...]] = {}
 _LAYOUTS_KEPT = 1024
 
 
-def _shaped_names(row: dict[str, Any]) -> tuple[str, ...]:
+def _shapes_of(row: dict[str, Any]) -> tuple[tuple[str, "Shape"], ...]:
     names = tuple(row)
-    found = _shaped.get(names)
+    found = _layouts.get(names)
     if found is None:
-        if len(_shaped) >= _LAYOUTS_KEPT:
-            _shaped.clear()
-        found = _shaped[names] = tuple(name for name in names if name in _SHAPES)
+        if len(_layouts) >= _LAYOUTS_KEPT:
+            _layouts.clear()
+        found = _layouts[names] = tuple((name, _SHAPES[name]) for name in names if name in _SHAPES)
     return found
+
+
+_MARKETS: dict[str, QotMarket] = dict(QotMarket.__members__)
 
 
 def _market_of(code: Any) -> QotMarket | None:
     if not isinstance(code, str):
         return None
-    return QotMarket.__members__.get(code.partition(".")[0])
+    return _MARKETS.get(code.partition(".")[0])
 
 
 def _places(price: float, market: QotMarket | None) -> int:
@@ -283,7 +287,8 @@ def _offset(market: QotMarket, text: str) -> str | None:
     return offset
 
 
-_SHAPES: dict[str, Callable[[Any, QotMarket | None], Any]] = {
+Shape = Callable[[Any, QotMarket | None], Any]
+_SHAPES: dict[str, Shape] = {
     **dict.fromkeys(PRICE_FIELDS, _price),
     **dict.fromkeys(AVERAGE_FIELDS, _average),
     **dict.fromkeys(MONEY_FIELDS, _money),
