@@ -352,3 +352,29 @@ async def test_a_stdio_key_revoked_mid_session_is_refused_on_the_next_call(
         before = len(sim.state.orders)
         assert await call(client, "futu_place_order", resting()) == (True, "key revoked")
         assert len(sim.state.orders) == before
+
+
+def test_both_transports_serve_on_uvloop(make_key: Any, http_server: Any) -> None:
+    """The measured choice of event loop (futu_mcp/cli.py): a serving process, stdio or HTTP,
+    has uvloop's loop mapped in (anyio loads it only to run on it)."""
+    token = make_key("loop", "qot:read")
+    proc = subprocess.Popen(
+        [FUTU_MCP, "--gateway", "127.0.0.1:1"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=server_env(token),
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(json.dumps(INITIALIZE) + "\n")
+        proc.stdin.flush()
+        assert json.loads(proc.stdout.readline())["id"] == 1
+        assert "/uvloop/" in Path(f"/proc/{proc.pid}/maps").read_text()
+    finally:
+        proc.stdin.close()
+        proc.wait(30)
+        proc.stdout.close()
+    server = http_server("--gateway", "127.0.0.1:1")
+    assert "/uvloop/" in Path(f"/proc/{server.proc.pid}/maps").read_text()
