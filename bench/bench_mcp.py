@@ -7,7 +7,13 @@ own scratch venv with `mcp<2`) against the same simulated OpenD, which speaks pr
 The round-trip goal is judged on `futu_get_positions`, a tool that really asks OpenD (the
 account list, kept 30 s, then the positions): our OpenD client alone makes the same requests in
 the same rounds (the hop), and the server's overhead is (positions call - hop) / echo call, goal
-<= 1.0 over stdio. Wall time on a loaded machine mostly measures the scheduler (the positions
+<= 1.0 over stdio. The hop is measured twice. Back to back, OpenD never idles and answers
+faster than it does inside a tool call, where it idles while the server does the rest of the
+call; so the goal's hop is paced: each request waits as long as the rest of a positions call
+took in that round (the round's positions median minus its back-to-back hop). Still a low
+estimate: perf_counter marks in the server put the same request and its decoding at 0.47 ms,
+against 0.40 ms paced and 0.30 ms back to back. Both hops, and the overhead with each, are
+printed. Wall time on a loaded machine mostly measures the scheduler (the positions
 call wakes four processes in turn, echo two), so the CPU each side spends per call is printed
 too. The `futu_get_quote` figures (stdio, and the HTTP round trip and calls/s)
 are a cached quote, answered from OpenD's pushes without a request, and labelled so.
@@ -416,11 +422,14 @@ async def paper_account(port: int) -> int:
     )
 
 
-async def gateway_hop(port: int, acc_id: int, calls: int) -> tuple[list[float], float]:
+async def gateway_hop(
+    port: int, acc_id: int, calls: int, pace: float = 0.0
+) -> tuple[list[float], float]:
     """Seconds of the OpenD requests under one futu_get_positions call (the account list, then
-    the account's positions per market), made by our client alone; and the CPU seconds the
-    calls after the first took. The client keeps the account list as the server's does, so
-    after the first call only the positions are asked, as in the server."""
+    the account's positions per market), made by our client alone, each after `pace` seconds
+    idle; and the CPU seconds the calls after the first took. The client keeps the account
+    list as the server's does, so after the first call only the positions are asked, as in
+    the server."""
     from futu_mcp.appstate import trd_header
     from opend.client import OpenDClient
 
@@ -430,6 +439,8 @@ async def gateway_hop(port: int, acc_id: int, calls: int) -> tuple[list[float], 
         for i in range(calls + 1):
             if i == 1:
                 cpu = time.process_time()
+            if pace:
+                await anyio.sleep(pace)
             t = time.perf_counter()
             accounts = await client.get_acc_list()
             acc = next(a for a in accounts if a.acc_id == acc_id)
@@ -563,7 +574,7 @@ def main() -> None:
             audited.call(*quote)
             timed_calls(base, *echo, 10)
             stdio, cached, with_audit = Comparison("ms"), Comparison("ms"), Comparison("ms")
-            hop = Series()
+            hop, paced = Series(), Series()
             # CPU time per call (ms), which a busy machine does not inflate as it does wall time:
             # the server's for positions and for echo, this process's for the hop.
             cpu: dict[str, float] = {"positions": 0.0, "echo": 0.0, "hop": 0.0}
@@ -584,19 +595,24 @@ def main() -> None:
                 samples, hop_cpu = anyio.run(gateway_hop, port, acc_id, plan.stdio_calls)
                 hop.samples.extend(s * 1000 for s in samples)
                 cpu["hop"] += hop_cpu
+                rest = statistics.median(stdio.ours.samples[-plan.stdio_calls :]) - hop.median
+                samples, _ = anyio.run(gateway_hop, port, acc_id, plan.stdio_calls, rest / 1000)
+                paced.samples.extend(s * 1000 for s in samples)
                 alternate(1, lambda: ms(ours, quote), lambda: ms(base, echo), cached, first=i)
                 alternate(
                     1, lambda: ms(audited, positions), lambda: ms(base, echo), with_audit, first=i
                 )
             for proc in (ours, audited, base):
                 proc.close()
-            overhead = (stdio.ours.median - hop.median) / stdio.base.median
+            overhead = (stdio.ours.median - paced.median) / stdio.base.median
+            back_to_back = (stdio.ours.median - hop.median) / stdio.base.median
             goals.append(
                 info_line(
                     "server overhead (stdio)",
-                    f"(positions {stdio.ours.median:.3f} ms - OpenD hop {hop.median:.3f} ms) / "
-                    f"echo {stdio.base.median:.3f} ms = {overhead:.2f}x goal <= 1.0x "
-                    f"{'met' if overhead <= 1.0 else 'MISSED'}",
+                    f"(positions {stdio.ours.median:.3f} ms - paced OpenD hop {paced.median:.3f} "
+                    f"ms) / echo {stdio.base.median:.3f} ms = {overhead:.2f}x goal <= 1.0x "
+                    f"{'met' if overhead <= 1.0 else 'MISSED'} (hop back to back "
+                    f"{hop.median:.3f} ms: {back_to_back:.2f}x)",
                 )
             )
             goals.append(goal_line("round trip positions/echo (stdio)", stdio))
@@ -614,6 +630,7 @@ def main() -> None:
                 info_line(
                     "OpenD hop alone (our client)",
                     f"the tool's requests (the account list is kept 30 s, so: positions): "
+                    f"paced median {paced.median:.3f} ms p90 {paced.p90:.3f} ms; back to back "
                     f"median {hop.median:.3f} ms p90 {hop.p90:.3f} ms",
                 )
             )
@@ -625,7 +642,7 @@ def main() -> None:
                     "  positions, --audit-log on",
                     f"{with_audit.ours.median:.3f} ms (p90 {with_audit.ours.p90:.3f}) vs echo "
                     f"{with_audit.base.median:.3f} ms; overhead "
-                    f"{(with_audit.ours.median - hop.median) / with_audit.base.median:.2f}x",
+                    f"{(with_audit.ours.median - paced.median) / with_audit.base.median:.2f}x",
                 )
             )
 
