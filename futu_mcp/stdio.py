@@ -11,8 +11,8 @@ per message. For the same reason the client's first request is looked at here, n
 own after that request picked the protocol era. A handshake (2025) connection, what today's
 clients open, is served by the SDK's public `serve_loop` reading our stream directly, with the
 dual-era loop's one rule kept (a request carrying the 2026-07-28 envelope on it is refused,
-`-32600`); a 2026-07-28 connection goes to the dual-era loop as before. Measured: 85 µs wall,
-0.15 ms server CPU less per call (bench/bench_mcp.py's positions call is about 1.3 ms).
+`-32600`); a 2026-07-28 connection goes to the dual-era loop as before. Measured on
+bench/bench_mcp.py's positions call (about 1.3 ms): 47 µs wall and 0.1 ms server CPU less.
 
 The SDK also answers nothing to a line it cannot use. Here a line that is not JSON gets a
 JSON-RPC `-32700` reply (`id: null`), a JSON value that is not a JSON-RPC message `-32600`
