@@ -444,15 +444,17 @@ def max_trd_qtys(
     price: float,
     order_id: str | None = None,
 ) -> Body:
-    """Trd_GetMaxTrdQtys: how much an order of this type and price could buy or sell (OpenD
-    wants a price even for a market order). With `order_id`, for modifying that order."""
+    """Trd_GetMaxTrdQtys: how much an order of this type and price could buy or sell. OpenD
+    wants a price even for a market order, which has none: 0 is sent for it, and OpenD works
+    from the market. With `order_id`, for modifying that order."""
     if order_type is OrderType.NONE:
         raise ValueError("order_type must be given")
+    check = _non_negative if order_type is OrderType.MARKET else _positive
     body: Body = {
         "header": acc.to_wire(),
         "orderType": int(order_type),
         "code": code.code,
-        "price": _positive("price", price),
+        "price": check("price", price),
         "secMarket": int(SEC_MARKET_OF[code.market]),
         "adjustPrice": False,
     }

@@ -130,6 +130,11 @@ async def test_max_trd_qtys_is_what_place_order_then_accepts_and_refuses(
         assert (await ok(client, "futu_get_max_trd_qtys", question))["max_cash_buy"] == 0
         space_writes(sim)
         await ok(client, "futu_cancel_order", {"order_id": placed["order_id"]})
+        # A market order has no price: OpenD works from the ask, above the resting limit.
+        market = await ok(
+            client, "futu_get_max_trd_qtys", {"code": order["code"], "order_type": "MARKET"}
+        )
+        assert "price" not in market and 0 < market["max_cash_buy"] <= most
         # A real HK account is a margin account: margin buys more than cash.
         margin = await ok(client, "futu_get_max_trd_qtys", {**question, **REAL})
         assert margin["acc_id"] == str(REAL_HK)

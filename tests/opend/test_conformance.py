@@ -226,6 +226,11 @@ REQUESTS: list[tuple[int, str, dict[str, Any]]] = [
         "max qtys to modify",
         c2s.max_trd_qtys(ACC, OrderType.MARKET, HK, 500.0, "5870123456789"),
     ),
+    (
+        ProtoId.TRD_GET_MAX_TRD_QTYS,
+        "max qtys at market (price 0)",
+        c2s.max_trd_qtys(ACC, OrderType.MARKET, HK, 0.0),
+    ),
     (ProtoId.TRD_GET_ORDER_FEE, "order fees", c2s.order_fee(ACC, ["FT1234ABCD", "FT99"])),
     (ProtoId.TRD_GET_MARGIN_RATIO, "margin ratios", c2s.margin_ratio(ACC, [HK, US])),
     (
@@ -343,6 +348,7 @@ def test_every_protocol_the_client_sends_is_covered() -> None:
         (lambda: c2s.history_order_fill_list(ACC, "yesterday"), "YYYY-MM-DD"),
         (lambda: c2s.max_trd_qtys(ACC, OrderType.NONE, HK, 1.0), "order_type"),
         (lambda: c2s.max_trd_qtys(ACC, OrderType.NORMAL, HK, 0), "price must be a positive"),
+        (lambda: c2s.max_trd_qtys(ACC, OrderType.MARKET, HK, -1), "price must be zero or more"),
         (lambda: c2s.order_fee(ACC, []), "at least one order id"),
         (lambda: c2s.order_fee(ACC, ["FT1", " "]), "none empty"),
         (lambda: c2s.margin_ratio(ACC, [HK] * 101), "between 1 and 100"),

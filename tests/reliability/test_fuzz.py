@@ -1,11 +1,13 @@
-"""Hypothesis fuzzing of every tool's arguments through a real MCP client over HTTP.
+"""Hypothesis fuzzing of every tool's arguments, every toolset's, through a real MCP client over
+HTTP.
 
 Strategies come from each tool's inputSchema as the client receives it in tools/list (so a
 schema change is fuzzed as published), mixed with the sim's real codes, accounts and order ids
 so calls get past validation, and with hostile values: huge strings, wrong types, unknown and
 missing names, NaN and infinities, negatives, 2^63, odd unicode. Every call must end as a
 result (which the client checks against the tool's outputSchema) or as `invalid argument: ...`
-or `gateway error: ...`; never an internal error, a protocol error, a hang or a dead server.
+or `gateway error: ...`; never an internal error, a protocol error, a hang or a dead server. No
+result may hold an integer a JavaScript client would round (past 2^53): ids are strings.
 """
 
 import json
@@ -22,7 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from futu_mcp.audit import verify_file
+from futu_mcp.config import DEFAULT_TOOLSETS
 from futu_mcp.errors import INTERNAL_ERROR
+from futu_mcp.tools.registry import all_tools, toolset_names
 from opend.sim.universe import PLATES, SECURITIES
 from tests.e2e.conftest import gateway_of, http_client, wait_for
 from tests.e2e.test_mcp_tools import ALL_SCOPES
@@ -148,10 +152,26 @@ def _shown(args: dict[str, Any]) -> str:
     return text if len(text) < 500 else text[:500] + "..."
 
 
-def fuzz(portal: BlockingPortal, client: Any, sim: Any, examples: int) -> Counter[str]:
-    """Run `examples` fuzzed calls over tools/list; returns how the calls ended."""
-    tools = {t.name: t for t in portal.call(client.list_tools).tools}
-    assert len(tools) == 19
+def unsafe_integers(value: Any, path: str = "") -> list[str]:
+    """Where `value` holds an integer past 2^53, which a JavaScript client rounds."""
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in unsafe_integers(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in unsafe_integers(v, f"{path}[{i}]")]
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+        return [f"{path} = {value}"]
+    return []
+
+
+def fuzz(
+    portal: BlockingPortal, client: Any, sim: Any, examples: int, toolsets: frozenset[str]
+) -> Counter[str]:
+    """Run `examples` fuzzed calls over the tools of `toolsets` in tools/list; returns how the
+    calls ended."""
+    listed = portal.call(client.list_tools).tools
+    sets = {t.name: t.toolset for t in all_tools()}
+    tools = {t.name: t for t in listed if sets[t.name] in toolsets}
+    assert sorted(tools) == sorted(n for n, toolset in sets.items() if toolset in toolsets)
     known = Known(sim)
     outcomes: Counter[str] = Counter()
 
@@ -169,6 +189,7 @@ def fuzz(portal: BlockingPortal, client: Any, sim: Any, examples: int) -> Counte
         result = portal.call(_call, client, tool.name, args)
         where = f"{tool.name} {_shown(args)}"
         if not result.is_error:
+            assert not unsafe_integers(result.structured_content), where
             outcomes["result"] += 1
             order_id = (result.structured_content or {}).get("order_id")
             if order_id is not None:
@@ -183,18 +204,32 @@ def fuzz(portal: BlockingPortal, client: Any, sim: Any, examples: int) -> Counte
     return outcomes
 
 
+@pytest.mark.parametrize(
+    ("toolsets", "examples"),
+    [
+        (frozenset(DEFAULT_TOOLSETS), scaled(100, 3500)),
+        (frozenset(toolset_names()) - frozenset(DEFAULT_TOOLSETS), scaled(100, 3500)),
+    ],
+    ids=["default-toolsets", "other-toolsets"],
+)
 def test_every_tool_fuzzed_through_a_real_client_gets_a_result_or_a_clean_refusal(
-    sim: Any, make_key: Any, http_server: Any, tmp_path: Path
+    sim: Any,
+    make_key: Any,
+    http_server: Any,
+    tmp_path: Path,
+    toolsets: frozenset[str],
+    examples: int,
 ) -> None:
     token = make_key("fuzz", ALL_SCOPES, confirm_orders="never")
     audit = tmp_path / "audit.jsonl"
-    server = http_server("--gateway", gateway_of(sim), "--audit-log", str(audit))
-    examples = scaled(100, 3500)
+    server = http_server(
+        "--gateway", gateway_of(sim), "--audit-log", str(audit), "--toolsets", ",".join(toolsets)
+    )
     with (
         start_blocking_portal() as portal,
         portal.wrap_async_context_manager(http_client(server.url, token)) as client,
     ):
-        outcomes = fuzz(portal, client, sim, examples)
+        outcomes = fuzz(portal, client, sim, examples, toolsets)
         # Still serving, and the refusals did not cost the session anything.
         assert not portal.call(_call, client, "futu_ping", {}).is_error
     print(f"fuzz: {sum(outcomes.values())} calls: {dict(outcomes)}")
