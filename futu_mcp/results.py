@@ -88,6 +88,21 @@ def capped(
     }
 
 
+def page_result(key: str, rows: Sequence[Any], num: int, page: Any) -> dict[str, Any]:
+    """The result of a search OpenD answers a page at a time (begin/num): the page's rows, how
+    many match in all (`page.all_count`) and whether no more follow (`page.last_page`)."""
+    return capped(
+        key, rows, num, keep_first=True, all_count=page.all_count, last_page=page.last_page
+    )
+
+
+# The fields `page_result` adds, for its tool's output schema (`list_schema`'s `extra`).
+PAGE_FIELDS: dict[str, dict[str, Any]] = {
+    "all_count": {"type": "integer"},
+    "last_page": {"type": "boolean"},
+}
+
+
 def list_schema(
     key: str,
     item: str,

@@ -10,7 +10,7 @@ from pydantic import BeforeValidator, Field
 from futu_mcp.appstate import Call
 from futu_mcp.args import Code, Codes, ToolArgs, split_list
 from futu_mcp.errors import invalid_argument
-from futu_mcp.results import capped, list_schema
+from futu_mcp.results import PAGE_FIELDS, capped, list_schema, page_result
 from futu_mcp.tools.history import Day
 from futu_mcp.toolspec import ToolSpec
 from opend import c2s
@@ -202,14 +202,7 @@ async def _warrant(call: Call, args: WarrantArgs) -> dict[str, Any]:
         [int(WrtType[t]) for t in args.type_list],
         [int(Issuer[i]) for i in args.issuer_list],
     )
-    return capped(
-        "warrants",
-        page.rows,
-        args.num,
-        keep_first=True,
-        all_count=page.all_count,
-        last_page=page.last_page,
-    )
+    return page_result("warrants", page.rows, args.num, page)
 
 
 class FutureInfoArgs(ToolArgs):
@@ -300,7 +293,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         output_schema=list_schema(
             "warrants",
             "warrants and CBBCs in the asked order",
-            {"all_count": {"type": "integer"}, "last_page": {"type": "boolean"}},
+            PAGE_FIELDS,
         ),
         handler=_warrant,
         scope=SCOPE,

@@ -8,7 +8,7 @@ from pydantic import BeforeValidator, Field
 
 from futu_mcp.appstate import Call
 from futu_mcp.args import Code, Codes, MarketName, ToolArgs, split_list
-from futu_mcp.results import capped, list_schema, object_schema, plain
+from futu_mcp.results import PAGE_FIELDS, capped, list_schema, object_schema, page_result, plain
 from futu_mcp.tools.history import Day, window
 from futu_mcp.toolspec import ToolSpec
 from opend import c2s
@@ -175,14 +175,7 @@ async def _stock_filter(call: Call, args: StockFilterArgs) -> dict[str, Any]:
         args.num,
     )
     rows = [screen_row(r) for r in page.rows]
-    return capped(
-        "stocks",
-        rows,
-        args.num,
-        keep_first=True,
-        all_count=page.all_count,
-        last_page=page.last_page,
-    )
+    return page_result("stocks", rows, args.num, page)
 
 
 class RehabArgs(ToolArgs):
@@ -281,7 +274,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         output_schema=list_schema(
             "stocks",
             "matching stocks with the asked figures",
-            {"all_count": {"type": "integer"}, "last_page": {"type": "boolean"}},
+            PAGE_FIELDS,
         ),
         handler=_stock_filter,
         scope=SCOPE,
