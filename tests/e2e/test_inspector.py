@@ -1,5 +1,6 @@
 """An independent client: the MCP Inspector CLI (TypeScript SDK) lists the tools and gets a quote,
-over stdio and over HTTP with a Bearer header."""
+over stdio and over HTTP with a Bearer header; trades and reads history with ids whole; and checks
+every other toolset's results against their published output schemas."""
 
 import json
 import subprocess
@@ -214,3 +215,47 @@ def test_a_javascript_client_reads_a_real_accounts_history_with_its_ids_whole(
     fills = {d.fill_id: d.order.order_id for d in sim.state.trading.history_deals}
     assert deals and {d["acc_id"] for d in deals} == {acc_id}
     assert all(fills[int(d["deal_id"])] == int(d["order_id"]) for d in deals)
+
+
+# One call of each tool of the non-default toolsets (history's other tools need order ids or a
+# clearing day: the history test above drives them).
+OTHER_SET_CALLS: list[tuple[str, dict[str, Any]]] = [
+    ("futu_get_option_expirations", {"code": "US.AAPL"}),
+    ("futu_get_option_chain", {"code": "US.AAPL"}),
+    ("futu_get_warrant", {"stock_owner": "HK.00700", "num": 3}),
+    ("futu_get_future_info", {"code_list": "HK.HSImain"}),
+    ("futu_get_reference", {"code": "HK.00700", "reference_type": "WARRANT"}),
+    ("futu_get_capital_flow", {"stock_code": "HK.00700", "period_type": "DAY"}),
+    ("futu_get_capital_distribution", {"stock_code": "HK.00700"}),
+    ("futu_get_owner_plate", {"code_list": "HK.00700"}),
+    ("futu_get_ipo_list", {"market": "HK"}),
+    (
+        "futu_get_stock_filter",
+        {"market": "HK", "filter_list": [{"stock_field": "CUR_PRICE", "filter_min": 300}]},
+    ),
+    ("futu_get_rehab", {"code": "US.AAPL"}),
+    ("futu_get_user_security_group", {"group_type": "CUSTOM"}),
+    ("futu_get_price_reminder", {"market": "HK"}),
+    ("futu_get_market_state", {"codes": "HK.00700,US.AAPL"}),
+    ("futu_get_trading_days", {"market": "HK", "start": "2026-12-21", "end": "2026-12-31"}),
+    ("futu_get_max_trd_qtys", {"code": "HK.00700", "order_type": "MARKET"}),
+    ("futu_get_margin_ratio", {"codes": "HK.00700,US.AAPL", "trd_env": "REAL"}),
+]
+
+
+def test_a_javascript_client_validates_every_other_toolsets_results(
+    inspector: Path, sim: Any, make_key: Any, tmp_path: Path
+) -> None:
+    """The TypeScript SDK's client checks each result against the tool's published
+    outputSchema (Ajv) and fails the call on a mismatch: the derivatives, research, watchlist,
+    calendar and history tools, each with a real answer from the simulator."""
+    token = make_key("jsall", "qot:read,acc:read")
+    target = stdio_target(sim, token, tmp_path, "--toolsets", "all")
+    answers = {name: call_tool(inspector, target, name, **args) for name, args in OTHER_SET_CALLS}
+    assert answers["futu_get_option_chain"]["options"]
+    assert answers["futu_get_max_trd_qtys"]["max_cash_buy"] > 0
+    groups = answers["futu_get_user_security_group"]["groups"]
+    members = call_tool(
+        inspector, target, "futu_get_user_security", group_name=groups[0]["group_name"]
+    )
+    assert members["securities"]
