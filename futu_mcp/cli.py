@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
-# anyio's options for the server's event loop (see the module's docstring).
-LOOP = {"use_uvloop": True}
+# anyio's options for the server's event loop (see the module's docstring); uvloop has no
+# Windows build, so it is not installed there (pyproject.toml) and asyncio's loop serves.
+LOOP = {"use_uvloop": sys.platform != "win32"}
 
 # Shown by --help and copied into the man page's EXAMPLES by man/generate.py.
 EXAMPLES = """\
