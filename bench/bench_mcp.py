@@ -595,8 +595,12 @@ def main() -> None:
                 samples, hop_cpu = anyio.run(gateway_hop, port, acc_id, plan.stdio_calls)
                 hop.samples.extend(s * 1000 for s in samples)
                 cpu["hop"] += hop_cpu
-                rest = statistics.median(stdio.ours.samples[-plan.stdio_calls :]) - hop.median
-                samples, _ = anyio.run(gateway_hop, port, acc_id, plan.stdio_calls, rest / 1000)
+                # Seconds of this round's positions call spent outside OpenD.
+                rest = (
+                    statistics.median(stdio.ours.samples[-plan.stdio_calls :]) / 1000
+                    - statistics.median(samples)
+                )
+                samples, _ = anyio.run(gateway_hop, port, acc_id, plan.stdio_calls, rest)
                 paced.samples.extend(s * 1000 for s in samples)
                 alternate(1, lambda: ms(ours, quote), lambda: ms(base, echo), cached, first=i)
                 alternate(
