@@ -30,6 +30,18 @@ from tests.e2e.test_mcp_trade import resting
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
+def spawn_stdio(token: str, gateway: str) -> "subprocess.Popen[str]":
+    """futu-mcp over stdio as a live process, its three streams pipes (text)."""
+    return subprocess.Popen(
+        [FUTU_MCP, "--gateway", gateway],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=server_env(token),
+    )
+
+
 def run_stdio(token: str | None, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     """futu-mcp over stdio with `stdin` as the client's whole conversation."""
     return subprocess.run(
@@ -93,14 +105,7 @@ def test_stdout_carries_only_json_rpc(sim: Any, make_key: Any) -> None:
     # The gateway is a closed port: its warnings must go to stderr too.
     for gateway in (gateway_of(sim), "127.0.0.1:1"):
         stdin = "".join(json.dumps(m) + "\n" for m in messages)
-        proc = subprocess.Popen(
-            [FUTU_MCP, "--gateway", gateway],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=server_env(token),
-        )
+        proc = spawn_stdio(token, gateway)
         assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(stdin)
         proc.stdin.flush()
@@ -130,14 +135,7 @@ def test_stdio_answers_every_unusable_line_and_goes_on(make_key: Any) -> None:
         json.dumps({"jsonrpc": "2.0", "id": 3, "method": "resources/list"}),
         json.dumps({"jsonrpc": "2.0", "id": 4, "method": "tools/list"}),
     ]
-    proc = subprocess.Popen(
-        [FUTU_MCP, "--gateway", "127.0.0.1:1"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=server_env(token),
-    )
+    proc = spawn_stdio(token, "127.0.0.1:1")
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     proc.stdin.write("\n".join(lines) + "\n")
     proc.stdin.flush()
@@ -358,15 +356,8 @@ def test_both_transports_serve_on_uvloop(make_key: Any, http_server: Any) -> Non
     """The measured choice of event loop (futu_mcp/cli.py): a serving process, stdio or HTTP,
     has uvloop's loop mapped in (anyio loads it only to run on it)."""
     token = make_key("loop", "qot:read")
-    proc = subprocess.Popen(
-        [FUTU_MCP, "--gateway", "127.0.0.1:1"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=server_env(token),
-    )
-    assert proc.stdin is not None and proc.stdout is not None
+    proc = spawn_stdio(token, "127.0.0.1:1")
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     try:
         proc.stdin.write(json.dumps(INITIALIZE) + "\n")
         proc.stdin.flush()
@@ -376,5 +367,6 @@ def test_both_transports_serve_on_uvloop(make_key: Any, http_server: Any) -> Non
         proc.stdin.close()
         proc.wait(30)
         proc.stdout.close()
+        proc.stderr.close()
     server = http_server("--gateway", "127.0.0.1:1")
     assert "/uvloop/" in Path(f"/proc/{server.proc.pid}/maps").read_text()

@@ -12,6 +12,8 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -67,17 +69,27 @@ INIT = line(
 CALL = line(2, "tools/call", {"name": "noisy", "arguments": {"size": BIG}})
 
 
-def spawn(tmp_path: Path, stdout: int | IO[bytes], **env: str) -> subprocess.Popen[bytes]:
-    """The test server as a process with stdin a pipe."""
+@contextmanager
+def served(
+    tmp_path: Path, stdout: int | IO[bytes], **env: str
+) -> Iterator["subprocess.Popen[bytes]"]:
+    """The test server as a process with stdin and stderr pipes; killed and reaped on the way
+    out, whatever the test asserted."""
     script = tmp_path / "noisy_server.py"
     script.write_text(SERVER)
-    return subprocess.Popen(
+    proc = subprocess.Popen(
         [sys.executable, str(script)],
         stdin=subprocess.PIPE,
         stdout=stdout,
         stderr=subprocess.PIPE,
         env={**os.environ, **env},
     )
+    try:
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stderr.close()  # type: ignore[union-attr]
 
 
 def read_reply(stream: IO[bytes], msg_id: int) -> dict[str, Any]:
@@ -92,9 +104,8 @@ def read_reply(stream: IO[bytes], msg_id: int) -> dict[str, Any]:
 
 
 def test_pipes_carry_only_protocol_and_big_replies_whole(tmp_path: Path) -> None:
-    proc = spawn(tmp_path, subprocess.PIPE)
-    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-    try:
+    with served(tmp_path, subprocess.PIPE) as proc:
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
         proc.stdin.write(INIT)
         proc.stdin.flush()
         assert read_reply(proc.stdout, 1)["result"]["serverInfo"]["name"] == "noisy"
@@ -111,18 +122,14 @@ def test_pipes_carry_only_protocol_and_big_replies_whole(tmp_path: Path) -> None
         # fd 1 is the wire again after serving (and blocking: the write did not fail).
         assert proc.stdout.read() == b"AFTER\n"
         err = proc.stderr.read().decode()
-    finally:
-        proc.kill()
-        proc.wait()
     assert "STRAY-PRINT" in err and "STRAY-FD" in err
 
 
 def test_concurrent_big_replies_each_reach_the_wire_whole(tmp_path: Path) -> None:
     """Replies are written by the tasks that answer (no single writer task): two replies
     bigger than the pipe, written at once while the client is not yet reading, stay whole."""
-    proc = spawn(tmp_path, subprocess.PIPE)
-    assert proc.stdin is not None and proc.stdout is not None
-    try:
+    with served(tmp_path, subprocess.PIPE) as proc:
+        assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(INIT)
         proc.stdin.flush()
         read_reply(proc.stdout, 1)
@@ -139,33 +146,23 @@ def test_concurrent_big_replies_each_reach_the_wire_whole(tmp_path: Path) -> Non
         assert sizes == {2: BIG, 3: BIG + 1}
         proc.stdin.close()
         assert proc.wait(DEADLINE) == 0
-    finally:
-        proc.kill()
-        proc.wait()
-        proc.stderr.close()  # type: ignore[union-attr]
 
 
 def test_a_stdout_that_is_not_a_pipe_is_served_by_threads(tmp_path: Path) -> None:
     out_path = tmp_path / "wire.jsonl"
-    with out_path.open("wb") as out:
-        proc = spawn(tmp_path, out)
+    with out_path.open("wb") as out, served(tmp_path, out) as proc:
         assert proc.stdin is not None and proc.stderr is not None
-        try:
-            proc.stdin.write(b"not json\n" + INIT)
-            proc.stdin.flush()
-            deadline = time.monotonic() + DEADLINE
-            replies: list[dict[str, Any]] = []
-            while len(replies) < 2 and time.monotonic() < deadline:
-                time.sleep(0.01)  # polling the file for the reply, with a deadline
-                replies = [
-                    json.loads(raw) for raw in out_path.read_bytes().splitlines() if b'"id"' in raw
-                ]
-            proc.stdin.close()
-            assert proc.wait(DEADLINE) == 0
-        finally:
-            proc.kill()
-            proc.wait()
-            proc.stderr.close()
+        proc.stdin.write(b"not json\n" + INIT)
+        proc.stdin.flush()
+        deadline = time.monotonic() + DEADLINE
+        replies: list[dict[str, Any]] = []
+        while len(replies) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)  # polling the file for the reply, with a deadline
+            replies = [
+                json.loads(raw) for raw in out_path.read_bytes().splitlines() if b'"id"' in raw
+            ]
+        proc.stdin.close()
+        assert proc.wait(DEADLINE) == 0
     assert replies[0] == {"jsonrpc": "2.0", "id": None, "error": replies[0]["error"]}
     assert replies[0]["error"]["code"] == -32700
     assert replies[1]["id"] == 1 and "result" in replies[1]
@@ -175,8 +172,6 @@ def test_a_stdout_that_is_not_a_pipe_is_served_by_threads(tmp_path: Path) -> Non
 
 
 def test_every_unusable_line_gets_an_error_reply_and_serving_goes_on(tmp_path: Path) -> None:
-    proc = spawn(tmp_path, subprocess.PIPE, MAX_LINE="1024")
-    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     bad = [
         (b"this is not json\n", None, -32700, "Parse error: not JSON"),
         (b'{"jsonrpc": "2.0", "id": 7, "method": \n', None, -32700, "Parse error"),
@@ -193,7 +188,8 @@ def test_every_unusable_line_gets_an_error_reply_and_serving_goes_on(tmp_path: P
             "line longer than 1024 bytes",
         ),
     ]
-    try:
+    with served(tmp_path, subprocess.PIPE, MAX_LINE="1024") as proc:
+        assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(INIT)
         proc.stdin.flush()
         read_reply(proc.stdout, 1)
@@ -214,10 +210,6 @@ def test_every_unusable_line_gets_an_error_reply_and_serving_goes_on(tmp_path: P
         assert read_reply(proc.stdout, 3)["result"]["structuredContent"] == {"result": "xxx"}
         proc.stdin.close()
         assert proc.wait(DEADLINE) == 0
-    finally:
-        proc.kill()
-        proc.wait()
-        proc.stderr.close()
 
 
 ENVELOPE = {
@@ -236,9 +228,8 @@ def test_a_handshake_connection_refuses_requests_of_the_2026_era(tmp_path: Path)
     """The first request picks the era (here `initialize`, after a notification that is kept
     for the serving loop); a later enveloped request is refused as the SDK's dual-era loop
     refuses it, and serving goes on."""
-    proc = spawn(tmp_path, subprocess.PIPE)
-    assert proc.stdin is not None and proc.stdout is not None
-    try:
+    with served(tmp_path, subprocess.PIPE) as proc:
+        assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(line(None, "notifications/cancelled", {"requestId": 99}) + INIT)
         proc.stdin.flush()
         assert read_reply(proc.stdout, 1)["result"]["serverInfo"]["name"] == "noisy"
@@ -251,18 +242,13 @@ def test_a_handshake_connection_refuses_requests_of_the_2026_era(tmp_path: Path)
         assert read_reply(proc.stdout, 3)["result"]["structuredContent"] == {"result": "xx"}
         proc.stdin.close()
         assert proc.wait(DEADLINE) == 0
-    finally:
-        proc.kill()
-        proc.wait()
-        proc.stderr.close()  # type: ignore[union-attr]
 
 
 def test_a_2026_connection_is_served_without_the_handshake(tmp_path: Path) -> None:
     """An enveloped first request opens a 2026-07-28 connection: its requests are answered
     with no `initialize`, and an `initialize` on it is refused."""
-    proc = spawn(tmp_path, subprocess.PIPE)
-    assert proc.stdin is not None and proc.stdout is not None
-    try:
+    with served(tmp_path, subprocess.PIPE) as proc:
+        assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(enveloped(1, "tools/list"))
         proc.stdin.flush()
         tools = read_reply(proc.stdout, 1)["result"]["tools"]
@@ -275,21 +261,12 @@ def test_a_2026_connection_is_served_without_the_handshake(tmp_path: Path) -> No
         assert read_reply(proc.stdout, 1)["error"]["code"] == -32022
         proc.stdin.close()
         assert proc.wait(DEADLINE) == 0
-    finally:
-        proc.kill()
-        proc.wait()
-        proc.stderr.close()  # type: ignore[union-attr]
 
 
 def test_a_client_that_leaves_before_any_request_ends_the_server(tmp_path: Path) -> None:
-    proc = spawn(tmp_path, subprocess.PIPE)
-    assert proc.stdin is not None and proc.stdout is not None
-    try:
+    with served(tmp_path, subprocess.PIPE) as proc:
+        assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(line(None, "notifications/initialized"))
         proc.stdin.close()
         assert proc.wait(DEADLINE) == 0
         assert proc.stdout.read() == b"AFTER\n"
-    finally:
-        proc.kill()
-        proc.wait()
-        proc.stderr.close()  # type: ignore[union-attr]
