@@ -595,11 +595,8 @@ def main() -> None:
                 samples, hop_cpu = anyio.run(gateway_hop, port, acc_id, plan.stdio_calls)
                 hop.samples.extend(s * 1000 for s in samples)
                 cpu["hop"] += hop_cpu
-                # Seconds of this round's positions call spent outside OpenD.
-                rest = (
-                    statistics.median(stdio.ours.samples[-plan.stdio_calls :]) / 1000
-                    - statistics.median(samples)
-                )
+                call = statistics.median(stdio.ours.samples[-plan.stdio_calls :]) / 1000
+                rest = call - statistics.median(samples)  # seconds of the call outside OpenD
                 samples, _ = anyio.run(gateway_hop, port, acc_id, plan.stdio_calls, rest)
                 paced.samples.extend(s * 1000 for s in samples)
                 alternate(1, lambda: ms(ours, quote), lambda: ms(base, echo), cached, first=i)
